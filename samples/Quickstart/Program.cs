@@ -1,0 +1,1 @@
+Console.WriteLine("PromptCache quickstart: the engine is not built yet.");
