@@ -1,0 +1,55 @@
+using PromptCache.Runtime.Inference;
+using PromptCache.Runtime.Models;
+
+namespace PromptCache.Runtime.Backends;
+
+/// <summary>
+/// The few tensor operations a Llama-family forward needs. The model code calls only these, so a
+/// GPU backend can replace the CPU one. Activation pointers come from <see cref="Allocate"/> and
+/// belong to the backend's memory (host memory on the CPU, device memory elsewhere); the model never
+/// dereferences them itself.
+/// </summary>
+public unsafe interface IComputeBackend
+{
+    /// <summary>A short name for logs ("cpu").</summary>
+    string Name { get; }
+
+    /// <summary>Allocates <paramref name="count"/> floats of activation memory.</summary>
+    float* Allocate(long count);
+
+    /// <summary>Frees memory from <see cref="Allocate"/>.</summary>
+    void Free(float* buffer);
+
+    /// <summary>Looks up embedding rows: <c>y[i] = E[ids[i]]</c>, converted to f32.</summary>
+    void Embed(in WeightTensor embedding, ReadOnlySpan<int> ids, float* y);
+
+    /// <summary>A linear layer: <c>y[m × W.Rows] = x[m × W.Cols] · Wᵀ</c>.</summary>
+    void MatMul(float* x, int m, in WeightTensor w, float* y);
+
+    /// <summary>Adds <paramref name="bias"/> to each of the <paramref name="m"/> rows of <paramref name="x"/>.</summary>
+    void AddBias(float* x, int m, float[] bias);
+
+    /// <summary>RMSNorm of each row: <c>y = x / sqrt(mean(x²) + eps) · weight</c>. In place when x == y.</summary>
+    void RmsNorm(float* x, float* y, int rows, int width, float[] weight, float eps);
+
+    /// <summary>Rotates each head of <paramref name="m"/> rows of <paramref name="heads"/> heads by the token's position.</summary>
+    void Rope(float* x, int m, int heads, RopeTable table, RopeStyle style);
+
+    /// <summary>SwiGLU: <c>gate = silu(gate) · up</c>, element-wise.</summary>
+    void SiluMul(float* gate, float* up, long count);
+
+    /// <summary><c>x += y</c>, element-wise (residual connections).</summary>
+    void Add(float* x, float* y, long count);
+
+    /// <summary>Writes <paramref name="m"/> tokens of K and V (rows of kv_heads·head_dim) into <paramref name="segment"/> at token <paramref name="start"/> of <paramref name="layer"/>, converting to its storage type.</summary>
+    void StoreKv(KvSegment segment, int layer, int start, float* k, float* v, int m);
+
+    /// <summary>
+    /// Scaled dot-product attention of <paramref name="m"/> query rows (heads·head_dim each) over the
+    /// keys and values of <paramref name="context"/>, writing <paramref name="m"/> rows to <paramref name="output"/>.
+    /// </summary>
+    void Attention(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output);
+
+    /// <summary>Copies activations back to host memory.</summary>
+    void CopyToHost(float* source, Span<float> destination);
+}

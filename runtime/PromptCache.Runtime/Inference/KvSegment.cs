@@ -1,0 +1,151 @@
+using PromptCache.Runtime.Models;
+
+namespace PromptCache.Runtime.Inference;
+
+/// <summary>
+/// The attention keys and values of a run of tokens at known positions, for every layer: the unit
+/// Prompt Cache stores and reuses. Keys are stored with RoPE already applied at
+/// <see cref="Positions"/>, so a segment can be attended to from any later tokens without
+/// recomputation.
+/// </summary>
+/// <remarks>
+/// <para>Layout (one native block): <c>[layer][K|V][token][kv_head·head_dim]</c>, with room for
+/// <see cref="Capacity"/> tokens per layer, of which the first <see cref="Count"/> are valid. Each
+/// layer's K and V are contiguous, so a segment can be saved, loaded or copied to a GPU with one
+/// copy per layer and per K/V.</para>
+/// <para>Bytes per token = 2 · layers · kv_heads · head_dim · dtype bytes (4 for f32, 2 for f16/bf16).
+/// For example TinyLlama-1.1B (22 layers, 4 kv heads, head_dim 64) in f16 uses 22 KiB per token.</para>
+/// <para>The caller owns a segment and must dispose it; the memory is freed by a SafeHandle.</para>
+/// </remarks>
+public sealed unsafe class KvSegment : IDisposable
+{
+    private NativeBuffer _buffer;
+    private readonly List<int> _positions = new();
+
+    /// <summary>Creates an empty segment shaped for <paramref name="config"/>.</summary>
+    /// <param name="config">The model the K/V belongs to.</param>
+    /// <param name="dataType">Storage type of K and V.</param>
+    /// <param name="capacity">Tokens to reserve room for; the segment grows when appended beyond it.</param>
+    public KvSegment(ModelConfig config, KvDataType dataType = KvDataType.F32, int capacity = 16)
+        : this(config.LayerCount, config.KvHeadCount, config.HeadDim, dataType, capacity)
+    {
+    }
+
+    /// <summary>Creates an empty segment with explicit dimensions.</summary>
+    public KvSegment(int layerCount, int kvHeadCount, int headDim, KvDataType dataType, int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layerCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeadCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDim);
+        LayerCount = layerCount;
+        KvHeadCount = kvHeadCount;
+        HeadDim = headDim;
+        DataType = dataType;
+        Capacity = Math.Max(capacity, 1);
+        _buffer = new NativeBuffer(BytesPerToken * Capacity);
+    }
+
+    /// <summary>Decoder layers.</summary>
+    public int LayerCount { get; }
+
+    /// <summary>Key/value heads per layer.</summary>
+    public int KvHeadCount { get; }
+
+    /// <summary>Dimension of one head.</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Storage type of K and V.</summary>
+    public KvDataType DataType { get; }
+
+    /// <summary>Valid tokens.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Tokens that fit without reallocating.</summary>
+    public int Capacity { get; private set; }
+
+    /// <summary>The position ID each token's key was rotated at.</summary>
+    public IReadOnlyList<int> Positions => _positions;
+
+    /// <summary>Bytes of one stored value.</summary>
+    public int ElementBytes => DataType == KvDataType.F32 ? 4 : 2;
+
+    /// <summary>Values per token per layer in K (or V): kv_heads · head_dim.</summary>
+    public int KvDim => KvHeadCount * HeadDim;
+
+    /// <summary>2 · layers · kv_heads · head_dim · dtype bytes.</summary>
+    public long BytesPerToken => 2L * LayerCount * KvDim * ElementBytes;
+
+    /// <summary>Bytes held by the valid tokens.</summary>
+    public long ByteCount => BytesPerToken * Count;
+
+    /// <summary>Whether this segment can be used with <paramref name="config"/>.</summary>
+    public bool Fits(ModelConfig config) =>
+        config.LayerCount == LayerCount && config.KvHeadCount == KvHeadCount && config.HeadDim == HeadDim;
+
+    /// <summary>The first key of <paramref name="layer"/>: <see cref="Capacity"/> rows of <see cref="KvDim"/> values.</summary>
+    internal byte* Keys(int layer) => Handle() + (long)layer * 2 * Capacity * KvDim * ElementBytes;
+
+    /// <summary>The first value of <paramref name="layer"/>.</summary>
+    internal byte* Values(int layer) => Keys(layer) + (long)Capacity * KvDim * ElementBytes;
+
+    private byte* Handle()
+    {
+        ObjectDisposedException.ThrowIf(_buffer.IsClosed, this);
+        return _buffer.Pointer;
+    }
+
+    /// <summary>Makes room for <paramref name="tokens"/> tokens, keeping the valid ones (doubling to amortise appends).</summary>
+    internal void EnsureCapacity(int tokens)
+    {
+        if (tokens <= Capacity) return;
+        int newCapacity = Math.Max(tokens, Capacity * 2);
+        var bigger = new NativeBuffer(BytesPerToken * newCapacity);
+        long rowBytes = (long)KvDim * ElementBytes;
+        for (int layer = 0; layer < LayerCount; layer++)
+        {
+            for (int kv = 0; kv < 2; kv++)
+            {
+                byte* from = Handle() + (2L * layer + kv) * Capacity * rowBytes;
+                byte* to = bigger.Pointer + (2L * layer + kv) * newCapacity * rowBytes;
+                Buffer.MemoryCopy(from, to, Count * rowBytes, Count * rowBytes);
+            }
+        }
+        _buffer.Dispose();
+        _buffer = bigger;
+        Capacity = newCapacity;
+    }
+
+    /// <summary>Marks tokens written past <see cref="Count"/> as valid, recording their positions.</summary>
+    internal void Commit(ReadOnlySpan<int> positions)
+    {
+        if (Count + positions.Length > Capacity) throw new InvalidOperationException("KvSegment: commit beyond capacity.");
+        foreach (int p in positions) _positions.Add(p);
+        Count += positions.Length;
+    }
+
+    /// <summary>Drops the tokens from <paramref name="count"/> on (e.g. to roll a session back).</summary>
+    public void Truncate(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Count);
+        _positions.RemoveRange(count, Count - count);
+        Count = count;
+    }
+
+    /// <summary>Copies this segment into a new one the caller owns, sized exactly to <see cref="Count"/> (or <paramref name="capacity"/>).</summary>
+    public KvSegment Clone(int capacity = 0)
+    {
+        var copy = new KvSegment(LayerCount, KvHeadCount, HeadDim, DataType, Math.Max(capacity, Count));
+        long rowBytes = (long)KvDim * ElementBytes;
+        for (int layer = 0; layer < LayerCount; layer++)
+        {
+            Buffer.MemoryCopy(Keys(layer), copy.Keys(layer), Count * rowBytes, Count * rowBytes);
+            Buffer.MemoryCopy(Values(layer), copy.Values(layer), Count * rowBytes, Count * rowBytes);
+        }
+        copy.Commit(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_positions));
+        return copy;
+    }
+
+    /// <summary>Frees the native memory.</summary>
+    public void Dispose() => _buffer.Dispose();
+}

@@ -1,0 +1,14 @@
+namespace PromptCache.Runtime.Inference;
+
+/// <summary>Which rows of vocabulary logits a forward call computes.</summary>
+public enum LogitsMode
+{
+    /// <summary>None: only K/V is produced (building a cached segment).</summary>
+    None,
+
+    /// <summary>Only the last new token's row (prefill before sampling).</summary>
+    Last,
+
+    /// <summary>One row per new token (scoring, parity checks).</summary>
+    All,
+}

@@ -1,0 +1,27 @@
+using System.Runtime.InteropServices;
+
+namespace PromptCache.Runtime.Inference;
+
+/// <summary>64-byte aligned native memory owned by a SafeHandle, so it is freed exactly once even if a caller forgets to dispose.</summary>
+internal sealed unsafe class NativeBuffer : SafeHandle
+{
+    public NativeBuffer(long bytes) : base(IntPtr.Zero, ownsHandle: true)
+    {
+        Bytes = Math.Max(bytes, 64);
+        SetHandle((IntPtr)NativeMemory.AlignedAlloc((nuint)Bytes, 64));
+        GC.AddMemoryPressure(Bytes);
+    }
+
+    public long Bytes { get; }
+
+    public byte* Pointer => (byte*)handle;
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMemory.AlignedFree((void*)handle);
+        GC.RemoveMemoryPressure(Bytes);
+        return true;
+    }
+}
