@@ -80,36 +80,32 @@ namespace PromptCache.Pml.Parsing
             }
 
             // If a PML element sits between the top and the match, the closing tag is mismatched
-            // (e.g. </module> while a <union> is still open): report it once, at the closing tag.
-            bool strictInBetween = false;
+            // (e.g. </schema> while a <module> is still open): report it at the closing tag, and
+            // each PML element it implicitly closes at its start tag, where the fix goes.
             for (int i = stack.Count - 1; i > match; i--)
             {
                 if (_strictNames.Contains(stack[i].Name))
                 {
-                    strictInBetween = true;
                     _diagnostics.Add(PmlDiagnostic.Create(
                         PmlDiagnostics.MismatchedClosingTag, _source.Location(token.NameStart, token.Name.Length), token.Name, stack[i].Name));
                     break;
                 }
             }
             while (stack.Count - 1 > match)
-                PopUnclosed(stack, reportStrict: !strictInBetween);
+                PopUnclosed(stack);
             stack[match].End = token.End;
             stack.RemoveAt(match);
         }
 
-        private void PopUnclosed(List<MarkupElement> stack, bool reportStrict = true)
+        private void PopUnclosed(List<MarkupElement> stack)
         {
             var element = stack[stack.Count - 1];
             stack.RemoveAt(stack.Count - 1);
             var parent = stack[stack.Count - 1];
             if (_strictNames.Contains(element.Name))
             {
-                if (reportStrict)
-                {
-                    _diagnostics.Add(PmlDiagnostic.Create(
-                        PmlDiagnostics.UnclosedElement, _source.Location(element.NameStart, element.Name.Length), element.Name));
-                }
+                _diagnostics.Add(PmlDiagnostic.Create(
+                    PmlDiagnostics.UnclosedElement, _source.Location(element.NameStart, element.Name.Length), element.Name));
                 element.End = element.Children.Count > 0 ? element.Children[element.Children.Count - 1].End : element.StartTagEnd;
                 return;
             }
