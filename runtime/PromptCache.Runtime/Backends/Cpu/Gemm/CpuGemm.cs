@@ -8,6 +8,12 @@ namespace PromptCache.Runtime.Backends.Cpu;
 public static unsafe class CpuGemm
 {
     /// <summary>
+    /// Up to this many rows of A, streaming W once (GEMV) beats packing it: the call is bound by
+    /// reading W, not by arithmetic. Measured; see README.md.
+    /// </summary>
+    internal const int GemvMaxRows = 4;
+
+    /// <summary>
     /// Computes <c>C[m×n] = A[m×k] · W[n×k]ᵀ</c>, all row-major and densely packed.
     /// </summary>
     /// <param name="a">Activations, <paramref name="m"/> rows of <paramref name="k"/> floats.</param>
@@ -36,7 +42,15 @@ public static unsafe class CpuGemm
             return;
         }
 
-        SimpleGemm.Run(a, m, k, w, wType, n, c, GemmPaths.Resolve(path));
+        GemmPath resolved = GemmPaths.Resolve(path);
+        if (m <= GemvMaxRows)
+        {
+            Gemv.Run(a, m, k, w, wType, n, c, resolved);
+        }
+        else
+        {
+            BlockedGemm.Run(a, m, k, w, wType, n, c, resolved);
+        }
     }
 
     private static void Validate(float* a, int m, int k, void* w, WeightType wType, int n, float* c)

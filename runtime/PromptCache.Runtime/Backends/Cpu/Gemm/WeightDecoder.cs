@@ -94,7 +94,7 @@ internal static unsafe class WeightDecoder
     private const uint SubnormalMagic = 113u << 23;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> HalfBitsToSingle(Vector512<uint> h)
+    internal static Vector512<float> HalfBitsToSingle(Vector512<uint> h)
     {
         Vector512<uint> sign = Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16);
         Vector512<uint> o = Vector512.ShiftLeft(h & Vector512.Create(0x7FFFu), 13);

@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace PromptCache.Runtime.Backends.Cpu;
+
+/// <summary>
+/// The path for very few rows of A (decode: m = 1). That case is bound by memory bandwidth, not
+/// arithmetic: each W row is read exactly once, converted into an L1-resident f32 row and dotted
+/// with every row of A. Workers take chunks of W rows dynamically.
+/// </summary>
+internal static unsafe class Gemv
+{
+    /// <summary>W rows per task: small enough to balance, large enough to amortise scheduling.</summary>
+    private const int RowsPerTask = 32;
+
+    public static void Run(float* a, int m, int k, void* w, WeightType wType, int n, float* c, GemmPath path)
+    {
+        long rowBytes = WeightLayout.RowBytes(wType, k);
+        int tasks = (n + RowsPerTask - 1) / RowsPerTask;
+        nint an = (nint)a, wn = (nint)w, cn = (nint)c;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        Parallel.For(0, tasks, options, t =>
+        {
+            float* row = wType == WeightType.F32 ? null : BufferPool.ThreadLocal.Get(k);
+            int j1 = Math.Min(n, (t + 1) * RowsPerTask);
+            for (int j = t * RowsPerTask; j < j1; j++)
+            {
+                byte* src = (byte*)wn + j * rowBytes;
+                float* wr = (float*)src;
+                if (row != null)
+                {
+                    WeightDecoder.Decode(src, wType, 0, k, row, path);
+                    wr = row;
+                }
+
+                for (int i = 0; i < m; i++)
+                {
+                    ((float*)cn)[(long)i * n + j] = Dot((float*)an + (long)i * k, wr, k, path);
+                }
+            }
+        });
+    }
+
+    /// <summary>Σ x[p]·y[p] with the widest vectors of <paramref name="path"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(float* x, float* y, int k, GemmPath path)
+    {
+        int p = 0;
+        float sum = 0;
+        if (path == GemmPath.Vector512)
+        {
+            // Four accumulators hide the FMA latency.
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; p + 64 <= k; p += 64)
+            {
+                s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s0);
+                s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p + 16), Vector512.Load(y + p + 16), s1);
+                s2 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p + 32), Vector512.Load(y + p + 32), s2);
+                s3 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p + 48), Vector512.Load(y + p + 48), s3);
+            }
+
+            for (; p + 16 <= k; p += 16)
+            {
+                s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s0);
+            }
+
+            sum = Vector512.Sum((s0 + s1) + (s2 + s3));
+        }
+        else if (path == GemmPath.Vector256)
+        {
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; p + 32 <= k; p += 32)
+            {
+                s0 = Fma.MultiplyAdd(Vector256.Load(x + p), Vector256.Load(y + p), s0);
+                s1 = Fma.MultiplyAdd(Vector256.Load(x + p + 8), Vector256.Load(y + p + 8), s1);
+                s2 = Fma.MultiplyAdd(Vector256.Load(x + p + 16), Vector256.Load(y + p + 16), s2);
+                s3 = Fma.MultiplyAdd(Vector256.Load(x + p + 24), Vector256.Load(y + p + 24), s3);
+            }
+
+            for (; p + 8 <= k; p += 8)
+            {
+                s0 = Fma.MultiplyAdd(Vector256.Load(x + p), Vector256.Load(y + p), s0);
+            }
+
+            sum = Vector256.Sum((s0 + s1) + (s2 + s3));
+        }
+
+        for (; p < k; p++)
+        {
+            sum += x[p] * y[p];
+        }
+
+        return sum;
+    }
+}
