@@ -9,9 +9,10 @@ internal static unsafe class PackB
 {
     /// <summary>
     /// Packs <paramref name="cols"/> W rows starting at <paramref name="j0"/> (panels of
-    /// <paramref name="nr"/>, the last one zero-padded) for the k block [pc, pc+kc).
+    /// <paramref name="nr"/>, the last one zero-padded) for the k block [pc, pc+kc) into
+    /// <paramref name="dst"/>. <paramref name="scratch"/> holds at least kc floats for the
+    /// row-by-row fallback.
     /// </summary>
-    /// <param name="scratch">At least kc floats, for the row-by-row fallback.</param>
     public static void Pack(byte* w, WeightType type, long rowBytes, int n, int j0, int cols, int pc, int kc,
         int nr, GemmPath path, float* dst, float* scratch)
     {
