@@ -51,7 +51,7 @@ namespace PromptCache.Tokenizers
 
 #if NET
         /// <summary>Decodes ids to text.</summary>
-        public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) => Decode(ids.ToArray(), skipSpecialTokens);
+        public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) => Decode((IEnumerable<int>)ids.ToArray(), skipSpecialTokens);
 #endif
 
         /// <summary>

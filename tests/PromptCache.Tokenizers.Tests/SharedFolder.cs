@@ -28,3 +28,12 @@ public sealed class SharedFactAttribute : FactAttribute
         if (SharedFolder.Path == null) Skip = "needs ../shared (tokenizer files); absent in this checkout (set PROMPTCACHE_SHARED to run)";
     }
 }
+
+/// <summary>A theory that is skipped, with the reason, when ../shared is absent.</summary>
+public sealed class SharedTheoryAttribute : TheoryAttribute
+{
+    public SharedTheoryAttribute()
+    {
+        if (SharedFolder.Path == null) Skip = "needs ../shared (tokenizer files); absent in this checkout (set PROMPTCACHE_SHARED to run)";
+    }
+}
