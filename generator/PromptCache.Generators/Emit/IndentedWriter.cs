@@ -65,6 +65,12 @@ internal sealed class IndentedWriter
 
     private void Close(string? closing)
     {
+        // Members are followed by a blank line; the last one in a block should not be.
+        if (closing is not null && _text.Length >= 2 && _text[_text.Length - 1] == '\n' && _text[_text.Length - 2] == '\n')
+        {
+            _text.Length--;
+        }
+
         _depth--;
         if (closing is not null)
         {

@@ -87,7 +87,7 @@ internal sealed class SchemaClassEmitter
         _w.Summary("The schema's PML name.");
         _w.Line("public const string SchemaName = " + String(_schema.SchemaName) + ";");
         _w.Line();
-        _w.Summary("SHA-256 (hex) of the PML source and its <c>src</c> files. Cached module states are keyed on it.");
+        _w.Summary("The content hash of the PML source and its <c>src</c> files (see <c>PromptCache.Pml.PmlContentHash</c>); cached module states are keyed on it.");
         _w.Line("public const string ContentHash = " + String(_schema.ContentHash) + ";");
         _w.Line();
         _w.Summary("The file the schema was compiled from (its name only, so builds are machine-independent).");
@@ -104,7 +104,8 @@ internal sealed class SchemaClassEmitter
         else
         {
             _w.Line("public static " + N.ReadOnlyDictionary + " SourceFiles { get; } = new " + N.Dictionary);
-            using (_w.Block())
+            _w.Line("{");
+            using (_w.Indent())
             {
                 foreach (var file in _schema.SourceFiles)
                 {
@@ -112,8 +113,7 @@ internal sealed class SchemaClassEmitter
                 }
             }
 
-            // The object initializer above ends with a brace; the property initializer needs its semicolon.
-            _w.Line(";");
+            _w.Line("};");
         }
 
         _w.Line();

@@ -86,7 +86,7 @@ internal static class SupportEmitter
             w.Summary("The .pml file's name.");
             w.Line("public string FileName { get; }");
             w.Line();
-            w.Summary("SHA-256 (hex) of the source and its <c>src</c> files.");
+            w.Summary("The content hash of the source and its <c>src</c> files.");
             w.Line("public string ContentHash { get; }");
             w.Line();
             w.Summary("The PML source.");

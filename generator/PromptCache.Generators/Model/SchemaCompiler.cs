@@ -6,6 +6,7 @@ using PromptCache.Generators.Inputs;
 using PromptCache.Generators.Naming;
 using PromptCache.Pml;
 using PromptCache.Pml.Layout;
+using PromptCache.Pml.Syntax;
 
 namespace PromptCache.Generators.Model;
 
@@ -37,7 +38,7 @@ internal static class SchemaCompiler
             return Failed(PmlDiagnostic.Create(PmlDiagnostics.GeneratorInternalError, StartOf(input.Path), "the file's text could not be read"));
         }
 
-        var source = Emit.ContentHash.NormalizeLineEndings(input.Text);
+        var source = Emit.LineEndings.Normalize(input.Text);
         var loaded = new List<SourceFileText>();
         var parsed = PmlParser.ParseSchema(source, input.Path, src => Load(input.Path, src, sources, loaded));
         cancellationToken.ThrowIfCancellationRequested();
@@ -48,7 +49,8 @@ internal static class SchemaCompiler
             return new SchemaResult(null, diagnostics.ToEquatableArray());
         }
 
-        var typeName = ResolveTypeName(input, parsed.Schema.Name, diagnostics);
+        var typeName = ResolveTypeName(input, parsed.Schema, diagnostics);
+        CheckNamespace(input, parsed.Schema, diagnostics);
         var model = SchemaModelBuilder.Build(
             parsed.Schema,
             input,
@@ -62,14 +64,31 @@ internal static class SchemaCompiler
         return new SchemaResult(hasErrors ? null : model, diagnostics.ToEquatableArray());
     }
 
-    private static string ResolveTypeName(SchemaFileInput input, string schemaName, List<PmlDiagnostic> diagnostics)
+    private static string ResolveTypeName(SchemaFileInput input, PmlSchema schema, List<PmlDiagnostic> diagnostics)
     {
         if (string.IsNullOrWhiteSpace(input.TypeNameOverride))
         {
-            return IdentifierNames.SchemaTypeName(schemaName);
+            return IdentifierNames.SchemaTypeName(schema.Name);
         }
 
-        return input.TypeNameOverride!.Trim();
+        var typeName = input.TypeNameOverride!.Trim();
+        if (!Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(typeName))
+        {
+            // The catalog has no "invalid option" entry yet (requested); PCG0026 is the closest: the name cannot be used.
+            diagnostics.Add(PmlDiagnostic.Create(
+                PmlDiagnostics.TypeNameCollision, schema.NameLocation, typeName, "the TypeName metadata of this file", "the rules for C# identifiers"));
+        }
+
+        return typeName;
+    }
+
+    private static void CheckNamespace(SchemaFileInput input, PmlSchema schema, List<PmlDiagnostic> diagnostics)
+    {
+        if (input.Namespace.Length > 0 && !IdentifierNames.IsValidNamespace(input.Namespace))
+        {
+            diagnostics.Add(PmlDiagnostic.Create(
+                PmlDiagnostics.TypeNameCollision, schema.NameLocation, input.Namespace, "the namespace of this file (Namespace metadata or RootNamespace)", "the rules for C# namespaces"));
+        }
     }
 
     // The parser asks for a src path as written (relative to the .pml); AdditionalFiles hold absolute paths.
