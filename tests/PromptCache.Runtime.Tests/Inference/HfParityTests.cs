@@ -51,6 +51,9 @@ public sealed class HfParityTests
         var all = model.Forward(reference.Plain.Ids, reference.Plain.Positions, [], null, LogitsMode.All);
         var last = model.Forward(reference.Plain.Ids, reference.Plain.Positions, [], null, LogitsMode.Last);
         Assert.Equal(1, last.Rows);
-        Assert.True(all.Row(all.Rows - 1).SequenceEqual(last.Row(0)));
+        // Not bit-identical: the GEMM may pick a different kernel for one row than for forty.
+        float worst = 0;
+        for (int i = 0; i < last.VocabSize; i++) worst = MathF.Max(worst, MathF.Abs(all.Row(all.Rows - 1)[i] - last.Row(0)[i]));
+        Assert.True(worst <= 1e-5f, $"last-row logits differ by {worst}");
     }
 }
