@@ -1,0 +1,88 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using PromptCache.Pml.Layout;
+
+namespace PromptCache.Cli.Commands.Schema;
+
+/// <summary>Writes a layout as nested JSON (the flat element list, re-nested by its start/end markers).</summary>
+public static class LayoutJsonWriter
+{
+    /// <summary>Writes <paramref name="layout"/> to <paramref name="output"/>.</summary>
+    public static void Write(SchemaLayout layout, TextWriter output)
+    {
+        using var stream = new MemoryStream();
+        var options = new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        using (var json = new Utf8JsonWriter(stream, options))
+        {
+            json.WriteStartObject();
+            json.WriteString("schema", layout.SchemaName);
+            json.WriteString("contentHash", layout.ContentHash);
+            json.WriteStartArray("defaultPath");
+            foreach (var path in layout.DefaultPath)
+                json.WriteStringValue(path);
+            json.WriteEndArray();
+            json.WriteStartArray("children");
+            foreach (var e in layout.Elements)
+                WriteElement(json, e);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    private static void WriteElement(Utf8JsonWriter json, LayoutElement e)
+    {
+        switch (e.Kind)
+        {
+            case LayoutElementKind.Text:
+                json.WriteStartObject();
+                json.WriteString("kind", "text");
+                json.WriteString("text", e.Text);
+                json.WriteEndObject();
+                break;
+            case LayoutElementKind.RoleBegin:
+                json.WriteStartObject();
+                json.WriteString("kind", "role");
+                json.WriteString("role", e.Role.ToString()!.ToLowerInvariant());
+                json.WriteStartArray("children");
+                break;
+            case LayoutElementKind.ModuleStart:
+                json.WriteStartObject();
+                json.WriteString("kind", "module");
+                json.WriteString("name", e.Name);
+                json.WriteString("path", e.ModulePathString);
+                json.WriteBoolean("cacheable", e.IsCacheable);
+                json.WriteBoolean("unionMember", e.IsUnionMember);
+                json.WriteBoolean("defaultPath", e.IsOnDefaultPath);
+                json.WriteStartArray("children");
+                break;
+            case LayoutElementKind.UnionStart:
+                json.WriteStartObject();
+                json.WriteString("kind", "union");
+                json.WriteString("default", e.UnionDefaultMember);
+                json.WriteStartArray("members");
+                foreach (var m in e.UnionMembers)
+                    json.WriteStringValue(m);
+                json.WriteEndArray();
+                json.WriteStartArray("children");
+                break;
+            case LayoutElementKind.Parameter:
+                json.WriteStartObject();
+                json.WriteString("kind", "parameter");
+                json.WriteString("name", e.Name);
+                json.WriteNumber("length", e.ParameterLength);
+                if (e.Scaffold is null)
+                    json.WriteNull("scaffold");
+                else
+                    json.WriteString("scaffold", e.Scaffold);
+                json.WriteEndObject();
+                break;
+            case LayoutElementKind.RoleEnd:
+            case LayoutElementKind.ModuleEnd:
+            case LayoutElementKind.UnionEnd:
+                json.WriteEndArray();
+                json.WriteEndObject();
+                break;
+        }
+    }
+}
