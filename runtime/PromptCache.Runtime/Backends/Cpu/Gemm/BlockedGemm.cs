@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PromptCache.Runtime.Backends.Cpu;
 
 /// <summary>
@@ -67,6 +69,7 @@ internal static unsafe class BlockedGemm
     };
 
     // One worker's share: C[0..rows, j0..j0+cols] for the already packed A block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunChunk(float* ap, int rows, int k, byte* w, WeightType wType, long rowBytes, int n,
         int j0, int cols, float* c, GemmPath path, int mr, int nr)
     {

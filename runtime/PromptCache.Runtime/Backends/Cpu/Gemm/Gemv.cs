@@ -21,25 +21,30 @@ internal static unsafe class Gemv
         nint an = (nint)a, wn = (nint)w, cn = (nint)c;
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
         Parallel.For(0, tasks, options, t =>
-        {
-            float* row = wType == WeightType.F32 ? null : BufferPool.ThreadLocal.Get(k);
-            int j1 = Math.Min(n, (t + 1) * RowsPerTask);
-            for (int j = t * RowsPerTask; j < j1; j++)
-            {
-                byte* src = (byte*)wn + j * rowBytes;
-                float* wr = (float*)src;
-                if (row != null)
-                {
-                    WeightDecoder.Decode(src, wType, 0, k, row, path);
-                    wr = row;
-                }
+            RunRows((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, t * RowsPerTask, Math.Min(n, (t + 1) * RowsPerTask), path));
+    }
 
-                for (int i = 0; i < m; i++)
-                {
-                    ((float*)cn)[(long)i * n + j] = Dot((float*)an + (long)i * k, wr, k, path);
-                }
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRows(float* a, int m, int k, byte* w, WeightType wType, long rowBytes, int n, float* c,
+        int j0, int j1, GemmPath path)
+    {
+        // f32 rows are dotted in place; other dtypes are first decoded into an L1-resident row.
+        float* row = wType == WeightType.F32 ? null : BufferPool.ThreadLocal.Get(k);
+        for (int j = j0; j < j1; j++)
+        {
+            byte* src = w + j * rowBytes;
+            float* wr = (float*)src;
+            if (row != null)
+            {
+                WeightDecoder.Decode(src, wType, 0, k, row, path);
+                wr = row;
             }
-        });
+
+            for (int i = 0; i < m; i++)
+            {
+                c[(long)i * n + j] = Dot(a + (long)i * k, wr, k, path);
+            }
+        }
     }
 
     /// <summary>Σ x[p]·y[p] with the widest vectors of <paramref name="path"/>.</summary>

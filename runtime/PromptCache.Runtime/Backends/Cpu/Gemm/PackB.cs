@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PromptCache.Runtime.Backends.Cpu;
 
 /// <summary>
@@ -45,6 +47,7 @@ internal static unsafe class PackB
 
     // The fast path: 16 rows × 16 values at a time, converted and transposed in registers.
     // Returns how many values of the block it covered (a multiple of 16).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Transposed<TLoader>(byte* w, long rowBytes, int row, int pc, int kc, int nr, float* dst)
         where TLoader : IWeightLoader512
     {
@@ -69,6 +72,7 @@ internal static unsafe class PackB
     }
 
     // The general path: decode each row's run into scratch, then scatter it into its column.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowByRow(byte* w, WeightType type, long rowBytes, int first, int valid, int p0, int count,
         int nr, GemmPath path, float* dst, float* scratch)
     {

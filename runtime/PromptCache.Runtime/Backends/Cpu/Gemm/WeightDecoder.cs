@@ -38,6 +38,7 @@ internal static unsafe class WeightDecoder
     }
 
     // bf16 is the top half of an f32, so widening is a 16-bit shift: no rounding, no special cases.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeBf16(ushort* src, int count, float* dst, GemmPath path)
     {
         int i = 0;
@@ -63,6 +64,7 @@ internal static unsafe class WeightDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeF16(ushort* src, int count, float* dst, GemmPath path)
     {
         int i = 0;
@@ -119,6 +121,7 @@ internal static unsafe class WeightDecoder
         return (bits | sign).AsSingle();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeQ8(byte* block, int blocks, float* dst, GemmPath path)
     {
         for (int b = 0; b < blocks; b++, block += WeightLayout.Q8BlockBytes, dst += WeightLayout.Q8BlockValues)
