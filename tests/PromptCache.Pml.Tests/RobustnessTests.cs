@@ -119,3 +119,53 @@ public class RobustnessTests
         chars.Clear().Append(swapped);
     }
 }
+
+/// <summary>Large and deep inputs: fast, and no stack overflow (which would crash the compiler).</summary>
+public class ScaleTests
+{
+    [Fact]
+    public void Pathological_nesting_is_an_error_not_a_crash()
+    {
+        const int depth = 5000;
+        var text = new System.Text.StringBuilder("<schema name=\"s\">");
+        for (int i = 0; i < depth; i++)
+            text.Append("<module name=\"m").Append(i).Append("\">");
+        for (int i = 0; i < depth; i++)
+            text.Append("</module>");
+        text.Append("</schema>");
+
+        var result = PmlParser.ParseSchema(text.ToString(), "deep.pml");
+
+        var d = Assert.Single(result.Diagnostics, x => x.Id == "PCG0001" && x.Message.Contains("nested"));
+        Assert.Contains("nested more than 200 levels", d.Message);
+        Assert.NotNull(result.Schema);
+        SchemaLayout.Build(result.Schema!).Bind(new WordCounter());
+    }
+
+    [Fact]
+    public void Long_documents_parse_quickly()
+    {
+        // ~2 MB: 2000 modules of a kilobyte of text, each with a parameter, in 100 unions.
+        var text = new System.Text.StringBuilder("<schema name=\"long\">\n<user>\n");
+        string paragraph = string.Concat(Enumerable.Repeat("Lorem ipsum dolor sit amet, consectetur 0 <= i < n; ", 20));
+        for (int u = 0; u < 100; u++)
+        {
+            text.Append("<module name=\"group").Append(u).Append("\">\n<union>\n");
+            for (int m = 0; m < 20; m++)
+                text.Append("<module name=\"g").Append(u).Append('_').Append(m).Append("\">").Append(paragraph)
+                    .Append("<parameter name=\"p\" length=\"").Append(1 + m * 25).Append("\"/>").Append(paragraph).Append("</module>\n");
+            text.Append("</union>\n</module>\n");
+        }
+        text.Append("</user>\n</schema>\n");
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = PmlParser.ParseSchema(text.ToString(), "long.pml");
+        var bound = SchemaLayout.Build(result.Schema!).Bind(new WordCounter());
+        watch.Stop();
+
+        Assert.False(result.HasErrors);
+        Assert.Equal(2100, Tree.Descendants(result.Schema!).OfType<Syntax.PmlModule>().Count());
+        Assert.True(bound.TotalLength > 100 * 2 * 20 * 8);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+    }
+}

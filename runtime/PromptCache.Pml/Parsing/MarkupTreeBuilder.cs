@@ -9,6 +9,12 @@ namespace PromptCache.Pml.Parsing
     /// </summary>
     internal sealed class MarkupTreeBuilder
     {
+        /// <summary>
+        /// Deepest element nesting accepted. Later stages walk the tree recursively, and a stack
+        /// overflow cannot be caught: it would take the compiler down. Real schemas nest a few levels.
+        /// </summary>
+        internal const int MaxDepth = 200;
+
         private readonly SourceText _source;
         private readonly ISet<string> _strictNames;
         private readonly List<PmlDiagnostic> _diagnostics;
@@ -35,6 +41,15 @@ namespace PromptCache.Pml.Parsing
                         current.Children.Add(new MarkupText(token.Text, token.Start, token.End));
                         break;
                     case MarkupTokenKind.StartTag:
+                        if (stack.Count > MaxDepth)
+                        {
+                            _diagnostics.Add(PmlDiagnostic.Create(
+                                PmlDiagnostics.MalformedMarkup, _source.Location(token.NameStart, token.Name.Length),
+                                "Elements are nested more than " + MaxDepth + " levels deep; the rest of the file is ignored"));
+                            CloseAllSilently(stack);
+                            MergeText(document);
+                            return document;
+                        }
                         var element = new MarkupElement(token.Name, token.Start, token.NameStart, token.End, token.Attributes, token.SelfClosing);
                         current.Children.Add(element);
                         if (!token.SelfClosing)
@@ -50,6 +65,13 @@ namespace PromptCache.Pml.Parsing
                 PopUnclosed(stack);
             MergeText(document);
             return document;
+        }
+
+        private static void CloseAllSilently(List<MarkupElement> stack)
+        {
+            for (int i = stack.Count - 1; i >= 1; i--)
+                stack[i].End = stack[i].Children.Count > 0 ? stack[i].Children[stack[i].Children.Count - 1].End : stack[i].StartTagEnd;
+            stack.RemoveRange(1, stack.Count - 1);
         }
 
         private void CloseElement(List<MarkupElement> stack, MarkupToken token)
