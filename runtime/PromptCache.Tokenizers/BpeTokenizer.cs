@@ -69,6 +69,8 @@ namespace PromptCache.Tokenizers
             SourcePath = sourcePath;
         }
 
+        internal BpeModel Model => _model;
+
         /// <summary>The added tokens (special tokens and user-added words), in file order.</summary>
         public IReadOnlyList<AddedToken> AddedTokens { get; }
 

@@ -17,7 +17,7 @@ namespace PromptCache.Tokenizers.Models
         private const int MaxCachedWordLength = 96;
         private const int MaxCacheEntries = 250_000;
         // Up to this many symbols, a linear scan for the best pair beats a heap.
-        internal static int LinearMergeLimit = 48;
+        internal const int LinearMergeLimit = 48;
 
         private readonly Dictionary<string, int> _vocab;
         private readonly string[] _idToToken;
@@ -105,7 +105,7 @@ namespace PromptCache.Tokenizers.Models
                 }
 #endif
             }
-            ids = EncodeUncached(s, start, length);
+            ids = EncodeUncached(s, start, length, LinearMergeLimit);
             if (cacheable && _cache.Count < MaxCacheEntries)
             {
                 _cache.TryAdd(key ?? s.Substring(start, length), ids);
@@ -122,7 +122,8 @@ namespace PromptCache.Tokenizers.Models
         [ThreadStatic] private static int[]? t_symbols;
         [ThreadStatic] private static byte[]? t_bytes;
 
-        internal int[] EncodeUncached(string s, int start, int length)
+        /// <summary>Encodes a word without the cache; <paramref name="linearLimit"/> picks the merge strategy (tests compare both).</summary>
+        internal int[] EncodeUncached(string s, int start, int length, int linearLimit)
         {
             if (_options.IgnoreMerges)
             {
@@ -133,7 +134,7 @@ namespace PromptCache.Tokenizers.Models
             int capacity = length * 4 + 4;
             int[] symbols = t_symbols != null && t_symbols.Length >= capacity ? t_symbols : (t_symbols = new int[Math.Max(capacity, 256)]);
             int n = _options.ByteLevel ? ByteLevelSymbols(s, start, length, symbols) : CharSymbols(s, start, length, symbols);
-            n = n <= LinearMergeLimit ? MergeLinear(symbols, n) : MergeWithHeap(symbols, n);
+            n = n <= linearLimit ? MergeLinear(symbols, n) : MergeWithHeap(symbols, n);
             var result = new int[n];
             Array.Copy(symbols, result, n);
             return result;
