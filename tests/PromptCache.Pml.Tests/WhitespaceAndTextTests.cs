@@ -171,3 +171,25 @@ public class WhitespaceAndTextTests
         Assert.Equal("s", schema.Name);
     }
 }
+
+/// <summary>Role tags where the reference would lose them.</summary>
+public class RoleTagMisuseTests
+{
+    [Fact]
+    public void Role_tag_directly_in_a_union_is_a_non_module_child()
+    {
+        var result = PmlParser.ParseSchema("<schema name=\"s\"><union><user>x</user><module name=\"a\">y</module></union></schema>", "r.pml");
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal(("PCG0010", 1, 26), (d.Id, d.Location.Line, d.Location.Column));
+    }
+
+    [Fact]
+    public void Roles_in_a_prompt_suffix_become_role_parts()
+    {
+        var result = PmlParser.ParsePrompt("<prompt schema=\"s\"><a/><system>Be brief.</system>\n  <user><![CDATA[Is 1 < 2?]]></user>\n</prompt>", "p.pml");
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(
+            new (PmlRoleKind?, string)[] { (PmlRoleKind.System, "Be brief."), (PmlRoleKind.User, "Is 1 < 2?") },
+            result.Request!.Suffix.Select(p => (p.Role, p.Text)));
+    }
+}
