@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using PromptCache.Runtime.Caching.Entries;
+using PromptCache.Runtime.Caching.Keys;
+using PromptCache.Runtime.Caching.Store;
+
+namespace PromptCache.Runtime.Tests.Caching;
+
+public sealed class KvCacheConcurrencyTests
+{
+    private static readonly long EntryBytes = TestBlobs.Module().PayloadBytes;
+
+    [Fact]
+    public async Task Eviction_NeverFreesALeasedEntry()
+    {
+        var allocator = new TrackingAllocator();
+        await using var store = TestBlobs.Open(null, memoryBudget: EntryBytes, allocator: allocator);
+        var key = TestBlobs.Key("a");
+        await store.PutAsync(key, TestBlobs.Make(1));
+        var lease = await store.TryGetAsync(key);
+
+        await store.PutAsync(TestBlobs.Key("b"), TestBlobs.Make(2)); // Evicts a from the index.
+        Assert.Equal(KvTier.None, store.Locate(key));
+        Assert.Equal(2, allocator.Live); // a's buffer is still alive for the lease.
+        Assert.Equal(EntryBytes, store.GetCounters().RetainedBytes);
+        TestBlobs.AssertPayload(lease!, 1);
+
+        lease!.Dispose();
+        Assert.Equal(1, allocator.Live);
+        Assert.Equal(0, store.GetCounters().RetainedBytes);
+    }
+
+    [Fact]
+    public async Task ConcurrentGetOrAdd_OfOneKey_ComputesOnce()
+    {
+        await using var store = TestBlobs.Open(null);
+        var key = TestBlobs.Key("hot");
+        int computed = 0;
+        var gate = new TaskCompletionSource();
+        var callers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            using var lease = await store.GetOrAddAsync(key, async _ =>
+            {
+                Interlocked.Increment(ref computed);
+                await gate.Task;
+                return TestBlobs.Make(9);
+            });
+            return TestBlobs.Matches(lease, 9);
+        })).ToArray();
+
+        await Task.Delay(50);
+        gate.SetResult();
+        Assert.All(await Task.WhenAll(callers), Assert.True);
+        Assert.Equal(1, computed);
+    }
+
+    [Fact]
+    public async Task ConcurrentPuts_OfOneKey_CopyOnce()
+    {
+        await using var store = TestBlobs.Open(null);
+        var key = TestBlobs.Key("hot");
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(async () => await store.PutAsync(key, TestBlobs.Make(4)))));
+        Assert.Equal(1, results.Count(r => r.Outcome == KvPutOutcome.Stored));
+        Assert.Equal(1, store.GetCounters().Puts);
+        Assert.Equal(11, store.GetCounters().PutsDeduplicated);
+    }
+
+    [Fact]
+    public async Task Stress_ManyReadersAndWriters_UnderEvictionAndSpill_SeeNoTornReads()
+    {
+        using var dir = new TempDirectory();
+        var allocator = new TrackingAllocator();
+        var notices = new List<KvCacheNotice>();
+
+        // Room for 6 of 24 keys in memory, so readers constantly race eviction, spill and promotion.
+        await using var store = TestBlobs.Open(dir.Path, memoryBudget: 6 * EntryBytes, diskBudget: 64 * EntryBytes, notices: notices, allocator: allocator);
+        const int Keys = 24;
+        var keys = Enumerable.Range(0, Keys).Select(i => TestBlobs.Key("stress" + i)).ToArray();
+        var sessions = Enumerable.Range(0, 4).Select(i => new KvSessionKeyParts("m", "t", KvElementType.F16, "s" + i).ToKey()).ToArray();
+        var sessionVersion = new int[sessions.Length];
+        int failures = 0;
+        long reads = 0;
+        var stopwatch = Stopwatch.StartNew();
+        var until = TimeSpan.FromSeconds(1.5);
+
+        async Task Reader(int id)
+        {
+            var random = new Random(id);
+            while (stopwatch.Elapsed < until)
+            {
+                int i = random.Next(Keys);
+                using var lease = await store.GetOrAddAsync(keys[i], _ => ValueTask.FromResult<IKvBlob>(TestBlobs.Make(i)),
+                    new KvPutOptions { Persist = (i % 3) switch { 0 => KvPersistMode.Durable, 1 => KvPersistMode.Background, _ => KvPersistMode.OnEviction } });
+                if (!TestBlobs.Matches(lease, i))
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                Interlocked.Increment(ref reads);
+            }
+        }
+
+        async Task SessionWriter(int id)
+        {
+            // Each session's seed encodes its version; a reader must see one whole version, never a mix.
+            var random = new Random(100 + id);
+            while (stopwatch.Elapsed < until)
+            {
+                int s = random.Next(sessions.Length);
+                int version = Interlocked.Increment(ref sessionVersion[s]);
+                await store.PutAsync(sessions[s], TestBlobs.Make((s * 100_000) + version), KvPutOptions.Session);
+                using var lease = await store.TryGetAsync(sessions[s]);
+                if (lease is not null && !Enumerable.Range(1, Volatile.Read(ref sessionVersion[s])).Any(v => TestBlobs.Matches(lease, (s * 100_000) + v)))
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        }
+
+        var workers = Enumerable.Range(0, 8).Select(i => Task.Run(() => Reader(i)))
+            .Concat(Enumerable.Range(0, 3).Select(i => Task.Run(() => SessionWriter(i))))
+            .ToArray();
+        await Task.WhenAll(workers);
+        await store.FlushAsync();
+
+        Assert.Equal(0, failures);
+        Assert.True(reads > 100, $"only {reads} reads ran");
+        var counters = store.GetCounters();
+        Assert.Equal(0, counters.CorruptFilesDetected);
+        Assert.DoesNotContain(notices, n => n.Kind != KvNoticeKind.StaleTempFileRemoved);
+        Assert.True(counters.MemoryEvictions > 0);
+        Assert.True(counters.MemoryBytes <= 6 * EntryBytes);
+        Assert.Equal(0, counters.RetainedBytes); // Every lease is disposed, so nothing is held outside the index.
+        Assert.Equal(counters.MemoryEntries, allocator.Live); // And no buffer leaked.
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
+    }
+}
