@@ -9,7 +9,9 @@ using PromptCache.Runtime.Backends.Cpu;
 //   --models 1.1B       110M and/or 1.1B
 //   --reps 5            timed samples per row (median reported)
 //   --path auto         auto, vector512, vector256, scalar
+//   --small-max 64      largest m for the small-m dot-product path (tuning knob)
 var options = Options.Parse(args);
+CpuGemm.SmallMaxRows = options.SmallMax;
 const double ReferencePeak = 375;   // OpenBLAS AVX-512 sgemm, 2048×5632×2048, 2 threads (BENCHMARKS.md)
 const double ReferenceBandwidth = 30; // GB/s memory read, 2 threads (BENCHMARKS.md)
 // Weights are cycled through copies totalling at least this much, so m = 1 reads them from DRAM
@@ -17,7 +19,7 @@ const double ReferenceBandwidth = 30; // GB/s memory read, 2 threads (BENCHMARKS
 const long ColdBytes = 192L << 20;
 
 var (fmaPeak, fmaPeakCpu) = FmaPeak.Measure();
-Console.WriteLine($"# CPU GEMM, {Environment.ProcessorCount} threads, path {options.Path}, {DateTime.UtcNow:u}");
+Console.WriteLine($"# CPU GEMM, {Environment.ProcessorCount} threads, path {options.Path}, small-m path up to m = {options.SmallMax}, {DateTime.UtcNow:u}");
 Console.WriteLine($"# In-process 512-bit FMA ceiling (no memory traffic): {fmaPeak:F0} GFLOP/s wall, {fmaPeakCpu:F0} per CPU time; reference peak {ReferencePeak} GFLOP/s; memory {ReferenceBandwidth} GB/s");
 Console.WriteLine($"# Medians of {options.Reps} samples after warm-up; each sample ≥ 20 ms. 'per CPU time' = FLOPs / (process CPU seconds / {Environment.ProcessorCount}): the rate on an idle machine.");
 Console.WriteLine();
@@ -116,11 +118,11 @@ static unsafe (double Wall, double Cpu) Measure(nint a, int m, int k, nint[] wei
 }
 
 /// <summary>Command-line options of the GEMM benchmark.</summary>
-internal sealed record Options(int[] Rows, WeightType[] Types, string[] Models, int Reps, GemmPath Path)
+internal sealed record Options(int[] Rows, WeightType[] Types, string[] Models, int Reps, GemmPath Path, int SmallMax)
 {
     public static Options Parse(string[] args)
     {
-        var o = new Options(Shapes.Rows, [WeightType.F32, WeightType.BF16, WeightType.F16, WeightType.Q8_0], ["110M", "1.1B"], 5, GemmPath.Auto);
+        var o = new Options(Shapes.Rows, [WeightType.F32, WeightType.BF16, WeightType.F16, WeightType.Q8_0], ["110M", "1.1B"], 5, GemmPath.Auto, CpuGemm.SmallMaxRows);
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string v = args[i + 1];
@@ -131,7 +133,8 @@ internal sealed record Options(int[] Rows, WeightType[] Types, string[] Models, 
                 "--models" => o with { Models = v.Split(',') },
                 "--reps" => o with { Reps = Math.Max(1, int.Parse(v)) },
                 "--path" => o with { Path = Enum.Parse<GemmPath>(v, ignoreCase: true) },
-                _ => throw new ArgumentException($"Unknown option '{args[i]}'. Known: --m, --types, --models, --reps, --path."),
+                "--small-max" => o with { SmallMax = int.Parse(v) },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'. Known: --m, --types, --models, --reps, --path, --small-max."),
             };
         }
 

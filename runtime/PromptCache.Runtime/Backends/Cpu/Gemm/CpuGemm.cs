@@ -14,6 +14,12 @@ public static unsafe class CpuGemm
     internal const int GemvMaxRows = 4;
 
     /// <summary>
+    /// Up to this many rows, the untransposed dot-product tiles (<see cref="SmallGemm"/>) beat the
+    /// packed GEMM, whose W packing is not amortised over enough rows. Measured; see README.md.
+    /// </summary>
+    internal static int SmallMaxRows = SmallGemm.MaxRows;
+
+    /// <summary>
     /// Computes <c>C[m×n] = A[m×k] · W[n×k]ᵀ</c>, all row-major and densely packed.
     /// </summary>
     /// <param name="a">Activations, <paramref name="m"/> rows of <paramref name="k"/> floats.</param>
@@ -46,6 +52,10 @@ public static unsafe class CpuGemm
         if (m <= GemvMaxRows)
         {
             Gemv.Run(a, m, k, w, wType, n, c, resolved);
+        }
+        else if (m <= Math.Min(SmallMaxRows, SmallGemm.MaxRows) && resolved == GemmPath.Vector512)
+        {
+            SmallGemm.Run(a, m, k, w, wType, n, c);
         }
         else
         {
