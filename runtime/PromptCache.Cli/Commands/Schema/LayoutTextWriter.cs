@@ -7,38 +7,41 @@ public static class LayoutTextWriter
 {
     private const int TextPreview = 48;
 
-    /// <summary>Writes <paramref name="layout"/> to <paramref name="output"/>.</summary>
-    public static void Write(SchemaLayout layout, TextWriter output)
+    /// <summary>Writes <paramref name="layout"/> to <paramref name="output"/>, with token ranges when <paramref name="bound"/> is given.</summary>
+    public static void Write(SchemaLayout layout, BoundLayout? bound, TextWriter output)
     {
-        output.WriteLine($"schema {layout.SchemaName}  (content hash {layout.ContentHash})");
+        string total = bound is null ? string.Empty : $", {bound.TotalLength} tokens";
+        output.WriteLine($"schema {layout.SchemaName}  (content hash {layout.ContentHash}{total})");
         int indent = 1;
-        foreach (var e in layout.Elements)
+        for (int i = 0; i < layout.Elements.Count; i++)
         {
+            var e = layout.Elements[i];
             string pad = new(' ', indent * 2);
+            string at = bound is null ? string.Empty : $"  @{bound.Elements[i].Offset}+{bound.Elements[i].Length}";
             switch (e.Kind)
             {
                 case LayoutElementKind.RoleBegin:
-                    output.WriteLine($"{pad}{e.Role.ToString()!.ToLowerInvariant()}");
+                    output.WriteLine($"{pad}{e.Role.ToString()!.ToLowerInvariant()}{(bound is null ? string.Empty : $"  (begin marker @{bound.Elements[i].Offset}+{bound.Elements[i].Length})")}");
                     indent++;
                     break;
                 case LayoutElementKind.ModuleStart:
                     string flags = (e.IsCacheable ? "cached" : "not cached") + (e.IsOnDefaultPath ? ", default path" : string.Empty);
-                    output.WriteLine($"{pad}module {e.Name}  [{flags}]");
+                    output.WriteLine($"{pad}module {e.Name}  [{flags}]{at}");
                     indent++;
                     break;
                 case LayoutElementKind.UnionStart:
-                    output.WriteLine($"{pad}union  (one of {e.UnionMembers.Count}; default {e.UnionDefaultMember})");
+                    output.WriteLine($"{pad}union  (one of {e.UnionMembers.Count}; default {e.UnionDefaultMember}){at}");
                     indent++;
                     break;
                 case LayoutElementKind.Parameter:
                     string scaffold = e.Scaffold is null ? string.Empty : $", scaffold \"{e.Scaffold}\"";
-                    output.WriteLine($"{pad}parameter {e.Name}  [{e.ParameterLength} tokens{scaffold}]");
+                    output.WriteLine($"{pad}parameter {e.Name}  [{e.ParameterLength} tokens{scaffold}]{at}");
                     break;
                 case LayoutElementKind.Text:
                     // Whitespace-only segments still take a position, but showing them adds only noise.
                     string text = (e.Text ?? string.Empty).Trim();
                     if (text.Length > 0)
-                        output.WriteLine($"{pad}text \"{Preview(text)}\"  ({e.Text!.Length} chars)");
+                        output.WriteLine($"{pad}text \"{Preview(text)}\"  ({e.Text!.Length} chars){at}");
                     break;
                 case LayoutElementKind.RoleEnd:
                 case LayoutElementKind.ModuleEnd:

@@ -1,4 +1,3 @@
-using PromptCache.Pml;
 using PromptCache.Pml.Layout;
 
 namespace PromptCache.Cli.Commands.Schema;
@@ -6,8 +5,8 @@ namespace PromptCache.Cli.Commands.Schema;
 /// <summary>`promptcache schema layout`: the structural layout as an indented tree or JSON.</summary>
 public static class SchemaLayoutPrinter
 {
-    /// <summary>Prints the layout of <paramref name="path"/>; returns 1 when the schema has errors.</summary>
-    public static int Run(string path, bool json, TextWriter output, TextWriter error)
+    /// <summary>Prints the layout of <paramref name="path"/>, with token offsets when <paramref name="binding"/> is given; returns 1 on errors.</summary>
+    public static int Run(string path, bool json, TextWriter output, TextWriter error, TokenBinding? binding = null)
     {
         var result = SchemaFile.Parse(path, error);
         if (result is null)
@@ -21,10 +20,16 @@ public static class SchemaLayoutPrinter
         }
 
         var layout = SchemaLayout.Build(result.Schema);
+        var bound = binding?.Bind(layout);
+        if (bound is not null)
+        {
+            foreach (var diagnostic in bound.Diagnostics)
+                error.WriteLine(diagnostic.ToString());
+        }
         if (json)
-            LayoutJsonWriter.Write(layout, output);
+            LayoutJsonWriter.Write(layout, bound, output);
         else
-            LayoutTextWriter.Write(layout, output);
-        return 0;
+            LayoutTextWriter.Write(layout, bound, output);
+        return bound is not null && bound.HasErrors ? 1 : 0;
     }
 }
