@@ -1,4 +1,5 @@
 using System;
+using PromptCache.Pml.Layout;
 using PromptCache.Pml.Parsing;
 using PromptCache.Pml.Syntax;
 
@@ -36,11 +37,12 @@ namespace PromptCache.Pml
         /// <param name="text">The PML text.</param>
         /// <param name="filePath">The file's path for locations (may be empty).</param>
         /// <param name="schema">When given, the request is also validated against it, with locations in the prompt.</param>
-        public static PmlPromptParseResult ParsePrompt(string text, string filePath, PmlSchema? schema = null)
+        /// <param name="tokenCounter">With <paramref name="schema"/>: also check that every argument fits its slot.</param>
+        public static PmlPromptParseResult ParsePrompt(string text, string filePath, PmlSchema? schema = null, ITokenCounter? tokenCounter = null)
         {
             try
             {
-                return PromptParser.Parse(text ?? string.Empty, filePath ?? string.Empty, schema);
+                return PromptParser.Parse(text ?? string.Empty, filePath ?? string.Empty, schema, tokenCounter);
             }
             catch (Exception ex)
             {

@@ -154,6 +154,10 @@ public class DiagnosticTests
         var d = Assert.Single(diagnostics);
         Assert.Equal(("PCG0036", PmlSeverity.Error), (d.Id, d.Severity));
         Assert.Equal("Argument for parameter 'days' of module 'plan' is 3 tokens, longer than its slot of 2", d.Message);
+
+        // Parsed with a token counter, the same error points at the attribute in the prompt file.
+        var located = Assert.Single(PmlParser.ParsePrompt("<prompt schema=\"trip\">\n  <plan days=\"three long days\"/>\n</prompt>", "req.pml", schema, new WordCounter()).Diagnostics);
+        Assert.Equal(("PCG0036", "req.pml", 2, 9), (located.Id, located.Location.FilePath, located.Location.Line, located.Location.Column));
     }
 
     private static EquatableArray<PmlDiagnostic> PromptRequestValidatorWithCounter(PmlPromptParseResult result, PmlSchema schema) =>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using PromptCache.Pml.Layout;
 using PromptCache.Pml.Requests;
 using PromptCache.Pml.Syntax;
 
@@ -20,10 +21,10 @@ namespace PromptCache.Pml.Parsing
             _source = source;
         }
 
-        public static PmlPromptParseResult Parse(string text, string filePath, PmlSchema? schema) =>
-            new PromptParser(new SourceText(text, filePath)).Run(schema);
+        public static PmlPromptParseResult Parse(string text, string filePath, PmlSchema? schema, ITokenCounter? tokenCounter) =>
+            new PromptParser(new SourceText(text, filePath)).Run(schema, tokenCounter);
 
-        private PmlPromptParseResult Run(PmlSchema? schema)
+        private PmlPromptParseResult Run(PmlSchema? schema, ITokenCounter? tokenCounter)
         {
             var root = DocumentReader.ReadRoot(_source, PmlNames.PromptStrict, _diagnostics);
             if (root is null)
@@ -86,7 +87,7 @@ namespace PromptCache.Pml.Parsing
             if (schema is not null)
             {
                 var schemaLocation = schemaAttribute is null ? NameLocation(root) : _source.LocationFromTo(schemaAttribute.ValueStart, schemaAttribute.ValueEnd);
-                _diagnostics.AddRange(PromptRequestValidator.ValidateCore(request, schema, null, _sites, schemaLocation));
+                _diagnostics.AddRange(PromptRequestValidator.ValidateCore(request, schema, tokenCounter, _sites, schemaLocation));
             }
             return new PmlPromptParseResult(request, DocumentReader.Sorted(_diagnostics));
         }
