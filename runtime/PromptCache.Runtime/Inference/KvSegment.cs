@@ -146,6 +146,79 @@ public sealed unsafe class KvSegment : IDisposable
         return copy;
     }
 
+    /// <summary>Bytes of one layer's valid K and V: 2 · <see cref="Count"/> · kv_heads · head_dim · dtype bytes.</summary>
+    public long LayerByteCount => 2L * Count * KvDim * ElementBytes;
+
+    /// <summary>
+    /// Copies one layer's valid K rows then V rows into <paramref name="destination"/> (exactly
+    /// <see cref="LayerByteCount"/> bytes): the layout cache files and host tiers use.
+    /// </summary>
+    public void CopyLayerTo(int layer, Span<byte> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, LayerCount);
+        if (destination.Length < LayerByteCount)
+            throw new ArgumentException($"A layer of {Count} tokens needs {LayerByteCount} bytes; the destination has {destination.Length}.", nameof(destination));
+        int half = checked((int)(LayerByteCount / 2));
+        new ReadOnlySpan<byte>(Keys(layer), half).CopyTo(destination);
+        new ReadOnlySpan<byte>(Values(layer), half).CopyTo(destination[half..]);
+    }
+
+    /// <summary>
+    /// Rebuilds a segment from per-layer bytes in the <see cref="CopyLayerTo"/> layout. The caller owns the result.
+    /// </summary>
+    /// <param name="layerCount">Decoder layers.</param>
+    /// <param name="kvHeadCount">Key/value heads per layer.</param>
+    /// <param name="headDim">Dimension of one head.</param>
+    /// <param name="dataType">Storage type the bytes are in.</param>
+    /// <param name="positions">The position of each token (its count is the token count).</param>
+    /// <param name="layer">Returns layer i's bytes: K rows then V rows.</param>
+    public static KvSegment FromLayers(int layerCount, int kvHeadCount, int headDim, KvDataType dataType,
+        IReadOnlyList<int> positions, Func<int, ReadOnlyMemory<byte>> layer)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        ArgumentNullException.ThrowIfNull(layer);
+        var segment = new KvSegment(layerCount, kvHeadCount, headDim, dataType, positions.Count);
+        try
+        {
+            long half = (long)positions.Count * segment.KvDim * segment.ElementBytes;
+            for (int l = 0; l < layerCount; l++)
+            {
+                ReadOnlySpan<byte> bytes = layer(l).Span;
+                if (bytes.Length != 2 * half)
+                    throw new ArgumentException($"Layer {l} has {bytes.Length} bytes; {positions.Count} tokens need {2 * half}.", nameof(layer));
+                bytes[..(int)half].CopyTo(new Span<byte>(segment.Keys(l), (int)half));
+                bytes[(int)half..].CopyTo(new Span<byte>(segment.Values(l), (int)half));
+            }
+            var list = new int[positions.Count];
+            for (int i = 0; i < list.Length; i++) list[i] = positions[i];
+            segment.Commit(list);
+            return segment;
+        }
+        catch
+        {
+            segment.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies tokens <c>[start, start + count)</c> into a new segment the caller owns.</summary>
+    public KvSegment Slice(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, Count);
+        var copy = new KvSegment(LayerCount, KvHeadCount, HeadDim, DataType, count);
+        long rowBytes = (long)KvDim * ElementBytes;
+        for (int layer = 0; layer < LayerCount; layer++)
+        {
+            Buffer.MemoryCopy(Keys(layer) + start * rowBytes, copy.Keys(layer), count * rowBytes, count * rowBytes);
+            Buffer.MemoryCopy(Values(layer) + start * rowBytes, copy.Values(layer), count * rowBytes, count * rowBytes);
+        }
+        copy.Commit(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_positions).Slice(start, count));
+        return copy;
+    }
+
     /// <summary>Frees the native memory.</summary>
     public void Dispose() => _buffer.Dispose();
 }
