@@ -18,6 +18,19 @@ internal static class GeneratorInputs
     /// <summary>Reads a .pml file and the options that name its class.</summary>
     public static SchemaFileInput ReadSchema(AdditionalText file, AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)
     {
+        try
+        {
+            return ReadSchemaCore(file, options, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Reading happens before the compile step's own guard; a failure here must become PCG0027 too.
+            return new SchemaFileInput(file.Path, null, string.Empty, null, ex.GetType().Name + ": " + ex.Message);
+        }
+    }
+
+    private static SchemaFileInput ReadSchemaCore(AdditionalText file, AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)
+    {
         var text = file.GetText(cancellationToken)?.ToString();
         var global = options.GlobalOptions;
         var item = options.GetOptions(file);
@@ -32,8 +45,16 @@ internal static class GeneratorInputs
     /// <summary>Reads a non-.pml file that a module's <c>src</c> may name.</summary>
     public static SourceFileText? ReadSource(AdditionalText file, CancellationToken cancellationToken)
     {
-        var text = file.GetText(cancellationToken)?.ToString();
-        return text is null ? null : new SourceFileText(SourcePaths.Normalize(file.Path), text);
+        try
+        {
+            var text = file.GetText(cancellationToken)?.ToString();
+            return text is null ? null : new SourceFileText(SourcePaths.Normalize(file.Path), text);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An unreadable non-.pml file is only a problem if a schema names it, and then PCG0012 says so.
+            return null;
+        }
     }
 
     private static string? Value(AnalyzerConfigOptions options, string key) =>

@@ -35,7 +35,7 @@ internal static class SchemaCompiler
     {
         if (input.Text is null)
         {
-            return Failed(PmlDiagnostic.Create(PmlDiagnostics.GeneratorInternalError, StartOf(input.Path), "the file's text could not be read"));
+            return Failed(PmlDiagnostic.Create(PmlDiagnostics.GeneratorInternalError, StartOf(input.Path), "the file's text could not be read (" + (input.ReadError ?? "no text") + ")"));
         }
 
         var source = Emit.LineEndings.Normalize(input.Text);

@@ -35,11 +35,12 @@ internal static class GeneratorHarness
 
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
 
-    /// <summary>A driver over the given files; step tracking is on so incrementality can be checked.</summary>
+    /// <summary>A driver over the given files; step tracking is on (by default) so incrementality can be checked.</summary>
     public static GeneratorDriver CreateDriver(
         IEnumerable<AdditionalText> files,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? metadata = null,
-        IReadOnlyDictionary<string, string>? globals = null) =>
+        IReadOnlyDictionary<string, string>? globals = null,
+        bool trackSteps = true) =>
         CSharpGeneratorDriver.Create(
             new[] { new PromptSchemaGenerator().AsSourceGenerator() },
             files,
@@ -51,7 +52,7 @@ internal static class GeneratorHarness
                     ["build_property.ProjectDir"] = ProjectDir,
                 },
                 metadata ?? new Dictionary<string, IReadOnlyDictionary<string, string>>()),
-            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator once over <paramref name="files"/> and compiles the result.</summary>
     public static GeneratorRun Run(params AdditionalText[] files) => Run(CreateDriver(files), CreateCompilation());
