@@ -15,6 +15,22 @@ public sealed class Crc32CTests
     }
 
     [Fact]
+    public void InterleavedStripes_MatchTheTablePath_AtEveryBoundary()
+    {
+        // Three 4 KiB lanes per stripe: cover below, at and around one and two stripes, odd tails,
+        // and an unaligned start.
+        var random = new Random(11);
+        byte[] data = new byte[(2 * 3 * 4096) + 50];
+        random.NextBytes(data);
+        foreach (int length in new[] { (3 * 4096) - 1, 3 * 4096, (3 * 4096) + 1, (3 * 4096) + 13, 6 * 4096, (6 * 4096) + 49 })
+        {
+            var slice = data.AsSpan(1, length);
+            Assert.Equal(Crc32C.ComputeScalar(slice), Crc32C.Compute(slice));
+            Assert.Equal(Crc32C.ComputeScalar(slice), Crc32C.Append(Crc32C.Compute(slice[..100]), slice[100..]));
+        }
+    }
+
+    [Fact]
     public void HardwareAndTablePaths_Agree_AndAppendIsIncremental()
     {
         var random = new Random(7);

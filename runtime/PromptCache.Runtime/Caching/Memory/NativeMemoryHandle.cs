@@ -6,7 +6,6 @@ namespace PromptCache.Runtime.Caching.Memory;
 internal sealed unsafe class NativeMemoryHandle : SafeHandle
 {
     private const int Alignment = 64;
-    private readonly long _pressure;
 
     public NativeMemoryHandle(long bytes)
         : base(IntPtr.Zero, ownsHandle: true)
@@ -14,10 +13,9 @@ internal sealed unsafe class NativeMemoryHandle : SafeHandle
         // A zero-token entry still gets a real (one-byte) block so the handle is valid.
         nuint size = (nuint)Math.Max(1, bytes);
         SetHandle((IntPtr)NativeMemory.AlignedAlloc(size, Alignment));
-        _pressure = (long)size;
 
-        // The GC cannot see native memory; tell it, so finalizable handles are not starved.
-        GC.AddMemoryPressure(_pressure);
+        // No GC.AddMemoryPressure: the store frees these deterministically, and reporting gigabytes of
+        // cache memory to the GC would induce full collections on the serving path.
     }
 
     public override bool IsInvalid => handle == IntPtr.Zero;
@@ -27,7 +25,6 @@ internal sealed unsafe class NativeMemoryHandle : SafeHandle
     protected override bool ReleaseHandle()
     {
         NativeMemory.AlignedFree((void*)handle);
-        GC.RemoveMemoryPressure(_pressure);
         return true;
     }
 }
