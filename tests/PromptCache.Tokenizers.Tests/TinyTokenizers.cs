@@ -8,7 +8,11 @@ namespace PromptCache.Tokenizers.Tests;
 /// <summary>Hand-written tokenizer.json files, small enough to work out the expected ids by hand.</summary>
 internal static class TinyTokenizers
 {
-    public static BpeTokenizer FromJson(string json) => HfTokenizerJsonLoader.FromJson(JsonParser.Parse(json, "test.json"), "test.json", null);
+    /// <summary>Loads through the streaming reader, as <see cref="Tokenizer.Load"/> does.</summary>
+    public static BpeTokenizer FromJson(string json) => HfTokenizerJsonLoader.Read(Encoding.UTF8.GetBytes(json), "test.json", null);
+
+    /// <summary>Loads through the document parser (the other code path).</summary>
+    public static BpeTokenizer FromJsonDocument(string json) => HfTokenizerJsonLoader.FromJson(JsonParser.Parse(json, "test.json"), "test.json", null);
 
     private static string Quote(string s)
     {

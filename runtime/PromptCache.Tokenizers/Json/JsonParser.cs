@@ -45,6 +45,156 @@ namespace PromptCache.Tokenizers.Json
         /// <summary>Parses a JSON document held in a string.</summary>
         public static JsonNode Parse(string text, string source) => Parse(Encoding.UTF8.GetBytes(text), source);
 
+        // ---- Cursor API: lets a loader stream through a big document (the 150k-entry vocabulary
+        // and merge list of tokenizer.json) without building a node per entry.
+
+        /// <summary>Opens a cursor positioned at the document's top-level value.</summary>
+        public static JsonParser Open(byte[] utf8, string source)
+        {
+            int start = utf8.Length >= 3 && utf8[0] == 0xEF && utf8[1] == 0xBB && utf8[2] == 0xBF ? 3 : 0;
+            var parser = new JsonParser(utf8, start, utf8.Length, source);
+            parser.SkipWhitespace();
+            return parser;
+        }
+
+        /// <summary>The kind of the value at the cursor.</summary>
+        public JsonKind PeekKind()
+        {
+            SkipWhitespace();
+            switch (Peek())
+            {
+                case (byte)'{': return JsonKind.Object;
+                case (byte)'[': return JsonKind.Array;
+                case (byte)'"': return JsonKind.String;
+                case (byte)'t': return JsonKind.True;
+                case (byte)'f': return JsonKind.False;
+                case (byte)'n': return JsonKind.Null;
+                default: return JsonKind.Number;
+            }
+        }
+
+        /// <summary>Consumes the '{' or '[' that opens a container.</summary>
+        public void Enter(JsonKind kind)
+        {
+            SkipWhitespace();
+            byte expected = kind == JsonKind.Object ? (byte)'{' : (byte)'[';
+            if (Peek() != expected) throw Error(kind == JsonKind.Object ? "expected an object" : "expected an array");
+            _pos++;
+        }
+
+        /// <summary>Moves to the next member of the current object; false (after consuming '}') at its end.</summary>
+        public bool NextProperty(ref bool first, out string name)
+        {
+            SkipWhitespace();
+            byte c = Peek();
+            if (c == (byte)'}') { _pos++; name = string.Empty; return false; }
+            if (!first)
+            {
+                if (c != (byte)',') throw Error("expected ',' or '}' in an object");
+                _pos++;
+                SkipWhitespace();
+            }
+            first = false;
+            if (Peek() != (byte)'"') throw Error("expected a member name in quotes");
+            name = ParseString();
+            SkipWhitespace();
+            if (Peek() != (byte)':') throw Error("expected ':' after a member name");
+            _pos++;
+            SkipWhitespace();
+            return true;
+        }
+
+        /// <summary>Moves to the next item of the current array; false (after consuming ']') at its end.</summary>
+        public bool NextItem(ref bool first)
+        {
+            SkipWhitespace();
+            byte c = Peek();
+            if (c == (byte)']') { _pos++; return false; }
+            if (!first)
+            {
+                if (c != (byte)',') throw Error("expected ',' or ']' in an array");
+                _pos++;
+                SkipWhitespace();
+            }
+            first = false;
+            return true;
+        }
+
+        /// <summary>Reads any value at the cursor as a node.</summary>
+        public JsonNode ReadValue()
+        {
+            SkipWhitespace();
+            return ParseValue(0);
+        }
+
+        /// <summary>Reads a string value.</summary>
+        public string ReadString()
+        {
+            SkipWhitespace();
+            if (Peek() != (byte)'"') throw Error("expected a string");
+            return ParseString();
+        }
+
+        /// <summary>Reads a string value into <paramref name="buffer"/> (grown as needed) without allocating a string when it has no escapes.</summary>
+        public int ReadStringInto(ref char[] buffer)
+        {
+            SkipWhitespace();
+            if (Peek() != (byte)'"') throw Error("expected a string");
+            int start = _pos + 1;
+            int i = start;
+            while (i < _end)
+            {
+                byte b = _data[i];
+                if (b == (byte)'"')
+                {
+                    int byteCount = i - start;
+                    if (buffer.Length < byteCount) buffer = new char[byteCount * 2];
+                    _pos = i + 1;
+                    return Encoding.UTF8.GetChars(_data, start, byteCount, buffer, 0);
+                }
+                if (b == (byte)'\\' || b < 0x20) break;
+                i++;
+            }
+            string s = ParseString();
+            if (buffer.Length < s.Length) buffer = new char[s.Length * 2];
+            s.CopyTo(0, buffer, 0, s.Length);
+            return s.Length;
+        }
+
+        /// <summary>Reads an integer value (digits only, the common case, without allocating).</summary>
+        public long ReadInteger()
+        {
+            SkipWhitespace();
+            int start = _pos;
+            bool negative = false;
+            if (_pos < _end && _data[_pos] == (byte)'-') { negative = true; _pos++; }
+            long value = 0;
+            int digits = 0;
+            while (_pos < _end && _data[_pos] >= (byte)'0' && _data[_pos] <= (byte)'9' && digits < 18)
+            {
+                value = value * 10 + (_data[_pos] - '0');
+                _pos++;
+                digits++;
+            }
+            if (digits > 0 && (_pos >= _end || !IsNumberChar(_data[_pos]))) return negative ? -value : value;
+            _pos = start;
+            long? slow = ParseNumber().AsLong();
+            if (slow == null) throw Error("expected an integer");
+            return slow.Value;
+        }
+
+        private static bool IsNumberChar(byte b) => (b >= (byte)'0' && b <= (byte)'9') || b == (byte)'.' || b == (byte)'e' || b == (byte)'E' || b == (byte)'+' || b == (byte)'-';
+
+        /// <summary>Checks that nothing but whitespace follows.</summary>
+        public void ExpectEnd()
+        {
+            SkipWhitespace();
+            if (_pos != _end) throw Error("unexpected text after the JSON value");
+        }
+
+        /// <summary>An error at the cursor, for callers that find a value of the wrong shape.</summary>
+        public InvalidDataException ErrorHere(string what) => Error(what);
+
         private JsonNode ParseValue(int depth)
         {
             if (depth > 512) throw Error("JSON nested deeper than 512 levels");

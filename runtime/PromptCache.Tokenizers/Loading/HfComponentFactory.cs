@@ -68,7 +68,7 @@ namespace PromptCache.Tokenizers.Loading
                         useRegex: OptionalBool(node, "use_regex", true));
                 case "Split":
                 {
-                    ReadPattern(node, field, out string? literal, out Regex? _, out string? regexSource);
+                    ReadPatternSource(node, field, out string? literal, out string? regexSource);
                     SplitScanner scanner = literal != null ? new RegexScanner(Regex.Escape(literal)) : SplitScanner.ForRegex(regexSource!);
                     string behavior = OptionalString(node, "behavior") ?? "Isolated";
                     SplitBehavior parsed;
@@ -252,22 +252,28 @@ namespace PromptCache.Tokenizers.Loading
         private static void ReadPattern(JsonNode node, string field, out string? literal, out Regex? regex) =>
             ReadPattern(node, field, out literal, out regex, out _);
 
-        private static void ReadPattern(JsonNode node, string field, out string? literal, out Regex? regex, out string? regexSource)
+        /// <summary>Reads a pattern without compiling it (Split picks a hand-written scanner for the known regexes).</summary>
+        private static void ReadPatternSource(JsonNode node, string field, out string? literal, out string? regexSource)
         {
             JsonNode? pattern = node["pattern"];
             literal = null;
-            regex = null;
             regexSource = null;
             if (pattern?.Members != null)
             {
                 literal = pattern["String"]?.AsString();
                 regexSource = pattern["Regex"]?.AsString();
             }
+            if (literal == null && regexSource == null) throw new TokenizerFormatException($"{field}.pattern must be {{\"String\": ...}} or {{\"Regex\": ...}}.");
+        }
+
+        private static void ReadPattern(JsonNode node, string field, out string? literal, out Regex? regex, out string? regexSource)
+        {
+            ReadPatternSource(node, field, out literal, out regexSource);
+            regex = null;
             if (literal != null) return;
-            if (regexSource == null) throw new TokenizerFormatException($"{field}.pattern must be {{\"String\": ...}} or {{\"Regex\": ...}}.");
             try
             {
-                regex = new Regex(regexSource, RegexOptions.CultureInvariant);
+                regex = new Regex(regexSource!, RegexOptions.CultureInvariant);
             }
             catch (ArgumentException e)
             {
