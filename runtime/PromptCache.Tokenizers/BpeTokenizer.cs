@@ -20,6 +20,7 @@ namespace PromptCache.Tokenizers
         private readonly BpeModel _model;
         private readonly Normalizer? _normalizer;
         private readonly PreTokenizer? _preTokenizer;
+        private readonly SplitScanner? _directScanner;
         private readonly TokenDecoder? _decoder;
         private readonly PostProcessor? _postProcessor;
         private readonly AddedTokenMatcher _rawMatcher;        // tokens with normalized = false
@@ -41,7 +42,8 @@ namespace PromptCache.Tokenizers
         {
             _model = model;
             _normalizer = normalizer;
-            _preTokenizer = preTokenizer;
+            _preTokenizer = preTokenizer != null && preTokenizer.IsIdentity ? null : preTokenizer;
+            _directScanner = _preTokenizer?.DirectScanner;
             _decoder = decoder;
             _postProcessor = postProcessor;
             int size = model.VocabularySize;
@@ -114,6 +116,11 @@ namespace PromptCache.Tokenizers
                         ids.Add(sub.TokenId);
                         continue;
                     }
+                    if (_directScanner != null)
+                    {
+                        EncodeScanned(piece, sub.Start, sub.End, ids);
+                        continue;
+                    }
                     words.Clear();
                     if (_preTokenizer == null)
                     {
@@ -130,6 +137,24 @@ namespace PromptCache.Tokenizers
             }
             if (addSpecialTokens && _postProcessor != null) ids = _postProcessor.Apply(ids);
             return ids;
+        }
+
+        /// <summary>The hot path: words go to the model as the scanner finds them (matches and the gaps between them).</summary>
+        private void EncodeScanned(string s, int start, int end, List<int> ids)
+        {
+            SplitScanner scanner = _directScanner!;
+            int pos = start;
+            while (pos < end)
+            {
+                if (!scanner.NextMatch(s, pos, end, out int matchStart, out int matchEnd))
+                {
+                    _model.EncodeWord(s, pos, end - pos, ids);
+                    return;
+                }
+                if (matchStart > pos) _model.EncodeWord(s, pos, matchStart - pos, ids);
+                _model.EncodeWord(s, matchStart, matchEnd - matchStart, ids);
+                pos = matchEnd;
+            }
         }
 
         /// <inheritdoc />

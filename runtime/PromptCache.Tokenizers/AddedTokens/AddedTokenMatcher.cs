@@ -21,6 +21,8 @@ namespace PromptCache.Tokenizers.AddedTokens
         public int TokenId { get; }
 
         public bool IsToken => TokenId >= 0;
+
+        public int End => Start + Length;
     }
 
     /// <summary>

@@ -21,6 +21,10 @@ namespace PromptCache.Tokenizers.PreTokenizers
 
         public override bool IsByteLevel => true;
 
+        public override bool IsIdentity => !_addPrefixSpace && _split == null;
+
+        public override SplitScanner? DirectScanner => _addPrefixSpace ? null : _split?.DirectScanner;
+
         public override void Split(List<PreToken> input, List<PreToken> output, bool isFirstSection)
         {
             foreach (PreToken original in input)

@@ -22,6 +22,16 @@ namespace PromptCache.Tokenizers.PreTokenizers
 
         /// <summary>True when this stage maps text to byte-level characters (the model then encodes UTF-8 bytes).</summary>
         public virtual bool IsByteLevel => false;
+
+        /// <summary>True when this stage leaves pieces unchanged (a ByteLevel stage that neither splits nor adds a space).</summary>
+        public virtual bool IsIdentity => false;
+
+        /// <summary>
+        /// When the whole stage is "every match of one pattern is a piece, and so is every gap",
+        /// the scanner that does it: the tokenizer then feeds words to the model as the scanner
+        /// finds them, without a list of pieces (the hot path for GPT-2, Qwen and Llama 3).
+        /// </summary>
+        public virtual SplitScanner? DirectScanner => null;
     }
 
     /// <summary>HF <c>Sequence</c>: stages applied one after another.</summary>
@@ -29,16 +39,23 @@ namespace PromptCache.Tokenizers.PreTokenizers
     {
         private readonly PreTokenizer[] _stages;
 
-        public SequencePreTokenizer(PreTokenizer[] stages) => _stages = stages;
-
-        public override bool IsByteLevel
+        public SequencePreTokenizer(PreTokenizer[] stages)
         {
-            get
-            {
-                foreach (PreTokenizer stage in _stages) if (stage.IsByteLevel) return true;
-                return false;
-            }
+            // Identity stages (Qwen's ByteLevel after its Split) only mark the pipeline byte-level.
+            var kept = new List<PreTokenizer>();
+            foreach (PreTokenizer stage in stages) if (!stage.IsIdentity) kept.Add(stage);
+            _stages = kept.ToArray();
+            _byteLevel = false;
+            foreach (PreTokenizer stage in stages) _byteLevel |= stage.IsByteLevel;
         }
+
+        private readonly bool _byteLevel;
+
+        public override bool IsIdentity => _stages.Length == 0;
+
+        public override SplitScanner? DirectScanner => _stages.Length == 1 ? _stages[0].DirectScanner : null;
+
+        public override bool IsByteLevel => _byteLevel;
 
         public override void Split(List<PreToken> input, List<PreToken> output, bool isFirstSection)
         {

@@ -29,6 +29,8 @@ namespace PromptCache.Tokenizers.PreTokenizers
             _invert = invert;
         }
 
+        public override SplitScanner? DirectScanner => _behavior == SplitBehavior.Isolated && !_invert ? _scanner : null;
+
         public override void Split(List<PreToken> input, List<PreToken> output, bool isFirstSection)
         {
             foreach (PreToken piece in input) SplitOne(piece, output);
