@@ -26,6 +26,7 @@ try
     Console.WriteLine($"# Medians of {reps} samples. Disk reads come from the OS page cache (no root to drop it): they measure the store, not the device.");
     Checksums(reps);
     Shapes(root, reps);
+    PromoteBreakdown(root, reps);
     RestartScan(root);
     return 0;
 }
@@ -106,6 +107,40 @@ static void Shapes(string root, int reps)
             Console.WriteLine($"| {shape.Name} | {tokens} | {mb:F1} | {metadata.BytesPerToken} | {KvStoreAccounting.FileOverheadBytes(metadata)} | {put:F1} | {mb / put:F2} | {hit:F1} | {promote:F1} | {mb / promote:F2} |");
         }
     }
+}
+
+// Where a promotion's time goes, for the largest shape: fresh native memory (page faults), the read
+// out of the page cache, the CRC. The store's promote is roughly their sum.
+static unsafe void PromoteBreakdown(string root, int reps)
+{
+    var metadata = KvEntryMetadata.ForModule(KvElementType.F16, 22, 4, 64, 0, 4096, "breakdown");
+    string path = Path.Combine(root, "breakdown.bin");
+    byte[] payload = new byte[metadata.PayloadBytes];
+    new Random(3).NextBytes(payload);
+    File.WriteAllBytes(path, payload);
+    long bytes = metadata.PayloadBytes;
+    double touch = Median(reps, () =>
+    {
+        byte* p = (byte*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        new Span<byte>(p, (int)bytes).Clear();
+        System.Runtime.InteropServices.NativeMemory.AlignedFree(p);
+    });
+    double touchStore = Median(reps, () =>
+    {
+        using var handle = new PromptCache.Runtime.Caching.Memory.NativeMemoryHandle(bytes);
+        new Span<byte>(handle.Pointer, (int)bytes).Clear();
+    });
+    byte* target = (byte*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)bytes, 64);
+    new Span<byte>(target, (int)bytes).Clear();
+    double read = Median(reps, () =>
+    {
+        using var handle = File.OpenHandle(path);
+        RandomAccess.Read(handle, new Span<byte>(target, (int)bytes), 0);
+    });
+    double crc = Median(reps, () => Crc32C.Compute(new ReadOnlySpan<byte>(target, (int)bytes)));
+    System.Runtime.InteropServices.NativeMemory.AlignedFree(target);
+    Console.WriteLine();
+    Console.WriteLine($"Promote breakdown, TinyLlama-1.1B f16, 4096 tokens ({bytes / 1e6:F1} MB): fresh memory + first touch {touch:F1} ms with 4 KiB pages, {touchStore:F1} ms as the store allocates it (2 MiB-aligned, MADV_HUGEPAGE), read from page cache {read:F1} ms ({bytes / read / 1e6:F2} GB/s), CRC-32C {crc:F1} ms ({bytes / crc / 1e6:F2} GB/s).");
 }
 
 static void RestartScan(string root)

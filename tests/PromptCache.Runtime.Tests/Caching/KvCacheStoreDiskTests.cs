@@ -168,4 +168,57 @@ public sealed class KvCacheStoreDiskTests
         lease!.Dispose();
         Assert.Equal(0, store.GetCounters().RetainedBytes);
     }
+
+    [Fact]
+    public async Task BackgroundSaves_LandBeforeDisposeReturns_AndSurviveARestart()
+    {
+        using var dir = new TempDirectory();
+        var key = TestBlobs.Key("a");
+        await using (var store = TestBlobs.Open(dir.Path))
+        {
+            var result = await store.PutAsync(key, TestBlobs.Make(1), new KvPutOptions { Persist = KvPersistMode.Background });
+            Assert.Equal(new KvPutResult(KvPutOutcome.Stored, Persisted: false), result);
+        }
+
+        await using var reopened = TestBlobs.Open(dir.Path);
+        using var lease = await reopened.TryGetAsync(key);
+        TestBlobs.AssertPayload(lease!, 1);
+    }
+
+    [Fact]
+    public async Task FailedWrite_IsReported_AndTheEntryStaysInMemory()
+    {
+        using var dir = new TempDirectory();
+        var notices = new List<KvCacheNotice>();
+        await using var store = TestBlobs.Open(dir.Path, notices: notices);
+        Directory.Delete(dir.Path, recursive: true); // The disk goes away under the store.
+
+        var key = TestBlobs.Key("a");
+        var result = await store.PutAsync(key, TestBlobs.Make(1));
+        Assert.Equal(new KvPutResult(KvPutOutcome.Stored, Persisted: false), result);
+        Assert.Equal(1, store.GetCounters().WriteFailures);
+        Assert.Equal(KvNoticeKind.WriteFailed, Assert.Single(notices).Kind);
+        using var lease = await store.TryGetAsync(key);
+        TestBlobs.AssertPayload(lease!, 1);
+    }
+
+    [Fact]
+    public async Task LargeEntry_OnHugePageBuffers_RoundTripsThroughBothTiers()
+    {
+        // 5.8 MB: above the 4 MiB threshold where host buffers become 2 MiB-aligned huge-page candidates.
+        var metadata = KvEntryMetadata.ForModule(KvElementType.F16, 22, 4, 64, 0, 256, "large");
+        using var dir = new TempDirectory();
+        var key = TestBlobs.Key("large");
+        await using (var store = TestBlobs.Open(dir.Path, memoryBudget: 1L << 30, diskBudget: 1L << 30))
+        {
+            await store.PutAsync(key, TestBlobs.Make(42, metadata));
+            using var lease = await store.TryGetAsync(key);
+            TestBlobs.AssertPayload(lease!, 42);
+        }
+
+        await using var reopened = TestBlobs.Open(dir.Path, memoryBudget: 1L << 30, diskBudget: 1L << 30);
+        using var promoted = await reopened.TryGetAsync(key);
+        Assert.Equal(KvTier.Disk, promoted!.ServedFrom);
+        TestBlobs.AssertPayload(promoted, 42);
+    }
 }

@@ -3,16 +3,35 @@ using System.Runtime.InteropServices;
 namespace PromptCache.Runtime.Caching.Memory;
 
 /// <summary>Owns one aligned native allocation; SafeHandle so a missed Dispose still frees it on finalization.</summary>
-internal sealed unsafe class NativeMemoryHandle : SafeHandle
+internal sealed unsafe partial class NativeMemoryHandle : SafeHandle
 {
-    private const int Alignment = 64;
+    private const int CacheLineAlignment = 64;
+
+    // Large buffers are aligned to 2 MiB and offered to transparent huge pages. On the measured VM,
+    // first-touch page faults of fresh 4 KiB pages cost ~2 ms per MB — most of a disk promotion —
+    // and huge pages cut the fault count 512-fold (Caching/README.md has the numbers).
+    private const int HugePageBytes = 2 << 20;
+    private const long HugePageThreshold = 4L << 20;
+    private const int MadviseHugePage = 14; // MADV_HUGEPAGE (Linux)
 
     public NativeMemoryHandle(long bytes)
         : base(IntPtr.Zero, ownsHandle: true)
     {
         // A zero-token entry still gets a real (one-byte) block so the handle is valid.
         nuint size = (nuint)Math.Max(1, bytes);
-        SetHandle((IntPtr)NativeMemory.AlignedAlloc(size, Alignment));
+        bool huge = bytes >= HugePageThreshold && OperatingSystem.IsLinux();
+        if (huge)
+        {
+            size = (size + HugePageBytes - 1) / HugePageBytes * HugePageBytes;
+        }
+
+        void* memory = NativeMemory.AlignedAlloc(size, huge ? (nuint)HugePageBytes : CacheLineAlignment);
+        SetHandle((IntPtr)memory);
+        if (huge)
+        {
+            // Advisory only: where THP is off or the call fails, the buffer simply uses normal pages.
+            _ = Madvise(memory, size, MadviseHugePage);
+        }
 
         // No GC.AddMemoryPressure: the store frees these deterministically, and reporting gigabytes of
         // cache memory to the GC would induce full collections on the serving path.
@@ -27,4 +46,7 @@ internal sealed unsafe class NativeMemoryHandle : SafeHandle
         NativeMemory.AlignedFree((void*)handle);
         return true;
     }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(void* address, nuint length, int advice);
 }

@@ -27,7 +27,11 @@ public sealed class KvLease : IKvHostBlob, IDisposable
     /// <inheritdoc />
     public KvEntryMetadata Metadata { get; }
 
-    /// <summary>The tier the lookup was served from (<see cref="KvTier.Disk"/> means it was just promoted).</summary>
+    /// <summary>
+    /// The tier the lookup was served from: <see cref="KvTier.Memory"/>, <see cref="KvTier.Disk"/>
+    /// (just read, verified and promoted), or <see cref="KvTier.None"/> when this very call computed
+    /// the entry (<see cref="KvCacheStore.GetOrAddAsync"/> on a miss).
+    /// </summary>
     public KvTier ServedFrom { get; }
 
     /// <summary>The resident payload (a host buffer unless the memory tier uses a device allocator).</summary>
