@@ -1,0 +1,429 @@
+using System.Runtime.CompilerServices;
+using PromptCache.Cuda.Device;
+using PromptCache.Cuda.Interop;
+using PromptCache.Cuda.Kernels;
+using PromptCache.Runtime.Backends;
+using PromptCache.Runtime.Inference;
+using PromptCache.Runtime.Models;
+
+namespace PromptCache.Cuda.Backend;
+
+/// <summary>
+/// The CUDA backend: float32 activations in device memory, bf16 weights (uploaded once), bf16 K/V
+/// kept on the device per <see cref="KvSegment"/>, GEMMs on cuBLAS (bf16 × bf16 → f32, f32
+/// accumulation) and NVRTC-compiled kernels for everything else. All work goes to one stream;
+/// <see cref="CopyToHost"/> is the only call that waits for it.
+/// </summary>
+/// <remarks>
+/// Pointers returned by <see cref="Allocate"/> are device addresses. Calls are serialised with a
+/// lock; the scratch buffers they share are safe because the stream runs launches in order.
+/// </remarks>
+public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
+{
+    private readonly object _gate = new();
+    private readonly CudaDevice _device;
+    private readonly KernelModules _modules;
+    private readonly DeviceKernels _kernels;
+    private readonly DeviceWeights _weights;
+    private readonly DeviceResidentStores _stores;
+    private readonly ActivationPool _pool;
+    private readonly ScratchBuffer _gemmInput, _ids, _partials, _staging;
+    private readonly ConditionalWeakTable<KvSegment, DeviceKvSegment> _kv = new();
+    private readonly IntPtr _blas;
+    private bool _disposed;
+
+    /// <summary>Opens the GPU and prepares cuBLAS; kernels compile lazily on first use.</summary>
+    /// <exception cref="CudaUnavailableException">No CUDA driver, toolkit library or device.</exception>
+    public CudaBackend(CudaBackendOptions? options = null)
+    {
+        Options = options ?? new CudaBackendOptions();
+        _device = CudaDevice.Open(Options.DeviceOrdinal);
+        try
+        {
+            string? cacheDir = Options.KernelCacheDirectory ?? KernelCache.DefaultDirectory(Environment.GetEnvironmentVariable,
+                Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+            _modules = new KernelModules(_device, new KernelCache(string.IsNullOrEmpty(cacheDir) ? null : cacheDir));
+            _kernels = new DeviceKernels(_device, _modules);
+            _weights = new DeviceWeights(_device, _kernels);
+            _stores = new DeviceResidentStores(_device);
+            _pool = new ActivationPool(_device);
+            _gemmInput = new ScratchBuffer(_device);
+            _ids = new ScratchBuffer(_device);
+            _partials = new ScratchBuffer(_device);
+            _staging = new ScratchBuffer(_device);
+            try
+            {
+                CudaCheck.Blas(Cublas.cublasCreate(out _blas));
+            }
+            catch (DllNotFoundException e)
+            {
+                throw new CudaUnavailableException(CudaLibraryResolver.DescribeMissing(CudaLibraryNames.Cublas, "cuBLAS (libcublas)"), e);
+            }
+            CudaCheck.Blas(Cublas.cublasSetStream(_blas, _device.Stream.Value));
+        }
+        catch
+        {
+            _device.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The settings this backend was created with.</summary>
+    public CudaBackendOptions Options { get; }
+
+    /// <summary>The GPU.</summary>
+    public CudaDevice Device => _device;
+
+    /// <inheritdoc />
+    public string Name => "cuda";
+
+    /// <summary>Device bytes held by uploaded or created weights.</summary>
+    public long WeightBytes => _weights.Bytes;
+
+    /// <summary>Seconds NVRTC spent compiling kernels (zero when all came from the disk cache).</summary>
+    public double KernelCompileSeconds => _modules.CompileSeconds;
+
+    /// <inheritdoc />
+    public float* Allocate(long count)
+    {
+        lock (_gate) return (float*)_pool.Rent(Math.Max(count, 1) * sizeof(float));
+    }
+
+    /// <inheritdoc />
+    public void Free(float* buffer)
+    {
+        lock (_gate) _pool.Return((ulong)buffer);
+    }
+
+    /// <inheritdoc />
+    public void Embed(in WeightTensor embedding, ReadOnlySpan<int> ids, float* y)
+    {
+        for (int i = 0; i < ids.Length; i++)
+            if ((uint)ids[i] >= (uint)embedding.Rows)
+                throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"Token id {ids[i]} at index {i} is outside the vocabulary [0, {embedding.Rows}).");
+        lock (_gate)
+        {
+            ulong table = _weights.Get(embedding);
+            ulong deviceIds = _ids.Get((long)ids.Length * sizeof(int));
+            _device.Upload(deviceIds, ids);
+            _kernels.Embed(table, deviceIds, (ulong)y, ids.Length, embedding.Cols);
+        }
+    }
+
+    /// <inheritdoc />
+    public void MatMul(float* x, int m, in WeightTensor w, float* y)
+    {
+        lock (_gate)
+        {
+            ulong weights = _weights.Get(w);
+            long inputs = (long)m * w.Cols;
+            ulong xb = _gemmInput.Get(inputs * sizeof(ushort));
+            _kernels.ConvertF32ToBf16((ulong)x, xb, inputs);
+            Gemm(weights, w.Rows, w.Cols, xb, m, (ulong)y);
+        }
+    }
+
+    // y[m × rows] = x[m × cols] · Wᵀ. Column-major view: yᵀ (rows × m) = W (rows × cols, stored as
+    // colmajor cols × rows, hence op T) · xᵀ (colmajor cols × m).
+    private void Gemm(ulong w, int rows, int cols, ulong xb, int m, ulong y)
+    {
+        float alpha = 1f, beta = 0f;
+        CudaCheck.Blas(Cublas.cublasGemmEx(_blas, Cublas.OpT, Cublas.OpN, rows, m, cols,
+            &alpha, w, Cublas.R16BF, cols, xb, Cublas.R16BF, cols,
+            &beta, y, Cublas.R32F, rows, Cublas.Compute32F, Cublas.GemmDefault));
+    }
+
+    /// <inheritdoc />
+    public void AddBias(float* x, int m, float[] bias)
+    {
+        lock (_gate) _kernels.AddBias((ulong)x, _stores.Vector(bias), bias.Length, (long)m * bias.Length);
+    }
+
+    /// <inheritdoc />
+    public void RmsNorm(float* x, float* y, int rows, int width, float[] weight, float eps)
+    {
+        if (weight.Length != width) throw new ArgumentException($"RMSNorm weight has {weight.Length} values for rows of {width}.", nameof(weight));
+        lock (_gate) _kernels.RmsNorm((ulong)x, (ulong)y, _stores.Vector(weight), rows, width, eps);
+    }
+
+    /// <inheritdoc />
+    public void Rope(float* x, int m, int heads, RopeTable table, RopeStyle style)
+    {
+        if (table.Tokens < m) throw new ArgumentException($"The RoPE table has {table.Tokens} rows for {m} tokens.", nameof(table));
+        lock (_gate)
+        {
+            var (cos, sin) = _stores.Rope(table);
+            _kernels.Rope((ulong)x, cos, sin, m, heads, table.HalfDim, style == RopeStyle.Interleaved);
+        }
+    }
+
+    /// <inheritdoc />
+    public void SiluMul(float* gate, float* up, long count)
+    {
+        lock (_gate) _kernels.SiluMul((ulong)gate, (ulong)up, count);
+    }
+
+    /// <inheritdoc />
+    public void Add(float* x, float* y, long count)
+    {
+        lock (_gate) _kernels.Add((ulong)x, (ulong)y, count);
+    }
+
+    /// <inheritdoc />
+    public void StoreKv(KvSegment segment, int layer, int start, float* k, float* v, int m)
+    {
+        lock (_gate)
+        {
+            var mirror = Mirror(segment);
+            if (mirror.Valid < start) SyncFromHost(segment, mirror);
+            mirror.EnsureCapacity(Math.Max(start + m, segment.Capacity));
+            long rowBytes = (long)segment.KvDim * sizeof(ushort);
+            ulong kDst = mirror.Keys(layer) + (ulong)(start * rowBytes);
+            ulong vDst = mirror.Values(layer) + (ulong)(start * rowBytes);
+            _kernels.StoreKvBf16((ulong)k, (ulong)v, kDst, vDst, (long)m * segment.KvDim);
+            if (layer == segment.LayerCount - 1) mirror.Valid = start + m;
+            if (Options.KvHostWriteBack) WriteBack(segment, layer, start, m, k, v, kDst, vDst);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Attention(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output)
+    {
+        if (context.Length == 0) throw new ArgumentException("Attention needs at least one K/V block.", nameof(context));
+        if (context.Length > KvList.Capacity)
+            throw new NotSupportedException($"The CUDA attention kernel takes at most {KvList.Capacity} K/V segments per call; got {context.Length}. Merge modules into fewer segments.");
+        var first = context[0].Segment;
+        int headDim = first.HeadDim, kvHeads = first.KvHeadCount;
+        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} kv heads.");
+        lock (_gate)
+        {
+            var list = new KvList { Count = context.Length, Stride = first.KvDim };
+            int maxTiles = 0;
+            for (int i = 0; i < context.Length; i++)
+            {
+                var block = context[i];
+                var seg = block.Segment;
+                if (seg.HeadDim != headDim || seg.KvHeadCount != kvHeads || seg.LayerCount <= layer)
+                    throw new ArgumentException("All K/V segments of one attention call must have the same shape.", nameof(context));
+                var mirror = Mirror(seg);
+                if (mirror.Valid < block.Visible) SyncFromHost(seg, mirror);
+                if (mirror.Valid < block.Visible)
+                    throw new InvalidOperationException($"A K/V block claims {block.Visible} visible tokens but its segment holds {mirror.Valid}.");
+                list.Segment[i] = new KvSegmentView
+                {
+                    Keys = mirror.Keys(layer),
+                    Values = mirror.Values(layer),
+                    Visible = block.Visible,
+                    Causal = block.Causal ? 1 : 0,
+                };
+                maxTiles += (block.VisibleTo(m - 1) + 63) / 64;
+            }
+            bool tiled = Options.Attention switch
+            {
+                AttentionKernel.Simple => false,
+                AttentionKernel.Tiled => TiledSupported(headDim)
+                    ? true
+                    : throw new NotSupportedException($"The tiled attention kernel needs a head dimension that is a multiple of 16 and at most 128, not {headDim}."),
+                _ => TiledSupported(headDim),
+            };
+            if (!tiled)
+            {
+                _kernels.AttentionSimple(headDim, (ulong)q, (ulong)output, m, heads, kvHeads, 1f / MathF.Sqrt(headDim), list);
+                return;
+            }
+            float scaleLog2 = (float)(1.0 / Math.Sqrt(headDim) * 1.4426950408889634);
+            int splits = ChooseSplits(m, heads, maxTiles);
+            if (splits == 1)
+            {
+                _kernels.AttentionTiled(headDim, (ulong)q, (ulong)output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
+                return;
+            }
+            long rows = (long)splits * m * heads;
+            ulong partials = _partials.Get(rows * (headDim + 2) * sizeof(float));
+            ulong partO = partials, partMl = partials + (ulong)(rows * headDim * sizeof(float));
+            _kernels.AttentionTiled(headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
+            _kernels.AttentionCombine(headDim, partO, partMl, (ulong)output, m, heads, splits);
+        }
+    }
+
+    /// <summary>Whether the tensor-core attention kernel handles <paramref name="headDim"/>.</summary>
+    public static bool TiledSupported(int headDim) => headDim % 16 == 0 && headDim <= 128;
+
+    // Few query rows over a long context leave most SMs idle; split the keys so that about two
+    // blocks per SM run, but never more splits than key tiles.
+    private int ChooseSplits(int m, int heads, int keyTiles)
+    {
+        if (Options.AttentionSplits > 0) return Math.Max(1, Math.Min(Options.AttentionSplits, Math.Max(keyTiles, 1)));
+        long blocks = (long)((m + 63) / 64) * heads;
+        long target = 2L * _device.MultiprocessorCount;
+        if (blocks >= target) return 1;
+        return (int)Math.Clamp((target + blocks - 1) / blocks, 1, Math.Min(Math.Max(keyTiles, 1), 64));
+    }
+
+    /// <inheritdoc />
+    public void CopyToHost(float* source, Span<float> destination)
+    {
+        lock (_gate)
+        {
+            fixed (float* d = destination) _device.Download(d, (ulong)source, (long)destination.Length * sizeof(float));
+        }
+    }
+
+    /// <summary>Index of the largest value of each of <paramref name="rows"/> rows of device logits (greedy sampling on the GPU).</summary>
+    public int[] Argmax(float* logits, int rows, int vocab)
+    {
+        lock (_gate)
+        {
+            ulong output = _ids.Get((long)rows * sizeof(int));
+            _kernels.ArgmaxRows((ulong)logits, rows, vocab, output);
+            var result = new int[rows];
+            fixed (int* r = result) _device.Download(r, output, (long)rows * sizeof(int));
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// A bf16 weight matrix made on the device from a seed (uniform in [-scale, scale)), for
+    /// benchmarks of model shapes whose weights are not shipped. Its <see cref="WeightTensor.Data"/>
+    /// is a device address: pass it to this backend only.
+    /// </summary>
+    public WeightTensor CreateRandomWeight(string name, int rows, int cols, ulong seed, float scale)
+    {
+        lock (_gate) return _weights.CreateRandom(name, rows, cols, seed, scale);
+    }
+
+    /// <summary>Frees the device copy of <paramref name="segment"/> now (it is otherwise freed when the segment is collected).</summary>
+    public void Release(KvSegment segment)
+    {
+        lock (_gate)
+        {
+            if (_kv.TryGetValue(segment, out var mirror))
+            {
+                _kv.Remove(segment);
+                mirror.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Device bytes held for <paramref name="segment"/>, or 0 when it has no device copy.</summary>
+    public long DeviceBytes(KvSegment segment) => _kv.TryGetValue(segment, out var m) ? m.Bytes : 0;
+
+    /// <summary>Waits for all queued work (surfacing asynchronous kernel errors).</summary>
+    public void Synchronize() => _device.Synchronize();
+
+    private DeviceKvSegment Mirror(KvSegment segment)
+    {
+        if (!_kv.TryGetValue(segment, out var mirror))
+        {
+            mirror = new DeviceKvSegment(_device, segment.LayerCount, segment.KvDim, segment.Capacity);
+            _kv.AddOrUpdate(segment, mirror);
+        }
+        // No clamping to segment.Count: during a forward the new tokens are written (Valid advances
+        // at the last layer) before the segment commits them. After a Truncate the stale tail is
+        // simply never read (attention reads block.Visible tokens) and the next append overwrites it.
+        return mirror;
+    }
+
+    // Tokens that exist only in host memory (computed on the CPU, loaded from disk): upload all
+    // valid tokens and convert them to bf16 on the device.
+    private void SyncFromHost(KvSegment segment, DeviceKvSegment mirror)
+    {
+        int count = segment.Count;
+        if (count == 0) return;
+        mirror.EnsureCapacity(count);
+        long values = (long)count * segment.KvDim;
+        var bytes = new byte[segment.LayerByteCount];
+        for (int layer = 0; layer < segment.LayerCount; layer++)
+        {
+            segment.CopyLayerTo(layer, bytes);
+            long half = bytes.Length / 2;
+            fixed (byte* p = bytes)
+            {
+                if (segment.DataType == KvDataType.BF16)
+                {
+                    _device.Upload(mirror.Keys(layer), p, half);
+                    _device.Upload(mirror.Values(layer), p + half, half);
+                    continue;
+                }
+                ulong staging = _staging.Get(bytes.Length);
+                _device.Upload(staging, p, bytes.Length);
+                if (segment.DataType == KvDataType.F32)
+                {
+                    _kernels.ConvertF32ToBf16(staging, mirror.Keys(layer), values);
+                    _kernels.ConvertF32ToBf16(staging + (ulong)half, mirror.Values(layer), values);
+                }
+                else
+                {
+                    _kernels.ConvertF16ToBf16(staging, mirror.Keys(layer), values);
+                    _kernels.ConvertF16ToBf16(staging + (ulong)half, mirror.Values(layer), values);
+                }
+            }
+        }
+        mirror.Valid = count;
+    }
+
+    // Keeps the host copy of the segment current, in its own storage type.
+    private void WriteBack(KvSegment segment, int layer, int start, int m, float* k, float* v, ulong kBf16, ulong vBf16)
+    {
+        long values = (long)m * segment.KvDim;
+        long offset = (long)start * segment.KvDim * segment.ElementBytes;
+        byte* hostK = SegmentKeys(segment, layer) + offset;
+        byte* hostV = SegmentValues(segment, layer) + offset;
+        switch (segment.DataType)
+        {
+            case KvDataType.F32:
+                _device.Download(hostK, (ulong)k, values * sizeof(float));
+                _device.Download(hostV, (ulong)v, values * sizeof(float));
+                break;
+            case KvDataType.BF16:
+                _device.Download(hostK, kBf16, values * sizeof(ushort));
+                _device.Download(hostV, vBf16, values * sizeof(ushort));
+                break;
+            default:
+                ulong staging = _staging.Get(2 * values * sizeof(ushort));
+                _kernels.ConvertBf16ToF16(kBf16, staging, values);
+                _kernels.ConvertBf16ToF16(vBf16, staging + (ulong)(values * sizeof(ushort)), values);
+                _device.Download(hostK, staging, values * sizeof(ushort));
+                _device.Download(hostV, staging + (ulong)(values * sizeof(ushort)), values * sizeof(ushort));
+                break;
+        }
+    }
+
+    // KvSegment keeps its storage accessors internal to the runtime; until the seam exposes a
+    // storage hook (see notes/cuda-seam.md) the write-back reaches them directly.
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "Keys")]
+    private static extern byte* SegmentKeys(KvSegment segment, int layer);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "Values")]
+    private static extern byte* SegmentValues(KvSegment segment, int layer);
+
+    /// <summary>Frees all device memory and the context reference.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            try
+            {
+                _device.Synchronize();
+            }
+            catch (CudaException)
+            {
+                // Tear down anyway; an earlier asynchronous error was already reported or will be lost.
+            }
+            Cublas.cublasDestroy(_blas);
+            foreach (var pair in _kv) pair.Value.Dispose();
+            _kv.Clear();
+            _stores.Clear();
+            _weights.Dispose();
+            _pool.Dispose();
+            _gemmInput.Dispose();
+            _ids.Dispose();
+            _partials.Dispose();
+            _staging.Dispose();
+            _modules.Dispose();
+            _device.Dispose();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+namespace PromptCache.Cuda.Backend;
+
+/// <summary>Which attention kernel runs.</summary>
+public enum AttentionKernel
+{
+    /// <summary>The tiled tensor-core kernel where the head dimension allows (multiple of 16, at most 128), else the simple one.</summary>
+    Auto,
+
+    /// <summary>One warp per (row, head), scalar f32: any head dimension; the reference path.</summary>
+    Simple,
+
+    /// <summary>The tiled tensor-core kernel (throws when the head dimension does not allow it).</summary>
+    Tiled,
+}
+
+/// <summary>Settings of a <see cref="CudaBackend"/>.</summary>
+public sealed class CudaBackendOptions
+{
+    /// <summary>The GPU to use.</summary>
+    public int DeviceOrdinal { get; init; }
+
+    /// <summary>
+    /// Where compiled kernels are cached; null picks <c>$PROMPTCACHE_CUDA_CACHE</c> or
+    /// <c>~/.cache/promptcache/cuda</c>; an empty string disables the disk cache.
+    /// </summary>
+    public string? KernelCacheDirectory { get; init; }
+
+    /// <summary>
+    /// Also write K/V computed on the GPU back into the host memory of its <c>KvSegment</c>, so the
+    /// segment can be saved, cloned or used by the CPU backend. Costs a device-to-host copy per layer;
+    /// turn off when segments only ever live on this GPU (benchmarks, a pure GPU server).
+    /// </summary>
+    public bool KvHostWriteBack { get; init; } = true;
+
+    /// <summary>Which attention kernel to use.</summary>
+    public AttentionKernel Attention { get; init; } = AttentionKernel.Auto;
+
+    /// <summary>Key splits for the tiled kernel (split-K "flash decoding"); 0 chooses from the SM count.</summary>
+    public int AttentionSplits { get; init; }
+}

@@ -1,0 +1,184 @@
+using System.Runtime.InteropServices;
+using PromptCache.Cuda.Device;
+using PromptCache.Cuda.Interop;
+using PromptCache.Cuda.Kernels;
+
+namespace PromptCache.Cuda.Backend;
+
+/// <summary>
+/// Typed launchers for the kernels of transformer.cu and attention.cu: one method per kernel, so
+/// argument order and types are written down once, next to the CUDA signature they must match.
+/// </summary>
+internal sealed unsafe class DeviceKernels
+{
+    private const uint Threads = 256;
+    private readonly CudaDevice _device;
+    private readonly KernelModules _modules;
+
+    public DeviceKernels(CudaDevice device, KernelModules modules)
+    {
+        _device = device;
+        _modules = modules;
+    }
+
+    /// <summary>Blocks for a grid-stride loop over <paramref name="n"/> elements: enough to fill the chip, no more.</summary>
+    private uint GridFor(long n) => (uint)Math.Clamp((n + Threads - 1) / Threads, 1, (long)_device.MultiprocessorCount * 32);
+
+    private void Launch(IntPtr function, uint gx, uint gy, uint gz, uint block, void** args)
+    {
+        _device.MakeCurrent();
+        CudaCheck.Driver(CuDriver.cuLaunchKernel(function, gx, gy, gz, block, 1, 1, 0, _device.Stream.Value, args, null));
+    }
+
+    private void Elementwise(string kernel, long n, void** args) =>
+        Launch(_modules.Transformer(kernel), GridFor(n), 1, 1, Threads, args);
+
+    public void ConvertF32ToBf16(ulong x, ulong y, long n)
+    {
+        if (n == 0) return;
+        void** a = stackalloc void*[] { &x, &y, &n };
+        Elementwise("convert_f32_to_bf16", n, a);
+    }
+
+    public void ConvertF16ToBf16(ulong x, ulong y, long n)
+    {
+        if (n == 0) return;
+        void** a = stackalloc void*[] { &x, &y, &n };
+        Elementwise("convert_f16_to_bf16", n, a);
+    }
+
+    public void ConvertBf16ToF32(ulong x, ulong y, long n)
+    {
+        if (n == 0) return;
+        void** a = stackalloc void*[] { &x, &y, &n };
+        Elementwise("convert_bf16_to_f32", n, a);
+    }
+
+    public void ConvertBf16ToF16(ulong x, ulong y, long n)
+    {
+        if (n == 0) return;
+        void** a = stackalloc void*[] { &x, &y, &n };
+        Elementwise("convert_bf16_to_f16", n, a);
+    }
+
+    public void DequantQ8_0(ulong x, ulong y, long rows, int cols)
+    {
+        void** a = stackalloc void*[] { &x, &y, &rows, &cols };
+        Elementwise("dequant_q8_0_to_bf16", rows * cols, a);
+    }
+
+    public void FillRandomBf16(ulong y, long n, ulong seed, float scale)
+    {
+        void** a = stackalloc void*[] { &y, &n, &seed, &scale };
+        Elementwise("fill_random_bf16", n, a);
+    }
+
+    public void Embed(ulong table, ulong ids, ulong y, int tokens, int d)
+    {
+        void** a = stackalloc void*[] { &table, &ids, &y, &d };
+        Launch(_modules.Transformer("embed_bf16"), (uint)tokens, 1, 1, Threads, a);
+    }
+
+    public void RmsNorm(ulong x, ulong y, ulong w, int rows, int width, float eps)
+    {
+        if (rows == 0) return;
+        if (width <= 256)
+        {
+            // Short rows (per-head q/k norm): a warp per row keeps all lanes busy.
+            const int WarpsPerBlock = 8;
+            void** a = stackalloc void*[] { &x, &y, &w, &rows, &width, &eps };
+            Launch(_modules.Transformer("rmsnorm_warp"), (uint)((rows + WarpsPerBlock - 1) / WarpsPerBlock), 1, 1, 32 * WarpsPerBlock, a);
+        }
+        else
+        {
+            void** a = stackalloc void*[] { &x, &y, &w, &width, &eps };
+            Launch(_modules.Transformer("rmsnorm"), (uint)rows, 1, 1, width >= 2048 ? 512u : 256u, a);
+        }
+    }
+
+    public void Rope(ulong x, ulong cos, ulong sin, int tokens, int heads, int half, bool interleaved)
+    {
+        int style = interleaved ? 1 : 0;
+        void** a = stackalloc void*[] { &x, &cos, &sin, &heads, &half, &style };
+        Launch(_modules.Transformer("rope"), (uint)tokens, (uint)heads, 1, (uint)Math.Min(((half + 31) / 32) * 32, 256), a);
+    }
+
+    public void SiluMul(ulong gate, ulong up, long n)
+    {
+        void** a = stackalloc void*[] { &gate, &up, &n };
+        Elementwise("silu_mul", n, a);
+    }
+
+    public void Add(ulong x, ulong y, long n)
+    {
+        void** a = stackalloc void*[] { &x, &y, &n };
+        Elementwise("add_inplace", n, a);
+    }
+
+    public void AddBias(ulong x, ulong b, int width, long n)
+    {
+        void** a = stackalloc void*[] { &x, &b, &width, &n };
+        Elementwise("add_bias", n, a);
+    }
+
+    public void StoreKvBf16(ulong k, ulong v, ulong kDestination, ulong vDestination, long n)
+    {
+        void** a = stackalloc void*[] { &k, &v, &kDestination, &vDestination, &n };
+        Elementwise("store_kv_bf16", n, a);
+    }
+
+    public void ArgmaxRows(ulong logits, int rows, int vocab, ulong output)
+    {
+        void** a = stackalloc void*[] { &logits, &vocab, &output };
+        Launch(_modules.Transformer("argmax_rows"), (uint)rows, 1, 1, 1024, a);
+    }
+
+    public void AttentionSimple(int headDim, ulong q, ulong output, int m, int heads, int kvHeads, float scale, in KvList list)
+    {
+        KvList copy = list;
+        void** a = stackalloc void*[] { &q, &output, &m, &heads, &kvHeads, &scale, &copy };
+        Launch(_modules.Attention(headDim, "attention_simple"), (uint)m, (uint)heads, 1, 32, a);
+    }
+
+    public void AttentionTiled(int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+        float scaleLog2, int splits, in KvList list)
+    {
+        KvList copy = list;
+        void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
+        Launch(_modules.Attention(headDim, "attention_tiled"), (uint)((m + 63) / 64), (uint)heads, (uint)splits, 128, a);
+    }
+
+    public void AttentionCombine(int headDim, ulong partO, ulong partMl, ulong output, int m, int heads, int splits)
+    {
+        void** a = stackalloc void*[] { &partO, &partMl, &output, &m, &heads, &splits };
+        Launch(_modules.Attention(headDim, "attention_combine"), (uint)m, (uint)heads, 1, (uint)Math.Min(((headDim + 31) / 32) * 32, 256), a);
+    }
+}
+
+/// <summary>One segment as attention.cu's <c>KvSegmentView</c> (24 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct KvSegmentView
+{
+    public ulong Keys;
+    public ulong Values;
+    public int Visible;
+    public int Causal;
+}
+
+/// <summary>attention.cu's <c>KvList</c>: up to <see cref="Capacity"/> segments, passed by value (776 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct KvList
+{
+    /// <summary>MAX_SEGMENTS in attention.cu.</summary>
+    public const int Capacity = 32;
+
+    public Segments Segment;
+    public int Count;
+    public int Stride;
+
+    [System.Runtime.CompilerServices.InlineArray(Capacity)]
+    public struct Segments
+    {
+        private KvSegmentView _first;
+    }
+}

@@ -1,0 +1,67 @@
+using PromptCache.Cuda.Device;
+using PromptCache.Cuda.Interop;
+
+namespace PromptCache.Cuda.Backend;
+
+/// <summary>
+/// The device copy of one <c>KvSegment</c>: bf16 K and V in the segment's own layout,
+/// <c>[layer][K|V][capacity][kv_heads·head_dim]</c>, so attention reads it in place.
+/// </summary>
+internal sealed class DeviceKvSegment : IDisposable
+{
+    private readonly CudaDevice _device;
+    private DeviceMemory _memory;
+
+    public DeviceKvSegment(CudaDevice device, int layers, int kvDim, int capacity)
+    {
+        _device = device;
+        Layers = layers;
+        KvDim = kvDim;
+        Capacity = Math.Max(capacity, 1);
+        _memory = device.Allocate(BytesFor(Capacity));
+    }
+
+    public int Layers { get; }
+
+    public int KvDim { get; }
+
+    public int Capacity { get; private set; }
+
+    /// <summary>Leading tokens whose device copy is current.</summary>
+    public int Valid { get; set; }
+
+    /// <summary>Device bytes held.</summary>
+    public long Bytes => _memory.Bytes;
+
+    private long BytesFor(int capacity) => 2L * Layers * capacity * KvDim * sizeof(ushort);
+
+    /// <summary>The first key of <paramref name="layer"/>.</summary>
+    public ulong Keys(int layer) => _memory.Pointer + (ulong)(2L * layer * Capacity * KvDim * sizeof(ushort));
+
+    /// <summary>The first value of <paramref name="layer"/>.</summary>
+    public ulong Values(int layer) => Keys(layer) + (ulong)((long)Capacity * KvDim * sizeof(ushort));
+
+    /// <summary>Grows to at least <paramref name="tokens"/>, keeping the valid ones (device-to-device copies).</summary>
+    public void EnsureCapacity(int tokens)
+    {
+        if (tokens <= Capacity) return;
+        int newCapacity = Math.Max(tokens, Capacity * 2);
+        var bigger = _device.Allocate(BytesFor(newCapacity));
+        long rowBytes = (long)KvDim * sizeof(ushort);
+        for (int layer = 0; layer < Layers; layer++)
+        {
+            for (int kv = 0; kv < 2; kv++)
+            {
+                ulong from = _memory.Pointer + (ulong)((2L * layer + kv) * Capacity * rowBytes);
+                ulong to = bigger.Pointer + (ulong)((2L * layer + kv) * newCapacity * rowBytes);
+                _device.Copy(to, from, Valid * rowBytes);
+            }
+        }
+        // The copies are queued on the stream; freeing the old block waits for them (cuMemFree syncs).
+        _memory.Dispose();
+        _memory = bigger;
+        Capacity = newCapacity;
+    }
+
+    public void Dispose() => _memory.Dispose();
+}

@@ -1,0 +1,83 @@
+using System.Runtime.InteropServices;
+
+namespace PromptCache.Cuda.Interop;
+
+/// <summary>
+/// The slice of the CUDA driver API (libcuda) the backend uses. Signatures follow cuda.h; the
+/// <c>_v2</c> suffixes are the symbols cuda.h's macros have named since CUDA 4 (64-bit sizes and
+/// device pointers). Every function returns a CUresult that callers pass to <see cref="CudaCheck"/>.
+/// </summary>
+internal static unsafe partial class CuDriver
+{
+    private const string Lib = CudaLibraryNames.Driver;
+
+    // Device attributes (CUdevice_attribute).
+    public const int AttributeMultiprocessorCount = 16;
+    public const int AttributeComputeCapabilityMajor = 75;
+    public const int AttributeComputeCapabilityMinor = 76;
+    public const int AttributeMaxSharedMemoryPerBlockOptin = 97;
+
+    /// <summary>CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES.</summary>
+    public const int FuncAttributeMaxDynamicSharedSize = 8;
+
+    /// <summary>CU_STREAM_NON_BLOCKING: no implicit sync with the legacy default stream.</summary>
+    public const uint StreamNonBlocking = 1;
+
+    /// <summary>CU_EVENT_DEFAULT (timing enabled).</summary>
+    public const uint EventDefault = 0;
+
+    /// <summary>CU_STREAM_CAPTURE_MODE_THREAD_LOCAL.</summary>
+    public const int CaptureModeThreadLocal = 1;
+
+    [LibraryImport(Lib)] public static partial int cuInit(uint flags);
+    [LibraryImport(Lib)] public static partial int cuDriverGetVersion(out int version);
+    [LibraryImport(Lib)] public static partial int cuGetErrorName(int error, out IntPtr name);
+    [LibraryImport(Lib)] public static partial int cuGetErrorString(int error, out IntPtr text);
+
+    [LibraryImport(Lib)] public static partial int cuDeviceGetCount(out int count);
+    [LibraryImport(Lib)] public static partial int cuDeviceGet(out int device, int ordinal);
+    [LibraryImport(Lib)] public static partial int cuDeviceGetName(byte* name, int length, int device);
+    [LibraryImport(Lib)] public static partial int cuDeviceGetAttribute(out int value, int attribute, int device);
+    [LibraryImport(Lib, EntryPoint = "cuDeviceTotalMem_v2")] public static partial int cuDeviceTotalMem(out nuint bytes, int device);
+
+    [LibraryImport(Lib)] public static partial int cuDevicePrimaryCtxRetain(out IntPtr context, int device);
+    [LibraryImport(Lib, EntryPoint = "cuDevicePrimaryCtxRelease_v2")] public static partial int cuDevicePrimaryCtxRelease(int device);
+    [LibraryImport(Lib)] public static partial int cuCtxSetCurrent(IntPtr context);
+    [LibraryImport(Lib)] public static partial int cuCtxSynchronize();
+
+    [LibraryImport(Lib, EntryPoint = "cuMemAlloc_v2")] public static partial int cuMemAlloc(out ulong pointer, nuint bytes);
+    [LibraryImport(Lib, EntryPoint = "cuMemFree_v2")] public static partial int cuMemFree(ulong pointer);
+    [LibraryImport(Lib, EntryPoint = "cuMemAllocHost_v2")] public static partial int cuMemAllocHost(out IntPtr pointer, nuint bytes);
+    [LibraryImport(Lib)] public static partial int cuMemFreeHost(IntPtr pointer);
+    [LibraryImport(Lib, EntryPoint = "cuMemGetInfo_v2")] public static partial int cuMemGetInfo(out nuint free, out nuint total);
+    [LibraryImport(Lib, EntryPoint = "cuMemcpyHtoDAsync_v2")] public static partial int cuMemcpyHtoDAsync(ulong destination, void* source, nuint bytes, IntPtr stream);
+    [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoHAsync_v2")] public static partial int cuMemcpyDtoHAsync(void* destination, ulong source, nuint bytes, IntPtr stream);
+    [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoDAsync_v2")] public static partial int cuMemcpyDtoDAsync(ulong destination, ulong source, nuint bytes, IntPtr stream);
+    [LibraryImport(Lib)] public static partial int cuMemsetD32Async(ulong destination, uint value, nuint count, IntPtr stream);
+
+    [LibraryImport(Lib)] public static partial int cuStreamCreate(out IntPtr stream, uint flags);
+    [LibraryImport(Lib, EntryPoint = "cuStreamDestroy_v2")] public static partial int cuStreamDestroy(IntPtr stream);
+    [LibraryImport(Lib)] public static partial int cuStreamSynchronize(IntPtr stream);
+    [LibraryImport(Lib)] public static partial int cuStreamWaitEvent(IntPtr stream, IntPtr evt, uint flags);
+
+    [LibraryImport(Lib)] public static partial int cuEventCreate(out IntPtr evt, uint flags);
+    [LibraryImport(Lib, EntryPoint = "cuEventDestroy_v2")] public static partial int cuEventDestroy(IntPtr evt);
+    [LibraryImport(Lib)] public static partial int cuEventRecord(IntPtr evt, IntPtr stream);
+    [LibraryImport(Lib)] public static partial int cuEventSynchronize(IntPtr evt);
+    [LibraryImport(Lib)] public static partial int cuEventElapsedTime(out float milliseconds, IntPtr start, IntPtr end);
+
+    [LibraryImport(Lib)] public static partial int cuModuleLoadData(out IntPtr module, void* image);
+    [LibraryImport(Lib)] public static partial int cuModuleUnload(IntPtr module);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int cuModuleGetFunction(out IntPtr function, IntPtr module, string name);
+    [LibraryImport(Lib)] public static partial int cuFuncSetAttribute(IntPtr function, int attribute, int value);
+    [LibraryImport(Lib)]
+    public static partial int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
+        uint sharedBytes, IntPtr stream, void** parameters, void** extra);
+
+    [LibraryImport(Lib, EntryPoint = "cuStreamBeginCapture_v2")] public static partial int cuStreamBeginCapture(IntPtr stream, int mode);
+    [LibraryImport(Lib)] public static partial int cuStreamEndCapture(IntPtr stream, out IntPtr graph);
+    [LibraryImport(Lib)] public static partial int cuGraphInstantiateWithFlags(out IntPtr graphExec, IntPtr graph, ulong flags);
+    [LibraryImport(Lib)] public static partial int cuGraphLaunch(IntPtr graphExec, IntPtr stream);
+    [LibraryImport(Lib)] public static partial int cuGraphExecDestroy(IntPtr graphExec);
+    [LibraryImport(Lib)] public static partial int cuGraphDestroy(IntPtr graph);
+}

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using PromptCache.Cuda.Device;
+using PromptCache.Cuda.Interop;
+
+namespace PromptCache.Cuda.Kernels;
+
+/// <summary>
+/// Compiles (or loads from the disk cache) and keeps the kernel modules of one device: the
+/// transformer kernels once, the attention kernels once per head dimension.
+/// </summary>
+internal sealed class KernelModules : IDisposable
+{
+    private readonly CudaDevice _device;
+    private readonly KernelCache _cache;
+    private readonly ConcurrentDictionary<string, CudaModule> _modules = new();
+    private readonly ConcurrentDictionary<(string Module, string Kernel), IntPtr> _functions = new();
+    private string? _compilerVersion;
+
+    public KernelModules(CudaDevice device, KernelCache cache)
+    {
+        _device = device;
+        _cache = cache;
+    }
+
+    /// <summary>Seconds spent compiling with NVRTC so far (cache misses only).</summary>
+    public double CompileSeconds { get; private set; }
+
+    /// <summary>A kernel of the transformer unit.</summary>
+    public IntPtr Transformer(string kernel) => Function(KernelSource.Transformer, NvrtcOptions.None, kernel);
+
+    /// <summary>A kernel of the attention unit compiled for <paramref name="headDim"/>.</summary>
+    public IntPtr Attention(int headDim, string kernel) =>
+        Function(KernelSource.Attention, NvrtcOptions.Define("HEAD_DIM", headDim), kernel);
+
+    private IntPtr Function(string file, IReadOnlyDictionary<string, string> defines, string kernel)
+    {
+        string moduleKey = file + "|" + string.Join(",", defines.OrderBy(d => d.Key).Select(d => d.Key + "=" + d.Value));
+        return _functions.GetOrAdd((moduleKey, kernel), k => Module(k.Module, file, defines).Function(k.Kernel));
+    }
+
+    private CudaModule Module(string moduleKey, string file, IReadOnlyDictionary<string, string> defines)
+    {
+        lock (_modules)
+        {
+            if (_modules.TryGetValue(moduleKey, out var existing)) return existing;
+            _device.MakeCurrent();
+            string source = KernelSource.Unit(file);
+            _compilerVersion ??= NvrtcCompiler.Version();
+            var options = new NvrtcOptions(_device.ComputeCapability, defines);
+            byte[] image = LoadOrCompile(source, file, options, out bool ptx);
+            CudaModule module;
+            try
+            {
+                module = CudaModule.Load(_device.Context, image);
+            }
+            catch (CudaException) when (!ptx)
+            {
+                // A cubin the driver rejects (e.g. from a newer NVRTC than the driver): retry as PTX.
+                image = LoadOrCompile(source, file, options with { EmitPtx = true }, out _);
+                module = CudaModule.Load(_device.Context, image);
+            }
+            _modules[moduleKey] = module;
+            return module;
+        }
+    }
+
+    private byte[] LoadOrCompile(string source, string file, NvrtcOptions options, out bool ptx)
+    {
+        ptx = options.EmitPtx;
+        string key = KernelCache.Key(source, options.Arguments(), _compilerVersion!);
+        byte[]? cached = _cache.TryRead(key, ptx);
+        if (cached is not null) return cached;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        byte[] image;
+        try
+        {
+            image = NvrtcCompiler.Compile(source, file, options);
+        }
+        catch (CudaException e) when (!options.EmitPtx && e.Message.Contains("gpu-architecture", StringComparison.Ordinal))
+        {
+            // This NVRTC does not know the real architecture: emit PTX for the driver to JIT.
+            ptx = true;
+            options = options with { EmitPtx = true };
+            key = KernelCache.Key(source, options.Arguments(), _compilerVersion!);
+            image = NvrtcCompiler.Compile(source, file, options);
+        }
+        CompileSeconds += watch.Elapsed.TotalSeconds;
+        _cache.TryWrite(key, ptx, image);
+        return image;
+    }
+
+    public void Dispose()
+    {
+        foreach (var m in _modules.Values) m.Dispose();
+        _modules.Clear();
+        _functions.Clear();
+    }
+}

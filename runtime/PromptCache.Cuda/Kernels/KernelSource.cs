@@ -1,0 +1,39 @@
+using System.Reflection;
+
+namespace PromptCache.Cuda.Kernels;
+
+/// <summary>The CUDA C sources embedded in this assembly (Kernels/*.cu and *.cuh).</summary>
+internal static class KernelSource
+{
+    private const string Prefix = "PromptCache.Cuda.Kernels.";
+
+    /// <summary>The element-wise and row-wise kernels of the forward pass.</summary>
+    public const string Transformer = "transformer.cu";
+
+    /// <summary>The attention kernels (compiled per head dimension).</summary>
+    public const string Attention = "attention.cu";
+
+    /// <summary>The helpers every kernel file is compiled with.</summary>
+    public const string Common = "common.cuh";
+
+    /// <summary>The names of every embedded source.</summary>
+    public static IReadOnlyList<string> Names() =>
+        typeof(KernelSource).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal))
+            .Select(n => n[Prefix.Length..])
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+
+    /// <summary>The text of one embedded source.</summary>
+    /// <exception cref="FileNotFoundException">No such embedded source.</exception>
+    public static string Read(string fileName)
+    {
+        using var stream = typeof(KernelSource).Assembly.GetManifestResourceStream(Prefix + fileName)
+            ?? throw new FileNotFoundException($"Kernel source '{fileName}' is not embedded in {typeof(KernelSource).Assembly.GetName().Name}.", fileName);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>A compilation unit: the common helpers followed by <paramref name="fileName"/>.</summary>
+    public static string Unit(string fileName) => Read(Common) + "\n#line 1 \"" + fileName + "\"\n" + Read(fileName);
+}

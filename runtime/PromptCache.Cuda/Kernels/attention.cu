@@ -1,0 +1,316 @@
+// Attention of new query rows over a list of K/V segments (bf16, RoPE already applied) plus the
+// causal block of the new tokens themselves. Compiled once per head dimension (-DHEAD_DIM=...).
+// No [queries x keys] matrix is ever stored: keys are visited in tiles with an online softmax.
+
+#ifndef HEAD_DIM
+#error "HEAD_DIM must be defined by the compiler options"
+#endif
+
+#define MAX_SEGMENTS 32
+
+// One segment as the kernels see it. keys/values point at this layer's first token; a token's row
+// is `stride` bf16 apart. Query row r sees `visible` tokens, plus r + 1 more when `causal`.
+struct KvSegmentView
+{
+    u64 keys;
+    u64 values;
+    int visible;
+    int causal;
+};
+
+// Passed by value as a kernel parameter (776 bytes), so no per-call upload is needed.
+struct KvList
+{
+    KvSegmentView seg[MAX_SEGMENTS];
+    int count;
+    int stride;
+};
+
+__device__ __forceinline__ int keys_for_row(const KvSegmentView& s, int row) { return s.causal ? s.visible + row + 1 : s.visible; }
+
+// ---------------------------------------------------------------------------------------------
+// Reference path: one warp per (query row, head), scalar float32. Any head dimension; used for
+// small head dims (e.g. tiny test models) and as a cross-check of the tiled kernel.
+#define DCHUNKS ((HEAD_DIM + 31) / 32)
+
+extern "C" __global__ void attention_simple(const float* __restrict__ q, float* __restrict__ out, int m, int heads, int kvheads, float scale, KvList list)
+{
+    int row = blockIdx.x, head = blockIdx.y, lane = threadIdx.x;
+    int kvh = head / (heads / kvheads);
+    const float* qr = q + ((i64)row * heads + head) * HEAD_DIM;
+    float qv[DCHUNKS], acc[DCHUNKS];
+#pragma unroll
+    for (int c = 0; c < DCHUNKS; c++)
+    {
+        int d = lane + 32 * c;
+        qv[c] = d < HEAD_DIM ? qr[d] * scale : 0.0f;
+        acc[c] = 0.0f;
+    }
+    float mx = NEG_INF, l = 0.0f;
+    for (int s = 0; s < list.count; s++)
+    {
+        KvSegmentView seg = list.seg[s];
+        int n = keys_for_row(seg, row);
+        const bf16_t* K = (const bf16_t*)seg.keys + kvh * HEAD_DIM;
+        const bf16_t* V = (const bf16_t*)seg.values + kvh * HEAD_DIM;
+        for (int j = 0; j < n; j++)
+        {
+            const bf16_t* kr = K + (i64)j * list.stride;
+            float dot = 0.0f;
+#pragma unroll
+            for (int c = 0; c < DCHUNKS; c++)
+            {
+                int d = lane + 32 * c;
+                if (d < HEAD_DIM) dot += qv[c] * bf16_to_f32(kr[d]);
+            }
+            dot = warp_sum(dot);
+            float mnew = fmaxf(mx, dot);
+            float corr = expf(mx - mnew);
+            float p = expf(dot - mnew);
+            l = l * corr + p;
+            const bf16_t* vr = V + (i64)j * list.stride;
+#pragma unroll
+            for (int c = 0; c < DCHUNKS; c++)
+            {
+                int d = lane + 32 * c;
+                if (d < HEAD_DIM) acc[c] = acc[c] * corr + p * bf16_to_f32(vr[d]);
+            }
+            mx = mnew;
+        }
+    }
+    float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    float* o = out + ((i64)row * heads + head) * HEAD_DIM;
+#pragma unroll
+    for (int c = 0; c < DCHUNKS; c++)
+    {
+        int d = lane + 32 * c;
+        if (d < HEAD_DIM) o[d] = acc[c] * inv;
+    }
+}
+
+// Merges the partial results of a split-key launch: out = Σ o_s·2^(m_s−M) / Σ l_s·2^(m_s−M).
+extern "C" __global__ void attention_combine(const float* __restrict__ part_o, const float* __restrict__ part_ml, float* __restrict__ out, int m, int heads, int splits)
+{
+    i64 rh = (i64)blockIdx.x * heads + blockIdx.y;
+    i64 stride = (i64)m * heads;
+    float M = NEG_INF;
+    for (int s = 0; s < splits; s++) M = fmaxf(M, part_ml[(s * stride + rh) * 2]);
+    float L = 0.0f;
+    for (int s = 0; s < splits; s++)
+    {
+        float ms = part_ml[(s * stride + rh) * 2];
+        if (ms != NEG_INF) L += part_ml[(s * stride + rh) * 2 + 1] * exp2f(ms - M);
+    }
+    for (int d = threadIdx.x; d < HEAD_DIM; d += blockDim.x)
+    {
+        float acc = 0.0f;
+        for (int s = 0; s < splits; s++)
+        {
+            float ms = part_ml[(s * stride + rh) * 2];
+            if (ms != NEG_INF) acc += part_o[(s * stride + rh) * HEAD_DIM + d] * exp2f(ms - M);
+        }
+        out[rh * HEAD_DIM + d] = L > 0.0f ? acc / L : 0.0f;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiled tensor-core path (flash-attention 2 style): a block of 4 warps owns 64 query rows of one
+// head, each warp 16 rows; keys come in tiles of 64 through shared memory as bf16. Q·Kᵀ and P·V
+// run on mma.sync m16n8k16 (bf16 in, f32 accumulate); the probabilities stay in registers, the
+// score accumulator's layout being exactly the A-operand layout of the next product.
+#if (HEAD_DIM % 16 == 0) && (HEAD_DIM <= 128)
+#define HAS_TILED_ATTENTION 1
+#define QT 64
+#define KT 64
+#define SSTR (HEAD_DIM + 8) // padded row (in bf16): fragment loads from 8 rows hit 8 different banks
+
+__device__ __forceinline__ void mma_bf16_16816(float* d, const unsigned* a, unsigned b0, unsigned b1)
+{
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// scale_log2 = log2(e)/sqrt(head_dim): scores come out in base-2 units so exp2f does the softmax.
+// splits > 1: block z handles its share of the key tiles and writes unnormalised partials.
+extern "C" __global__ void __launch_bounds__(128) attention_tiled(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+{
+    __shared__ uint4 sk_raw[KT * SSTR / 8];
+    __shared__ uint4 sv_raw[KT * SSTR / 8];
+    bf16_t* sk = (bf16_t*)sk_raw;
+    bf16_t* sv = (bf16_t*)sv_raw;
+
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
+    const int row0 = blockIdx.x * QT + warp * 16;
+    const int lastRow = min(m, (int)blockIdx.x * QT + QT) - 1;
+
+    // Q fragments (A operand), pre-scaled, rows g and g+8 of this warp's 16.
+    unsigned qa[HEAD_DIM / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < HEAD_DIM / 16; kk++)
+    {
+#pragma unroll
+        for (int h2 = 0; h2 < 2; h2++)
+        {
+            int r = row0 + g + h2 * 8;
+            float x0 = 0.0f, x1 = 0.0f, x8 = 0.0f, x9 = 0.0f;
+            if (r < m)
+            {
+                const float* qr = q + ((i64)r * heads + head) * HEAD_DIM + kk * 16 + 2 * t;
+                x0 = qr[0]; x1 = qr[1]; x8 = qr[8]; x9 = qr[9];
+            }
+            qa[kk][h2] = pack_bf16x2(x0 * scale_log2, x1 * scale_log2);
+            qa[kk][2 + h2] = pack_bf16x2(x8 * scale_log2, x9 * scale_log2);
+        }
+    }
+
+    float o[HEAD_DIM / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][0] = 0.0f; o[nt][1] = 0.0f; o[nt][2] = 0.0f; o[nt][3] = 0.0f; }
+    float mrow[2] = {NEG_INF, NEG_INF};
+    float lrow[2] = {0.0f, 0.0f};
+
+    // This block's share of the key tiles (every thread computes the same numbers).
+    int total = 0;
+    for (int s = 0; s < list.count; s++) total += (keys_for_row(list.seg[s], lastRow) + KT - 1) / KT;
+    const int tBegin = (int)((i64)total * split / splits), tEnd = (int)((i64)total * (split + 1) / splits);
+
+    int gi = 0;
+    for (int s = 0; s < list.count && gi < tEnd; s++)
+    {
+        const KvSegmentView seg = list.seg[s];
+        const int n = keys_for_row(seg, lastRow);
+        const int tiles = (n + KT - 1) / KT;
+        if (gi + tiles <= tBegin) { gi += tiles; continue; }
+        const bf16_t* K = (const bf16_t*)seg.keys + kvh * HEAD_DIM;
+        const bf16_t* V = (const bf16_t*)seg.values + kvh * HEAD_DIM;
+        for (int tile = 0; tile < tiles && gi < tEnd; tile++, gi++)
+        {
+            if (gi < tBegin) continue;
+            const int k0 = tile * KT;
+
+            __syncthreads(); // the previous tile's readers are done
+            const int chunks = HEAD_DIM / 8;
+            for (int idx = threadIdx.x; idx < KT * chunks; idx += blockDim.x)
+            {
+                int r = idx / chunks, c = (idx - r * chunks) * 8;
+                int key = k0 + r;
+                uint4 kv = {0u, 0u, 0u, 0u}, vv = {0u, 0u, 0u, 0u};
+                if (key < n)
+                {
+                    kv = *(const uint4*)(K + (i64)key * list.stride + c);
+                    vv = *(const uint4*)(V + (i64)key * list.stride + c);
+                }
+                *(uint4*)(sk + r * SSTR + c) = kv;
+                *(uint4*)(sv + r * SSTR + c) = vv;
+            }
+            __syncthreads();
+
+            // S = Q·Kᵀ for 16 rows × 64 keys.
+            float sc[KT / 8][4];
+#pragma unroll
+            for (int nt = 0; nt < KT / 8; nt++)
+            {
+                sc[nt][0] = 0.0f; sc[nt][1] = 0.0f; sc[nt][2] = 0.0f; sc[nt][3] = 0.0f;
+                const bf16_t* kr = sk + (nt * 8 + g) * SSTR + 2 * t;
+#pragma unroll
+                for (int kk = 0; kk < HEAD_DIM / 16; kk++)
+                {
+                    unsigned b0 = *(const unsigned*)(kr + kk * 16);
+                    unsigned b1 = *(const unsigned*)(kr + kk * 16 + 8);
+                    mma_bf16_16816(sc[nt], qa[kk], b0, b1);
+                }
+            }
+
+            // Mask keys a row may not see (beyond the segment, or in the future) and padding rows.
+#pragma unroll
+            for (int nt = 0; nt < KT / 8; nt++)
+            {
+#pragma unroll
+                for (int e = 0; e < 4; e++)
+                {
+                    int r = row0 + g + ((e >> 1) << 3);
+                    int key = k0 + nt * 8 + 2 * t + (e & 1);
+                    if (r >= m || key >= keys_for_row(seg, r)) sc[nt][e] = NEG_INF;
+                }
+            }
+
+            // Online softmax per row (the 4 threads of a quad share a row).
+#pragma unroll
+            for (int h2 = 0; h2 < 2; h2++)
+            {
+                float mx = NEG_INF;
+#pragma unroll
+                for (int nt = 0; nt < KT / 8; nt++) mx = fmaxf(mx, fmaxf(sc[nt][2 * h2], sc[nt][2 * h2 + 1]));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                float mnew = fmaxf(mrow[h2], mx);
+                float corr = 1.0f, base = 0.0f;
+                if (mnew != NEG_INF) { corr = exp2f(mrow[h2] - mnew); base = mnew; }
+                float sum = 0.0f;
+#pragma unroll
+                for (int nt = 0; nt < KT / 8; nt++)
+                {
+                    float p0 = exp2f(sc[nt][2 * h2] - base), p1 = exp2f(sc[nt][2 * h2 + 1] - base);
+                    sc[nt][2 * h2] = p0;
+                    sc[nt][2 * h2 + 1] = p1;
+                    sum += p0 + p1;
+                }
+                lrow[h2] = lrow[h2] * corr + sum;
+                mrow[h2] = mnew;
+#pragma unroll
+                for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][2 * h2] *= corr; o[nt][2 * h2 + 1] *= corr; }
+            }
+
+            // O += P·V
+#pragma unroll
+            for (int j = 0; j < KT / 16; j++)
+            {
+                unsigned a[4];
+                a[0] = pack_bf16x2(sc[2 * j][0], sc[2 * j][1]);
+                a[1] = pack_bf16x2(sc[2 * j][2], sc[2 * j][3]);
+                a[2] = pack_bf16x2(sc[2 * j + 1][0], sc[2 * j + 1][1]);
+                a[3] = pack_bf16x2(sc[2 * j + 1][2], sc[2 * j + 1][3]);
+                const bf16_t* v0 = sv + (j * 16 + 2 * t) * SSTR + g;
+#pragma unroll
+                for (int nt = 0; nt < HEAD_DIM / 8; nt++)
+                {
+                    const bf16_t* vp = v0 + nt * 8;
+                    unsigned b0 = (unsigned)vp[0] | ((unsigned)vp[SSTR] << 16);
+                    unsigned b1 = (unsigned)vp[8 * SSTR] | ((unsigned)vp[9 * SSTR] << 16);
+                    mma_bf16_16816(o[nt], a, b0, b1);
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int h2 = 0; h2 < 2; h2++)
+    {
+        float l = lrow[h2];
+        l += __shfl_xor_sync(0xffffffffu, l, 1);
+        l += __shfl_xor_sync(0xffffffffu, l, 2);
+        int r = row0 + g + h2 * 8;
+        if (r >= m) continue;
+        if (splits == 1)
+        {
+            float inv = l > 0.0f ? 1.0f / l : 0.0f;
+            float* dst = out + ((i64)r * heads + head) * HEAD_DIM + 2 * t;
+#pragma unroll
+            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2] * inv; dst[nt * 8 + 1] = o[nt][2 * h2 + 1] * inv; }
+        }
+        else
+        {
+            i64 idx = ((i64)split * m + r) * heads + head;
+            float* dst = part_o + idx * HEAD_DIM + 2 * t;
+#pragma unroll
+            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2]; dst[nt * 8 + 1] = o[nt][2 * h2 + 1]; }
+            if (t == 0) { part_ml[idx * 2] = mrow[h2]; part_ml[idx * 2 + 1] = l; }
+        }
+    }
+}
+#endif
