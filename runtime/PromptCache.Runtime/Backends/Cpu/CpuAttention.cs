@@ -1,23 +1,31 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using PromptCache.Runtime.Inference;
 
 namespace PromptCache.Runtime.Backends.Cpu;
 
 /// <summary>
 /// Attention over K/V segments with a numerically stable online softmax (flash-attention style):
-/// keys are visited in chunks, each query row keeps a running max, denominator and weighted sum of
-/// values, so no [queries × keys] matrix is ever stored and context length only costs time.
+/// keys are visited in chunks of 64, each query row keeps a running max, denominator and weighted
+/// sum of values, so no [queries × keys] matrix is ever stored and context length only costs time.
 /// </summary>
 /// <remarks>
-/// Work is split into (kv head, tile of queries) items run on all cores. Within an item, a chunk of
-/// keys is converted to f32 and transposed once and then reused by every query of the tile and
-/// every query head sharing that kv head (GQA), which keeps the inner loops vectorised.
+/// <para>Work is split into (kv head, tile of queries) items run on all cores; every query head
+/// sharing the kv head (GQA) and every query of the tile reuses each loaded chunk of keys.</para>
+/// <para>Prefill (four or more rows per item) transposes each key chunk once and runs the
+/// register-blocked <see cref="AttentionKernels"/>: scores and value sums are then small GEMMs.
+/// Decode (one to three rows) dots each key with the query directly, skipping the transposition.</para>
+/// <para>f16/bf16 segments are converted to f32 once per call (per block and layer), not per item.</para>
 /// </remarks>
 internal static unsafe class CpuAttention
 {
     private const int QueryTile = 16;
-    private const int KeyChunk = 64;
+    private const int Chunk = AttentionKernels.Chunk;
+
+    /// <summary>An f32 view of one block's keys and values for one layer (rows <see cref="Stride"/> floats apart).</summary>
+    private readonly record struct KvView(nint Keys, nint Values, int Stride, KvBlock Block);
 
     public static void Run(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output)
     {
@@ -25,117 +33,225 @@ internal static unsafe class CpuAttention
         var first = context[0].Segment;
         int headDim = first.HeadDim, kvHeads = first.KvHeadCount;
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} kv heads.");
-        foreach (var b in context)
+        var views = new KvView[context.Length];
+        var converted = new List<nint>();
+        try
         {
-            if (b.Segment.HeadDim != headDim || b.Segment.KvHeadCount != kvHeads || b.Segment.LayerCount <= layer)
-                throw new ArgumentException("All K/V segments of one attention call must have the same shape.");
-            if (b.VisibleTo(m - 1) > b.Segment.Capacity) throw new ArgumentException("A K/V block claims more tokens than its segment holds.");
+            for (int i = 0; i < context.Length; i++)
+            {
+                var b = context[i];
+                var seg = b.Segment;
+                if (seg.HeadDim != headDim || seg.KvHeadCount != kvHeads || seg.LayerCount <= layer)
+                    throw new ArgumentException("All K/V segments of one attention call must have the same shape.");
+                int rows = b.VisibleTo(m - 1);
+                if (rows > seg.Capacity) throw new ArgumentException("A K/V block claims more tokens than its segment holds.");
+                views[i] = seg.DataType == KvDataType.F32
+                    ? new KvView((nint)seg.Keys(layer), (nint)seg.Values(layer), seg.KvDim, b)
+                    : ConvertBlock(b, layer, rows, converted);
+            }
+            int tiles = (m + QueryTile - 1) / QueryTile;
+            int items = kvHeads * tiles;
+            var job = new Job(q, m, heads, headDim, kvHeads, views, output, 1f / MathF.Sqrt(headDim));
+            if (items == 1) job.Tile(0, 0);
+            else Parallel.For(0, items, i => job.Tile(i % kvHeads, i / kvHeads));
         }
-        var blocks = context.ToArray();
-        int tiles = (m + QueryTile - 1) / QueryTile;
-        int items = kvHeads * tiles;
-        float scale = 1f / MathF.Sqrt(headDim);
-        var job = new Job(q, m, heads, headDim, kvHeads, blocks, layer, output, scale);
-        if (items == 1) job.Tile(0, 0);
-        else Parallel.For(0, items, i => job.Tile(i % kvHeads, i / kvHeads));
+        finally
+        {
+            foreach (nint p in converted) NativeMemory.AlignedFree((void*)p);
+        }
     }
 
-    private sealed class Job(float* q, int m, int heads, int headDim, int kvHeads, KvBlock[] blocks, int layer, float* output, float scale)
+    private static KvView ConvertBlock(KvBlock block, int layer, int rows, List<nint> owned)
     {
+        var seg = block.Segment;
+        long count = (long)rows * seg.KvDim;
+        float* k = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(count, 16) * 4), 64);
+        owned.Add((nint)k);
+        float* v = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(count, 16) * 4), 64);
+        owned.Add((nint)v);
+        ToSingle(seg.DataType, seg.Keys(layer), k, count);
+        ToSingle(seg.DataType, seg.Values(layer), v, count);
+        return new KvView((nint)k, (nint)v, seg.KvDim, block);
+    }
+
+    private static void ToSingle(KvDataType type, byte* source, float* destination, long count)
+    {
+        const int Step = 1 << 20;
+        for (long start = 0; start < count; start += Step)
+        {
+            int n = (int)Math.Min(Step, count - start);
+            var dst = new Span<float>(destination + start, n);
+            if (type == KvDataType.F16) TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)source + start, n), dst);
+            else FloatConversions.BFloat16ToSingle(new ReadOnlySpan<ushort>((ushort*)source + start, n), dst);
+        }
+    }
+
+    private sealed class Job(float* q, int m, int heads, int headDim, int kvHeads, KvView[] views, float* output, float scale)
+    {
+        private readonly bool _vectorized = Vector512.IsHardwareAccelerated && headDim % 16 == 0;
+
         public void Tile(int kvHead, int tile)
         {
             int group = heads / kvHeads;
             int q0 = tile * QueryTile;
             int nq = Math.Min(QueryTile, m - q0);
             int rows = nq * group;
+            bool blocked = _vectorized && rows >= 4;
+            int padded = blocked ? (rows + 3) & ~3 : rows;
             var pool = ArrayPool<float>.Shared;
-            float[] max = pool.Rent(rows), sum = pool.Rent(rows), acc = pool.Rent(rows * headDim);
-            float[] kt = pool.Rent(headDim * KeyChunk), v = pool.Rent(KeyChunk * headDim);
-            float[] s = pool.Rent(KeyChunk), row = pool.Rent(headDim);
+            float[] max = pool.Rent(padded), sum = pool.Rent(padded);
+            float[] qs = pool.Rent(padded * headDim), acc = pool.Rent(padded * headDim);
+            float[] kt = pool.Rent(headDim * Chunk), s = pool.Rent(padded * Chunk);
+            int[] visibleRows = ArrayPool<int>.Shared.Rent(padded);
             try
             {
-                Array.Fill(max, float.NegativeInfinity, 0, rows);
-                Array.Clear(sum, 0, rows);
-                Array.Clear(acc, 0, rows * headDim);
-                foreach (var block in blocks)
+                Array.Fill(max, float.NegativeInfinity, 0, padded);
+                Array.Clear(sum, 0, padded);
+                Array.Clear(acc, 0, padded * headDim);
+                Array.Clear(qs, 0, padded * headDim);
+                // Gather this item's query rows (pre-scaled) so the kernels see them contiguous.
+                for (int r = 0; r < rows; r++)
                 {
-                    int lastVisible = block.VisibleTo(q0 + nq - 1);
-                    for (int c0 = 0; c0 < lastVisible; c0 += KeyChunk)
+                    int qi = r / group, hh = r % group;
+                    var src = new ReadOnlySpan<float>(q + ((long)(q0 + qi) * heads + kvHead * group + hh) * headDim, headDim);
+                    TensorPrimitives.Multiply(src, scale, qs.AsSpan(r * headDim, headDim));
+                }
+                fixed (float* qsp = qs, accp = acc, ktp = kt, sp = s)
+                {
+                    foreach (var view in views)
                     {
-                        int nk = Math.Min(KeyChunk, lastVisible - c0);
-                        LoadChunk(block.Segment, kvHead, c0, nk, kt, v, row);
-                        for (int qi = 0; qi < nq; qi++)
+                        int lastVisible = view.Block.VisibleTo(q0 + nq - 1);
+                        for (int c0 = 0; c0 < lastVisible; c0 += Chunk)
                         {
-                            int visible = Math.Min(nk, block.VisibleTo(q0 + qi) - c0);
-                            if (visible <= 0) continue;
-                            for (int hh = 0; hh < group; hh++)
+                            int nk = Math.Min(Chunk, lastVisible - c0);
+                            float* keys = (float*)view.Keys + (long)c0 * view.Stride + kvHead * headDim;
+                            float* values = (float*)view.Values + (long)c0 * view.Stride + kvHead * headDim;
+                            for (int r = 0; r < padded; r++)
+                                visibleRows[r] = r < rows ? Math.Clamp(view.Block.VisibleTo(q0 + r / group) - c0, 0, nk) : 0;
+                            if (blocked)
                             {
-                                int r = qi * group + hh;
-                                float* qRow = q + ((long)(q0 + qi) * heads + kvHead * group + hh) * headDim;
-                                Update(qRow, kt, v, visible, s.AsSpan(0, visible), ref max[r], ref sum[r], acc.AsSpan(r * headDim, headDim));
+                                Transpose(keys, view.Stride, nk, ktp);
+                                for (int r = 0; r < padded; r += 4)
+                                    AttentionKernels.Scores4(qsp + (long)r * headDim, headDim, ktp, sp + r * Chunk);
+                                int used = 0;
+                                for (int r = 0; r < padded; r++)
+                                {
+                                    if (visibleRows[r] == 0)
+                                    {
+                                        new Span<float>(sp + r * Chunk, Chunk).Clear();
+                                        continue;
+                                    }
+                                    float c = AttentionKernels.Softmax64(sp + r * Chunk, visibleRows[r], ref max[r], ref sum[r]);
+                                    if (c != 1f) AttentionKernels.Scale(accp + (long)r * headDim, headDim, c);
+                                    used = Math.Max(used, visibleRows[r]);
+                                }
+                                for (int r = 0; r < padded; r += 4)
+                                    AttentionKernels.AccumulateValues4(sp + r * Chunk, used, values, view.Stride, accp + (long)r * headDim, headDim);
+                            }
+                            else
+                            {
+                                for (int r = 0; r < rows; r++)
+                                {
+                                    int visible = visibleRows[r];
+                                    if (visible == 0) continue;
+                                    float* scores = sp + r * Chunk;
+                                    ScoresDirect(qsp + (long)r * headDim, keys, view.Stride, visible, scores);
+                                    float c;
+                                    if (_vectorized) c = AttentionKernels.Softmax64(scores, visible, ref max[r], ref sum[r]);
+                                    else Softmax(scores, visible, ref max[r], ref sum[r], out c);
+                                    AccumulateRow(scores, visible, values, view.Stride, c, accp + (long)r * headDim);
+                                }
                             }
                         }
                     }
                 }
-                for (int qi = 0; qi < nq; qi++)
+                for (int r = 0; r < rows; r++)
                 {
-                    for (int hh = 0; hh < group; hh++)
-                    {
-                        int r = qi * group + hh;
-                        var dst = new Span<float>(output + ((long)(q0 + qi) * heads + kvHead * group + hh) * headDim, headDim);
-                        // Every row sees at least its own key, so sum > 0.
-                        TensorPrimitives.Multiply(acc.AsSpan(r * headDim, headDim), 1f / sum[r], dst);
-                    }
+                    int qi = r / group, hh = r % group;
+                    var dst = new Span<float>(output + ((long)(q0 + qi) * heads + kvHead * group + hh) * headDim, headDim);
+                    // Every row sees at least its own key, so sum > 0.
+                    TensorPrimitives.Multiply(acc.AsSpan(r * headDim, headDim), 1f / sum[r], dst);
                 }
             }
             finally
             {
-                pool.Return(max); pool.Return(sum); pool.Return(acc);
-                pool.Return(kt); pool.Return(v); pool.Return(s); pool.Return(row);
+                pool.Return(max); pool.Return(sum); pool.Return(qs); pool.Return(acc);
+                pool.Return(kt); pool.Return(s);
+                ArrayPool<int>.Shared.Return(visibleRows);
             }
         }
 
-        // Converts keys [c0, c0+nk) of one kv head to f32: K transposed to [head_dim][chunk], V as [chunk][head_dim].
-        private void LoadChunk(KvSegment segment, int kvHead, int c0, int nk, float[] kt, float[] v, float[] row)
+        // kt[d][j] = keys[j][d]; columns past nk are zeroed so the kernels read finite values.
+        private void Transpose(float* keys, int stride, int nk, float* kt)
         {
-            int kvDim = segment.KvDim, elem = segment.ElementBytes;
-            byte* keys = segment.Keys(layer), values = segment.Values(layer);
             for (int j = 0; j < nk; j++)
             {
-                long offset = ((long)(c0 + j) * kvDim + kvHead * headDim) * elem;
-                Convert(keys + offset, segment.DataType, row.AsSpan(0, headDim));
-                for (int d = 0; d < headDim; d++) kt[d * KeyChunk + j] = row[d];
-                Convert(values + offset, segment.DataType, v.AsSpan(j * headDim, headDim));
+                float* row = keys + (long)j * stride;
+                for (int d = 0; d < headDim; d++) kt[d * Chunk + j] = row[d];
             }
+            if (nk < Chunk)
+                for (int d = 0; d < headDim; d++) new Span<float>(kt + d * Chunk + nk, Chunk - nk).Clear();
         }
 
-        private static void Convert(byte* source, KvDataType type, Span<float> destination)
+        // scores[j] = q · k_j (q is pre-scaled), one key at a time.
+        private void ScoresDirect(float* qRow, float* keys, int stride, int visible, float* scores)
         {
-            switch (type)
-            {
-                case KvDataType.F32: new ReadOnlySpan<float>(source, destination.Length).CopyTo(destination); break;
-                case KvDataType.F16: TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(source, destination.Length), destination); break;
-                default: FloatConversions.BFloat16ToSingle(new ReadOnlySpan<ushort>(source, destination.Length), destination); break;
-            }
-        }
-
-        // One online-softmax step of one query row over `visible` keys of the loaded chunk.
-        private void Update(float* qRow, float[] kt, float[] v, int visible, Span<float> scores, ref float runningMax, ref float runningSum, Span<float> acc)
-        {
-            scores.Clear();
-            for (int d = 0; d < headDim; d++)
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(kt, d * KeyChunk, visible), qRow[d], scores, scores);
-            TensorPrimitives.Multiply(scores, scale, scores);
-            float chunkMax = TensorPrimitives.Max(scores);
-            float newMax = Math.Max(runningMax, chunkMax);
-            float correction = MathF.Exp(runningMax - newMax);
-            TensorPrimitives.Subtract(scores, newMax, scores);
-            TensorPrimitives.Exp(scores, scores);
-            runningSum = runningSum * correction + TensorPrimitives.Sum(scores);
-            runningMax = newMax;
-            if (correction != 1f) TensorPrimitives.Multiply(acc, correction, acc);
             for (int j = 0; j < visible; j++)
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v, j * headDim, headDim), scores[j], acc, acc);
+            {
+                float* k = keys + (long)j * stride;
+                if (_vectorized)
+                {
+                    var a = Vector512<float>.Zero;
+                    for (int d = 0; d < headDim; d += 16)
+                        a = Vector512.FusedMultiplyAdd(Vector512.Load(qRow + d), Vector512.Load(k + d), a);
+                    scores[j] = Vector512.Sum(a);
+                }
+                else
+                {
+                    scores[j] = TensorPrimitives.Dot(new ReadOnlySpan<float>(qRow, headDim), new ReadOnlySpan<float>(k, headDim));
+                }
+            }
+        }
+
+        // Online softmax step: turns scores[0..visible) into exp(score − new max), zeroes the rest of the
+        // 64-wide row, and returns the factor the row's earlier sums must be rescaled by.
+        private static void Softmax(float* scores, int visible, ref float runningMax, ref float runningSum, out float correction)
+        {
+            var row = new Span<float>(scores, Chunk);
+            if (visible == 0)
+            {
+                row.Clear();
+                correction = 1f;
+                return;
+            }
+            var p = row[..visible];
+            float newMax = Math.Max(runningMax, TensorPrimitives.Max(p));
+            correction = MathF.Exp(runningMax - newMax);
+            TensorPrimitives.Subtract(p, newMax, p);
+            TensorPrimitives.Exp(p, p);
+            row[visible..].Clear();
+            runningSum = runningSum * correction + TensorPrimitives.Sum(p);
+            runningMax = newMax;
+        }
+
+        private void AccumulateRow(float* p, int visible, float* values, int stride, float correction, float* acc)
+        {
+            if (_vectorized)
+            {
+                var c = Vector512.Create(correction);
+                for (int d = 0; d < headDim; d += 16)
+                {
+                    var a = Vector512.Load(acc + d) * c;
+                    for (int j = 0; j < visible; j++)
+                        a = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), Vector512.Load(values + (long)j * stride + d), a);
+                    a.Store(acc + d);
+                }
+                return;
+            }
+            var accSpan = new Span<float>(acc, headDim);
+            if (correction != 1f) TensorPrimitives.Multiply(accSpan, correction, accSpan);
+            for (int j = 0; j < visible; j++)
+                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(values + (long)j * stride, headDim), p[j], accSpan, accSpan);
         }
     }
 }
