@@ -75,7 +75,9 @@ internal static class MixedCorpus
             int words = 6 + (int)(rng.Next() % 14);
             for (int w = 0; w < words; w++)
             {
-                string word = EnglishWords[rng.Next() % (ulong)EnglishWords.Length];
+                // A quarter of the words are made-up (random syllables), so the word cache misses
+                // as it would on real text with names, identifiers and rare words.
+                string word = rng.Next() % 4 == 0 ? MadeUpWord(rng) : EnglishWords[rng.Next() % (ulong)EnglishWords.Length];
                 if (w == 0) word = char.ToUpperInvariant(word[0]) + word.Substring(1);
                 sb.Append(word);
                 if (w < words - 1) sb.Append(rng.Next() % 12 == 0 ? ", " : " ");
@@ -83,6 +85,16 @@ internal static class MixedCorpus
             sb.Append(rng.Next() % 6 == 0 ? "? " : ". ");
         }
         sb.Append("\n\n");
+    }
+
+    private static readonly string[] Syllables = "ka lo mi ne ra tu ves bor qui zan el on st th ch pr ex ing ment tion ly ous ab".Split(' ');
+
+    private static string MadeUpWord(SplitMix64 rng)
+    {
+        int count = 1 + (int)(rng.Next() % 4);
+        var sb = new StringBuilder();
+        for (int i = 0; i < count; i++) sb.Append(Syllables[rng.Next() % (ulong)Syllables.Length]);
+        return sb.ToString();
     }
 
     private static void AppendCode(StringBuilder sb, SplitMix64 rng)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Text;
+using System.Threading;
 
 namespace PromptCache.Tokenizers.Models
 {
@@ -15,7 +16,7 @@ namespace PromptCache.Tokenizers.Models
     {
         // Words longer than this are not cached (they rarely repeat and would bloat the cache).
         private const int MaxCachedWordLength = 96;
-        private const int MaxCacheEntries = 250_000;
+        private const int MaxCacheEntries = 100_000;
         // Up to this many symbols, a linear scan for the best pair beats a heap.
         internal const int LinearMergeLimit = 48;
 
@@ -27,6 +28,7 @@ namespace PromptCache.Tokenizers.Models
         private readonly int[] _byteIds;          // byte-level: id of each byte's alphabet character (-1 if absent)
         private readonly int[]? _byteFallbackIds; // <0xXX> tokens (null without byte_fallback)
         private readonly int[] _bmpCharIds;       // SentencePiece style: id of each single-char token (-1 if absent)
+        private int _cacheCount;
         private readonly ConcurrentDictionary<string, int[]> _cache = new ConcurrentDictionary<string, int[]>(StringComparer.Ordinal);
 #if NET
         private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
@@ -106,9 +108,10 @@ namespace PromptCache.Tokenizers.Models
 #endif
             }
             ids = EncodeUncached(s, start, length, LinearMergeLimit);
-            if (cacheable && _cache.Count < MaxCacheEntries)
+            // ConcurrentDictionary.Count takes every lock; keep our own (approximate) count instead.
+            if (cacheable && Volatile.Read(ref _cacheCount) < MaxCacheEntries && _cache.TryAdd(key ?? s.Substring(start, length), ids))
             {
-                _cache.TryAdd(key ?? s.Substring(start, length), ids);
+                Interlocked.Increment(ref _cacheCount);
             }
             AddAll(output, ids);
         }
