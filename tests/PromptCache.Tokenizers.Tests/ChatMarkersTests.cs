@@ -47,7 +47,7 @@ public sealed class ChatMarkersTests
     [SharedFact]
     public void Qwen3_config_template_is_chatml_and_mistral_has_none()
     {
-        Tokenizer qwen = Tokenizer.Load(SharedFolder.File_("tokenizers", "qwen3", "tokenizer.json"));
+        Tokenizer qwen = HfFixtureTests.LoadShared("qwen3");
         Assert.Same(ChatMarkers.ChatML, ChatMarkers.ForTokenizer(qwen));
         Assert.Equal(qwen.TokenToId("<|im_end|>"), qwen.EosId);
         Assert.Equal(qwen.TokenToId("<|endoftext|>"), qwen.PadId);
@@ -55,7 +55,7 @@ public sealed class ChatMarkersTests
         // The markers are single special tokens for Qwen.
         Assert.Equal(3, qwen.CountTokens(ChatMarkers.ChatML.User.Prefix));
 
-        Tokenizer mistral = Tokenizer.Load(SharedFolder.File_("tokenizers", "mistral7b", "tokenizer.json"));
+        Tokenizer mistral = HfFixtureTests.LoadShared("mistral7b");
         Assert.Throws<ChatTemplateNotRecognizedException>(() => ChatMarkers.ForTokenizer(mistral));
         Assert.Same(ChatMarkers.Mistral, ChatMarkers.ForTokenizer(mistral, "mistral"));
     }

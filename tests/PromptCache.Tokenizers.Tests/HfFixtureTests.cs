@@ -34,13 +34,16 @@ public sealed class HfFixtureTests
         return result;
     }
 
-    internal static Tokenizer LoadShared(string name) => name switch
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Tokenizer>> Loaded = new();
+
+    /// <summary>Each shared tokenizer is loaded once per test run (Qwen's file is 11 MB). Tokenizers are thread-safe.</summary>
+    internal static Tokenizer LoadShared(string name) => Loaded.GetOrAdd(name, n => new Lazy<Tokenizer>(() => n switch
     {
         "gpt2" => Tokenizer.Load(SharedFolder.File_("tokenizers", "gpt2")),
         "qwen3" => Tokenizer.Load(SharedFolder.File_("tokenizers", "qwen3", "tokenizer.json")),
         "mistral7b" => Tokenizer.Load(SharedFolder.File_("tokenizers", "mistral7b", "tokenizer.json")),
-        _ => throw new ArgumentException(name),
-    };
+        _ => throw new ArgumentException(n),
+    })).Value;
 
     [SharedTheory]
     [InlineData("gpt2", true, false)]

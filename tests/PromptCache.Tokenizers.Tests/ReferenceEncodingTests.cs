@@ -19,7 +19,7 @@ public sealed class ReferenceEncodingTests
     [SharedFact]
     public void Qwen3_matches_reference()
     {
-        var tok = Tokenizer.Load(SharedFolder.File_("tokenizers", "qwen3", "tokenizer.json"));
+        var tok = HfFixtureTests.LoadShared("qwen3");
         Assert.Equal(Reference("qwen3"), tok.EncodeToIds(LongText));
         Assert.Equal(LongText, tok.Decode(tok.EncodeToIds(LongText)));
     }
@@ -27,7 +27,7 @@ public sealed class ReferenceEncodingTests
     [SharedFact]
     public void Gpt2_matches_reference()
     {
-        var tok = Tokenizer.Load(SharedFolder.File_("tokenizers", "gpt2"));
+        var tok = HfFixtureTests.LoadShared("gpt2");
         Assert.Equal(Reference("gpt2"), tok.EncodeToIds(LongText));
         Assert.Equal(LongText, tok.Decode(tok.EncodeToIds(LongText)));
     }
@@ -35,7 +35,7 @@ public sealed class ReferenceEncodingTests
     [SharedFact]
     public void Mistral_matches_reference_with_bos()
     {
-        var tok = Tokenizer.Load(SharedFolder.File_("tokenizers", "mistral7b", "tokenizer.json"));
+        var tok = HfFixtureTests.LoadShared("mistral7b");
         Assert.Equal(Reference("llama2"), tok.EncodeToIds(LongText, addSpecialTokens: true));
         Assert.Equal(Reference("mistral-tokenizer-js"), tok.EncodeToIds(ShortText, addSpecialTokens: true));
         Assert.Equal(LongText, tok.Decode(tok.EncodeToIds(LongText)));
