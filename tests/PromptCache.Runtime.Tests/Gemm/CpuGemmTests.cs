@@ -5,9 +5,9 @@ using PromptCache.Runtime.Backends.Cpu;
 /// <summary>Correctness of <see cref="CpuGemm"/> against a double-precision reference.</summary>
 public sealed class CpuGemmTests
 {
-    // (m, k, n): the decode case m = 1, sizes below, at and just past every block size the kernels
-    // use (register tiles of 8/16/32 columns and several rows, k blocks of a few hundred), and
-    // odd sizes everywhere.
+    // (m, k, n): the decode case m = 1 and the other GEMV sizes (m ≤ 4), the small-m path
+    // (5 ≤ m ≤ 64, tiles of 16 A rows × 6-12 W rows), the blocked path (m ≥ 65; tiles 8×32, 6×16,
+    // 4×4; k blocks of 256), sizes below, at and just past every block size, odd sizes everywhere.
     public static readonly TheoryData<int, int, int> Shapes = new()
     {
         { 1, 1, 1 },
@@ -16,6 +16,8 @@ public sealed class CpuGemmTests
         { 1, 1000, 33 },
         { 2, 3, 2 },
         { 3, 5, 7 },
+        { 4, 50, 19 },
+        { 6, 40, 13 },
         { 5, 64, 16 },
         { 7, 33, 65 },
         { 13, 17, 48 },
@@ -26,6 +28,7 @@ public sealed class CpuGemmTests
         { 32, 96, 64 },
         { 33, 257, 47 },
         { 64, 520, 80 },
+        { 65, 64, 33 },
         { 97, 1100, 45 },
     };
 

@@ -11,7 +11,7 @@ public static unsafe class CpuGemm
     /// Up to this many rows of A, streaming W once (GEMV) beats packing it: the call is bound by
     /// reading W, not by arithmetic. Measured; see README.md.
     /// </summary>
-    internal const int GemvMaxRows = 4;
+    internal const int GemvMaxRows = Gemv.MaxRows;
 
     /// <summary>
     /// Up to this many rows, the untransposed dot-product tiles (<see cref="SmallGemm"/>) beat the

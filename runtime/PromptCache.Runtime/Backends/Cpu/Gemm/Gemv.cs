@@ -11,6 +11,9 @@ namespace PromptCache.Runtime.Backends.Cpu;
 /// </summary>
 internal static unsafe class Gemv
 {
+    /// <summary>Most rows of A this path takes (the AVX-512 loop keeps one accumulator per row).</summary>
+    public const int MaxRows = 4;
+
     /// <summary>W rows per task: small enough to balance, large enough to amortise scheduling.</summary>
     private const int RowsPerTask = 32;
 
@@ -21,7 +24,77 @@ internal static unsafe class Gemv
         nint an = (nint)a, wn = (nint)w, cn = (nint)c;
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
         Parallel.For(0, tasks, options, t =>
-            RunRows((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, t * RowsPerTask, Math.Min(n, (t + 1) * RowsPerTask), path));
+        {
+            int j0 = t * RowsPerTask, j1 = Math.Min(n, (t + 1) * RowsPerTask);
+            if (path != GemmPath.Vector512)
+            {
+                RunRows((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1, path);
+                return;
+            }
+
+            switch (wType)
+            {
+                case WeightType.F32: RunRows512<F32Loader>((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1); break;
+                case WeightType.BF16: RunRows512<Bf16Loader>((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1); break;
+                case WeightType.F16: RunRows512<F16Loader>((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1); break;
+                default: RunRows512<Q8Loader>((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1); break;
+            }
+        });
+    }
+
+    // AVX-512: each W vector is converted in registers and used for every row of A at once, so W
+    // goes from memory to the FMA units with no store in between (m = 1 is bandwidth-bound).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRows512<TLoader>(float* a, int m, int k, byte* w, WeightType wType, long rowBytes, int n, float* c,
+        int j0, int j1)
+        where TLoader : IWeightLoader512
+    {
+        int kVec = k & ~15;
+        float* tail = stackalloc float[16];
+        float* a1 = a + (m > 1 ? k : 0), a2 = a + (m > 2 ? 2L * k : 0), a3 = a + (m > 3 ? 3L * k : 0);
+        for (int j = j0; j < j1; j++)
+        {
+            byte* row = w + j * rowBytes;
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, t0 = default;
+            int p = 0;
+            if (m == 1)
+            {
+                // Two chains so the FMA latency is hidden.
+                for (; p + 32 <= kVec; p += 32)
+                {
+                    s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p), TLoader.Load16(row, p), s0);
+                    t0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p + 16), TLoader.Load16(row, p + 16), t0);
+                }
+            }
+
+            for (; p < kVec; p += 16)
+            {
+                Vector512<float> wv = TLoader.Load16(row, p);
+                s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p), wv, s0);
+                s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(a1 + p), wv, s1);
+                s2 = Avx512F.FusedMultiplyAdd(Vector512.Load(a2 + p), wv, s2);
+                s3 = Avx512F.FusedMultiplyAdd(Vector512.Load(a3 + p), wv, s3);
+            }
+
+            // Fewer than 4 rows: the spare chains read row 0 again and are dropped.
+            float r0 = Vector512.Sum(s0 + t0), r1 = Vector512.Sum(s1), r2 = Vector512.Sum(s2), r3 = Vector512.Sum(s3);
+            if (kVec < k)
+            {
+                WeightDecoder.Decode(row, wType, kVec, k - kVec, tail, GemmPath.Scalar);
+                for (int q = 0; q < k - kVec; q++)
+                {
+                    r0 += a[kVec + q] * tail[q];
+                    r1 += a1[kVec + q] * tail[q];
+                    r2 += a2[kVec + q] * tail[q];
+                    r3 += a3[kVec + q] * tail[q];
+                }
+            }
+
+            c[j] = r0;
+            if (m > 1) c[n + j] = r1;
+            if (m > 2) c[2L * n + j] = r2;
+            if (m > 3) c[3L * n + j] = r3;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
