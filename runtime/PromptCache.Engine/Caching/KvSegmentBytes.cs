@@ -1,0 +1,64 @@
+using PromptCache.Runtime.Caching.Entries;
+using PromptCache.Runtime.Inference;
+
+namespace PromptCache.Engine.Caching;
+
+/// <summary>
+/// Moves a <see cref="KvSegment"/> to and from the store's entries: the same per-layer layout (K rows
+/// of every token, then V rows), described by module metadata whose position runs are the segment's.
+/// </summary>
+internal static class KvSegmentBytes
+{
+    /// <summary>The store's element type of a segment's data type.</summary>
+    public static KvElementType ElementType(KvDataType type) => type switch
+    {
+        KvDataType.F32 => KvElementType.F32,
+        KvDataType.F16 => KvElementType.F16,
+        _ => KvElementType.BF16,
+    };
+
+    /// <summary>The segment's data type of a store element type.</summary>
+    public static KvDataType DataType(KvElementType type) => type switch
+    {
+        KvElementType.F32 => KvDataType.F32,
+        KvElementType.F16 => KvDataType.F16,
+        _ => KvDataType.BF16,
+    };
+
+    /// <summary>Describes <paramref name="segment"/> as a module entry (keys with RoPE applied).</summary>
+    public static KvEntryMetadata Describe(KvSegment segment, string label)
+    {
+        var runs = new List<KvPositionRun>();
+        var positions = segment.Positions;
+        for (int i = 0; i < positions.Count;)
+        {
+            int j = i + 1;
+            while (j < positions.Count && positions[j] == positions[j - 1] + 1) j++;
+            runs.Add(new KvPositionRun(positions[i], j - i));
+            i = j;
+        }
+        return new KvEntryMetadata(KvEntryKind.Module, ElementType(segment.DataType), segment.LayerCount, segment.KvHeadCount,
+            segment.HeadDim, segment.Count, runs, ropeApplied: true, label);
+    }
+
+    /// <summary>Builds a segment from a stored entry, layer by layer.</summary>
+    public static KvSegment Create(KvEntryMetadata metadata, Action<int, Span<byte>> copyLayer)
+    {
+        var positions = new List<int>(metadata.TokenCount);
+        foreach (var run in metadata.Positions) positions.AddRange(Enumerable.Range(run.Start, run.Count));
+        var buffer = new byte[checked((int)metadata.LayerBytes)];
+        return KvSegment.FromLayers(metadata.LayerCount, metadata.KvHeads, metadata.HeadDim, DataType(metadata.ElementType), positions, layer =>
+        {
+            copyLayer(layer, buffer);
+            return buffer;
+        });
+    }
+}
+
+/// <summary>A segment seen by the store as a blob (the store copies it; the engine keeps the segment).</summary>
+internal sealed class SegmentBlob(KvSegment segment, string label) : IKvBlob
+{
+    public KvEntryMetadata Metadata { get; } = KvSegmentBytes.Describe(segment, label);
+
+    public void CopyLayerTo(int layer, Span<byte> destination) => segment.CopyLayerTo(layer, destination);
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using PromptCache.Engine.Execution;
+using PromptCache.Pml;
+using PromptCache.Pml.Requests;
+using PromptCache.Runtime.Generation;
+using PromptCache.Runtime.Inference;
+
+namespace PromptCache.Engine;
+
+// Prompt calls: validate, plan, one forward of the new tokens over the cached segments, then decode.
+public sealed partial class PromptCacheEngine
+{
+    /// <inheritdoc />
+    public IAsyncEnumerable<string> StreamAsync(PromptRequest request, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        StreamAsync(request, options, null, cancellationToken);
+
+    /// <summary>Streams the answer; <paramref name="stats"/> receives TTFT and cache accounting as the call runs.</summary>
+    public async IAsyncEnumerable<string> StreamAsync(PromptRequest request, GenerationOptions? options, PromptRunStats? stats,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var (_, text) in GenerateAsync(request, options, stats ?? new PromptRunStats(), useCache: true, cancellationToken).ConfigureAwait(false))
+        {
+            if (text.Length > 0) yield return text;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<PromptResult> RunAsync(PromptRequest request, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        CollectAsync(request, options, useCache: true, cancellationToken);
+
+    /// <summary>
+    /// The same call without the cache: one full prefill of the prompt's tokens at consecutive
+    /// positions (what a plain LLM call does), for comparison. Prefix-exact requests give the same
+    /// tokens as <see cref="RunAsync(PromptRequest, GenerationOptions?, CancellationToken)"/>.
+    /// </summary>
+    public Task<PromptResult> RunUncachedAsync(PromptRequest request, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        CollectAsync(request, options, useCache: false, cancellationToken);
+
+    /// <summary>Runs a <c>&lt;prompt schema="..."&gt;</c> document against its (warmed) schema.</summary>
+    public Task<PromptResult> RunAsync(string promptPml, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        RunAsync(ParsePrompt(promptPml), options, cancellationToken);
+
+    /// <summary>
+    /// Parses a <c>&lt;prompt&gt;</c> document loaded at run time and validates it against its warmed
+    /// schema: an unknown module or parameter is an error listing the valid names.
+    /// </summary>
+    /// <exception cref="PromptCacheException">The prompt is malformed, names an unknown schema, or does not fit its schema.</exception>
+    public PromptRequest ParsePrompt(string promptPml, string fileName = "")
+    {
+        ArgumentNullException.ThrowIfNull(promptPml);
+        var first = PmlParser.ParsePrompt(promptPml, fileName);
+        if (first.Request is null)
+            throw new PromptCacheException("The prompt is not a <prompt> document: " + string.Join("; ", first.Diagnostics.Select(d => d.ToString())));
+        var entry = Entry(first.Request.SchemaName);
+        var parsed = PmlParser.ParsePrompt(promptPml, fileName, entry.Schema.Schema);
+        if (parsed.Request is null || parsed.HasErrors)
+        {
+            throw new PromptCacheException($"The prompt does not fit schema '{entry.Schema.Name}': " +
+                string.Join("; ", parsed.Diagnostics.Where(d => d.IsError).Select(d => d.ToString())));
+        }
+        return new PromptRequest(parsed.Request.SchemaName, entry.Schema.Schema.ContentHash, parsed.Request.Modules, parsed.Request.Suffix);
+    }
+
+    /// <summary>
+    /// The next-token logits after the prompt (one row of vocabulary size), with the cache or by full
+    /// prefill: the fidelity check compares the two.
+    /// </summary>
+    /// <param name="request">The prompt.</param>
+    /// <param name="useCache">Reuse cached segments; false computes every token.</param>
+    /// <param name="schemaPositions">For the full prefill: keep the schema's positions (gaps included) instead of
+    /// consecutive ones. With it, any request whose cached modules were computed with the context it selects matches
+    /// the cached logits, which is how the tests check the cache machinery.</param>
+    /// <param name="cancellationToken">Cancels the forward pass.</param>
+    public async Task<float[]> ComputeLogitsAsync(PromptRequest request, bool useCache, bool schemaPositions = false, CancellationToken cancellationToken = default)
+    {
+        var plan = Plan(request);
+        var (ids, positions, context) = Inputs(plan, useCache);
+        if (!useCache && schemaPositions) positions = plan.AllPositions;
+        var result = await ForwardAsync(ids, positions, context, null, LogitsMode.Last, cancellationToken).ConfigureAwait(false);
+        return result.Row(0).ToArray();
+    }
+
+    private async Task<PromptResult> CollectAsync(PromptRequest request, GenerationOptions? options, bool useCache, CancellationToken ct)
+    {
+        var stats = new PromptRunStats();
+        var text = new StringBuilder();
+        var ids = new List<int>();
+        await foreach (var (id, piece) in GenerateAsync(request, options, stats, useCache, ct).ConfigureAwait(false))
+        {
+            ids.Add(id);
+            text.Append(piece);
+        }
+        return new PromptResult(text.ToString(), ids, stats);
+    }
+
+    private RequestPlan Plan(PromptRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var entry = Entry(request.SchemaName);
+        string? problems = RequestPlanner.Validate(entry.Schema, request, Tokenizer, Options.TruncateLongArguments);
+        if (problems is not null) throw new PromptCacheException(problems);
+        return RequestPlanner.Plan(entry.Schema, entry.Segments, request, Tokenizer, Options.TruncateLongArguments);
+    }
+
+    private static (int[] Ids, int[] Positions, IReadOnlyList<KvSegment> Context) Inputs(RequestPlan plan, bool useCache) =>
+        useCache
+            ? (plan.NewIds, plan.NewPositions, plan.Context)
+            : (plan.AllIds, Enumerable.Range(0, plan.AllIds.Length).ToArray(), []);
+
+    private async IAsyncEnumerable<(int Id, string Text)> GenerateAsync(PromptRequest request, GenerationOptions? options, PromptRunStats stats,
+        bool useCache, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        options ??= new GenerationOptions();
+        var plan = Plan(request);
+        var (ids, positions, context) = Inputs(plan, useCache);
+        int contextLength = Model.Config.ContextLength;
+        if (contextLength > 0 && positions[^1] + 1 + options.MaxTokens > contextLength)
+        {
+            throw new PromptCacheException($"Schema '{request.SchemaName}': the prompt ends at position {positions[^1] + 1} and {options.MaxTokens} more tokens would pass the model's context window of {contextLength}. Lower MaxTokens or shorten the suffix.");
+        }
+
+        stats.UsedCache = useCache;
+        stats.PrefillTokens = ids.Length;
+        stats.CachedTokens = useCache ? plan.CachedTokens : 0;
+        stats.ModuleHits = useCache ? plan.ModuleHits : 0;
+        stats.StopReason = StopReason.MaxTokens;
+
+        var sampler = new Sampler(options);
+        var stops = new HashSet<int>(options.StopTokenIds);
+        if (!options.IgnoreEos && Tokenizer.EosId is int eos) stops.Add(eos);
+        var decoder = Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
+        var history = new List<int>(plan.AllIds);
+        int next = positions[^1] + 1;
+
+        using var session = Model.CreateSegment(Options.KvDataType, ids.Length + Math.Min(options.MaxTokens, 4096));
+        var logits = await ForwardAsync(ids, positions, context, session, LogitsMode.Last, ct).ConfigureAwait(false);
+        if (options.MaxTokens == 0) Finish(stats, clock, useCache, plan);
+        for (int index = 0; index < options.MaxTokens; index++)
+        {
+            int token = sampler.Next(logits.Row(0), history);
+            stats.GeneratedTokens = index + 1;
+            if (index == 0) Finish(stats, clock, useCache, plan);
+            if (stops.Contains(token))
+            {
+                stats.StopReason = StopReason.StopToken;
+                break;
+            }
+            history.Add(token);
+            yield return (token, decoder.Step(token) ?? "");
+            if (index + 1 == options.MaxTokens) break;
+            logits = await ForwardAsync([token], [next++], context, session, LogitsMode.Last, ct).ConfigureAwait(false);
+        }
+        stats.TotalTime = clock.Elapsed;
+    }
+
+    private void Finish(PromptRunStats stats, Stopwatch clock, bool useCache, RequestPlan plan)
+    {
+        stats.TimeToFirstToken = clock.Elapsed;
+        _metrics.Request(useCache, stats.ModuleHits, stats.PrefillTokens, useCache ? plan.CachedTokens : 0, stats.TimeToFirstToken);
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using PromptCache.Engine.Binding;
+using PromptCache.Engine.Caching;
+using PromptCache.Engine.Execution;
+using PromptCache.Engine.Precompute;
+using PromptCache.Pml;
+using PromptCache.Runtime.Caching.Store;
+using PromptCache.Runtime.Inference;
+
+namespace PromptCache.Engine;
+
+// Warming: parse, bind, then load every segment from the store or compute them all.
+public sealed partial class PromptCacheEngine
+{
+    /// <inheritdoc />
+    /// <exception cref="PromptCacheException">A schema has errors or does not fit the model; the message names it.</exception>
+    public async Task WarmAsync(IEnumerable<PromptSchemaSource> schemas, IProgress<WarmProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(schemas);
+        var list = schemas.ToList();
+        for (int i = 0; i < list.Count; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var (name, segments, loaded, tokens) = await WarmOneAsync(list[i], cancellationToken).ConfigureAwait(false);
+            var report = new WarmProgress(name, i + 1, list.Count, segments, loaded, tokens, clock.Elapsed);
+            Log($"warmed schema '{name}': {segments} segments {(loaded ? "loaded from the cache store" : $"computed ({tokens} tokens)")} in {clock.Elapsed.TotalMilliseconds:F0} ms");
+            progress?.Report(report);
+        }
+    }
+
+    /// <summary>Warms one schema.</summary>
+    public Task WarmAsync(PromptSchemaSource schema, CancellationToken cancellationToken = default) =>
+        WarmAsync([schema], null, cancellationToken);
+
+    private async Task<(string Name, int Segments, bool Loaded, int Tokens)> WarmOneAsync(PromptSchemaSource source, CancellationToken ct)
+    {
+        var parsed = PmlParser.ParseSchema(source.PmlSource, source.FileName, source.Resolve);
+        if (parsed.Schema is null || parsed.HasErrors)
+        {
+            var errors = parsed.Diagnostics.Where(d => d.IsError).Select(d => d.ToString());
+            throw new PromptCacheException($"Schema '{source.FileName}' has errors: " + string.Join("; ", errors));
+        }
+        var schema = parsed.Schema;
+
+        await _warmGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_schemas.TryGetValue(schema.Name, out var existing))
+            {
+                if (existing.Schema.Schema.ContentHash == schema.ContentHash) return (schema.Name, existing.Segments.Count, true, 0);
+                throw new PromptCacheException($"Schema '{schema.Name}' is already warmed with different content (hash {existing.Schema.Schema.ContentHash}, new {schema.ContentHash}); schema names must be unique per engine.");
+            }
+
+            var bound = SchemaBinder.Bind(schema, Tokenizer, Markers, _preamble, Model.Config.ContextLength);
+            var owners = CachedOwners(bound);
+            var segments = await TryLoadAsync(bound, owners, ct).ConfigureAwait(false);
+            bool loaded = segments is not null;
+            int tokens = 0;
+            if (segments is null)
+            {
+                (segments, tokens) = await ScaffoldPrecompute.RunAsync(bound, Model, Options.KvDataType, ForwardAsync, ct).ConfigureAwait(false);
+                foreach (var (owner, segment) in segments)
+                {
+                    var key = _keys.For(schema.ContentHash, owner, bound.PreambleLength);
+                    await Store.PutAsync(key, new SegmentBlob(segment, $"{schema.Name}:{(owner.Length == 0 ? "<root>" : owner)}"), KvPutOptions.Module, ct).ConfigureAwait(false);
+                }
+            }
+            _metrics.SchemaWarmed(loaded ? 0 : segments.Count, loaded ? segments.Count : 0, tokens);
+            _schemas[schema.Name] = new SchemaEntry(bound, segments);
+            return (schema.Name, segments.Count, loaded, tokens);
+        }
+        finally
+        {
+            _warmGate.Release();
+        }
+    }
+
+    // The owners whose K/V is kept: the root and every cacheable module that has tokens of its own.
+    private static List<string> CachedOwners(BoundSchema bound) =>
+        [.. bound.Owners.Where(o => o.Value.Ids.Length > 0 && (o.Key.Length == 0 || (bound.Modules.TryGetValue(o.Key, out var m) && m.IsCacheable))).Select(o => o.Key)];
+
+    // All segments from the store, or null when any is missing (or fails verification): the passes
+    // need the whole default path as context anyway, so a partial hit is recomputed in full.
+    private async Task<Dictionary<string, KvSegment>?> TryLoadAsync(BoundSchema bound, List<string> owners, CancellationToken ct)
+    {
+        var result = new Dictionary<string, KvSegment>(StringComparer.Ordinal);
+        try
+        {
+            foreach (string owner in owners)
+            {
+                var key = _keys.For(bound.Schema.ContentHash, owner, bound.PreambleLength);
+                using var lease = await Store.TryGetAsync(key, ct).ConfigureAwait(false);
+                if (lease is null) return Discard(result);
+                var segment = KvSegmentBytes.Create(lease.Metadata, lease.CopyLayerTo);
+                result[owner] = segment;
+                if (!segment.Fits(Model.Config) || !segment.Positions.SequenceEqual(bound.Owners[owner].Positions))
+                {
+                    Log($"cache store: entry for '{bound.Name}:{owner}' does not match the bound layout; recomputing the schema.");
+                    return Discard(result);
+                }
+            }
+            return result;
+        }
+        catch
+        {
+            Discard(result);
+            throw;
+        }
+    }
+
+    private static Dictionary<string, KvSegment>? Discard(Dictionary<string, KvSegment> segments)
+    {
+        foreach (var s in segments.Values) s.Dispose();
+        return null;
+    }
+
+    // Every forward pass of the engine goes through here: the gate bounds concurrency.
+    private async Task ForwardAsync(ForwardCall call, CancellationToken ct) =>
+        await ForwardAsync(call.Ids, call.Positions, call.Context, call.Output, LogitsMode.None, ct).ConfigureAwait(false);
+
+    private async Task<ForwardResult> ForwardAsync(int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment? output, LogitsMode logits, CancellationToken ct)
+    {
+        await _forwardGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            int before = output?.Count ?? 0;
+            return await Task.Run(() =>
+            {
+                using var scope = PositionCausalBackend.Scope(positions, before);
+                return Model.Forward(ids, positions, context, output, logits, ct);
+            }, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _forwardGate.Release();
+        }
+    }
+}
