@@ -245,16 +245,18 @@ namespace PromptCache.Tokenizers.Models
         /// </summary>
         private int MergeWithHeap(int[] symbols, int n)
         {
-            var next = new int[n];
-            var prev = new int[n];
-            var alive = new bool[n];
+            HeapScratch scratch = HeapScratch.Rent(n);
+            int[] next = scratch.Next;
+            int[] prev = scratch.Prev;
+            bool[] alive = scratch.Alive;
             for (int k = 0; k < n; k++)
             {
                 next[k] = k + 1 < n ? k + 1 : -1;
                 prev[k] = k - 1;
                 alive[k] = true;
             }
-            var heap = new LongMinHeap(n);
+            LongMinHeap heap = scratch.Heap;
+            heap.Clear();
             for (int k = 0; k < n - 1; k++)
                 if (_merges.TryGet(symbols[k], symbols[k + 1], out int rank, out _)) heap.Push(((long)rank << 32) | (uint)k);
 
@@ -282,6 +284,29 @@ namespace PromptCache.Tokenizers.Models
             int count = 0;
             for (int k = 0; k >= 0; k = next[k]) symbols[count++] = symbols[k];
             return count;
+        }
+
+        /// <summary>Per-thread scratch for <see cref="MergeWithHeap"/> (long words are common in CJK text; no allocation per word).</summary>
+        private sealed class HeapScratch
+        {
+            [ThreadStatic] private static HeapScratch? t_instance;
+
+            public int[] Next = new int[256];
+            public int[] Prev = new int[256];
+            public bool[] Alive = new bool[256];
+            public readonly LongMinHeap Heap = new LongMinHeap(256);
+
+            public static HeapScratch Rent(int n)
+            {
+                HeapScratch s = t_instance ??= new HeapScratch();
+                if (s.Next.Length < n)
+                {
+                    s.Next = new int[n * 2];
+                    s.Prev = new int[n * 2];
+                    s.Alive = new bool[n * 2];
+                }
+                return s;
+            }
         }
 
         /// <summary>Per-thread scratch arrays for <see cref="MergeLinear"/>.</summary>

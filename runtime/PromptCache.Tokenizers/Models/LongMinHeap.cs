@@ -9,6 +9,8 @@ namespace PromptCache.Tokenizers.Models
 
         public int Count { get; private set; }
 
+        public void Clear() => Count = 0;
+
         public void Push(long item)
         {
             if (Count == _items.Length) System.Array.Resize(ref _items, _items.Length * 2);
