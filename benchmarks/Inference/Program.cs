@@ -8,6 +8,7 @@ using PromptCache.Runtime.Inference;
 //   --models llama-110m,llama-1b   --lengths 128,512,2048   --reps 5   --decode 16   --suffix 32
 //   --vocab 512 (llama.cpp peer files use 512; TinyLlama's real vocab is 32000)   --dtype f16|bf16|f32 (1b)
 //   --dir /tmp/promptcache-bench (where the GGUFs are written; llama.cpp can load the same files)
+//   --tokenizer X.gguf (tokenizer.* metadata to embed; default ../shared/models/stories260K/stories260K.gguf)
 //   --kv f16|bf16|f32 (K/V storage, default f16 like llama.cpp)   --profile (time per backend op, to stderr)
 if (args.Length > 0 && args[0] == "--attention-micro")
 {
@@ -31,7 +32,9 @@ foreach (string name in opts.Models)
         _ => throw new ArgumentException($"unknown model '{name}' (llama-110m, llama-1b)"),
     };
     var write = Stopwatch.StartNew();
-    string path = RandomGguf.EnsureWritten(shape, opts.Directory);
+    string? tokenizer = opts.Tokenizer ?? FindStories();
+    if (tokenizer is not null && opts.Vocab != 512) tokenizer = null; // stories260K's vocabulary has 512 tokens
+    string path = RandomGguf.EnsureWritten(shape, opts.Directory, tokenizer);
     Console.Error.WriteLine($"{shape.Name}: {path} ready in {write.Elapsed.TotalSeconds:F1} s");
     PeakMemory.Reset();
     var profiler = opts.Profile ? new ProfilingBackend(PromptCache.Runtime.Backends.Cpu.CpuBackend.Instance) : null;
@@ -92,6 +95,17 @@ foreach (string name in opts.Models)
     }
 }
 
+// The 512-token vocabulary of ../shared/models/stories260K, copied into the GGUFs so llama.cpp loads them.
+static string? FindStories()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        string candidate = Path.Combine(dir.FullName, "shared", "models", "stories260K", "stories260K.gguf");
+        if (File.Exists(candidate)) return candidate;
+    }
+    return null;
+}
+
 static double Median(List<double> xs)
 {
     var s = xs.OrderBy(x => x).ToArray();
@@ -103,7 +117,7 @@ static string RuntimeInfo() =>
 
 namespace PromptCache.Benchmarks.Inference
 {
-    internal sealed record Options(string[] Models, int[] Lengths, int Reps, int Decode, int Suffix, int Vocab, string DType, string Directory, KvDataType Kv, bool Profile = false)
+    internal sealed record Options(string[] Models, int[] Lengths, int Reps, int Decode, int Suffix, int Vocab, string DType, string Directory, KvDataType Kv, bool Profile = false, string? Tokenizer = null)
     {
         public static Options Parse(string[] args)
         {
@@ -127,6 +141,7 @@ namespace PromptCache.Benchmarks.Inference
                     "--vocab" => o with { Vocab = int.Parse(value) },
                     "--dtype" => o with { DType = value },
                     "--dir" => o with { Directory = value },
+                    "--tokenizer" => o with { Tokenizer = value },
                     "--kv" => o with { Kv = Enum.Parse<KvDataType>(value, ignoreCase: true) },
                     _ => throw new ArgumentException($"unknown option {args[i - 1]}"),
                 };

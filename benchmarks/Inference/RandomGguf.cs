@@ -12,20 +12,25 @@ internal static class RandomGguf
 {
     private const int Alignment = 32;
 
-    public static string EnsureWritten(ModelShape shape, string directory)
+    /// <param name="shape">The model shape.</param>
+    /// <param name="directory">Where to write (the file is reused if present).</param>
+    /// <param name="tokenizerSource">A GGUF whose <c>tokenizer.*</c> metadata is copied in, so that
+    /// llama.cpp (which refuses a model without a vocabulary) can load the file; its vocabulary size
+    /// must equal the shape's. stories260K.gguf has 512 tokens, as the llama.cpp peer files do.</param>
+    public static string EnsureWritten(ModelShape shape, string directory, string? tokenizerSource)
     {
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, $"{shape.Name}-v{shape.Vocab}-{shape.DType}.gguf");
         if (File.Exists(path)) return path;
         string partial = path + ".partial";
-        Write(shape, partial);
+        Write(shape, partial, tokenizerSource);
         File.Move(partial, path, overwrite: true);
         return path;
     }
 
     private sealed record Tensor(string Name, long[] GgufDims, uint Type, bool Ones);
 
-    private static void Write(ModelShape s, string path)
+    private static void Write(ModelShape s, string path, string? tokenizerSource)
     {
         uint matrixType = s.DType switch { "f32" => 0u, "f16" => 1u, "bf16" => 30u, _ => throw new ArgumentException($"dtype {s.DType}: use f32, f16 or bf16") };
         var tensors = new List<Tensor>
@@ -63,6 +68,14 @@ internal static class RandomGguf
             ("llama.attention.layer_norm_rms_epsilon", 1e-5f),
             ("llama.rope.freq_base", 10000f),
         };
+        if (tokenizerSource is not null)
+        {
+            var source = PromptCache.Tokenizers.Gguf.GgufFile.Read(tokenizerSource);
+            if (source.Metadata.TryGetValue("tokenizer.ggml.tokens", out object? tokens) && tokens is string[] list && list.Length != s.Vocab)
+                throw new ArgumentException($"{tokenizerSource} has {list.Length} tokens but the model vocab is {s.Vocab}.");
+            foreach (var (key, value) in source.Metadata)
+                if (key.StartsWith("tokenizer.", StringComparison.Ordinal)) metadata.Add((key, value));
+        }
 
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         using var w = new BinaryWriter(file, Encoding.UTF8);
@@ -73,12 +86,7 @@ internal static class RandomGguf
         foreach (var (key, value) in metadata)
         {
             WriteString(w, key);
-            switch (value)
-            {
-                case string str: w.Write(8u); WriteString(w, str); break;
-                case uint u: w.Write(4u); w.Write(u); break;
-                case float f: w.Write(6u); w.Write(f); break;
-            }
+            WriteValue(w, value);
         }
         long offset = 0;
         foreach (var t in tensors)
@@ -107,6 +115,25 @@ internal static class RandomGguf
                 remaining -= n;
             }
             Pad(w);
+        }
+    }
+
+    // Integers read back as long are written as UInt32 and int arrays as Int32, which is how
+    // llama.cpp stores the tokenizer ids and token types it reads back with strict types.
+    private static void WriteValue(BinaryWriter w, object value)
+    {
+        switch (value)
+        {
+            case string str: w.Write(8u); WriteString(w, str); break;
+            case uint u: w.Write(4u); w.Write(u); break;
+            case long l: w.Write(4u); w.Write(checked((uint)l)); break;
+            case float f: w.Write(6u); w.Write(f); break;
+            case double d: w.Write(6u); w.Write((float)d); break;
+            case bool b: w.Write(7u); w.Write(b ? (byte)1 : (byte)0); break;
+            case string[] strings: w.Write(9u); w.Write(8u); w.Write((ulong)strings.Length); foreach (var x in strings) WriteString(w, x); break;
+            case float[] floats: w.Write(9u); w.Write(6u); w.Write((ulong)floats.Length); foreach (var x in floats) w.Write(x); break;
+            case int[] ints: w.Write(9u); w.Write(5u); w.Write((ulong)ints.Length); foreach (var x in ints) w.Write(x); break;
+            default: throw new NotSupportedException($"GGUF metadata of type {value.GetType().Name}");
         }
     }
 

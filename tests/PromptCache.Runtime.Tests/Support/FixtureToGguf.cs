@@ -10,7 +10,11 @@ namespace PromptCache.Runtime.Tests.Support;
 /// </summary>
 internal static class FixtureToGguf
 {
-    public static unsafe string Convert(string folder, string outputPath)
+    /// <param name="folder">The HF fixture.</param>
+    /// <param name="outputPath">The GGUF to write.</param>
+    /// <param name="matrixType">How 2-D weights are stored (1-D stay F32, as llama.cpp does).</param>
+    /// <param name="storeRoundedAsF32">Store 2-D weights as F32 but with the values <paramref name="matrixType"/> would read back as: the exact reference for that type's decoding.</param>
+    public static unsafe string Convert(string folder, string outputPath, GgmlType matrixType = GgmlType.F32, bool storeRoundedAsF32 = false)
     {
         var config = HfConfigReader.Read(Path.Combine(folder, "config.json"));
         using var source = SafetensorsSource.OpenFolder(folder);
@@ -34,7 +38,8 @@ internal static class FixtureToGguf
             Assert.True(source.TryGet(hfName, out var t), $"fixture lacks {hfName}");
             var data = new ReadOnlySpan<float>(t.Data, checked((int)t.ElementCount)).ToArray();
             if (permute && permuteHeads > 0) data = PermuteRows(data, permuteHeads, config.HeadDim, (int)(t.ElementCount / t.Shape[0]));
-            w.AddTensor(ggufName, t.Shape, data);
+            if (t.Shape.Length == 2 && storeRoundedAsF32) w.AddTensor(ggufName, t.Shape, GgufWriter.RoundTrip(data, matrixType));
+            else w.AddTensor(ggufName, t.Shape, data, t.Shape.Length == 2 ? matrixType : GgmlType.F32);
         }
 
         Copy("model.embed_tokens.weight", "token_embd.weight");
