@@ -52,4 +52,30 @@ public sealed class KvStoreAccountingTests(ITestOutputHelper output)
         Assert.True(perEntry <= KvStoreAccounting.MemoryIndexBytesPerEntry, $"measured {perEntry} bytes per entry");
         Assert.Equal(2001 * (long)KvStoreAccounting.MemoryIndexBytesPerEntry, store.GetCounters().IndexOverheadBytes);
     }
+
+    [Fact]
+    public async Task DiskIndexOverhead_PerFile_IsWithinTheDocumentedEstimate()
+    {
+        using var dir = new TempDirectory();
+        const int Files = 200;
+        var metadata = KvEntryMetadata.ForModule(KvElementType.F16, 22, 4, 64, 0, 0, "module/path");
+        await using (var writer = TestBlobs.Open(dir.Path))
+        {
+            for (int i = 0; i < Files; i++)
+            {
+                await writer.PutAsync(TestBlobs.Key("f" + i), new KvArrayBlob(metadata, []), new KvPutOptions { Persist = KvPersistMode.Background });
+            }
+        }
+
+        // Two stores over two copies would double-count shared runtime state; instead compare an
+        // empty directory's store with the full one's, both alive at measurement time.
+        using var empty = new TempDirectory();
+        await using var baseline = TestBlobs.Open(empty.Path);
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        await using var store = TestBlobs.Open(dir.Path);
+        long perFile = (GC.GetTotalMemory(forceFullCollection: true) - before) / Files;
+        output.WriteLine($"disk index: {perFile} managed bytes retained per file");
+        Assert.Equal(Files, store.GetCounters().DiskEntries);
+        Assert.True(perFile <= KvStoreAccounting.DiskIndexBytesPerEntry, $"measured {perFile} bytes per file");
+    }
 }

@@ -19,12 +19,9 @@ internal sealed unsafe partial class NativeMemoryHandle : SafeHandle
     {
         // A zero-token entry still gets a real (one-byte) block so the handle is valid.
         nuint size = (nuint)Math.Max(1, bytes);
+        // Only the start is aligned: every whole 2 MiB block can then be a huge page, and the tail
+        // simply uses normal pages, so no resident memory is wasted on rounding.
         bool huge = bytes >= HugePageThreshold && OperatingSystem.IsLinux();
-        if (huge)
-        {
-            size = (size + HugePageBytes - 1) / HugePageBytes * HugePageBytes;
-        }
-
         void* memory = NativeMemory.AlignedAlloc(size, huge ? (nuint)HugePageBytes : CacheLineAlignment);
         SetHandle((IntPtr)memory);
         if (huge)

@@ -3,12 +3,13 @@ using PromptCache.Runtime.Caching.Keys;
 
 namespace PromptCache.Runtime.Caching.Store;
 
-/// <summary>One published cache file in the disk index (guarded by the store's lock).</summary>
-internal sealed class DiskEntry(KvCacheKey key, string path, long fileBytes, KvEntryMetadata metadata)
+/// <summary>
+/// One published cache file in the disk index (guarded by the store's lock). The path is not kept:
+/// it follows from the key, and a 120-character string per file was a third of the index's memory.
+/// </summary>
+internal sealed class DiskEntry(KvCacheKey key, long fileBytes, KvEntryMetadata metadata)
 {
     public KvCacheKey Key { get; } = key;
-
-    public string Path { get; } = path;
 
     public long FileBytes { get; } = fileBytes;
 

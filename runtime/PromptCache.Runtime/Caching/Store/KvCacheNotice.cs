@@ -15,7 +15,7 @@ public enum KvNoticeKind
     /// <summary>A temp file left by an interrupted write was removed at start-up.</summary>
     StaleTempFileRemoved,
 
-    /// <summary>Reading a cache file failed with an I/O error; treated as a miss, the file is kept.</summary>
+    /// <summary>Reading a cache file failed with an I/O error; treated as a miss and unlisted, the file itself is kept.</summary>
     ReadFailed,
 
     /// <summary>An entry fits neither tier's budget and was not stored.</summary>

@@ -58,7 +58,7 @@ public sealed partial class KvCacheStore
                 continue;
             }
 
-            found.Add((new DiskEntry(nameKey, path, header!.FileLength, header.Metadata), File.GetLastWriteTimeUtc(path)));
+            found.Add((new DiskEntry(nameKey, header!.FileLength, header.Metadata), File.GetLastWriteTimeUtc(path)));
         }
 
         lock (_gate)
@@ -142,7 +142,7 @@ public sealed partial class KvCacheStore
             }
         }
 
-        string finalPath = Path.Combine(_directory!, KvFileFormat.FileName(key));
+        string finalPath = FilePath(key);
         string tempPath = Path.Combine(_directory!, string.Create(CultureInfo.InvariantCulture, $"{key}.{Guid.NewGuid():N}{KvFileFormat.TempExtension}"));
         try
         {
@@ -162,7 +162,7 @@ public sealed partial class KvCacheStore
                     UnregisterDiskLocked(old);
                 }
 
-                RegisterDiskLocked(new DiskEntry(key, finalPath, written, metadata));
+                RegisterDiskLocked(new DiskEntry(key, written, metadata));
                 EnforceDiskBudgetLocked(keep: key);
             }
 
@@ -205,7 +205,7 @@ public sealed partial class KvCacheStore
     private void DeleteDiskEntryLocked(DiskEntry entry)
     {
         UnregisterDiskLocked(entry);
-        TryDeleteFile(entry.Path);
+        TryDeleteFile(FilePath(entry.Key));
     }
 
     /// <summary>Deletes least recently used unpinned files until the disk tier is within budget.</summary>
@@ -229,7 +229,7 @@ public sealed partial class KvCacheStore
     /// <summary>Removes a file that failed verification from the index and from the directory (or moves it to quarantine).</summary>
     private KvCacheNotice DiscardBadFileLocked(KvCacheKey key, string path, KvFileProblem problem, string detail)
     {
-        if (_disk.TryGetValue(key, out var listed) && listed.Path == path)
+        if (_disk.TryGetValue(key, out var listed) && path == FilePath(key))
         {
             UnregisterDiskLocked(listed);
         }
@@ -259,6 +259,9 @@ public sealed partial class KvCacheStore
         return new KvCacheNotice(KvNoticeKind.CorruptFile, key, path, problem,
             $"Cache file '{path}' failed verification ({problem}: {detail}); {action} and treated as a miss, so the entry will be recomputed.");
     }
+
+    /// <summary>Where the file of <paramref name="key"/> lives.</summary>
+    private string FilePath(KvCacheKey key) => Path.Combine(_directory!, KvFileFormat.FileName(key));
 
     private static void TryDeleteFile(string path)
     {

@@ -140,7 +140,7 @@ public sealed partial class KvCacheStore
         var buffer = promotion.Entry.Buffer;
         var metadata = buffer.Metadata;
         string detail = "";
-        var problem = KvFileReader.TryOpen(promotion.Source.Path, key, out var reader, out detail);
+        var problem = KvFileReader.TryOpen(FilePath(key), key, out var reader, out detail);
         try
         {
             if (problem == KvFileProblem.None && !reader!.Header.Metadata.HasSameShape(metadata))
@@ -232,12 +232,19 @@ public sealed partial class KvCacheStore
                 }
                 else if (promotion.Problem is KvFileProblem.IoError)
                 {
-                    notice = new KvCacheNotice(KvNoticeKind.ReadFailed, key, promotion.Source.Path, promotion.Problem,
-                        $"Reading cache file '{promotion.Source.Path}' failed ({promotion.Detail}); treated as a miss.");
+                    // Unlisted but kept: the next lookup recomputes (and may overwrite it); the next
+                    // start-up scan looks at the file again.
+                    if (stillCurrent)
+                    {
+                        UnregisterDiskLocked(listed!);
+                    }
+
+                    notice = new KvCacheNotice(KvNoticeKind.ReadFailed, key, FilePath(key), promotion.Problem,
+                        $"Reading cache file '{FilePath(key)}' failed ({promotion.Detail}); treated as a miss and unlisted (the file is kept).");
                 }
                 else if (stillCurrent)
                 {
-                    notice = DiscardBadFileLocked(key, promotion.Source.Path, promotion.Problem, promotion.Detail);
+                    notice = DiscardBadFileLocked(key, FilePath(key), promotion.Problem, promotion.Detail);
                 }
 
                 ReleaseUnlistedLocked(entry);

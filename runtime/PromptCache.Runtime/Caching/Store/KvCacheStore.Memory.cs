@@ -64,6 +64,14 @@ public sealed partial class KvCacheStore
             }
         }
 
+        // Defensive: a listed older copy of the key must never be orphaned in the LRU list.
+        if (_memory.TryGetValue(entry.Key, out var older))
+        {
+            older.Superseded = true;
+            UnlistLocked(older);
+            ReleaseUnlistedLocked(older);
+        }
+
         entry.LruNode = _memoryLru.AddLast(entry);
         _memory[entry.Key] = entry;
         _memoryBytes += entry.Bytes;

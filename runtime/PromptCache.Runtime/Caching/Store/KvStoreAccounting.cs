@@ -15,10 +15,13 @@ public static class KvStoreAccounting
     /// Measured by the test <c>IndexOverhead_PerEntry_IsWithinTheDocumentedEstimate</c>, which fails if
     /// the real allocation grows past it.
     /// </summary>
-    public const int MemoryIndexBytesPerEntry = 640;
+    public const int MemoryIndexBytesPerEntry = 512;
 
-    /// <summary>Upper estimate of the managed bytes one file costs in the disk index (same test).</summary>
-    public const int DiskIndexBytesPerEntry = 640;
+    /// <summary>
+    /// Upper estimate of the managed bytes one file costs in the disk index (entry, LRU node, dictionary
+    /// slot, metadata parsed from the header). Checked by <c>DiskIndexOverhead_PerFile_IsWithinTheDocumentedEstimate</c>.
+    /// </summary>
+    public const int DiskIndexBytesPerEntry = 512;
 
     /// <summary>Payload bytes per token: 2·layers·kv_heads·head_dim·dtype_bytes.</summary>
     public static long PayloadBytesPerToken(KvEntryMetadata metadata) => metadata.BytesPerToken;
