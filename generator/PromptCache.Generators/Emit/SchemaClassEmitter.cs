@@ -349,30 +349,31 @@ internal sealed class SchemaClassEmitter
 
     private void EmitUnionTypes(UnionModel union, string owner)
     {
-        _w.Summary("The members of the union in " + owner + ": call exactly one and return its result.");
-        _w.Line(N.GeneratedCodeAttribute);
-        using (_w.Block("public sealed class " + union.ChooserTypeName))
-        {
-            _w.Line("internal " + union.ChooserTypeName + "()");
-            _w.Line("{");
-            _w.Line("}");
-            _w.Line();
-            foreach (var member in union.Members)
-            {
-                var isDefault = member.Name == union.ScaffoldMember ? " It is the union's default (scaffold) member." : string.Empty;
-                EmitSelectMethod(member, union.ChoiceTypeName, null, "new " + union.ChoiceTypeName + "(" + N.SlotsLocal + ")",
-                    "The choice, to return from the lambda." + isDefault);
-            }
-        }
-
-        _w.Line();
-        _w.Summary("One member chosen from the union in " + owner + " (made only by <see cref=\"" + union.ChooserTypeName + "\"/>).");
+        var optionsName = union.ChooserTypeName.Substring(union.ChoiceTypeName.Length + 1);
+        _w.Summary("One member chosen from the union in " + owner + ". Only <see cref=\"" + union.ChooserTypeName +
+            "\"/> makes one, so a prompt always names exactly one member.");
         _w.Line(N.GeneratedCodeAttribute);
         using (_w.Block("public sealed class " + union.ChoiceTypeName))
         {
-            _w.Line("internal " + union.ChoiceTypeName + "(" + N.Selection + "?[] selections) => Selections = selections;");
+            _w.Line("private " + union.ChoiceTypeName + "(" + N.Selection + "?[] selections) => Selections = selections;");
             _w.Line();
             _w.Line("internal " + N.Selection + "?[] Selections { get; }");
+            _w.Line();
+            _w.Summary("The members of the union in " + owner + ": call exactly one and return its result.");
+            _w.Line(N.GeneratedCodeAttribute);
+            using (_w.Block("public sealed class " + optionsName))
+            {
+                _w.Line("internal " + optionsName + "()");
+                _w.Line("{");
+                _w.Line("}");
+                _w.Line();
+                foreach (var member in union.Members)
+                {
+                    var isDefault = member.Name == union.ScaffoldMember ? " It is the union's default (scaffold) member." : string.Empty;
+                    EmitSelectMethod(member, union.ChoiceTypeName, null, "new " + union.ChoiceTypeName + "(" + N.SlotsLocal + ")",
+                        "The choice, to return from the lambda." + isDefault);
+                }
+            }
         }
 
         _w.Line();

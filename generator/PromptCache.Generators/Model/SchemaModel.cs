@@ -70,7 +70,7 @@ internal sealed record ModuleModel(
 internal sealed record ParameterModel(string Name, string ArgumentName, int Length, string? Scaffold);
 
 /// <summary>A union and the chooser types that make "exactly one member" a compile-time rule.</summary>
-/// <param name="ChooserTypeName">The type whose methods are the members, e.g. <c>TravelPlanUnion</c>.</param>
+/// <param name="ChooserTypeName">The type whose methods are the members, nested in the choice type: <c>TravelPlanChoice.Options</c>.</param>
 /// <param name="ChoiceTypeName">The opaque result of a choice, e.g. <c>TravelPlanChoice</c>.</param>
 /// <param name="ArgumentName">The lambda argument that makes the choice.</param>
 /// <param name="ScaffoldMember">The default member's PML name.</param>

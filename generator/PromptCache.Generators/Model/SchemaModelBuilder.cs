@@ -149,10 +149,13 @@ internal sealed class SchemaModelBuilder
     {
         var memberScope = new NameScope(NestedTypeMembers, GeneratedApiOwner);
         var memberMethods = union.Members.Select(m => ClaimMethod(memberScope, m)).ToList();
-        var chooser = ClaimTypeName(ownerName + "Union", memberScope);
+
+        // The choice type nests its chooser ("TravelPlanChoice.Options"), so only the chooser's methods can call
+        // the choice's private constructor: no code, not even in the same assembly, can make a choice by hand.
+        var options = memberScope.ClaimFree("Options", GeneratedApiOwner);
         var choice = ClaimTypeName(ownerName + "Choice", memberScope);
         var members = union.Members.Select((m, i) => BuildModule(m, ownerPath, memberMethods[i])).ToEquatableArray();
-        return new UnionModel(chooser, choice, argumentName, union.ScaffoldMember, members);
+        return new UnionModel(choice + "." + options, choice, argumentName, union.ScaffoldMember, members);
     }
 
     private ParameterModel BuildParameter(NameScope arguments, PmlParameter parameter)

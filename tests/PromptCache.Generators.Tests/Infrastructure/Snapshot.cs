@@ -14,7 +14,7 @@ internal static partial class Snapshot
 {
     public static void Verify(string actual, string name, string extension = "cs")
     {
-        var folder = Path.Combine(SourceFolder(), "Snapshots");
+        var folder = Path.Combine(RepositoryPaths.TestProject, "Snapshots");
         var verifiedPath = Path.Combine(folder, name + ".verified." + extension);
         var receivedPath = Path.Combine(folder, name + ".received." + extension);
         var normalized = Scrub(Normalize(actual));
@@ -53,20 +53,6 @@ internal static partial class Snapshot
         }
 
         return summary.ToString();
-    }
-
-    /// <summary>The test project's source folder: walk up from the output folder to the .csproj.</summary>
-    private static string SourceFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PromptCache.Generators.Tests.csproj")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Cannot find the test project's source folder above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex("(GeneratedCode\\(\"PromptCache\\.Generators\", \")[^\"]*(\"\\))")]

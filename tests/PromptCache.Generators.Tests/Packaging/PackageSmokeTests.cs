@@ -1,4 +1,5 @@
 using System.Reflection;
+using PromptCache.Generators.Tests.Infrastructure;
 using PromptCache.Generators.Tests.Packaging;
 
 namespace PromptCache.Generators.Tests;
@@ -16,7 +17,7 @@ public sealed class PackageSmokeTests : IDisposable
     [Fact]
     public void Packed_package_gives_a_consumer_the_typed_class()
     {
-        var repo = RepositoryRoot();
+        var repo = RepositoryPaths.Root;
         var configuration = typeof(PackageSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "Configuration").Value!;
 
@@ -98,18 +99,5 @@ public sealed class PackageSmokeTests : IDisposable
             System.Console.WriteLine("schemas: " + PromptCache.Generated.PromptSchemaRegistry.All.Count);
             """);
         return consumer;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PromptCache.Generators.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Cannot find PromptCache.Generators.sln above " + AppContext.BaseDirectory);
     }
 }

@@ -195,68 +195,68 @@ namespace Consumer
         public static PersonaPrompt Create() => new PersonaPrompt(new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount]);
 
         /// <summary>Selects module <c>age</c>.</summary>
-        /// <param name="choice">Chooses exactly one member of the union in <c>age</c>: <see cref="AgeUnion.Child"/> (default), <see cref="AgeUnion.Teenager"/>, <see cref="AgeUnion.YoungAdult"/>, <see cref="AgeUnion.MiddleAgedAdult"/>, <see cref="AgeUnion.Senior"/>.</param>
+        /// <param name="choice">Chooses exactly one member of the union in <c>age</c>: <see cref="AgeChoice.Options.Child"/> (default), <see cref="AgeChoice.Options.Teenager"/>, <see cref="AgeChoice.Options.YoungAdult"/>, <see cref="AgeChoice.Options.MiddleAgedAdult"/>, <see cref="AgeChoice.Options.Senior"/>.</param>
         /// <returns>A new prompt with the module selected.</returns>
-        public PersonaPrompt Age(global::System.Func<AgeUnion, AgeChoice> choice)
+        public PersonaPrompt Age(global::System.Func<AgeChoice.Options, AgeChoice> choice)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
             global::PromptCache.Generated.PromptSelections.Add(slots_, 0, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age" }, null));
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new AgeUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new AgeChoice.Options(), nameof(choice)).Selections);
             return new PersonaPrompt(slots_);
         }
 
         /// <summary>Selects module <c>residence</c>.</summary>
-        /// <param name="choice">Chooses exactly one member of the union in <c>residence</c>: <see cref="ResidenceUnion.City"/> (default), <see cref="ResidenceUnion.Suburbs"/>, <see cref="ResidenceUnion.Countryside"/>, <see cref="ResidenceUnion.Seaside"/>, <see cref="ResidenceUnion.Mountains"/>.</param>
+        /// <param name="choice">Chooses exactly one member of the union in <c>residence</c>: <see cref="ResidenceChoice.Options.City"/> (default), <see cref="ResidenceChoice.Options.Suburbs"/>, <see cref="ResidenceChoice.Options.Countryside"/>, <see cref="ResidenceChoice.Options.Seaside"/>, <see cref="ResidenceChoice.Options.Mountains"/>.</param>
         /// <returns>A new prompt with the module selected.</returns>
-        public PersonaPrompt Residence(global::System.Func<ResidenceUnion, ResidenceChoice> choice)
+        public PersonaPrompt Residence(global::System.Func<ResidenceChoice.Options, ResidenceChoice> choice)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
             global::PromptCache.Generated.PromptSelections.Add(slots_, 6, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence" }, null));
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new ResidenceUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new ResidenceChoice.Options(), nameof(choice)).Selections);
             return new PersonaPrompt(slots_);
         }
 
         /// <summary>Selects module <c>education</c>.</summary>
-        /// <param name="choice">Chooses exactly one member of the union in <c>education</c>: <see cref="EducationUnion.None"/> (default), <see cref="EducationUnion.HighSchool"/>, <see cref="EducationUnion.Undergraduate"/>, <see cref="EducationUnion.Graduate"/>, <see cref="EducationUnion.Doctorate"/>.</param>
+        /// <param name="choice">Chooses exactly one member of the union in <c>education</c>: <see cref="EducationChoice.Options.None"/> (default), <see cref="EducationChoice.Options.HighSchool"/>, <see cref="EducationChoice.Options.Undergraduate"/>, <see cref="EducationChoice.Options.Graduate"/>, <see cref="EducationChoice.Options.Doctorate"/>.</param>
         /// <returns>A new prompt with the module selected.</returns>
-        public PersonaPrompt Education(global::System.Func<EducationUnion, EducationChoice> choice)
+        public PersonaPrompt Education(global::System.Func<EducationChoice.Options, EducationChoice> choice)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
             global::PromptCache.Generated.PromptSelections.Add(slots_, 12, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education" }, null));
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new EducationUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new EducationChoice.Options(), nameof(choice)).Selections);
             return new PersonaPrompt(slots_);
         }
 
         /// <summary>Selects module <c>occupation</c>.</summary>
-        /// <param name="choice">Chooses exactly one member of the union in <c>occupation</c>: <see cref="OccupationUnion.Healthcare"/> (default), <see cref="OccupationUnion.Education"/>, <see cref="OccupationUnion.Technology"/>, <see cref="OccupationUnion.Arts"/>, <see cref="OccupationUnion.Business"/>.</param>
+        /// <param name="choice">Chooses exactly one member of the union in <c>occupation</c>: <see cref="OccupationChoice.Options.Healthcare"/> (default), <see cref="OccupationChoice.Options.Education"/>, <see cref="OccupationChoice.Options.Technology"/>, <see cref="OccupationChoice.Options.Arts"/>, <see cref="OccupationChoice.Options.Business"/>.</param>
         /// <returns>A new prompt with the module selected.</returns>
-        public PersonaPrompt Occupation(global::System.Func<OccupationUnion, OccupationChoice> choice)
+        public PersonaPrompt Occupation(global::System.Func<OccupationChoice.Options, OccupationChoice> choice)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
             global::PromptCache.Generated.PromptSelections.Add(slots_, 18, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation" }, null));
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new OccupationUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new OccupationChoice.Options(), nameof(choice)).Selections);
             return new PersonaPrompt(slots_);
         }
 
         /// <summary>Selects module <c>martial-status</c>.</summary>
-        /// <param name="choice">Chooses exactly one member of the union in <c>martial-status</c>: <see cref="MartialStatusUnion.Single"/> (default), <see cref="MartialStatusUnion.Married"/>, <see cref="MartialStatusUnion.Divorced"/>, <see cref="MartialStatusUnion.Widowed"/>.</param>
+        /// <param name="choice">Chooses exactly one member of the union in <c>martial-status</c>: <see cref="MartialStatusChoice.Options.Single"/> (default), <see cref="MartialStatusChoice.Options.Married"/>, <see cref="MartialStatusChoice.Options.Divorced"/>, <see cref="MartialStatusChoice.Options.Widowed"/>.</param>
         /// <returns>A new prompt with the module selected.</returns>
-        public PersonaPrompt MartialStatus(global::System.Func<MartialStatusUnion, MartialStatusChoice> choice)
+        public PersonaPrompt MartialStatus(global::System.Func<MartialStatusChoice.Options, MartialStatusChoice> choice)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
             global::PromptCache.Generated.PromptSelections.Add(slots_, 24, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status" }, null));
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new MartialStatusUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new MartialStatusChoice.Options(), nameof(choice)).Selections);
             return new PersonaPrompt(slots_);
         }
 
         /// <summary>Selects module <c>personality</c>.</summary>
-        /// <param name="choice">Chooses exactly one member of the union in <c>personality</c>: <see cref="PersonalityUnion.Default"/> (default), <see cref="PersonalityUnion.Introverted"/>, <see cref="PersonalityUnion.Extroverted"/>, <see cref="PersonalityUnion.Analytical"/>, <see cref="PersonalityUnion.Creative"/>.</param>
+        /// <param name="choice">Chooses exactly one member of the union in <c>personality</c>: <see cref="PersonalityChoice.Options.Default"/> (default), <see cref="PersonalityChoice.Options.Introverted"/>, <see cref="PersonalityChoice.Options.Extroverted"/>, <see cref="PersonalityChoice.Options.Analytical"/>, <see cref="PersonalityChoice.Options.Creative"/>.</param>
         /// <returns>A new prompt with the module selected.</returns>
-        public PersonaPrompt Personality(global::System.Func<PersonalityUnion, PersonalityChoice> choice)
+        public PersonaPrompt Personality(global::System.Func<PersonalityChoice.Options, PersonalityChoice> choice)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
             global::PromptCache.Generated.PromptSelections.Add(slots_, 29, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality" }, null));
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new PersonalityUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new PersonalityChoice.Options(), nameof(choice)).Selections);
             return new PersonaPrompt(slots_);
         }
 
@@ -274,373 +274,373 @@ namespace Consumer
         /// <summary>The request as a <c>&lt;prompt&gt;</c> PML document (built on demand; the engine does not need it).</summary>
         public override string ToString() => Build().ToPml();
 
-        /// <summary>The members of the union in <c>age</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class AgeUnion
-        {
-            internal AgeUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>age/child</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public AgeChoice Child()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 1, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "child" }, null));
-                return new AgeChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>age/teenager</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public AgeChoice Teenager()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 2, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "teenager" }, null));
-                return new AgeChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>age/young-adult</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public AgeChoice YoungAdult()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 3, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "young-adult" }, null));
-                return new AgeChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>age/middle-aged-adult</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public AgeChoice MiddleAgedAdult()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 4, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "middle-aged-adult" }, null));
-                return new AgeChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>age/senior</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public AgeChoice Senior()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 5, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "senior" }, null));
-                return new AgeChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in <c>age</c> (made only by <see cref="AgeUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>age</c>. Only <see cref="AgeChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class AgeChoice
         {
-            internal AgeChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private AgeChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in <c>age</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>age/child</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public AgeChoice Child()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 1, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "child" }, null));
+                    return new AgeChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>age/teenager</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public AgeChoice Teenager()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 2, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "teenager" }, null));
+                    return new AgeChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>age/young-adult</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public AgeChoice YoungAdult()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 3, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "young-adult" }, null));
+                    return new AgeChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>age/middle-aged-adult</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public AgeChoice MiddleAgedAdult()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 4, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "middle-aged-adult" }, null));
+                    return new AgeChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>age/senior</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public AgeChoice Senior()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 5, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "age", "senior" }, null));
+                    return new AgeChoice(slots_);
+                }
+            }
         }
 
-        /// <summary>The members of the union in <c>residence</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class ResidenceUnion
-        {
-            internal ResidenceUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>residence/city</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public ResidenceChoice City()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 7, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "city" }, null));
-                return new ResidenceChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>residence/suburbs</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public ResidenceChoice Suburbs()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 8, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "suburbs" }, null));
-                return new ResidenceChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>residence/countryside</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public ResidenceChoice Countryside()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 9, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "countryside" }, null));
-                return new ResidenceChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>residence/seaside</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public ResidenceChoice Seaside()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 10, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "seaside" }, null));
-                return new ResidenceChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>residence/mountains</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public ResidenceChoice Mountains()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 11, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "mountains" }, null));
-                return new ResidenceChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in <c>residence</c> (made only by <see cref="ResidenceUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>residence</c>. Only <see cref="ResidenceChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class ResidenceChoice
         {
-            internal ResidenceChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private ResidenceChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in <c>residence</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>residence/city</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public ResidenceChoice City()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 7, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "city" }, null));
+                    return new ResidenceChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>residence/suburbs</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public ResidenceChoice Suburbs()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 8, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "suburbs" }, null));
+                    return new ResidenceChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>residence/countryside</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public ResidenceChoice Countryside()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 9, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "countryside" }, null));
+                    return new ResidenceChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>residence/seaside</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public ResidenceChoice Seaside()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 10, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "seaside" }, null));
+                    return new ResidenceChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>residence/mountains</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public ResidenceChoice Mountains()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 11, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "residence", "mountains" }, null));
+                    return new ResidenceChoice(slots_);
+                }
+            }
         }
 
-        /// <summary>The members of the union in <c>education</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class EducationUnion
-        {
-            internal EducationUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>education/none</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public EducationChoice None()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 13, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "none" }, null));
-                return new EducationChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>education/high-school</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public EducationChoice HighSchool()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 14, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "high-school" }, null));
-                return new EducationChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>education/undergraduate</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public EducationChoice Undergraduate()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 15, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "undergraduate" }, null));
-                return new EducationChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>education/graduate</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public EducationChoice Graduate()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 16, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "graduate" }, null));
-                return new EducationChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>education/doctorate</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public EducationChoice Doctorate()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 17, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "doctorate" }, null));
-                return new EducationChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in <c>education</c> (made only by <see cref="EducationUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>education</c>. Only <see cref="EducationChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class EducationChoice
         {
-            internal EducationChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private EducationChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in <c>education</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>education/none</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public EducationChoice None()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 13, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "none" }, null));
+                    return new EducationChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>education/high-school</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public EducationChoice HighSchool()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 14, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "high-school" }, null));
+                    return new EducationChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>education/undergraduate</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public EducationChoice Undergraduate()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 15, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "undergraduate" }, null));
+                    return new EducationChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>education/graduate</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public EducationChoice Graduate()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 16, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "graduate" }, null));
+                    return new EducationChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>education/doctorate</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public EducationChoice Doctorate()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 17, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "education", "doctorate" }, null));
+                    return new EducationChoice(slots_);
+                }
+            }
         }
 
-        /// <summary>The members of the union in <c>occupation</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class OccupationUnion
-        {
-            internal OccupationUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>occupation/healthcare</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public OccupationChoice Healthcare()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 19, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "healthcare" }, null));
-                return new OccupationChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>occupation/education</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OccupationChoice Education()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 20, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "education" }, null));
-                return new OccupationChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>occupation/technology</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OccupationChoice Technology()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 21, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "technology" }, null));
-                return new OccupationChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>occupation/arts</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OccupationChoice Arts()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 22, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "arts" }, null));
-                return new OccupationChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>occupation/business</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OccupationChoice Business()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 23, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "business" }, null));
-                return new OccupationChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in <c>occupation</c> (made only by <see cref="OccupationUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>occupation</c>. Only <see cref="OccupationChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class OccupationChoice
         {
-            internal OccupationChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private OccupationChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in <c>occupation</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>occupation/healthcare</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public OccupationChoice Healthcare()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 19, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "healthcare" }, null));
+                    return new OccupationChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>occupation/education</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OccupationChoice Education()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 20, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "education" }, null));
+                    return new OccupationChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>occupation/technology</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OccupationChoice Technology()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 21, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "technology" }, null));
+                    return new OccupationChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>occupation/arts</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OccupationChoice Arts()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 22, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "arts" }, null));
+                    return new OccupationChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>occupation/business</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OccupationChoice Business()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 23, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "occupation", "business" }, null));
+                    return new OccupationChoice(slots_);
+                }
+            }
         }
 
-        /// <summary>The members of the union in <c>martial-status</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class MartialStatusUnion
-        {
-            internal MartialStatusUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>martial-status/single</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public MartialStatusChoice Single()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 25, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status", "single" }, null));
-                return new MartialStatusChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>martial-status/married</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public MartialStatusChoice Married()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 26, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status", "married" }, null));
-                return new MartialStatusChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>martial-status/divorced</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public MartialStatusChoice Divorced()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 27, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status", "divorced" }, null));
-                return new MartialStatusChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>martial-status/widowed</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public MartialStatusChoice Widowed()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 28, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status", "widowed" }, null));
-                return new MartialStatusChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in <c>martial-status</c> (made only by <see cref="MartialStatusUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>martial-status</c>. Only <see cref="MartialStatusChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class MartialStatusChoice
         {
-            internal MartialStatusChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private MartialStatusChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
-        }
 
-        /// <summary>The members of the union in <c>personality</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class PersonalityUnion
-        {
-            internal PersonalityUnion()
+            /// <summary>The members of the union in <c>martial-status</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
             {
-            }
+                internal Options()
+                {
+                }
 
-            /// <summary>Selects module <c>personality/default</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public PersonalityChoice Default()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 30, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "default" }, null));
-                return new PersonalityChoice(slots_);
-            }
+                /// <summary>Selects module <c>martial-status/single</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public MartialStatusChoice Single()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 25, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status", "single" }, null));
+                    return new MartialStatusChoice(slots_);
+                }
 
-            /// <summary>Selects module <c>personality/introverted</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public PersonalityChoice Introverted()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 31, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "introverted" }, null));
-                return new PersonalityChoice(slots_);
-            }
+                /// <summary>Selects module <c>martial-status/married</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public MartialStatusChoice Married()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 26, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status", "married" }, null));
+                    return new MartialStatusChoice(slots_);
+                }
 
-            /// <summary>Selects module <c>personality/extroverted</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public PersonalityChoice Extroverted()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 32, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "extroverted" }, null));
-                return new PersonalityChoice(slots_);
-            }
+                /// <summary>Selects module <c>martial-status/divorced</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public MartialStatusChoice Divorced()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 27, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status", "divorced" }, null));
+                    return new MartialStatusChoice(slots_);
+                }
 
-            /// <summary>Selects module <c>personality/analytical</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public PersonalityChoice Analytical()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 33, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "analytical" }, null));
-                return new PersonalityChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>personality/creative</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public PersonalityChoice Creative()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 34, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "creative" }, null));
-                return new PersonalityChoice(slots_);
+                /// <summary>Selects module <c>martial-status/widowed</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public MartialStatusChoice Widowed()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 28, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "martial-status", "widowed" }, null));
+                    return new MartialStatusChoice(slots_);
+                }
             }
         }
 
-        /// <summary>One member chosen from the union in <c>personality</c> (made only by <see cref="PersonalityUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>personality</c>. Only <see cref="PersonalityChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class PersonalityChoice
         {
-            internal PersonalityChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private PersonalityChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in <c>personality</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>personality/default</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public PersonalityChoice Default()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 30, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "default" }, null));
+                    return new PersonalityChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>personality/introverted</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public PersonalityChoice Introverted()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 31, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "introverted" }, null));
+                    return new PersonalityChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>personality/extroverted</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public PersonalityChoice Extroverted()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 32, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "extroverted" }, null));
+                    return new PersonalityChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>personality/analytical</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public PersonalityChoice Analytical()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 33, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "analytical" }, null));
+                    return new PersonalityChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>personality/creative</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public PersonalityChoice Creative()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 34, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "personality", "creative" }, null));
+                    return new PersonalityChoice(slots_);
+                }
+            }
         }
     }
 }

@@ -124,14 +124,14 @@ namespace Consumer.Prompts
         /// <summary>Selects module <c>trip</c>.</summary>
         /// <param name="duration">Fills parameter <c>duration</c>: a slot of 5 tokens; a longer argument is rejected when the prompt is bound. Scaffold during precompute: "a week".</param>
         /// <param name="partySize">Fills parameter <c>party-size</c>: a slot of 3 tokens; a longer argument is rejected when the prompt is bound.</param>
-        /// <param name="choice">Chooses exactly one member of the union in <c>trip</c>: <see cref="TripUnion.CityBreak"/> (default), <see cref="TripUnion.RoadTrip"/>.</param>
+        /// <param name="choice">Chooses exactly one member of the union in <c>trip</c>: <see cref="TripChoice.Options.CityBreak"/> (default), <see cref="TripChoice.Options.RoadTrip"/>.</param>
         /// <param name="modules">Optionally selects modules nested in <c>trip</c>.</param>
         /// <returns>A new prompt with the module selected.</returns>
-        public TripPlannerPrompt Trip(string duration, string partySize, global::System.Func<TripUnion, TripChoice> choice, global::System.Func<TripModules, TripModules>? modules = null)
+        public TripPlannerPrompt Trip(string duration, string partySize, global::System.Func<TripChoice.Options, TripChoice> choice, global::System.Func<TripModules, TripModules>? modules = null)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
             global::PromptCache.Generated.PromptSelections.Add(slots_, 0, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip" }, new[] { global::PromptCache.Generated.PromptSelections.Argument("duration", duration, nameof(duration)), global::PromptCache.Generated.PromptSelections.Argument("party-size", partySize, nameof(partySize)) }));
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new TripUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new TripChoice.Options(), nameof(choice)).Selections);
             if (modules != null)
             {
                 global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(modules, new TripModules(new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount]), nameof(modules)).Selections);
@@ -158,13 +158,13 @@ namespace Consumer.Prompts
             return new TripPlannerPrompt(slots_);
         }
 
-        /// <summary>Chooses exactly one member of a union directly under the schema: <see cref="RootUnion.Formal"/> (default), <see cref="RootUnion.Casual"/>.</summary>
+        /// <summary>Chooses exactly one member of a union directly under the schema: <see cref="RootChoice.Options.Formal"/> (default), <see cref="RootChoice.Options.Casual"/>.</summary>
         /// <param name="choice">Calls one member method and returns its result.</param>
         /// <returns>A new prompt with the member selected.</returns>
-        public TripPlannerPrompt Choose(global::System.Func<RootUnion, RootChoice> choice)
+        public TripPlannerPrompt Choose(global::System.Func<RootChoice.Options, RootChoice> choice)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new RootUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new RootChoice.Options(), nameof(choice)).Selections);
             return new TripPlannerPrompt(slots_);
         }
 
@@ -206,43 +206,43 @@ namespace Consumer.Prompts
             }
         }
 
-        /// <summary>The members of the union in <c>trip</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class TripUnion
-        {
-            internal TripUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>trip/city-break</c>.</summary>
-            /// <param name="city">Fills parameter <c>city</c>: a slot of 10 tokens; a longer argument is rejected when the prompt is bound.</param>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public TripChoice CityBreak(string city)
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 1, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "city-break" }, new[] { global::PromptCache.Generated.PromptSelections.Argument("city", city, nameof(city)) }));
-                return new TripChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>trip/road-trip</c>.</summary>
-            /// <param name="choice">Chooses exactly one member of the union in <c>road-trip</c>: <see cref="RoadTripUnion.Coast"/> (default), <see cref="RoadTripUnion.Mountains"/>.</param>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public TripChoice RoadTrip(global::System.Func<RoadTripUnion, RoadTripChoice> choice)
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 2, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "road-trip" }, null));
-                global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new RoadTripUnion(), nameof(choice)).Selections);
-                return new TripChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in <c>trip</c> (made only by <see cref="TripUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>trip</c>. Only <see cref="TripChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class TripChoice
         {
-            internal TripChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private TripChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in <c>trip</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>trip/city-break</c>.</summary>
+                /// <param name="city">Fills parameter <c>city</c>: a slot of 10 tokens; a longer argument is rejected when the prompt is bound.</param>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public TripChoice CityBreak(string city)
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 1, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "city-break" }, new[] { global::PromptCache.Generated.PromptSelections.Argument("city", city, nameof(city)) }));
+                    return new TripChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>trip/road-trip</c>.</summary>
+                /// <param name="choice">Chooses exactly one member of the union in <c>road-trip</c>: <see cref="RoadTripChoice.Options.Coast"/> (default), <see cref="RoadTripChoice.Options.Mountains"/>.</param>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public TripChoice RoadTrip(global::System.Func<RoadTripChoice.Options, RoadTripChoice> choice)
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 2, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "road-trip" }, null));
+                    global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new RoadTripChoice.Options(), nameof(choice)).Selections);
+                    return new TripChoice(slots_);
+                }
+            }
         }
 
         /// <summary>Selects the optional modules nested in <c>trip/extras</c>. Instances are immutable.</summary>
@@ -263,76 +263,76 @@ namespace Consumer.Prompts
             }
         }
 
-        /// <summary>The members of the union in <c>trip/road-trip</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class RoadTripUnion
-        {
-            internal RoadTripUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>trip/road-trip/coast</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public RoadTripChoice Coast()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 3, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "road-trip", "coast" }, null));
-                return new RoadTripChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>trip/road-trip/mountains</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public RoadTripChoice Mountains()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 4, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "road-trip", "mountains" }, null));
-                return new RoadTripChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in <c>trip/road-trip</c> (made only by <see cref="RoadTripUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>trip/road-trip</c>. Only <see cref="RoadTripChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class RoadTripChoice
         {
-            internal RoadTripChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private RoadTripChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in <c>trip/road-trip</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>trip/road-trip/coast</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public RoadTripChoice Coast()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 3, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "road-trip", "coast" }, null));
+                    return new RoadTripChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>trip/road-trip/mountains</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public RoadTripChoice Mountains()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 4, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "road-trip", "mountains" }, null));
+                    return new RoadTripChoice(slots_);
+                }
+            }
         }
 
-        /// <summary>The members of the union in the schema: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class RootUnion
-        {
-            internal RootUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>formal</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public RootChoice Formal()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 9, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "formal" }, null));
-                return new RootChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>casual</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public RootChoice Casual()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 10, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "casual" }, null));
-                return new RootChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in the schema (made only by <see cref="RootUnion"/>).</summary>
+        /// <summary>One member chosen from the union in the schema. Only <see cref="RootChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class RootChoice
         {
-            internal RootChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private RootChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in the schema: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>formal</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public RootChoice Formal()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 9, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "formal" }, null));
+                    return new RootChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>casual</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public RootChoice Casual()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 10, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "casual" }, null));
+                    return new RootChoice(slots_);
+                }
+            }
         }
     }
 }

@@ -111,13 +111,13 @@ namespace Consumer
 
         /// <summary>Selects module <c>travel-plan</c>.</summary>
         /// <param name="duration">Fills parameter <c>duration</c>: a slot of 5 tokens; a longer argument is rejected when the prompt is bound.</param>
-        /// <param name="choice">Chooses exactly one member of the union in <c>travel-plan</c>: <see cref="TravelPlanUnion.Domestic"/> (default), <see cref="TravelPlanUnion.Overseas"/>.</param>
+        /// <param name="choice">Chooses exactly one member of the union in <c>travel-plan</c>: <see cref="TravelPlanChoice.Options.Domestic"/> (default), <see cref="TravelPlanChoice.Options.Overseas"/>.</param>
         /// <returns>A new prompt with the module selected.</returns>
-        public TravelPrompt TravelPlan(string duration, global::System.Func<TravelPlanUnion, TravelPlanChoice> choice)
+        public TravelPrompt TravelPlan(string duration, global::System.Func<TravelPlanChoice.Options, TravelPlanChoice> choice)
         {
             var slots_ = (global::PromptCache.Pml.Requests.ModuleSelection?[])_selections.Clone();
             global::PromptCache.Generated.PromptSelections.Add(slots_, 0, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan" }, new[] { global::PromptCache.Generated.PromptSelections.Argument("duration", duration, nameof(duration)) }));
-            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new TravelPlanUnion(), nameof(choice)).Selections);
+            global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new TravelPlanChoice.Options(), nameof(choice)).Selections);
             return new TravelPrompt(slots_);
         }
 
@@ -135,133 +135,133 @@ namespace Consumer
         /// <summary>The request as a <c>&lt;prompt&gt;</c> PML document (built on demand; the engine does not need it).</summary>
         public override string ToString() => Build().ToPml();
 
-        /// <summary>The members of the union in <c>travel-plan</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class TravelPlanUnion
-        {
-            internal TravelPlanUnion()
-            {
-            }
-
-            /// <summary>Selects module <c>travel-plan/domestic</c>.</summary>
-            /// <param name="city">Fills parameter <c>city</c>: a slot of 10 tokens; a longer argument is rejected when the prompt is bound.</param>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public TravelPlanChoice Domestic(string city)
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 1, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "domestic" }, new[] { global::PromptCache.Generated.PromptSelections.Argument("city", city, nameof(city)) }));
-                return new TravelPlanChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>travel-plan/overseas</c>.</summary>
-            /// <param name="choice">Chooses exactly one member of the union in <c>overseas</c>: <see cref="OverseasUnion.Maldives"/> (default), <see cref="OverseasUnion.Amazon"/>, <see cref="OverseasUnion.Sahara"/>, <see cref="OverseasUnion.Tokyo"/>, <see cref="OverseasUnion.Rome"/>, <see cref="OverseasUnion.Capetown"/>, <see cref="OverseasUnion.Sydney"/>, <see cref="OverseasUnion.Buenosaires"/>.</param>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public TravelPlanChoice Overseas(global::System.Func<OverseasUnion, OverseasChoice> choice)
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 2, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas" }, null));
-                global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new OverseasUnion(), nameof(choice)).Selections);
-                return new TravelPlanChoice(slots_);
-            }
-        }
-
-        /// <summary>One member chosen from the union in <c>travel-plan</c> (made only by <see cref="TravelPlanUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>travel-plan</c>. Only <see cref="TravelPlanChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class TravelPlanChoice
         {
-            internal TravelPlanChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private TravelPlanChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
-        }
 
-        /// <summary>The members of the union in <c>travel-plan/overseas</c>: call exactly one and return its result.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
-        public sealed class OverseasUnion
-        {
-            internal OverseasUnion()
+            /// <summary>The members of the union in <c>travel-plan</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
             {
-            }
+                internal Options()
+                {
+                }
 
-            /// <summary>Selects module <c>travel-plan/overseas/maldives</c>.</summary>
-            /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
-            public OverseasChoice Maldives()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 3, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "maldives" }, null));
-                return new OverseasChoice(slots_);
-            }
+                /// <summary>Selects module <c>travel-plan/domestic</c>.</summary>
+                /// <param name="city">Fills parameter <c>city</c>: a slot of 10 tokens; a longer argument is rejected when the prompt is bound.</param>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public TravelPlanChoice Domestic(string city)
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 1, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "domestic" }, new[] { global::PromptCache.Generated.PromptSelections.Argument("city", city, nameof(city)) }));
+                    return new TravelPlanChoice(slots_);
+                }
 
-            /// <summary>Selects module <c>travel-plan/overseas/amazon</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OverseasChoice Amazon()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 4, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "amazon" }, null));
-                return new OverseasChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>travel-plan/overseas/sahara</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OverseasChoice Sahara()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 5, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "sahara" }, null));
-                return new OverseasChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>travel-plan/overseas/tokyo</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OverseasChoice Tokyo()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 6, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "tokyo" }, null));
-                return new OverseasChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>travel-plan/overseas/rome</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OverseasChoice Rome()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 7, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "rome" }, null));
-                return new OverseasChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>travel-plan/overseas/capetown</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OverseasChoice Capetown()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 8, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "capetown" }, null));
-                return new OverseasChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>travel-plan/overseas/sydney</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OverseasChoice Sydney()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 9, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "sydney" }, null));
-                return new OverseasChoice(slots_);
-            }
-
-            /// <summary>Selects module <c>travel-plan/overseas/buenosaires</c>.</summary>
-            /// <returns>The choice, to return from the lambda.</returns>
-            public OverseasChoice Buenosaires()
-            {
-                var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
-                global::PromptCache.Generated.PromptSelections.Add(slots_, 10, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "buenosaires" }, null));
-                return new OverseasChoice(slots_);
+                /// <summary>Selects module <c>travel-plan/overseas</c>.</summary>
+                /// <param name="choice">Chooses exactly one member of the union in <c>overseas</c>: <see cref="OverseasChoice.Options.Maldives"/> (default), <see cref="OverseasChoice.Options.Amazon"/>, <see cref="OverseasChoice.Options.Sahara"/>, <see cref="OverseasChoice.Options.Tokyo"/>, <see cref="OverseasChoice.Options.Rome"/>, <see cref="OverseasChoice.Options.Capetown"/>, <see cref="OverseasChoice.Options.Sydney"/>, <see cref="OverseasChoice.Options.Buenosaires"/>.</param>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public TravelPlanChoice Overseas(global::System.Func<OverseasChoice.Options, OverseasChoice> choice)
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 2, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas" }, null));
+                    global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new OverseasChoice.Options(), nameof(choice)).Selections);
+                    return new TravelPlanChoice(slots_);
+                }
             }
         }
 
-        /// <summary>One member chosen from the union in <c>travel-plan/overseas</c> (made only by <see cref="OverseasUnion"/>).</summary>
+        /// <summary>One member chosen from the union in <c>travel-plan/overseas</c>. Only <see cref="OverseasChoice.Options"/> makes one, so a prompt always names exactly one member.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class OverseasChoice
         {
-            internal OverseasChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private OverseasChoice(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
+
+            /// <summary>The members of the union in <c>travel-plan/overseas</c>: call exactly one and return its result.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+            public sealed class Options
+            {
+                internal Options()
+                {
+                }
+
+                /// <summary>Selects module <c>travel-plan/overseas/maldives</c>.</summary>
+                /// <returns>The choice, to return from the lambda. It is the union's default (scaffold) member.</returns>
+                public OverseasChoice Maldives()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 3, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "maldives" }, null));
+                    return new OverseasChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>travel-plan/overseas/amazon</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OverseasChoice Amazon()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 4, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "amazon" }, null));
+                    return new OverseasChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>travel-plan/overseas/sahara</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OverseasChoice Sahara()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 5, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "sahara" }, null));
+                    return new OverseasChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>travel-plan/overseas/tokyo</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OverseasChoice Tokyo()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 6, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "tokyo" }, null));
+                    return new OverseasChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>travel-plan/overseas/rome</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OverseasChoice Rome()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 7, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "rome" }, null));
+                    return new OverseasChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>travel-plan/overseas/capetown</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OverseasChoice Capetown()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 8, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "capetown" }, null));
+                    return new OverseasChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>travel-plan/overseas/sydney</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OverseasChoice Sydney()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 9, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "sydney" }, null));
+                    return new OverseasChoice(slots_);
+                }
+
+                /// <summary>Selects module <c>travel-plan/overseas/buenosaires</c>.</summary>
+                /// <returns>The choice, to return from the lambda.</returns>
+                public OverseasChoice Buenosaires()
+                {
+                    var slots_ = new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount];
+                    global::PromptCache.Generated.PromptSelections.Add(slots_, 10, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "travel-plan", "overseas", "buenosaires" }, null));
+                    return new OverseasChoice(slots_);
+                }
+            }
         }
     }
 }
