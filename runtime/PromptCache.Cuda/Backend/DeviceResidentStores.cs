@@ -7,13 +7,14 @@ namespace PromptCache.Cuda.Backend;
 
 /// <summary>
 /// Device copies of small host arrays the model passes by reference on every call (norm weights,
-/// biases) and of the per-call RoPE tables, uploaded on first sight and dropped with their host object.
+/// biases) uploaded on first sight and dropped with their host object, and the RoPE table of the current call.
 /// </summary>
 internal sealed unsafe class DeviceResidentStores
 {
     private readonly CudaDevice _device;
     private readonly ConditionalWeakTable<float[], DeviceMemory> _vectors = new();
-    private readonly ConditionalWeakTable<RopeTable, DeviceRope> _ropes = new();
+    private DeviceMemory? _ropeBuffer;
+    private RopeTable? _lastRope;
 
     public DeviceResidentStores(CudaDevice device) => _device = device;
 
@@ -27,29 +28,36 @@ internal sealed unsafe class DeviceResidentStores
         return memory.Pointer;
     }
 
-    /// <summary>The device copy of a RoPE table: cos then sin, each [tokens × half].</summary>
+    /// <summary>
+    /// The device copy of a RoPE table: cos then sin, each [tokens × half]. A table lives for one
+    /// forward chunk and is used by every layer, so one reusable buffer holding the latest table is
+    /// enough (and avoids freeing device memory per call, which would synchronise the device).
+    /// </summary>
     public (ulong Cos, ulong Sin) Rope(RopeTable table)
     {
-        if (!_ropes.TryGetValue(table, out var rope))
+        long bytes = (long)table.Cos.Length * sizeof(float);
+        if (!ReferenceEquals(table, _lastRope) || _ropeBuffer is null || _ropeBuffer.Bytes < 2 * bytes)
         {
-            long bytes = (long)table.Cos.Length * sizeof(float);
-            var memory = _device.Allocate(2 * bytes);
-            _device.Upload<float>(memory.Pointer, table.Cos);
-            _device.Upload<float>(memory.Pointer + (ulong)bytes, table.Sin);
-            rope = new DeviceRope(memory, bytes);
-            _ropes.AddOrUpdate(table, rope);
+            if (_ropeBuffer is null || _ropeBuffer.Bytes < 2 * bytes)
+            {
+                _ropeBuffer?.Dispose();
+                _ropeBuffer = _device.Allocate(Math.Max(2 * bytes, 1 << 20));
+            }
+            // Same stream as the kernels: the copy waits for the ones still reading the previous table.
+            _device.Upload<float>(_ropeBuffer.Pointer, table.Cos);
+            _device.Upload<float>(_ropeBuffer.Pointer + (ulong)bytes, table.Sin);
+            _lastRope = table;
         }
-        return (rope.Memory.Pointer, rope.Memory.Pointer + (ulong)rope.SinOffset);
+        return (_ropeBuffer.Pointer, _ropeBuffer.Pointer + (ulong)bytes);
     }
 
     /// <summary>Frees everything now instead of waiting for the host objects to be collected.</summary>
     public void Clear()
     {
         foreach (var pair in _vectors) pair.Value.Dispose();
-        foreach (var pair in _ropes) pair.Value.Memory.Dispose();
         _vectors.Clear();
-        _ropes.Clear();
+        _ropeBuffer?.Dispose();
+        _ropeBuffer = null;
+        _lastRope = null;
     }
-
-    private sealed record DeviceRope(DeviceMemory Memory, long SinOffset);
 }

@@ -30,12 +30,15 @@ internal sealed unsafe class DeviceWeights : IDisposable
     {
         if (_entries.TryGetValue((nint)w.Data, out var e))
         {
-            if (e.Rows != w.Rows || e.Cols != w.Cols)
-                throw new InvalidOperationException($"Weight '{w.Name}' is {w.Rows}×{w.Cols} but the device copy found at its address is {e.Rows}×{e.Cols} (a different model mapped at the same address?).");
-            return e.Memory.Pointer;
+            // Device-made matrices are keyed by their device address and have no host bytes to check.
+            if (e.OnDevice || (e.Rows == w.Rows && e.Cols == w.Cols && e.Fingerprint == Fingerprint(w))) return e.Memory.Pointer;
+            // Another model mapped at the address of an unmapped one: drop the stale copy.
+            _entries.Remove((nint)w.Data);
+            Bytes -= e.Memory.Bytes;
+            e.Memory.Dispose();
         }
         var memory = Upload(w);
-        _entries[(nint)w.Data] = new Entry(memory, w.Rows, w.Cols);
+        _entries[(nint)w.Data] = new Entry(memory, w.Rows, w.Cols, Fingerprint(w), OnDevice: false);
         Bytes += memory.Bytes;
         return memory.Pointer;
     }
@@ -84,7 +87,7 @@ internal sealed unsafe class DeviceWeights : IDisposable
         long count = (long)rows * cols;
         var memory = _device.Allocate(count * sizeof(ushort));
         _kernels.FillRandomBf16(memory.Pointer, count, seed, scale);
-        _entries[(nint)memory.Pointer] = new Entry(memory, rows, cols);
+        _entries[(nint)memory.Pointer] = new Entry(memory, rows, cols, 0, OnDevice: true);
         Bytes += memory.Bytes;
         return new WeightTensor(name, (void*)memory.Pointer, WeightType.BF16, rows, cols);
     }
@@ -96,5 +99,18 @@ internal sealed unsafe class DeviceWeights : IDisposable
         Bytes = 0;
     }
 
-    private sealed record Entry(DeviceMemory Memory, int Rows, int Cols);
+    // A cheap identity check of host weights: type, shape and the first and last 256 bytes.
+    private static int Fingerprint(in WeightTensor w)
+    {
+        var hash = new HashCode();
+        hash.Add(w.Type);
+        hash.Add(w.Rows);
+        hash.Add(w.Cols);
+        int n = (int)Math.Min(256, w.TotalBytes);
+        hash.AddBytes(new ReadOnlySpan<byte>(w.Data, n));
+        hash.AddBytes(new ReadOnlySpan<byte>((byte*)w.Data + w.TotalBytes - n, n));
+        return hash.ToHashCode();
+    }
+
+    private sealed record Entry(DeviceMemory Memory, int Rows, int Cols, int Fingerprint, bool OnDevice);
 }

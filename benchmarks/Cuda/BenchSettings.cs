@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace PromptCache.Cuda.Bench;
+
+/// <summary>Command-line settings; every section can be selected on its own so a first device run can be correctness only.</summary>
+internal sealed class BenchSettings
+{
+    public bool Check { get; private set; } = true;
+    public bool Bench { get; private set; } = true;
+    public string? Fixtures { get; private set; }
+    public int CpuTokens { get; private set; } = 600;
+    public int[] PrefillTokens { get; private set; } = [2048, 4096, 8192];
+    public int[] CachedContexts { get; private set; } = [4096, 8192];
+    public int Reps { get; private set; } = 7;
+    public int Warmup { get; private set; } = 2;
+    public int Layers { get; private set; } = 32;
+    public string Shape { get; private set; } = "llama2-7b";
+    public bool Profile { get; private set; }
+
+    public const string Usage = """
+        PromptCache.Cuda.Bench [check|bench|all] [options]
+          check               correctness only: HF fixtures (plain + modular) and CPU vs CUDA on a random model
+          bench               TTFT timings only (random model made on the GPU)
+          all                 both (default)
+          --fixtures DIR      HF fixture folder (default: tests/PromptCache.Runtime.Tests/Fixtures/hf found above the current folder)
+          --cpu-tokens N      tokens of the CPU-vs-CUDA plain check (default 600)
+          --prefill A,B,..    uncached prefill sizes (default 2048,4096,8192; empty string: none)
+          --cached A,B,..     cached module context sizes (default 4096,8192; empty string: none)
+          --reps N            timed repetitions, median reported (default 7)
+          --warmup N          untimed runs first (default 2)
+          --layers N          layers of the benchmark model (default 32)
+          --shape S           llama2-7b (default) or llama3-8b
+          --profile           print GPU time per op category for the largest prefill and each cached row
+        """;
+
+    public static BenchSettings Parse(string[] args)
+    {
+        var s = new BenchSettings();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{a} needs a value.");
+            switch (a)
+            {
+                case "check": s.Bench = false; break;
+                case "bench": s.Check = false; break;
+                case "all": break;
+                case "--fixtures": s.Fixtures = Next(); break;
+                case "--cpu-tokens": s.CpuTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--prefill": s.PrefillTokens = List(Next()); break;
+                case "--cached": s.CachedContexts = List(Next()); break;
+                case "--reps": s.Reps = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--warmup": s.Warmup = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--layers": s.Layers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--shape":
+                    s.Shape = Next();
+                    if (s.Shape is not ("llama2-7b" or "llama3-8b")) throw new ArgumentException($"Unknown shape '{s.Shape}': use llama2-7b or llama3-8b.");
+                    break;
+                case "--profile": s.Profile = true; break;
+                case "-h" or "--help": throw new ArgumentException("help");
+                default: throw new ArgumentException($"Unknown argument '{a}'.");
+            }
+        }
+        return s;
+    }
+
+    private static int[] List(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>The fixtures folder: explicit, or found by walking up from the current folder.</summary>
+    public string? FindFixtures()
+    {
+        if (Fixtures is not null) return Fixtures;
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "tests", "PromptCache.Runtime.Tests", "Fixtures", "hf");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Text.Json;
+using PromptCache.Cuda.Backend;
+using PromptCache.Runtime.Backends.Cpu;
+using PromptCache.Runtime.Inference;
+
+namespace PromptCache.Cuda.Bench;
+
+/// <summary>GPU correctness: HF fixtures through LlamaModel, and CPU vs CUDA on random models (both attention kernels).</summary>
+internal static unsafe class CorrectnessChecks
+{
+    public static int Failures { get; private set; }
+
+    private static void Report(string name, LogitCompare c, double maxRelL2 = 2e-2)
+    {
+        bool ok = c.Passes(maxRelL2);
+        if (!ok) Failures++;
+        Console.WriteLine($"  {(ok ? "PASS" : "FAIL")}  {name,-52} {c}");
+    }
+
+    private static void Error(string name, Exception e)
+    {
+        Failures++;
+        Console.WriteLine($"  FAIL  {name,-52} {e.GetType().Name}: {e.Message}");
+    }
+
+    /// <summary>The tiny HF models (llama with llama3 RoPE, qwen2 with bias and tied head, qwen3 with q/k norm) vs transformers' f32 logits.</summary>
+    public static void HfFixtures(string fixturesDir, CudaBackendOptions options)
+    {
+        Console.WriteLine($"HF fixtures ({fixturesDir}), attention={options.Attention}:");
+        foreach (string name in new[] { "llama", "qwen2", "qwen3" })
+        {
+            string folder = Path.Combine(fixturesDir, name);
+            if (!File.Exists(Path.Combine(folder, "reference.json")))
+            {
+                Error(name, new FileNotFoundException($"no reference.json in {folder}"));
+                continue;
+            }
+            try
+            {
+                using var backend = new CudaBackend(options);
+                using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference.json")));
+                var plain = doc.RootElement.GetProperty("plain");
+                var modular = doc.RootElement.GetProperty("modular");
+                using var model = LlamaModel.Load(folder, backend);
+                int vocab = model.Config.VocabSize;
+
+                var result = model.Forward(Ints(plain, "ids"), Ints(plain, "positions"), [], null, LogitsMode.All);
+                Report($"{name} plain ({result.Rows} tokens)", LogitCompare.Of(result.Logits, Logits(plain), vocab));
+
+                var segments = modular.GetProperty("segments").EnumerateArray()
+                    .Select(s => model.Prefill(Ints(s, "ids"), Ints(s, "positions"))).ToList();
+                try
+                {
+                    var query = modular.GetProperty("query");
+                    var mod = model.Forward(Ints(query, "ids"), Ints(query, "positions"), segments, null, LogitsMode.All);
+                    Report($"{name} modular ({segments.Count} segments + {mod.Rows} query)", LogitCompare.Of(mod.Logits, Logits(modular), vocab));
+
+                    // The host copies written back by the CUDA backend must be usable on the CPU.
+                    using var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance);
+                    var cpu = cpuModel.Forward(Ints(query, "ids"), Ints(query, "positions"), segments, null, LogitsMode.All);
+                    Report($"{name} CPU over CUDA-written segments", LogitCompare.Of(cpu.Logits, Logits(modular), vocab));
+                }
+                finally
+                {
+                    segments.ForEach(s => s.Dispose());
+                }
+            }
+            catch (Exception e)
+            {
+                Error(name, e);
+            }
+        }
+    }
+
+    /// <summary>CPU (f32) vs CUDA (bf16) on a random Llama with head_dim 128 and GQA, plain and modular, per attention kernel.</summary>
+    public static void CpuVsCuda(int tokens)
+    {
+        var config = RandomModels.Config(d: 512, layers: 2, heads: 4, kvHeads: 2, ffn: 1024, vocab: 1000);
+        Console.WriteLine($"CPU vs CUDA, random Llama (d 512, 2 layers, 4 heads × 128, 2 kv heads, vocab 1000), {tokens} tokens:");
+        using var host = RandomModels.OnHost(config, seed: 1234);
+        var rng = new Random(99);
+        int[] ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(config.VocabSize)).ToArray();
+        int[] positions = Enumerable.Range(0, tokens).ToArray();
+        // Modular: two modules at discontinuous positions, then a query after a gap.
+        int[] segA = Enumerable.Range(0, 150).Select(_ => rng.Next(config.VocabSize)).ToArray();
+        int[] segB = Enumerable.Range(0, 77).Select(_ => rng.Next(config.VocabSize)).ToArray();
+        int[] queryIds = Enumerable.Range(0, 45).Select(_ => rng.Next(config.VocabSize)).ToArray();
+        int[] posA = Enumerable.Range(0, 150).ToArray();
+        int[] posB = Enumerable.Range(300, 77).ToArray();
+        int[] posQ = Enumerable.Range(500, 45).ToArray();
+
+        var cpuForward = new SeamForward(config, host.Weights, CpuBackend.Instance);
+        float[] cpuPlain, cpuModular, cpuDecode;
+        using (var outSeg = new KvSegment(config))
+            cpuPlain = cpuForward.RunToHost(ids, positions, [], outSeg, tokens);
+        using (var a = new KvSegment(config))
+        using (var b = new KvSegment(config))
+        using (var o = new KvSegment(config))
+        {
+            cpuForward.Run(segA, posA, [], a, 0);
+            cpuForward.Run(segB, posB, [a], b, 0);
+            cpuModular = cpuForward.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length);
+            cpuDecode = cpuForward.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1);
+        }
+
+        var variants = new (string Name, CudaBackendOptions Options)[]
+        {
+            ("simple kernel", new CudaBackendOptions { Attention = AttentionKernel.Simple, KvHostWriteBack = false }),
+            ("tiled kernel", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = false }),
+            ("tiled kernel, 3 key splits", new CudaBackendOptions { Attention = AttentionKernel.Tiled, AttentionSplits = 3, KvHostWriteBack = false }),
+            ("tiled kernel, host write-back on", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = true }),
+        };
+        foreach (var (name, options) in variants)
+        {
+            try
+            {
+                using var cuda = new CudaBackend(options);
+                var f = new SeamForward(config, host.Weights, cuda);
+                using (var outSeg = new KvSegment(config, KvDataType.BF16))
+                    Report($"plain, {name}", LogitCompare.Of(f.RunToHost(ids, positions, [], outSeg, tokens), cpuPlain, config.VocabSize));
+                using var a = new KvSegment(config, KvDataType.BF16);
+                using var b = new KvSegment(config, KvDataType.BF16);
+                using var o = new KvSegment(config, KvDataType.BF16);
+                f.Run(segA, posA, [], a, 0);
+                f.Run(segB, posB, [a], b, 0);
+                Report($"modular, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
+                Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
+                if (options.KvHostWriteBack)
+                {
+                    // Segments written on the GPU, then read by the CPU backend from host memory.
+                    using var o2 = new KvSegment(config);
+                    Report("CPU over CUDA-written bf16 segments", LogitCompare.Of(cpuForward.RunToHost(queryIds, posQ, [a, b], o2, queryIds.Length), cpuModular, config.VocabSize));
+                }
+            }
+            catch (Exception e)
+            {
+                Error(name, e);
+            }
+        }
+
+        // Segments computed on the CPU (f32 host memory) and uploaded by the CUDA backend on first use.
+        try
+        {
+            using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+            var f = new SeamForward(config, host.Weights, cuda);
+            using var a = new KvSegment(config);
+            using var b = new KvSegment(config);
+            using var o = new KvSegment(config);
+            cpuForward.Run(segA, posA, [], a, 0);
+            cpuForward.Run(segB, posB, [a], b, 0);
+            Report("CUDA over CPU-computed f32 segments", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
+        }
+        catch (Exception e)
+        {
+            Error("CUDA over CPU-computed segments", e);
+        }
+    }
+
+    private static int[] Ints(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(x => x.GetInt32()).ToArray();
+
+    private static float[] Logits(JsonElement e) =>
+        e.GetProperty("logits").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(x => (float)x.GetDouble())).ToArray();
+}

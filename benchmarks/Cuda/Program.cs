@@ -1,0 +1,54 @@
+using PromptCache.Cuda.Backend;
+using PromptCache.Cuda.Bench;
+using PromptCache.Cuda.Device;
+
+// GPU correctness check and TTFT benchmark of the CUDA backend. Exit code: 0 all checks passed,
+// 1 a check failed, 2 bad arguments, 3 no usable CUDA.
+BenchSettings settings;
+try
+{
+    settings = BenchSettings.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    if (e.Message != "help") Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(BenchSettings.Usage);
+    return 2;
+}
+
+if (!CudaDevice.IsAvailable(out string reason))
+{
+    Console.Error.WriteLine($"CUDA is not usable here: {reason}");
+    return 3;
+}
+
+var started = System.Diagnostics.Stopwatch.StartNew();
+if (settings.Check)
+{
+    string? fixtures = settings.FindFixtures();
+    if (fixtures is null)
+    {
+        Console.WriteLine("  FAIL  HF fixtures: folder not found (pass --fixtures)");
+    }
+    else
+    {
+        CorrectnessChecks.HfFixtures(fixtures, new CudaBackendOptions());
+    }
+    CorrectnessChecks.CpuVsCuda(settings.CpuTokens);
+    Console.WriteLine(CorrectnessChecks.Failures == 0 ? "CHECKS: ALL PASS" : $"CHECKS: {CorrectnessChecks.Failures} FAILED");
+    Console.WriteLine($"(checks took {started.Elapsed.TotalSeconds:0.0} s)");
+}
+if (settings.Bench)
+{
+    try
+    {
+        new TtftBenchmarks(settings).Run();
+    }
+    catch (Exception e)
+    {
+        Console.WriteLine($"BENCHMARK FAILED: {e}");
+        return 1;
+    }
+}
+Console.WriteLine($"(total {started.Elapsed.TotalSeconds:0.0} s)");
+return CorrectnessChecks.Failures == 0 ? 0 : 1;

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using PromptCache.Cuda.Backend;
+using PromptCache.Cuda.Interop;
+using PromptCache.Runtime.Inference;
+using PromptCache.Runtime.Models;
+
+namespace PromptCache.Cuda.Bench;
+
+/// <summary>TTFT of uncached prefill and of cached calls on a random Llama-2-7B-shaped model made on the GPU.</summary>
+internal sealed unsafe class TtftBenchmarks
+{
+    private readonly BenchSettings _s;
+    private readonly List<string> _table = new();
+
+    public TtftBenchmarks(BenchSettings settings) => _s = settings;
+
+    // HF transformers 5.17, H100, bf16 SDPA (shared/BENCHMARKS.md), Llama-2-7B shape.
+    private static readonly Dictionary<int, double> HfPrefill = new() { [512] = 21.8, [1024] = 33.0, [2048] = 65.2, [4096] = 130.4, [8192] = 270.6 };
+    private static readonly Dictionary<int, double> HfPrefixReuse = new() { [512] = 26.5, [1024] = 27.7, [2048] = 26.8, [4096] = 49.6, [8192] = 45.3 };
+
+    public void Run()
+    {
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+        var dev = cuda.Device;
+        Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
+        var config = _s.Shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
+        Console.WriteLine($"Model: random {_s.Shape} shape, {config.LayerCount} layers, d {config.HiddenSize}, {config.HeadCount}/{config.KvHeadCount} heads, FFN {config.FfnSize}, vocab {config.VocabSize}; weights bf16 made on the device, activations f32, K/V bf16");
+        var watch = Stopwatch.StartNew();
+        var weights = RandomModels.OnDevice(config, cuda, seed: 20261122);
+        cuda.Synchronize();
+        Console.WriteLine($"Weights: {cuda.WeightBytes / 1e9:0.00} GB generated in {watch.Elapsed.TotalSeconds:0.00} s");
+        var forward = new SeamForward(config, weights, cuda);
+
+        GemmRate(cuda);
+
+        var rng = new Random(7);
+        foreach (int n in _s.PrefillTokens)
+        {
+            using var segment = new KvSegment(config, KvDataType.BF16, n);
+            int[] ids = RandomIds(rng, n, config.VocabSize);
+            int[] positions = Enumerable.Range(0, n).ToArray();
+            var (wall, gpu) = Measure(cuda, () =>
+            {
+                segment.Truncate(0);
+                return TimedCall(cuda, forward, ids, positions, [], segment);
+            });
+            if (_s.Profile && n == _s.PrefillTokens[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
+            cuda.Release(segment);
+            double floor = Floors.Milliseconds(config, n, 0);
+            AddRow($"uncached prefill", n, wall, gpu, floor, HfPrefill.TryGetValue(n, out var hf) && _s.Shape == "llama2-7b" ? hf : double.NaN);
+        }
+
+        foreach (int context in _s.CachedContexts)
+        {
+            using var module = new KvSegment(config, KvDataType.BF16, context);
+            forward.Run(RandomIds(rng, context, config.VocabSize), Enumerable.Range(0, context).ToArray(), [], module, 0);
+            cuda.Synchronize();
+            // Two 8-token parameters and a 32-token suffix, computed at their schema positions after the modules.
+            int fresh = 2 * 8 + 32;
+            int[] ids = RandomIds(rng, fresh, config.VocabSize);
+            int[] positions = Enumerable.Range(context, fresh).ToArray();
+            using var output = new KvSegment(config, KvDataType.BF16, fresh);
+            var (wall, gpu) = Measure(cuda, () =>
+            {
+                output.Truncate(0);
+                return TimedCall(cuda, forward, ids, positions, [module], output);
+            });
+            if (_s.Profile) Profile(cuda, forward, $"cached {context}+{fresh}", () => { output.Truncate(0); return (IntPtr)forward.Run(ids, positions, [module], output, 1); });
+            double floor = Floors.Milliseconds(config, fresh, context);
+            AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
+                HfPrefixReuse.TryGetValue(context, out var hf) && _s.Shape == "llama2-7b" ? hf : double.NaN);
+            cuda.Release(module);
+            cuda.Release(output);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"TTFT, {_s.Shape} shape, median of {_s.Reps} after {_s.Warmup} warm-ups (wall = host clock incl. launches and argmax copy; gpu = events):");
+        Console.WriteLine($"{"row",-34} {"tokens",7} {"wall ms",9} {"gpu ms",9} {"floor ms",9} {"wall/floor",10} {"HF ms",8} {"HF/ours",8}");
+        foreach (string row in _table) Console.WriteLine(row);
+    }
+
+    private void AddRow(string name, int tokens, double wall, double gpu, double floor, double hf) =>
+        _table.Add($"{name,-34} {tokens,7} {wall,9:0.00} {gpu,9:0.00} {floor,9:0.00} {wall / floor,10:0.00} {(double.IsNaN(hf) ? "-" : hf.ToString("0.0")),8} {(double.IsNaN(hf) ? "-" : (hf / wall).ToString("0.00") + "x"),8}");
+
+    private static int[] RandomIds(Random rng, int n, int vocab) => Enumerable.Range(0, n).Select(_ => rng.Next(vocab)).ToArray();
+
+    // One TTFT: forward, last-row logits, argmax on the GPU, token id back on the host.
+    private static (double Wall, double Gpu) TimedCall(CudaBackend cuda, SeamForward forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment output)
+    {
+        cuda.Synchronize();
+        using var start = CudaEvent.Create(cuda.Device.Context);
+        using var end = CudaEvent.Create(cuda.Device.Context);
+        var watch = Stopwatch.StartNew();
+        start.Record(cuda.Device.Stream);
+        float* head = forward.Run(ids, positions, context, output, 1);
+        int[] token = cuda.Argmax(head, 1, forward.Config.VocabSize);
+        double wall = watch.Elapsed.TotalMilliseconds;
+        end.Record(cuda.Device.Stream);
+        double gpu = end.MillisecondsSince(start);
+        cuda.Free(head);
+        if (token[0] < 0 || token[0] >= forward.Config.VocabSize) throw new InvalidOperationException($"argmax returned {token[0]}");
+        return (wall, gpu);
+    }
+
+    private (double Wall, double Gpu) Measure(CudaBackend cuda, Func<(double, double)> call)
+    {
+        for (int i = 0; i < _s.Warmup; i++) call();
+        var walls = new List<double>();
+        var gpus = new List<double>();
+        for (int i = 0; i < _s.Reps; i++)
+        {
+            var (w, g) = call();
+            walls.Add(w);
+            gpus.Add(g);
+        }
+        return (Median(walls), Median(gpus));
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+
+    // The GEMM rate the model actually gets through the backend (f32 input converted to bf16, f32 output).
+    private void GemmRate(CudaBackend cuda)
+    {
+        foreach (var (m, rows, cols) in new[] { (4096, 11008, 4096), (8192, 8192, 8192), (48, 11008, 4096) })
+        {
+            var table = cuda.CreateRandomWeight("x", m, cols, 77, 1f);
+            var w = cuda.CreateRandomWeight("w", rows, cols, 78, MathF.Sqrt(3f / cols));
+            float* x = cuda.Allocate((long)m * cols);
+            float* y = cuda.Allocate((long)m * rows);
+            cuda.Embed(table, Enumerable.Range(0, m).ToArray(), x);
+            var (_, gpu) = Measure(cuda, () =>
+            {
+                cuda.Synchronize();
+                using var start = CudaEvent.Create(cuda.Device.Context);
+                using var end = CudaEvent.Create(cuda.Device.Context);
+                start.Record(cuda.Device.Stream);
+                cuda.MatMul(x, m, w, y);
+                end.Record(cuda.Device.Stream);
+                return (0, end.MillisecondsSince(start));
+            });
+            cuda.Free(x);
+            cuda.Free(y);
+            double tflops = 2.0 * m * rows * cols / (gpu * 1e-3) / 1e12;
+            Console.WriteLine($"GEMM through the backend (f32→bf16 convert + cublasGemmEx bf16→f32): m {m} × {rows} × {cols}: {gpu:0.000} ms, {tflops:0} TFLOP/s");
+        }
+    }
+
+    // Per-category GPU time of one call, from events recorded between the backend calls.
+    private void Profile(CudaBackend cuda, SeamForward forward, string title, Func<IntPtr> call)
+    {
+        var marks = new List<(string Name, CudaEvent Event)>();
+        forward.OnOp = name =>
+        {
+            var e = CudaEvent.Create(cuda.Device.Context);
+            e.Record(cuda.Device.Stream);
+            marks.Add((name, e));
+        };
+        cuda.Synchronize();
+        IntPtr head;
+        try
+        {
+            head = call();
+        }
+        finally
+        {
+            forward.OnOp = null;
+        }
+        cuda.Synchronize();
+        cuda.Free((float*)head);
+        var totals = new Dictionary<string, double>();
+        for (int i = 0; i + 1 < marks.Count; i++)
+        {
+            double ms = marks[i + 1].Event.MillisecondsSince(marks[i].Event);
+            totals[marks[i].Name] = totals.GetValueOrDefault(marks[i].Name) + ms;
+        }
+        foreach (var m in marks) m.Event.Dispose();
+        Console.WriteLine($"Profile of {title} (GPU ms by op): " + string.Join(", ", totals.OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value:0.00}")) + $"; total {totals.Values.Sum():0.00}");
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One device call: GPU correctness checks + TTFT benchmarks of the CUDA backend, optionally the HF
+# transformers reference on the same shapes. Run from the repository root on the GPU machine:
+#
+#   benchmarks/Cuda/run_on_device.sh all --profile           # checks + timings (about a minute)
+#   benchmarks/Cuda/run_on_device.sh check                   # correctness only
+#   HF=1 benchmarks/Cuda/run_on_device.sh bench              # timings, then HF's on the same shapes
+#
+# Expects the self-contained publish in .device/cuda (override with BIN=...), made on a machine
+# with the .NET SDK by:
+#   dotnet publish benchmarks/Cuda/PromptCache.Cuda.Bench.csproj -c Release -r linux-x64 -o .device/cuda
+set -uo pipefail
+export LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PROMPTCACHE_CUDA_CACHE="${PROMPTCACHE_CUDA_CACHE:-/tmp/promptcache-cuda-kernels}"
+BIN="${BIN:-.device/cuda/PromptCache.Cuda.Bench}"
+LOG_DIR="${OUT:-/tmp}"
+
+nvidia-smi --query-gpu=name,driver_version,memory.used,memory.total,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "(nvidia-smi unavailable)"
+chmod +x "$BIN" 2>/dev/null || true
+"$BIN" "$@" 2>&1 | tee "$LOG_DIR/cuda-bench.log"
+rc=${PIPESTATUS[0]}
+echo "bench exit code: $rc"
+
+if [ "${HF:-0}" = "1" ]; then
+  python3 benchmarks/Cuda/hf_reference.py 2>&1 | tee "$LOG_DIR/hf-reference.log"
+fi
+exit "$rc"
