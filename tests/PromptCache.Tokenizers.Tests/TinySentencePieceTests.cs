@@ -49,6 +49,20 @@ public sealed class TinySentencePieceTests
     }
 
     [Fact]
+    public void A_token_with_an_inner_metaspace_disables_the_word_cut()
+    {
+        // With "b▁" in the vocabulary a merge can cross "b|▁", so the text must stay one word.
+        string json = TinyTokenizers.SentencePieceJson()
+            .Replace("\"▁hi\": 269", "\"▁hi\": 269, \"b▁\": 270")
+            .Replace("\"merges\": [\"▁ a\"", "\"merges\": [\"b ▁\", \"▁ a\"");
+        BpeTokenizer tok = TinyTokenizers.FromJson(json);
+        Assert.Equal(new[] { 259, 270, 260 }, tok.EncodeToIds("b a"));
+        // Without it, cutting before each "▁" is exact: same ids as the uncut word.
+        Assert.Equal(new[] { 259, 261, 263 }, Tok.EncodeToIds("b a"));
+        Assert.Equal(Tok.Model.EncodeUncached("▁b▁a", 0, 4, 1000), Tok.EncodeToIds("b a"));
+    }
+
+    [Fact]
     public void Streaming_decode_strips_only_the_first_leading_space()
     {
         StreamingDecoder stream = Tok.CreateStreamingDecoder();

@@ -65,6 +65,25 @@ namespace PromptCache.Tokenizers.Models
 #if NET
             _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
 #endif
+            _splitBefore = options.ByteLevel ? '\0' : FindSafeSplitChar(vocab);
+        }
+
+        // SentencePiece-style models (Mistral, Llama 2) have no pre-tokenizer: the whole text is one
+        // "word". When no vocabulary entry has the metaspace '▁' right after another character,
+        // no token (and so no merge) can cross a "x|▁" boundary, and cutting the text there gives
+        // exactly the same ids while letting the word cache work and keeping merges short.
+        private readonly char _splitBefore;
+
+        private static char FindSafeSplitChar(Dictionary<string, int> vocab)
+        {
+            const char Metaspace = '\u2581';
+            if (!vocab.ContainsKey(Metaspace.ToString())) return '\0';
+            foreach (string token in vocab.Keys)
+            {
+                for (int i = 1; i < token.Length; i++)
+                    if (token[i] == Metaspace && token[i - 1] != Metaspace) return '\0';
+            }
+            return Metaspace;
         }
 
         /// <summary>The number of ids (the largest id + 1).</summary>
@@ -87,6 +106,26 @@ namespace PromptCache.Tokenizers.Models
         public void EncodeWord(string s, int start, int length, List<int> output)
         {
             if (length == 0) return;
+            if (_splitBefore != '\0')
+            {
+                int end = start + length;
+                int pieceStart = start;
+                for (int i = start + 1; i < end; i++)
+                {
+                    if (s[i] == _splitBefore && s[i - 1] != _splitBefore)
+                    {
+                        EncodePiece(s, pieceStart, i - pieceStart, output);
+                        pieceStart = i;
+                    }
+                }
+                EncodePiece(s, pieceStart, end - pieceStart, output);
+                return;
+            }
+            EncodePiece(s, start, length, output);
+        }
+
+        private void EncodePiece(string s, int start, int length, List<int> output)
+        {
             int[]? ids;
             bool cacheable = length <= MaxCachedWordLength;
             string? key = null;
