@@ -8,6 +8,33 @@ namespace PromptCache.Benchmarks.Inference;
 /// <summary>`--attention-micro`: one layer of causal self-attention alone, to size the kernel against the GEMM.</summary>
 internal static unsafe class AttentionMicro
 {
+    /// <summary>One decode step (a single query) over <paramref name="context"/> cached keys, repeated.</summary>
+    public static void Decode(int context, int heads, int kvHeads, int headDim, KvDataType type)
+    {
+        using var seg = new KvSegment(1, kvHeads, headDim, type, context);
+        var rng = new Random(1);
+        int kvDim = kvHeads * headDim;
+        float[] k = Enumerable.Range(0, context * kvDim).Select(_ => (float)rng.NextDouble()).ToArray();
+        float[] q = Enumerable.Range(0, heads * headDim).Select(_ => (float)rng.NextDouble()).ToArray();
+        var o = new float[q.Length];
+        fixed (float* kp = k, qp = q, op = o)
+        {
+            CpuBackend.Instance.StoreKv(seg, 0, 0, kp, kp, context);
+            KvBlock[] blocks = [new(seg, context, false)];
+            var proc = Process.GetCurrentProcess();
+            for (int rep = 0; rep < 3; rep++)
+            {
+                proc.Refresh();
+                var cpu0 = proc.TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                const int Calls = 200;
+                for (int i = 0; i < Calls; i++) CpuBackend.Instance.Attention(qp, 1, heads, blocks, 0, op);
+                proc.Refresh();
+                Console.WriteLine($"decode attention ctx={context} heads={heads}/{kvHeads} hd={headDim} {type}: wall {sw.Elapsed.TotalMilliseconds / Calls * 1000:F0} us/call, cpu {(proc.TotalProcessorTime - cpu0).TotalMilliseconds / Calls * 1000:F0} us/call");
+            }
+        }
+    }
+
     public static void Run(int m, int heads, int kvHeads, int headDim, KvDataType type)
     {
         using var seg = new KvSegment(1, kvHeads, headDim, type, m);

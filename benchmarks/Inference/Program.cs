@@ -14,6 +14,12 @@ if (args.Length > 0 && args[0] == "--attention-micro")
 {
     AttentionMicro.Run(512, 12, 12, 64, KvDataType.F32);
     AttentionMicro.Run(512, 32, 4, 64, KvDataType.F32);
+    AttentionMicro.Run(512, 32, 4, 64, KvDataType.F16);
+    foreach (var type in new[] { KvDataType.F32, KvDataType.F16 })
+    {
+        AttentionMicro.Decode(512, 12, 12, 64, type);
+        AttentionMicro.Decode(2048, 32, 4, 64, type);
+    }
     return;
 }
 var opts = Options.Parse(args);

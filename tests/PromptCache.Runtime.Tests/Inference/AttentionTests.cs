@@ -10,7 +10,9 @@ public sealed unsafe class AttentionTests
     [Theory]
     [InlineData(1, 4, 2, 64, KvDataType.F32)]   // decode, GQA: direct dots
     [InlineData(37, 4, 2, 64, KvDataType.F32)]  // prefill: transposed, register-blocked kernels
-    [InlineData(37, 4, 2, 64, KvDataType.F16)]  // converted segments
+    [InlineData(37, 4, 2, 64, KvDataType.F16)]  // segments converted once per call
+    [InlineData(1, 8, 2, 64, KvDataType.F16)]   // decode: segments converted chunk by chunk
+    [InlineData(5, 2, 1, 32, KvDataType.BF16)]  // few rows, blocked kernels on converted chunks
     [InlineData(21, 3, 3, 80, KvDataType.BF16)] // head_dim not a multiple of 64; MHA
     [InlineData(9, 2, 1, 8, KvDataType.F32)]    // head_dim 8: scalar path
     public void Matches_a_naive_softmax(int m, int heads, int kvHeads, int headDim, KvDataType type)

@@ -24,8 +24,11 @@ internal static unsafe class CpuAttention
     private const int QueryTile = 16;
     private const int Chunk = AttentionKernels.Chunk;
 
-    /// <summary>An f32 view of one block's keys and values for one layer (rows <see cref="Stride"/> floats apart).</summary>
-    private readonly record struct KvView(nint Keys, nint Values, int Stride, KvBlock Block);
+    /// <summary>
+    /// One block's keys and values for one layer: f32 rows <see cref="Stride"/> floats apart, or, when
+    /// <see cref="Packed"/> is false, the segment's own f16/bf16 rows, converted chunk by chunk.
+    /// </summary>
+    private readonly record struct KvView(nint Keys, nint Values, int Stride, KvBlock Block, bool Packed = true);
 
     public static void Run(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output)
     {
@@ -45,9 +48,11 @@ internal static unsafe class CpuAttention
                     throw new ArgumentException("All K/V segments of one attention call must have the same shape.");
                 int rows = b.VisibleTo(m - 1);
                 if (rows > seg.Capacity) throw new ArgumentException("A K/V block claims more tokens than its segment holds.");
-                views[i] = seg.DataType == KvDataType.F32
-                    ? new KvView((nint)seg.Keys(layer), (nint)seg.Values(layer), seg.KvDim, b)
-                    : ConvertBlock(b, layer, rows, converted);
+                // With several query tiles every item would convert the same rows again, so convert the
+                // block once up front; with one tile (decode) each chunk is converted once where it is used.
+                views[i] = seg.DataType == KvDataType.F32 ? new KvView((nint)seg.Keys(layer), (nint)seg.Values(layer), seg.KvDim, b)
+                    : m > QueryTile ? ConvertBlock(b, layer, rows, converted)
+                    : new KvView((nint)seg.Keys(layer), (nint)seg.Values(layer), seg.KvDim, b, Packed: false);
             }
             int tiles = (m + QueryTile - 1) / QueryTile;
             int items = kvHeads * tiles;
@@ -102,6 +107,7 @@ internal static unsafe class CpuAttention
             float[] max = pool.Rent(padded), sum = pool.Rent(padded);
             float[] qs = pool.Rent(padded * headDim), acc = pool.Rent(padded * headDim);
             float[] kt = pool.Rent(headDim * Chunk), s = pool.Rent(padded * Chunk);
+            float[] kBuf = pool.Rent(Chunk * headDim), vBuf = pool.Rent(Chunk * headDim);
             int[] visibleRows = ArrayPool<int>.Shared.Rent(padded);
             try
             {
@@ -116,7 +122,7 @@ internal static unsafe class CpuAttention
                     var src = new ReadOnlySpan<float>(q + ((long)(q0 + qi) * heads + kvHead * group + hh) * headDim, headDim);
                     TensorPrimitives.Multiply(src, scale, qs.AsSpan(r * headDim, headDim));
                 }
-                fixed (float* qsp = qs, accp = acc, ktp = kt, sp = s)
+                fixed (float* qsp = qs, accp = acc, ktp = kt, sp = s, kBufP = kBuf, vBufP = vBuf)
                 {
                     foreach (var view in views)
                     {
@@ -124,13 +130,27 @@ internal static unsafe class CpuAttention
                         for (int c0 = 0; c0 < lastVisible; c0 += Chunk)
                         {
                             int nk = Math.Min(Chunk, lastVisible - c0);
-                            float* keys = (float*)view.Keys + (long)c0 * view.Stride + kvHead * headDim;
-                            float* values = (float*)view.Values + (long)c0 * view.Stride + kvHead * headDim;
+                            float* keys, values;
+                            int stride = view.Stride;
+                            if (view.Packed)
+                            {
+                                keys = (float*)view.Keys + (long)c0 * stride + kvHead * headDim;
+                                values = (float*)view.Values + (long)c0 * stride + kvHead * headDim;
+                            }
+                            else
+                            {
+                                var seg = view.Block.Segment;
+                                ConvertChunk(seg.DataType, (byte*)view.Keys, seg.KvDim, kvHead, c0, nk, kBufP);
+                                ConvertChunk(seg.DataType, (byte*)view.Values, seg.KvDim, kvHead, c0, nk, vBufP);
+                                keys = kBufP;
+                                values = vBufP;
+                                stride = headDim;
+                            }
                             for (int r = 0; r < padded; r++)
                                 visibleRows[r] = r < rows ? Math.Clamp(view.Block.VisibleTo(q0 + r / group) - c0, 0, nk) : 0;
                             if (blocked)
                             {
-                                Transpose(keys, view.Stride, nk, ktp);
+                                Transpose(keys, stride, nk, ktp);
                                 for (int r = 0; r < padded; r += 4)
                                     AttentionKernels.Scores4(qsp + (long)r * headDim, headDim, ktp, sp + r * Chunk);
                                 int used = 0;
@@ -146,7 +166,7 @@ internal static unsafe class CpuAttention
                                     used = Math.Max(used, visibleRows[r]);
                                 }
                                 for (int r = 0; r < padded; r += 4)
-                                    AttentionKernels.AccumulateValues4(sp + r * Chunk, used, values, view.Stride, accp + (long)r * headDim, headDim);
+                                    AttentionKernels.AccumulateValues4(sp + r * Chunk, used, values, stride, accp + (long)r * headDim, headDim);
                             }
                             else
                             {
@@ -155,11 +175,11 @@ internal static unsafe class CpuAttention
                                     int visible = visibleRows[r];
                                     if (visible == 0) continue;
                                     float* scores = sp + r * Chunk;
-                                    ScoresDirect(qsp + (long)r * headDim, keys, view.Stride, visible, scores);
+                                    ScoresDirect(qsp + (long)r * headDim, keys, stride, visible, scores);
                                     float c;
                                     if (_vectorized) c = AttentionKernels.Softmax64(scores, visible, ref max[r], ref sum[r]);
                                     else Softmax(scores, visible, ref max[r], ref sum[r], out c);
-                                    AccumulateRow(scores, visible, values, view.Stride, c, accp + (long)r * headDim);
+                                    AccumulateRow(scores, visible, values, stride, c, accp + (long)r * headDim);
                                 }
                             }
                         }
@@ -176,8 +196,20 @@ internal static unsafe class CpuAttention
             finally
             {
                 pool.Return(max); pool.Return(sum); pool.Return(qs); pool.Return(acc);
-                pool.Return(kt); pool.Return(s);
+                pool.Return(kt); pool.Return(s); pool.Return(kBuf); pool.Return(vBuf);
                 ArrayPool<int>.Shared.Return(visibleRows);
+            }
+        }
+
+        // Rows [c0, c0+nk) of one kv head, converted to f32 rows of head_dim.
+        private void ConvertChunk(KvDataType type, byte* rows, int kvDim, int kvHead, int c0, int nk, float* destination)
+        {
+            for (int j = 0; j < nk; j++)
+            {
+                long element = (long)(c0 + j) * kvDim + kvHead * headDim;
+                var dst = new Span<float>(destination + (long)j * headDim, headDim);
+                if (type == KvDataType.F16) TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)rows + element, headDim), dst);
+                else FloatConversions.BFloat16ToSingle(new ReadOnlySpan<ushort>((ushort*)rows + element, headDim), dst);
             }
         }
 
