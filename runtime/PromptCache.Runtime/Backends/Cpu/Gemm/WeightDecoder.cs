@@ -88,37 +88,33 @@ internal static unsafe class WeightDecoder
         }
     }
 
-    // .NET 10 exposes no vcvtph2ps, so half -> single is done with integer ops: move the exponent
-    // and mantissa into place and rebias; infinities/NaNs get the extra bias, and subnormals are
-    // renormalised by one float subtraction. Exact for every half value.
-    private const uint HalfExpMaskShifted = 0x7C00u << 13;
-    private const uint ExpRebias = (127 - 15) << 23;
-    private const uint SubnormalMagic = 113u << 23;
+    // .NET 10 exposes no vcvtph2ps, so half -> single is done with integer ops. Shifting the half's
+    // exponent and mantissa into place gives a float 2^112 times too small (the exponent biases are
+    // 15 and 127), for normal and subnormal halves alike, so one multiply by 2^112 rebiases exactly.
+    // Infinities and NaNs (half exponent 31) get the all-ones float exponent instead. Exact for
+    // every one of the 65536 bit patterns (tested exhaustively).
+    private const uint HalfAbsMask = 0x7FFF;
+    private const uint HalfInfShifted = 0x7C00u << 13;
+    private const float TwoPow112 = 5.192296858534828e33f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> HalfBitsToSingle(Vector512<uint> h)
     {
-        Vector512<uint> sign = Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16);
-        Vector512<uint> o = Vector512.ShiftLeft(h & Vector512.Create(0x7FFFu), 13);
-        Vector512<uint> exp = o & Vector512.Create(HalfExpMaskShifted);
-        o += Vector512.Create(ExpRebias);
-        Vector512<uint> normal = o + (Vector512.Equals(exp, Vector512.Create(HalfExpMaskShifted)) & Vector512.Create(ExpRebias));
-        Vector512<float> sub = (o + Vector512.Create(1u << 23)).AsSingle() - Vector512.Create(SubnormalMagic).AsSingle();
-        Vector512<uint> bits = Vector512.ConditionalSelect(Vector512.Equals(exp, Vector512<uint>.Zero), sub.AsUInt32(), normal);
-        return (bits | sign).AsSingle();
+        Vector512<uint> abs = Vector512.ShiftLeft(h & Vector512.Create(HalfAbsMask), 13);
+        Vector512<float> f = abs.AsSingle() * Vector512.Create(TwoPow112);
+        Vector512<uint> special = Vector512.GreaterThanOrEqual(abs, Vector512.Create(HalfInfShifted));
+        Vector512<uint> bits = Vector512.ConditionalSelect(special, abs | Vector512.Create(0x7F800000u), f.AsUInt32());
+        return (bits | Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16)).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> HalfBitsToSingle(Vector256<uint> h)
     {
-        Vector256<uint> sign = Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16);
-        Vector256<uint> o = Vector256.ShiftLeft(h & Vector256.Create(0x7FFFu), 13);
-        Vector256<uint> exp = o & Vector256.Create(HalfExpMaskShifted);
-        o += Vector256.Create(ExpRebias);
-        Vector256<uint> normal = o + (Vector256.Equals(exp, Vector256.Create(HalfExpMaskShifted)) & Vector256.Create(ExpRebias));
-        Vector256<float> sub = (o + Vector256.Create(1u << 23)).AsSingle() - Vector256.Create(SubnormalMagic).AsSingle();
-        Vector256<uint> bits = Vector256.ConditionalSelect(Vector256.Equals(exp, Vector256<uint>.Zero), sub.AsUInt32(), normal);
-        return (bits | sign).AsSingle();
+        Vector256<uint> abs = Vector256.ShiftLeft(h & Vector256.Create(HalfAbsMask), 13);
+        Vector256<float> f = abs.AsSingle() * Vector256.Create(TwoPow112);
+        Vector256<uint> special = Vector256.GreaterThanOrEqual(abs, Vector256.Create(HalfInfShifted));
+        Vector256<uint> bits = Vector256.ConditionalSelect(special, abs | Vector256.Create(0x7F800000u), f.AsUInt32());
+        return (bits | Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16)).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
