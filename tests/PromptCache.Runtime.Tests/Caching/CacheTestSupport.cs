@@ -135,3 +135,48 @@ internal sealed class TrackingAllocator : IKvMemoryAllocator
         }
     }
 }
+
+/// <summary>
+/// Stands in for device memory: buffers are not host-readable in place (no <see cref="IKvHostBlob"/>),
+/// so every fill and read goes through WriteLayer / CopyLayerTo as a CUDA allocator's would.
+/// </summary>
+internal sealed class FakeDeviceAllocator : IKvMemoryAllocator
+{
+    private int _live;
+
+    public string TierName => "fake-device";
+
+    public int Live => Volatile.Read(ref _live);
+
+    public IKvResidentBuffer Allocate(KvEntryMetadata metadata)
+    {
+        Interlocked.Increment(ref _live);
+        return new DeviceBuffer(metadata, this);
+    }
+
+    private sealed class DeviceBuffer(KvEntryMetadata metadata, FakeDeviceAllocator owner) : IKvResidentBuffer
+    {
+        private byte[]? _memory = new byte[metadata.PayloadBytes];
+
+        public KvEntryMetadata Metadata => metadata;
+
+        public long SizeInBytes => metadata.PayloadBytes;
+
+        public void CopyLayerTo(int layer, Span<byte> destination) =>
+            Memory.AsSpan((int)metadata.LayerOffset(layer), (int)metadata.LayerBytes).CopyTo(destination);
+
+        public void WriteLayer(int layer, ReadOnlySpan<byte> source)
+        {
+            Assert.Equal(metadata.LayerBytes, source.Length);
+            source.CopyTo(Memory.AsSpan((int)metadata.LayerOffset(layer)));
+        }
+
+        public void Dispose()
+        {
+            Assert.NotNull(Interlocked.Exchange(ref _memory, null));
+            Interlocked.Decrement(ref owner._live);
+        }
+
+        private byte[] Memory => _memory ?? throw new ObjectDisposedException(nameof(DeviceBuffer), "read of a freed device buffer");
+    }
+}

@@ -64,15 +64,23 @@ public sealed class KvCacheConcurrencyTests
         Assert.Equal(11, store.GetCounters().PutsDeduplicated);
     }
 
-    [Fact]
-    public async Task Stress_ManyReadersAndWriters_UnderEvictionAndSpill_SeeNoTornReads()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stress_ManyReadersAndWriters_UnderEvictionAndSpill_SeeNoTornReads(bool stackedOnAHostTier)
     {
         using var dir = new TempDirectory();
         var allocator = new TrackingAllocator();
         var notices = new List<KvCacheNotice>();
 
         // Room for 6 of 24 keys in memory, so readers constantly race eviction, spill and promotion.
-        await using var store = TestBlobs.Open(dir.Path, memoryBudget: 6 * EntryBytes, diskBudget: 64 * EntryBytes, notices: notices, allocator: allocator);
+        // Stacked: a device-like store (4 keys) above the host store, so spills and promotions cross two stores.
+        await using var host = TestBlobs.Open(dir.Path, memoryBudget: 6 * EntryBytes, diskBudget: 64 * EntryBytes, notices: notices, allocator: allocator);
+        var device = new FakeDeviceAllocator();
+        await using var top = stackedOnAHostTier
+            ? KvCacheStore.Open(new KvCacheStoreOptions { MemoryBudgetBytes = 4 * EntryBytes, MemoryAllocator = device, LowerTier = host })
+            : null;
+        var store = top ?? host;
         const int Keys = 24;
         var keys = Enumerable.Range(0, Keys).Select(i => TestBlobs.Key("stress" + i)).ToArray();
         var sessions = Enumerable.Range(0, 4).Select(i => new KvSessionKeyParts("m", "t", KvElementType.F16, "s" + i).ToKey()).ToArray();
@@ -82,10 +90,13 @@ public sealed class KvCacheConcurrencyTests
         var stopwatch = Stopwatch.StartNew();
         var until = TimeSpan.FromSeconds(1.5);
 
+        // Time-boxed, but never vacuous: on a slow or busy machine each worker still does this much.
+        const int MinimumPerWorker = 25;
+
         async Task Reader(int id)
         {
             var random = new Random(id);
-            while (stopwatch.Elapsed < until)
+            for (int done = 0; stopwatch.Elapsed < until || done < MinimumPerWorker; done++)
             {
                 int i = random.Next(Keys);
                 using var lease = await store.GetOrAddAsync(keys[i], _ => ValueTask.FromResult<IKvBlob>(TestBlobs.Make(i)),
@@ -103,7 +114,7 @@ public sealed class KvCacheConcurrencyTests
         {
             // Each session's seed encodes its version; a reader must see one whole version, never a mix.
             var random = new Random(100 + id);
-            while (stopwatch.Elapsed < until)
+            for (int done = 0; stopwatch.Elapsed < until || done < MinimumPerWorker; done++)
             {
                 int s = random.Next(sessions.Length);
                 int version = Interlocked.Increment(ref sessionVersion[s]);
@@ -121,10 +132,19 @@ public sealed class KvCacheConcurrencyTests
             .ToArray();
         await Task.WhenAll(workers);
         await store.FlushAsync();
+        await host.FlushAsync();
 
         Assert.Equal(0, failures);
-        Assert.True(reads > 100, $"only {reads} reads ran");
-        var counters = store.GetCounters();
+        Assert.True(reads >= 8 * MinimumPerWorker, $"only {reads} reads ran");
+        if (top is not null)
+        {
+            var upper = top.GetCounters();
+            Assert.True(upper.LowerHits > 0);
+            Assert.Equal(0, upper.RetainedBytes);
+            Assert.Equal(upper.MemoryEntries, device.Live);
+        }
+
+        var counters = host.GetCounters();
         Assert.Equal(0, counters.CorruptFilesDetected);
         Assert.DoesNotContain(notices, n => n.Kind != KvNoticeKind.StaleTempFileRemoved);
         Assert.True(counters.MemoryEvictions > 0);

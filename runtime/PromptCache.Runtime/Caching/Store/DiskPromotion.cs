@@ -4,13 +4,14 @@ using PromptCache.Runtime.Caching.Persistence;
 namespace PromptCache.Runtime.Caching.Store;
 
 /// <summary>
-/// One disk-to-memory load in flight, shared by every lookup of the key that arrives meanwhile.
+/// One load into memory in flight — from this store's disk, or from the lower store — shared by
+/// every lookup of the key that arrives meanwhile.
 /// Each layer gets its own completion so a layer-wise reader can start on layer 0 while later
 /// layers are still being read and verified.
 /// </summary>
 internal sealed class DiskPromotion
 {
-    public DiskPromotion(DiskEntry source, ResidentEntry entry)
+    public DiskPromotion(DiskEntry? source, ResidentEntry entry)
     {
         Source = source;
         Entry = entry;
@@ -21,7 +22,11 @@ internal sealed class DiskPromotion
         }
     }
 
-    public DiskEntry Source { get; }
+    /// <summary>The file being read; null when the load comes from the lower store.</summary>
+    public DiskEntry? Source { get; }
+
+    /// <summary>The tier the bytes come from.</summary>
+    public KvTier Tier => Source is null ? KvTier.Lower : KvTier.Disk;
 
     /// <summary>The entry being filled; the promotion owns one reference, each joined reader one more.</summary>
     public ResidentEntry Entry { get; }

@@ -18,6 +18,12 @@ public sealed record KvCacheCounters
     /// <summary>Lookups that missed memory and found nothing on disk.</summary>
     public long DiskMisses { get; init; }
 
+    /// <summary>Lookups promoted from the lower store (<see cref="KvCacheStoreOptions.LowerTier"/>).</summary>
+    public long LowerHits { get; init; }
+
+    /// <summary>Lookups that missed memory and the lower store.</summary>
+    public long LowerMisses { get; init; }
+
     /// <summary>Lookups no tier could serve (the engine recomputes).</summary>
     public long Misses { get; init; }
 

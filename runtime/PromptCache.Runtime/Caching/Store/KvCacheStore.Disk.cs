@@ -76,13 +76,16 @@ public sealed partial class KvCacheStore
     }
 
     /// <summary>Queues a write of <paramref name="source"/> (the caller hands over one reference).</summary>
-    private void StartWriteLocked(ResidentEntry source, bool isSpill)
+    private PendingWrite StartWriteLocked(ResidentEntry source, bool isSpill)
     {
         var previous = _pendingWrites.GetValueOrDefault(source.Key);
         var pending = new PendingWrite(source.Key, source, isSpill);
         _pendingWrites[source.Key] = pending;
         TrackLocked(pending.Completion);
-        _ = RunWriteAsync(previous?.Completion, pending);
+
+        // Always off this thread: the caller holds the lock, and no part of a write may run under it.
+        _ = Task.Run(() => RunWriteAsync(previous?.Completion, pending), CancellationToken.None);
+        return pending;
     }
 
     private async Task RunWriteAsync(Task<bool>? previous, PendingWrite pending)
@@ -96,7 +99,7 @@ public sealed partial class KvCacheStore
                 await previous.ConfigureAwait(false);
             }
 
-            (published, notice) = await Task.Run(() => WriteFile(pending), CancellationToken.None).ConfigureAwait(false);
+            (published, notice) = _lower is null ? WriteFile(pending) : await WriteToLowerAsync(pending).ConfigureAwait(false);
         }
         finally
         {
@@ -175,6 +178,44 @@ public sealed partial class KvCacheStore
             StoreCounters.Add(ref _counters.WriteFailures);
             return (false, new KvCacheNotice(KvNoticeKind.WriteFailed, key, finalPath, KvFileProblem.None,
                 $"Writing cache entry {key} ({metadata}) to '{finalPath}' failed: {e.Message}"));
+        }
+    }
+
+    /// <summary>Persists (or spills) into the lower store: its memory first, its disk as its own policy says.</summary>
+    private async Task<(bool Published, KvCacheNotice? Notice)> WriteToLowerAsync(PendingWrite pending)
+    {
+        var key = pending.Key;
+        var source = pending.Source;
+        lock (_gate)
+        {
+            if (source.Superseded)
+            {
+                return (false, null);
+            }
+        }
+
+        try
+        {
+            // Module bytes never change for a key; a session's newer turn must replace the older one below.
+            var options = new KvPutOptions { Persist = source.Persist, Replace = source.Buffer.Metadata.Kind == KvEntryKind.Session };
+            var result = await _lower!.PutAsync(key, source.Buffer, options, _shutdown.Token).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (source.Superseded)
+                {
+                    // Replaced or removed while it was being copied down: do not leave a stale version there.
+                    _lower.Remove(key);
+                    return (false, null);
+                }
+            }
+
+            return (result.Outcome != KvPutOutcome.Rejected, null);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException or IOException or OutOfMemoryException)
+        {
+            StoreCounters.Add(ref _counters.WriteFailures);
+            return (false, new KvCacheNotice(KvNoticeKind.WriteFailed, key, null, KvFileProblem.None,
+                $"Copying cache entry {key} ({source.Buffer.Metadata}) down to the lower tier failed: {e.Message}"));
         }
     }
 

@@ -51,7 +51,7 @@ public sealed partial class KvCacheStore
             return null;
         }
 
-        return new KvLease(promotion.Entry, KvTier.Disk);
+        return new KvLease(promotion.Entry, promotion.Tier);
     }
 
     /// <summary>Memory-only lookup that never waits on disk; null when the key is not resident.</summary>
@@ -89,7 +89,7 @@ public sealed partial class KvCacheStore
 
             StoreCounters.Add(ref _counters.MemoryMisses);
             var promotion = JoinPromotionLocked(key);
-            return promotion is null ? null : new KvLayerwiseLoad(new KvLease(promotion.Entry, KvTier.Disk), promotion);
+            return promotion is null ? null : new KvLayerwiseLoad(new KvLease(promotion.Entry, promotion.Tier), promotion);
         }
     }
 
@@ -101,11 +101,18 @@ public sealed partial class KvCacheStore
     {
         if (!_promotions.TryGetValue(key, out var promotion))
         {
-            if (!_disk.TryGetValue(key, out var file))
+            _disk.TryGetValue(key, out var file);
+            var metadata = file?.Metadata ?? _lower?.PeekMetadata(key);
+            if (metadata is null)
             {
                 if (_directory is not null)
                 {
                     StoreCounters.Add(ref _counters.DiskMisses);
+                }
+
+                if (_lower is not null)
+                {
+                    StoreCounters.Add(ref _counters.LowerMisses);
                 }
 
                 StoreCounters.Add(ref _counters.Misses);
@@ -115,7 +122,7 @@ public sealed partial class KvCacheStore
             IKvResidentBuffer buffer;
             try
             {
-                buffer = _options.MemoryAllocator.Allocate(file.Metadata);
+                buffer = _options.MemoryAllocator.Allocate(metadata);
             }
             catch (OutOfMemoryException)
             {
@@ -123,10 +130,13 @@ public sealed partial class KvCacheStore
                 return null;
             }
 
+            // Promoted entries are already in the tier below, so eviction only has to re-spill them if that copy went away.
             promotion = new DiskPromotion(file, NewEntry(key, buffer, KvPersistMode.OnEviction));
             _promotions[key] = promotion;
             TrackLocked(promotion.Completion.Task);
-            _ = Task.Run(() => RunPromotion(promotion), CancellationToken.None);
+            _ = file is not null
+                ? Task.Run(() => RunPromotion(promotion), CancellationToken.None)
+                : Task.Run(() => RunLowerPromotionAsync(promotion), CancellationToken.None);
         }
 
         promotion.Entry.AddRef();
@@ -188,6 +198,63 @@ public sealed partial class KvCacheStore
         FinishPromotion(promotion);
     }
 
+    /// <summary>Fills the promotion's buffer from a lease on the lower store, layer by layer.</summary>
+    private async Task RunLowerPromotionAsync(DiskPromotion promotion)
+    {
+        var key = promotion.Entry.Key;
+        var buffer = promotion.Entry.Buffer;
+        var metadata = buffer.Metadata;
+        KvLease? lease = null;
+        try
+        {
+            lease = await _lower!.TryGetAsync(key, _shutdown.Token).ConfigureAwait(false);
+            if (lease is null)
+            {
+                promotion.Problem = KvFileProblem.Missing;
+                promotion.Detail = "the lower tier no longer holds the entry";
+            }
+            else if (!lease.Metadata.HasSameShape(metadata))
+            {
+                promotion.Problem = KvFileProblem.BadHeader;
+                promotion.Detail = $"the lower tier holds {lease.Metadata}, expected {metadata}";
+            }
+            else
+            {
+                byte[]? staging = null;
+                for (int layer = 0; layer < metadata.LayerCount; layer++)
+                {
+                    if (buffer is HostKvBuffer host)
+                    {
+                        lease.CopyLayerTo(layer, host.GetWritableLayer(layer));
+                    }
+                    else if (lease.IsHostResident)
+                    {
+                        buffer.WriteLayer(layer, lease.GetLayer(layer));
+                    }
+                    else
+                    {
+                        staging ??= new byte[metadata.LayerBytes];
+                        lease.CopyLayerTo(layer, staging);
+                        buffer.WriteLayer(layer, staging);
+                    }
+
+                    promotion.Layers[layer].TrySetResult(true);
+                }
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
+        {
+            promotion.Problem = KvFileProblem.IoError;
+            promotion.Detail = "a store is shutting down";
+        }
+        finally
+        {
+            lease?.Dispose();
+        }
+
+        FinishPromotion(promotion);
+    }
+
     private void FinishPromotion(DiskPromotion promotion)
     {
         var entry = promotion.Entry;
@@ -197,19 +264,22 @@ public sealed partial class KvCacheStore
         lock (_gate)
         {
             _promotions.Remove(key);
+            bool fromLower = promotion.Source is null;
             if (success)
             {
-                StoreCounters.Add(ref _counters.DiskHits, promotion.Joiners);
+                StoreCounters.Add(ref fromLower ? ref _counters.LowerHits : ref _counters.DiskHits, promotion.Joiners);
             }
             else
             {
                 StoreCounters.Add(ref _counters.Misses, promotion.Joiners);
             }
 
-            bool stillCurrent = _disk.TryGetValue(key, out var listed) && ReferenceEquals(listed, promotion.Source);
+            DiskEntry? listed = null;
+            bool stillCurrent = !entry.Superseded
+                && (fromLower || (_disk.TryGetValue(key, out listed) && ReferenceEquals(listed, promotion.Source)));
             if (success)
             {
-                if (stillCurrent)
+                if (stillCurrent && !fromLower)
                 {
                     TouchDiskLocked(listed!);
                 }
@@ -220,6 +290,11 @@ public sealed partial class KvCacheStore
                 {
                     ReleaseUnlistedLocked(entry);
                 }
+            }
+            else if (fromLower)
+            {
+                // Not our file: a lower-tier miss is just a miss (the lower store reports its own files).
+                ReleaseUnlistedLocked(entry);
             }
             else
             {

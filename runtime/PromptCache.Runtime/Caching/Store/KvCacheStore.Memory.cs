@@ -83,10 +83,10 @@ public sealed partial class KvCacheStore
     {
         UnlistLocked(victim);
         StoreCounters.Add(ref _counters.MemoryEvictions);
-        bool spill = _directory is not null
+        bool spill = HasNextTier
             && victim.Persist != KvPersistMode.Never
             && !victim.Superseded
-            && !_disk.ContainsKey(victim.Key)
+            && !InNextTierLocked(victim.Key)
             && !_pendingWrites.ContainsKey(victim.Key);
         victim.MarkRetained(AddRetained);
         if (spill)
@@ -94,7 +94,7 @@ public sealed partial class KvCacheStore
             // The index's reference moves to the spill write, which releases it when done.
             _spilling[victim.Key] = victim;
             StoreCounters.Add(ref _counters.Spills);
-            StartWriteLocked(victim, isSpill: true);
+            _ = StartWriteLocked(victim, isSpill: true);
         }
         else
         {
@@ -140,9 +140,16 @@ public sealed partial class KvCacheStore
             pending.Source.Superseded = true;
         }
 
+        if (_promotions.TryGetValue(key, out var promotion))
+        {
+            promotion.Entry.Superseded = true;
+        }
+
         if (_disk.TryGetValue(key, out var file))
         {
             DeleteDiskEntryLocked(file);
         }
+
+        _lower?.Remove(key);
     }
 }

@@ -30,10 +30,11 @@ public sealed partial class KvCacheStore
             if (other is not null)
             {
                 await other.WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (Locate(key) != KvTier.None)
+                var tier = Locate(key);
+                if (tier != KvTier.None)
                 {
                     StoreCounters.Add(ref _counters.PutsDeduplicated);
-                    return new KvPutResult(KvPutOutcome.Deduplicated, Locate(key) == KvTier.Disk);
+                    return new KvPutResult(KvPutOutcome.Deduplicated, tier is KvTier.Disk or KvTier.Lower);
                 }
 
                 continue; // The other put failed or was cancelled: try ourselves.
@@ -127,7 +128,7 @@ public sealed partial class KvCacheStore
                 }
 
                 StoreCounters.Add(ref _counters.PutsDeduplicated);
-                return (null, null, new KvPutResult(KvPutOutcome.AlreadyPresent, _disk.ContainsKey(key)));
+                return (null, null, new KvPutResult(KvPutOutcome.AlreadyPresent, InNextTierLocked(key)));
             }
 
             if (_puts.TryGetValue(key, out var other))
@@ -135,7 +136,7 @@ public sealed partial class KvCacheStore
                 return (null, other, null);
             }
 
-            if (_disk.ContainsKey(key))
+            if (InNextTierLocked(key))
             {
                 StoreCounters.Add(ref _counters.PutsDeduplicated);
                 return (null, null, new KvPutResult(KvPutOutcome.AlreadyPresent, true));
@@ -186,15 +187,14 @@ public sealed partial class KvCacheStore
             }
 
             bool admitted = AdmitLocked(entry);
-            bool persist = _directory is not null && options.Persist != KvPersistMode.Never;
+            bool persist = HasNextTier && options.Persist != KvPersistMode.Never;
             if (admitted)
             {
                 outcome = KvPutOutcome.Stored;
                 if (persist && options.Persist is KvPersistMode.Durable or KvPersistMode.Background)
                 {
                     entry.AddRef();
-                    StartWriteLocked(entry, isSpill: false);
-                    write = _pendingWrites[key];
+                    write = StartWriteLocked(entry, isSpill: false);
                 }
             }
             else
@@ -204,8 +204,7 @@ public sealed partial class KvCacheStore
                 if (persist)
                 {
                     entry.AddRef();
-                    StartWriteLocked(entry, isSpill: false);
-                    write = _pendingWrites[key];
+                    write = StartWriteLocked(entry, isSpill: false);
                 }
             }
 

@@ -16,6 +16,7 @@ public sealed partial class KvCacheStore : IDisposable, IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly KvCacheStoreOptions _options;
     private readonly string? _directory;
+    private readonly KvCacheStore? _lower;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly StoreCounters _counters = new();
 
@@ -44,6 +45,7 @@ public sealed partial class KvCacheStore : IDisposable, IAsyncDisposable
     {
         _options = options;
         _directory = options.DiskDirectory is null ? null : Path.GetFullPath(options.DiskDirectory);
+        _lower = options.LowerTier;
     }
 
     /// <summary>
@@ -82,7 +84,13 @@ public sealed partial class KvCacheStore : IDisposable, IAsyncDisposable
                 return KvTier.Memory;
             }
 
-            return _disk.ContainsKey(key) ? KvTier.Disk : KvTier.None;
+            if (_disk.ContainsKey(key))
+            {
+                return KvTier.Disk;
+            }
+
+            // Lock order is always upper store, then lower store; a lower store never calls up.
+            return _lower is not null && _lower.Locate(key) != KvTier.None ? KvTier.Lower : KvTier.None;
         }
     }
 
@@ -105,7 +113,8 @@ public sealed partial class KvCacheStore : IDisposable, IAsyncDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
-            bool found = _memory.ContainsKey(key) || _spilling.ContainsKey(key) || _disk.ContainsKey(key) || _pendingWrites.ContainsKey(key);
+            bool found = _memory.ContainsKey(key) || _spilling.ContainsKey(key) || _disk.ContainsKey(key) || _pendingWrites.ContainsKey(key)
+                || (_lower is not null && _lower.Locate(key) != KvTier.None);
             SupersedeLocked(key);
             return found;
         }
@@ -180,6 +189,37 @@ public sealed partial class KvCacheStore : IDisposable, IAsyncDisposable
 
     /// <inheritdoc />
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>The metadata of <paramref name="key"/> in any tier of this store or below, without loading it.</summary>
+    internal Entries.KvEntryMetadata? PeekMetadata(KvCacheKey key)
+    {
+        lock (_gate)
+        {
+            if (_memory.TryGetValue(key, out var entry) || _spilling.TryGetValue(key, out entry))
+            {
+                return entry.Buffer.Metadata;
+            }
+
+            if (_promotions.TryGetValue(key, out var promotion))
+            {
+                return promotion.Entry.Buffer.Metadata;
+            }
+
+            if (_disk.TryGetValue(key, out var file))
+            {
+                return file.Metadata;
+            }
+
+            return _lower?.PeekMetadata(key);
+        }
+    }
+
+    /// <summary>Whether evicted or persisted entries have somewhere to go.</summary>
+    private bool HasNextTier => _directory is not null || _lower is not null;
+
+    /// <summary>Whether the next tier down already holds <paramref name="key"/>.</summary>
+    private bool InNextTierLocked(KvCacheKey key) =>
+        _directory is not null ? _disk.ContainsKey(key) : _lower is not null && _lower.Locate(key) != KvTier.None;
 
     internal void Unpin(KvCacheKey key)
     {

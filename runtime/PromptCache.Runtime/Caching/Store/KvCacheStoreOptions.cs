@@ -14,6 +14,13 @@ public sealed record KvCacheStoreOptions
     /// <summary>The disk tier's directory (created if missing); null for no disk tier.</summary>
     public string? DiskDirectory { get; init; }
 
+    /// <summary>
+    /// The next tier down, for a store whose memory is device memory: evictions spill into it, misses
+    /// are promoted from it, and persistence goes through it (so it owns the disk directory). The
+    /// caller owns and disposes it. Mutually exclusive with <see cref="DiskDirectory"/>.
+    /// </summary>
+    public KvCacheStore? LowerTier { get; init; }
+
     /// <summary>File bytes the disk tier may hold.</summary>
     public long DiskBudgetBytes { get; init; } = 32L << 30;
 
@@ -36,6 +43,10 @@ public sealed record KvCacheStoreOptions
         }
 
         ArgumentNullException.ThrowIfNull(MemoryAllocator);
+        if (LowerTier is not null && DiskDirectory is not null)
+        {
+            throw new ArgumentException("A store with a LowerTier persists through it; give the DiskDirectory to the lower store instead.", nameof(LowerTier));
+        }
         if (DiskDirectory is not null && string.IsNullOrWhiteSpace(DiskDirectory))
         {
             throw new ArgumentException("DiskDirectory is blank; pass null for no disk tier.", nameof(DiskDirectory));

@@ -11,4 +11,7 @@ public enum KvTier
 
     /// <summary>The local disk directory.</summary>
     Disk,
+
+    /// <summary>The next store down (<see cref="KvCacheStoreOptions.LowerTier"/>), e.g. host memory under a device tier.</summary>
+    Lower,
 }

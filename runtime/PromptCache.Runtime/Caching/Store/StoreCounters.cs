@@ -7,6 +7,8 @@ internal sealed class StoreCounters
     public long MemoryMisses;
     public long DiskHits;
     public long DiskMisses;
+    public long LowerHits;
+    public long LowerMisses;
     public long Misses;
     public long Puts;
     public long PutsDeduplicated;
@@ -27,6 +29,8 @@ internal sealed class StoreCounters
         MemoryMisses = Interlocked.Read(ref MemoryMisses),
         DiskHits = Interlocked.Read(ref DiskHits),
         DiskMisses = Interlocked.Read(ref DiskMisses),
+        LowerHits = Interlocked.Read(ref LowerHits),
+        LowerMisses = Interlocked.Read(ref LowerMisses),
         Misses = Interlocked.Read(ref Misses),
         Puts = Interlocked.Read(ref Puts),
         PutsDeduplicated = Interlocked.Read(ref PutsDeduplicated),
