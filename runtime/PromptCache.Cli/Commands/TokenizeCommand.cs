@@ -27,7 +27,13 @@ internal static class TokenizeCommand
         command.Options.Add(tokenizerOption);
         command.Options.Add(specialOption);
         command.SetAction((ParseResult result, CancellationToken ct) =>
-            Task.FromResult(Run(result.GetValue(tokenizerOption)!, result.GetValue(specialOption), Console.In, Console.Out, Console.Error, ct)));
+        {
+            // Raw UTF-8 streams: invalid input bytes become U+FFFD (as HF's lossy decoding does),
+            // and stdout is buffered, not flushed per line.
+            using var input = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
+            using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
+            return Task.FromResult(Run(result.GetValue(tokenizerOption)!, result.GetValue(specialOption), input, output, Console.Error, ct));
+        });
         return command;
     }
 
@@ -58,6 +64,7 @@ internal static class TokenizeCommand
                 using JsonDocument doc = JsonDocument.Parse(text);
                 if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("text", out JsonElement t) || t.ValueKind != JsonValueKind.String)
                 {
+                    output.Flush();
                     error.WriteLine($"promptcache tokenize: stdin line {lineNumber}: expected an object with a string \"text\" member.");
                     return 1;
                 }
@@ -65,7 +72,15 @@ internal static class TokenizeCommand
             }
             catch (JsonException e)
             {
+                output.Flush();
                 error.WriteLine($"promptcache tokenize: stdin line {lineNumber} is not valid JSON: {e.Message}");
+                return 1;
+            }
+            catch (InvalidOperationException e)
+            {
+                // e.g. an escaped lone surrogate, which is not text.
+                output.Flush();
+                error.WriteLine($"promptcache tokenize: stdin line {lineNumber}: \"text\" is not valid Unicode text: {e.Message}");
                 return 1;
             }
 
