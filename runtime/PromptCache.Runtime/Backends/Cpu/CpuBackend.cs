@@ -84,7 +84,11 @@ public sealed unsafe class CpuBackend : IComputeBackend
             for (int h = 0; h < heads; h++)
             {
                 float* v = x + ((long)t * heads + h) * headDim;
-                if (style == RopeStyle.Halves)
+                if (style == RopeStyle.Halves && ElementwiseKernels.CanRotateHalves(half))
+                {
+                    ElementwiseKernels.RotateHalves(v, cos, sin);
+                }
+                else if (style == RopeStyle.Halves)
                 {
                     for (int i = 0; i < half; i++)
                     {
@@ -116,20 +120,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
         {
             long start = (long)c * Chunk;
             int n = (int)Math.Min(Chunk, count - start);
-            var g = new Span<float>(gate + start, n);
-            // silu(g) = g · sigmoid(g)
-            float[] tmp = System.Buffers.ArrayPool<float>.Shared.Rent(n);
-            try
-            {
-                var sig = tmp.AsSpan(0, n);
-                TensorPrimitives.Sigmoid(g, sig);
-                TensorPrimitives.Multiply(g, sig, g);
-                TensorPrimitives.Multiply(g, new ReadOnlySpan<float>(up + start, n), g);
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<float>.Shared.Return(tmp);
-            }
+            ElementwiseKernels.SiluMul(gate + start, up + start, n);
         });
     }
 
