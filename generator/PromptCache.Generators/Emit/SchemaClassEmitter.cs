@@ -276,8 +276,8 @@ internal sealed class SchemaClassEmitter
         {
             using (_w.Block("if (" + module.ModulesArgumentName + " != null)"))
             {
-                _w.Line(N.Selections + ".Merge(" + N.SlotsLocal + ", " + N.Selections + ".Apply(" + module.ModulesArgumentName + ", new " +
-                    module.ModulesTypeName + "(new " + N.Selection + "?[ModuleCount]), nameof(" + module.ModulesArgumentName + ")).Selections);");
+                _w.Line(N.Selections + ".Merge(" + N.SlotsLocal + ", " + N.Selections + ".Apply(" + module.ModulesArgumentName + ", " +
+                    module.ModulesTypeName + ".Empty(), nameof(" + module.ModulesArgumentName + ")).Selections);");
             }
         }
     }
@@ -328,7 +328,10 @@ internal sealed class SchemaClassEmitter
             _w.Line(N.GeneratedCodeAttribute);
             using (_w.Block("public sealed class " + builder))
             {
-                _w.Line("internal " + builder + "(" + N.Selection + "?[] selections) => Selections = selections;");
+                // Private, like a choice's: only its own methods (starting from Empty) can fill one.
+                _w.Line("private " + builder + "(" + N.Selection + "?[] selections) => Selections = selections;");
+                _w.Line();
+                _w.Line("internal static " + builder + " Empty() => new " + builder + "(new " + N.Selection + "?[ModuleCount]);");
                 _w.Line();
                 _w.Line("internal " + N.Selection + "?[] Selections { get; }");
                 _w.Line();

@@ -22,7 +22,7 @@ internal sealed class SchemaModelBuilder
     };
 
     /// <summary>Members every generated chooser and module builder declares besides the module methods.</summary>
-    private static readonly string[] NestedTypeMembers = NameScope.ObjectMembers.Concat(new[] { "Selections" }).ToArray();
+    private static readonly string[] NestedTypeMembers = NameScope.ObjectMembers.Concat(new[] { "Selections", "Empty" }).ToArray();
 
     private const string GeneratedApiOwner = "a member of the generated API";
 

@@ -134,7 +134,7 @@ namespace Consumer.Prompts
             global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(choice, new TripChoice.Options(), nameof(choice)).Selections);
             if (modules != null)
             {
-                global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(modules, new TripModules(new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount]), nameof(modules)).Selections);
+                global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(modules, TripModules.Empty(), nameof(modules)).Selections);
             }
             return new TripPlannerPrompt(slots_);
         }
@@ -186,7 +186,9 @@ namespace Consumer.Prompts
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class TripModules
         {
-            internal TripModules(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private TripModules(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+
+            internal static TripModules Empty() => new TripModules(new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount]);
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
 
@@ -200,7 +202,7 @@ namespace Consumer.Prompts
                 global::PromptCache.Generated.PromptSelections.Add(slots_, 5, new global::PromptCache.Pml.Requests.ModuleSelection(new[] { "trip", "extras" }, new[] { global::PromptCache.Generated.PromptSelections.Argument("budget", budget, nameof(budget)) }));
                 if (modules != null)
                 {
-                    global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(modules, new ExtrasModules(new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount]), nameof(modules)).Selections);
+                    global::PromptCache.Generated.PromptSelections.Merge(slots_, global::PromptCache.Generated.PromptSelections.Apply(modules, ExtrasModules.Empty(), nameof(modules)).Selections);
                 }
                 return new TripModules(slots_);
             }
@@ -249,7 +251,9 @@ namespace Consumer.Prompts
         [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
         public sealed class ExtrasModules
         {
-            internal ExtrasModules(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+            private ExtrasModules(global::PromptCache.Pml.Requests.ModuleSelection?[] selections) => Selections = selections;
+
+            internal static ExtrasModules Empty() => new ExtrasModules(new global::PromptCache.Pml.Requests.ModuleSelection?[ModuleCount]);
 
             internal global::PromptCache.Pml.Requests.ModuleSelection?[] Selections { get; }
 
