@@ -26,8 +26,8 @@ var opts = Options.Parse(args);
 Console.WriteLine($"# PromptCache CPU inference benchmark — {Environment.ProcessorCount} cores, {RuntimeInfo()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"# reps {opts.Reps} (median), decode {opts.Decode} tokens, cached suffix {opts.Suffix} tokens, K/V {opts.Kv}, vocab {opts.Vocab}");
 Console.WriteLine();
-Console.WriteLine("| model | dtype | prompt | prefill ms | prefill tok/s | prefill GFLOP/s | decode ms/tok | decode tok/s | cached-suffix TTFT ms | weights MiB | K/V MiB | peak RSS MiB | RSS / (weights+K/V) |");
-Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| model | dtype | prompt | prefill ms | prefill tok/s | prefill GFLOP/s | decode ms/tok | decode tok/s | cached-suffix TTFT ms | weights MiB | K/V MiB | peak RSS MiB | RSS / (weights+K/V) | RSS before load MiB |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 
 foreach (string name in opts.Models)
 {
@@ -43,6 +43,7 @@ foreach (string name in opts.Models)
     string path = RandomGguf.EnsureWritten(shape, opts.Directory, tokenizer);
     Console.Error.WriteLine($"{shape.Name}: {path} ready in {write.Elapsed.TotalSeconds:F1} s");
     PeakMemory.Reset();
+    long baseline = Environment.WorkingSet; // the .NET runtime itself, before any weights are mapped
     var profiler = opts.Profile ? new ProfilingBackend(PromptCache.Runtime.Backends.Cpu.CpuBackend.Instance) : null;
     using var model = LlamaModel.Load(path, profiler);
     var rng = new Random(42);
@@ -97,7 +98,7 @@ foreach (string name in opts.Models)
         long weights = model.Weights.TotalBytes;
         long peak = PeakMemory.PeakBytes();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {shape.Name} | {shape.DType} | {n} | {pMs:F0} | {n / (pMs / 1000):F1} | {gflops:F1} | {dMs:F1} | {1000 / dMs:F1} | {sMs:F0} | {weights / 1048576.0:F0} | {kvBytes / 1048576.0:F1} | {peak / 1048576.0:F0} | {(double)peak / (weights + kvBytes):F2} |"));
+            $"| {shape.Name} | {shape.DType} | {n} | {pMs:F0} | {n / (pMs / 1000):F1} | {gflops:F1} | {dMs:F1} | {1000 / dMs:F1} | {sMs:F0} | {weights / 1048576.0:F0} | {kvBytes / 1048576.0:F1} | {peak / 1048576.0:F0} | {(double)peak / (weights + kvBytes):F2} | {baseline / 1048576.0:F0} |"));
     }
 }
 
