@@ -37,7 +37,7 @@ internal static unsafe class Gemv
                 case WeightType.F32: RunRows512<F32Loader>((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1); break;
                 case WeightType.BF16: RunRows512<Bf16Loader>((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1); break;
                 case WeightType.F16: RunRows512<F16Loader>((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1); break;
-                default: RunRows512<Q8Loader>((float*)an, m, k, (byte*)wn, wType, rowBytes, n, (float*)cn, j0, j1); break;
+                default: RunRowsQ8((float*)an, m, k, (byte*)wn, rowBytes, n, (float*)cn, j0, j1); break;
             }
         });
     }
@@ -117,6 +117,56 @@ internal static unsafe class Gemv
             {
                 c[(long)i * n + j] = Dot(a + (long)i * k, wr, k, path);
             }
+        }
+    }
+
+    // Q8_0 on AVX-512: the int8 values of a block are dotted with A unscaled and the block's scale
+    // is applied once to that partial sum; scales are converted 16 blocks at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRowsQ8(float* a, int m, int k, byte* w, long rowBytes, int n, float* c, int j0, int j1)
+    {
+        int blocks = k / WeightLayout.Q8BlockValues;
+        float* scales = stackalloc float[16];
+        float* a1 = a + (m > 1 ? k : 0), a2 = a + (m > 2 ? 2L * k : 0), a3 = a + (m > 3 ? 3L * k : 0);
+        for (int j = j0; j < j1; j++)
+        {
+            byte* block = w + j * rowBytes;
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int b0 = 0; b0 < blocks; b0 += 16)
+            {
+                int count = Math.Min(16, blocks - b0);
+                if (count == 16)
+                {
+                    WeightDecoder.Q8Scales16(block, WeightLayout.Q8BlockBytes).Store(scales);
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        scales[i] = (float)BitConverter.UInt16BitsToHalf(Unsafe.ReadUnaligned<ushort>(block + i * WeightLayout.Q8BlockBytes));
+                    }
+                }
+
+                for (int i = 0; i < count; i++, block += WeightLayout.Q8BlockBytes)
+                {
+                    int p = (b0 + i) * WeightLayout.Q8BlockValues;
+                    Vector512<float> d = Vector512.Create(scales[i]);
+                    Vector512<float> q0 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 2)));
+                    Vector512<float> q1 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 18)));
+                    s0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(q1, Vector512.Load(a + p + 16), q0 * Vector512.Load(a + p)), d, s0);
+                    if (m > 1)
+                    {
+                        s1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(q1, Vector512.Load(a1 + p + 16), q0 * Vector512.Load(a1 + p)), d, s1);
+                        s2 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(q1, Vector512.Load(a2 + p + 16), q0 * Vector512.Load(a2 + p)), d, s2);
+                        s3 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(q1, Vector512.Load(a3 + p + 16), q0 * Vector512.Load(a3 + p)), d, s3);
+                    }
+                }
+            }
+
+            c[j] = Vector512.Sum(s0);
+            if (m > 1) c[n + j] = Vector512.Sum(s1);
+            if (m > 2) c[2L * n + j] = Vector512.Sum(s2);
+            if (m > 3) c[3L * n + j] = Vector512.Sum(s3);
         }
     }
 

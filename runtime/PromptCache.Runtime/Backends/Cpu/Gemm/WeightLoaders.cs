@@ -5,13 +5,13 @@ using System.Runtime.Intrinsics.X86;
 namespace PromptCache.Runtime.Backends.Cpu;
 
 /// <summary>
-/// Loads 16 consecutive weights of one row as f32 in a zmm register. One struct per dtype; the
-/// packer is generic over them so the JIT compiles a specialised copy per dtype with no branch in
+/// Loads 16 consecutive weights of one row as f32 in a zmm register. One struct per dtype (Q8_0
+/// has its own block-wise loops, which convert a block's scale once); the packer is generic over them so the JIT compiles a specialised copy per dtype with no branch in
 /// the inner loop.
 /// </summary>
 internal unsafe interface IWeightLoader512
 {
-    /// <summary>Values <paramref name="p"/> .. p+15 of <paramref name="row"/>. For Q8_0, p is a multiple of 16.</summary>
+    /// <summary>Values <paramref name="p"/> .. p+15 of <paramref name="row"/>.</summary>
     static abstract Vector512<float> Load16(byte* row, int p);
 }
 
@@ -39,18 +39,4 @@ internal readonly unsafe struct F16Loader : IWeightLoader512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load16(byte* row, int p) =>
         WeightDecoder.HalfBitsToSingle(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + p)));
-}
-
-/// <summary>Q8_0 weights: sign-extend 16 bytes of the block and scale by its fp16 d.</summary>
-internal readonly unsafe struct Q8Loader : IWeightLoader512
-{
-    /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load16(byte* row, int p)
-    {
-        byte* block = row + (long)(p >> 5) * WeightLayout.Q8BlockBytes;
-        float d = (float)BitConverter.UInt16BitsToHalf(Unsafe.ReadUnaligned<ushort>(block));
-        Vector512<int> q = Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 2 + (p & 31)));
-        return Avx512F.ConvertToVector512Single(q) * Vector512.Create(d);
-    }
 }
