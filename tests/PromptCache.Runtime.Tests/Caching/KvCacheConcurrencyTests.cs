@@ -153,4 +153,74 @@ public sealed class KvCacheConcurrencyTests
         Assert.Equal(counters.MemoryEntries, allocator.Live); // And no buffer leaked.
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
     }
+
+    [Fact]
+    public async Task Leases_OutliveTheStore_AndFreeOnTheirOwnDispose()
+    {
+        var allocator = new TrackingAllocator();
+        var store = TestBlobs.Open(null, allocator: allocator);
+        var key = TestBlobs.Key("a");
+        await store.PutAsync(key, TestBlobs.Make(1));
+        var lease = await store.TryGetAsync(key);
+        await store.DisposeAsync();
+
+        Assert.Equal(1, allocator.Live);
+        TestBlobs.AssertPayload(lease!, 1);
+        lease!.Dispose();
+        Assert.Equal(0, allocator.Live);
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.TryGetAsync(key));
+    }
+
+    [Fact]
+    public async Task FailingCompute_ReleasesItsSlot_SoTheNextCallerComputes()
+    {
+        await using var store = TestBlobs.Open(null);
+        var key = TestBlobs.Key("a");
+        await Assert.ThrowsAsync<InvalidDataException>(async () =>
+            await store.GetOrAddAsync(key, _ => throw new InvalidDataException("model failed")));
+
+        using var lease = await store.GetOrAddAsync(key, _ => ValueTask.FromResult<IKvBlob>(TestBlobs.Make(2)));
+        TestBlobs.AssertPayload(lease, 2);
+        Assert.Equal(KvTier.None, lease.ServedFrom); // Computed by this call.
+    }
+
+    [Fact]
+    public async Task CancelledCalls_Throw_AndLeakNothing()
+    {
+        using var dir = new TempDirectory();
+        var allocator = new TrackingAllocator();
+        var key = TestBlobs.Key("a");
+        await using (var writer = TestBlobs.Open(dir.Path))
+        {
+            await writer.PutAsync(key, TestBlobs.Make(1));
+        }
+
+        await using var store = TestBlobs.Open(dir.Path, allocator: allocator);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.TryGetAsync(key, cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.PutAsync(TestBlobs.Key("b"), TestBlobs.Make(2), cancellationToken: cancelled.Token));
+
+        // A reader that gives up while a shared disk load runs: the load still lands for others.
+        using var soon = new CancellationTokenSource();
+        var waiting = store.TryGetAsync(key, soon.Token).AsTask();
+        soon.Cancel();
+        try
+        {
+            (await waiting)?.Dispose();
+        }
+        catch (OperationCanceledException)
+        {
+            // Either outcome is fine; what matters is that nothing leaks.
+        }
+
+        await store.FlushAsync();
+        using (var lease = await store.TryGetAsync(key))
+        {
+            TestBlobs.AssertPayload(lease!, 1);
+        }
+
+        Assert.Equal(0, store.GetCounters().RetainedBytes);
+        Assert.Equal(store.GetCounters().MemoryEntries, allocator.Live);
+    }
 }
