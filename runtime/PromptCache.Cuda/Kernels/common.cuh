@@ -1,4 +1,4 @@
-// Shared helpers, prepended to every kernel source before NVRTC compiles it. No #include: the
+// Shared helpers, prepended to every kernel source before NVRTC compiles it. No include directives: the
 // machine that runs us may have libnvrtc but no CUDA headers, so bf16/f16 conversions are written
 // out here instead of coming from cuda_bf16.h / cuda_fp16.h.
 typedef unsigned short bf16_t;

@@ -1,0 +1,14 @@
+using PromptCache.Cuda.Device;
+
+namespace PromptCache.Cuda.Tests;
+
+/// <summary>A fact that runs only where a CUDA device answers (libcuda loads, cuInit succeeds, a GPU is present).</summary>
+internal sealed class CudaFactAttribute : FactAttribute
+{
+    private static readonly string? SkipReason = CudaDevice.IsAvailable(out string reason) ? null : "needs a CUDA GPU: " + reason;
+
+    public CudaFactAttribute()
+    {
+        if (SkipReason is not null) Skip = SkipReason;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using PromptCache.Cuda.Backend;
+using PromptCache.Cuda.Device;
+using PromptCache.Cuda.Kernels;
+
+namespace PromptCache.Cuda.Tests;
+
+public sealed partial class KernelSourceTests
+{
+    [GeneratedRegex(@"extern ""C"" __global__ void (?:__launch_bounds__\(\d+\) )?(\w+)\(")]
+    private static partial Regex KernelDeclaration();
+
+    [Fact]
+    public void All_kernel_sources_are_embedded()
+    {
+        Assert.Equal(["attention.cu", "common.cuh", "transformer.cu"], KernelSource.Names());
+    }
+
+    [Fact]
+    public void The_kernels_the_launchers_call_are_defined_in_the_sources()
+    {
+        // The names DeviceKernels passes to cuModuleGetFunction; a typo would only show on a GPU.
+        string[] transformer =
+        [
+            "convert_f32_to_bf16", "convert_f16_to_bf16", "convert_bf16_to_f32", "convert_bf16_to_f16", "dequant_q8_0_to_bf16",
+            "fill_random_bf16", "embed_bf16", "rmsnorm", "rmsnorm_warp", "rope", "silu_mul", "add_inplace", "add_bias",
+            "store_kv_bf16", "argmax_rows",
+        ];
+        string[] attention = ["attention_simple", "attention_combine", "attention_tiled"];
+        Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
+        Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
+    }
+
+    private static IEnumerable<string> Declared(string file) =>
+        KernelDeclaration().Matches(KernelSource.Read(file)).Select(m => m.Groups[1].Value);
+
+    [Fact]
+    public void A_unit_is_the_common_helpers_then_the_file_with_a_line_directive()
+    {
+        string unit = KernelSource.Unit(KernelSource.Attention);
+        int common = unit.IndexOf("f32_to_bf16", StringComparison.Ordinal);
+        int line = unit.IndexOf("#line 1 \"attention.cu\"", StringComparison.Ordinal);
+        int kernel = unit.IndexOf("attention_tiled", StringComparison.Ordinal);
+        Assert.True(common >= 0 && common < line && line < kernel, "common.cuh, then #line, then attention.cu");
+        Assert.DoesNotContain("#include", unit);
+    }
+
+    [Fact]
+    public void Missing_sources_are_reported_by_name() =>
+        Assert.Contains("nope.cu", Assert.Throws<FileNotFoundException>(() => KernelSource.Read("nope.cu")).Message);
+
+    [Fact]
+    public void The_segment_list_matches_the_cuda_struct()
+    {
+        // attention.cu: KvSegmentView {u64, u64, int, int} × MAX_SEGMENTS, then int count, int stride.
+        Assert.Equal(24, Unsafe.SizeOf<KvSegmentView>());
+        Assert.Equal(24 * KvList.Capacity + 8, Unsafe.SizeOf<KvList>());
+        var match = Regex.Match(KernelSource.Read(KernelSource.Attention), @"#define MAX_SEGMENTS (\d+)");
+        Assert.Equal(KvList.Capacity, int.Parse(match.Groups[1].Value));
+    }
+
+    [Theory]
+    [InlineData(128, true)]
+    [InlineData(64, true)]
+    [InlineData(96, true)]
+    [InlineData(8, false)]
+    [InlineData(80, true)]
+    [InlineData(72, false)]
+    [InlineData(256, false)]
+    public void The_tiled_kernel_takes_head_dims_that_are_multiples_of_16_up_to_128(int headDim, bool tiled) =>
+        Assert.Equal(tiled, CudaBackend.TiledSupported(headDim));
+
+    [Fact]
+    public void Nvrtc_options_target_the_real_architecture_with_sorted_macros()
+    {
+        var options = new NvrtcOptions(new ComputeCapability(9, 0), new Dictionary<string, string> { ["HEAD_DIM"] = "128", ["A_FLAG"] = "" });
+        Assert.Equal(["--gpu-architecture=sm_90", "--std=c++17", "--fmad=true", "-DA_FLAG", "-DHEAD_DIM=128"], options.Arguments());
+        Assert.Equal("--gpu-architecture=compute_120", (options with { Capability = new ComputeCapability(12, 0), EmitPtx = true }).Arguments()[0]);
+        Assert.Equal("sm_89", new ComputeCapability(8, 9).SmName);
+    }
+
+    [Fact]
+    public void Nvrtc_options_reject_macro_names_that_would_inject_options()
+    {
+        var options = new NvrtcOptions(new ComputeCapability(9, 0), new Dictionary<string, string> { ["X --use_fast_math"] = "1" });
+        Assert.Throws<ArgumentException>(() => options.Arguments());
+    }
+
+    [Fact]
+    public void Cache_keys_change_with_source_options_and_compiler_version()
+    {
+        string[] o = ["--gpu-architecture=sm_90"];
+        string key = KernelCache.Key("src", o, "nvrtc 13.0");
+        Assert.Equal(64, key.Length);
+        Assert.Equal(key, KernelCache.Key("src", o, "nvrtc 13.0"));
+        Assert.NotEqual(key, KernelCache.Key("src ", o, "nvrtc 13.0"));
+        Assert.NotEqual(key, KernelCache.Key("src", ["--gpu-architecture=sm_80"], "nvrtc 13.0"));
+        Assert.NotEqual(key, KernelCache.Key("src", o, "nvrtc 12.8"));
+        // Option boundaries count: ["ab"] and ["a", "b"] differ.
+        Assert.NotEqual(KernelCache.Key("s", ["ab"], "v"), KernelCache.Key("s", ["a", "b"], "v"));
+    }
+
+    [Fact]
+    public void Cached_images_round_trip_and_misses_return_null()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "promptcache-cuda-tests-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var cache = new KernelCache(dir);
+            Assert.Null(cache.TryRead("abc", ptx: false));
+            cache.TryWrite("abc", ptx: false, [1, 2, 3]);
+            Assert.Equal([1, 2, 3], cache.TryRead("abc", ptx: false));
+            Assert.Null(cache.TryRead("abc", ptx: true));
+            Assert.EndsWith("abc.cubin", cache.PathFor("abc", ptx: false));
+            Assert.Null(new KernelCache(null).TryRead("abc", ptx: false));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_default_cache_folder_follows_the_environment()
+    {
+        Assert.Equal("/x", KernelCache.DefaultDirectory(n => n == "PROMPTCACHE_CUDA_CACHE" ? "/x" : null, "/home/u"));
+        Assert.Equal(Path.Combine("/xdg", "promptcache", "cuda"), KernelCache.DefaultDirectory(n => n == "XDG_CACHE_HOME" ? "/xdg" : null, "/home/u"));
+        Assert.Equal(Path.Combine("/home/u", ".cache", "promptcache", "cuda"), KernelCache.DefaultDirectory(_ => null, "/home/u"));
+        Assert.Null(KernelCache.DefaultDirectory(_ => null, null));
+    }
+}

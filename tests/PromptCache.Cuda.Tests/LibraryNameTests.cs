@@ -1,0 +1,56 @@
+using PromptCache.Cuda.Interop;
+
+namespace PromptCache.Cuda.Tests;
+
+public sealed class LibraryNameTests
+{
+    [Fact]
+    public void Linux_driver_is_libcuda_so_1_first_then_the_search_folders()
+    {
+        var c = CudaLibraryNames.Candidates(CudaLibraryNames.Driver, windows: false, ["/usr/local/cuda/lib64"]);
+        Assert.Equal(["libcuda.so.1", "libcuda.so", "/usr/local/cuda/lib64/libcuda.so.1", "/usr/local/cuda/lib64/libcuda.so"], c);
+    }
+
+    [Fact]
+    public void Linux_toolkit_libraries_prefer_cuda_13_then_12_then_the_unversioned_name()
+    {
+        var blas = CudaLibraryNames.Candidates(CudaLibraryNames.Cublas, windows: false, []);
+        Assert.Equal(["libcublas.so.13", "libcublas.so.12", "libcublas.so"], blas);
+        var rtc = CudaLibraryNames.Candidates(CudaLibraryNames.Nvrtc, windows: false, ["/opt/cuda/lib64"]);
+        Assert.Equal("libnvrtc.so.13", rtc[0]);
+        Assert.Contains("/opt/cuda/lib64/libnvrtc.so.12", rtc);
+        Assert.Equal(6, rtc.Count);
+    }
+
+    [Fact]
+    public void Windows_names_follow_the_toolkit_dll_pattern()
+    {
+        Assert.Equal(["nvcuda.dll"], CudaLibraryNames.Candidates(CudaLibraryNames.Driver, windows: true, []));
+        Assert.Equal(["cublas64_13.dll", "cublas64_12.dll"], CudaLibraryNames.Candidates(CudaLibraryNames.Cublas, windows: true, []));
+        Assert.Equal(["nvrtc64_130_0.dll", "nvrtc64_120_0.dll"], CudaLibraryNames.Candidates(CudaLibraryNames.Nvrtc, windows: true, []));
+    }
+
+    [Fact]
+    public void Unknown_logical_names_are_left_to_the_default_loader()
+    {
+        Assert.Empty(CudaLibraryNames.Candidates("libsomething", windows: false, ["/x"]));
+    }
+
+    [Fact]
+    public void Search_folders_put_cuda_path_first()
+    {
+        Assert.Equal(["/opt/cuda/lib64", "/usr/local/cuda/lib64", "/usr/lib/wsl/lib"], CudaLibraryNames.DefaultSearchDirectories("/opt/cuda", windows: false));
+        Assert.Equal(["/usr/local/cuda/lib64", "/usr/lib/wsl/lib"], CudaLibraryNames.DefaultSearchDirectories(null, windows: false));
+        Assert.Equal([Path.Combine(@"C:\CUDA", "bin")], CudaLibraryNames.DefaultSearchDirectories(@"C:\CUDA", windows: true));
+    }
+
+    [Fact]
+    public void A_missing_library_message_names_every_path_tried_and_what_to_install()
+    {
+        string message = CudaLibraryResolver.DescribeMissing(CudaLibraryNames.Cublas, "cuBLAS (libcublas)");
+        Assert.Contains("cuBLAS (libcublas) could not be loaded", message);
+        Assert.Contains("libcublas.so.13", message);
+        Assert.Contains("libcublas.so.12", message);
+        Assert.Contains("LD_LIBRARY_PATH", message);
+    }
+}
