@@ -99,6 +99,7 @@ namespace PromptCache.Tokenizers
         /// <summary>The file or folder this tokenizer was loaded from (null when built in memory).</summary>
         public string? SourcePath { get; protected set; }
 
+#if !PROMPTCACHE_TOKENIZERS_NO_FILE_IO
         /// <summary>
         /// Loads a tokenizer: an HF <c>tokenizer.json</c> (or a folder holding one), a folder with
         /// GPT-2's <c>encoder.json</c> and <c>vocab.bpe</c>, or a <c>.gguf</c> model file.
@@ -107,5 +108,44 @@ namespace PromptCache.Tokenizers
         /// <exception cref="TokenizerFormatException">The file names an unsupported model, pre-tokenizer, normalizer or decoder.</exception>
         /// <exception cref="InvalidDataException">The file is not valid JSON or GGUF.</exception>
         public static Tokenizer Load(string path) => TokenizerLoader.Load(path);
+#endif
+
+        // In-memory factories: for hosts that must not touch files themselves, such as the source
+        // generator (Roslyn analyzers get file contents as AdditionalText). Define
+        // PROMPTCACHE_TOKENIZERS_NO_FILE_IO when linking these sources into an analyzer to drop the
+        // path-based APIs above.
+
+        /// <summary>Builds a tokenizer from the contents of an HF <c>tokenizer.json</c> (and optionally its <c>tokenizer_config.json</c>).</summary>
+        /// <param name="tokenizerJson">The UTF-8 bytes of tokenizer.json.</param>
+        /// <param name="tokenizerConfigJson">The UTF-8 bytes of tokenizer_config.json (special-token names, chat template), or null.</param>
+        /// <param name="source">A name for error messages.</param>
+        public static Tokenizer FromHfTokenizerJson(byte[] tokenizerJson, byte[]? tokenizerConfigJson = null, string source = "tokenizer.json")
+        {
+            if (tokenizerJson == null) throw new ArgumentNullException(nameof(tokenizerJson));
+            TokenizerConfig? config = tokenizerConfigJson == null ? null : TokenizerConfig.FromJson(tokenizerConfigJson, "tokenizer_config.json");
+            return HfTokenizerJsonLoader.Read(tokenizerJson, source, config);
+        }
+
+        /// <summary>Builds a tokenizer from the text of an HF <c>tokenizer.json</c> (and optionally its <c>tokenizer_config.json</c>).</summary>
+        public static Tokenizer FromHfTokenizerJson(string tokenizerJson, string? tokenizerConfigJson = null, string source = "tokenizer.json") =>
+            FromHfTokenizerJson(
+                Encoding.UTF8.GetBytes(tokenizerJson ?? throw new ArgumentNullException(nameof(tokenizerJson))),
+                tokenizerConfigJson == null ? null : Encoding.UTF8.GetBytes(tokenizerConfigJson),
+                source);
+
+        /// <summary>Builds a GPT-2 tokenizer from the contents of <c>encoder.json</c> and <c>vocab.bpe</c>.</summary>
+        public static Tokenizer FromGpt2Files(byte[] encoderJson, string vocabBpe, string source = "gpt2")
+        {
+            if (encoderJson == null) throw new ArgumentNullException(nameof(encoderJson));
+            if (vocabBpe == null) throw new ArgumentNullException(nameof(vocabBpe));
+            return Gpt2FilesLoader.FromContents(encoderJson, vocabBpe.Split('\n'), source);
+        }
+
+        /// <summary>Builds a tokenizer from the vocabulary in a GGUF stream (read from its start; tensor data is not read).</summary>
+        public static Tokenizer FromGguf(Stream gguf, string source = "model.gguf")
+        {
+            if (gguf == null) throw new ArgumentNullException(nameof(gguf));
+            return GgufVocabularyLoader.FromGguf(Gguf.GgufFile.Read(gguf, source));
+        }
     }
 }

@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return TokenizeCommand.Create();
         yield return GenerateCommand.Create();
         yield return LogitsCommand.Create();
+        yield return RunCommand.Create();
     }
 }

@@ -13,6 +13,9 @@ public static class SyntheticCheckpoint
 {
     private const string MarkerFile = "synthetic.txt";
 
+    // Part of the folder name: bump when the weights a (shape, seed) pair produces change.
+    private const string FormatVersion = "v2";
+
     /// <summary>
     /// Returns the folder of the checkpoint for <paramref name="shape"/> and <paramref name="seed"/>
     /// under <paramref name="root"/> (default: the temp folder), writing it on first use. Reused
@@ -22,7 +25,7 @@ public static class SyntheticCheckpoint
     {
         ArgumentNullException.ThrowIfNull(shape);
         root ??= Path.Combine(Path.GetTempPath(), "promptcache-synthetic");
-        string folder = Path.Combine(root, $"{shape.Name}-d{shape.HiddenSize}-l{shape.LayerCount}-h{shape.HeadCount}-kv{shape.KvHeadCount}-f{shape.FfnSize}-v{shape.VocabSize}-{shape.WeightType}-s{seed}".ToLowerInvariant());
+        string folder = Path.Combine(root, $"{shape.Name}-d{shape.HiddenSize}-l{shape.LayerCount}-h{shape.HeadCount}-kv{shape.KvHeadCount}-f{shape.FfnSize}-v{shape.VocabSize}-{shape.WeightType}-s{seed}-{FormatVersion}".ToLowerInvariant());
         if (File.Exists(Path.Combine(folder, MarkerFile))) return folder;
 
         // Write into a private temp folder and rename: concurrent first runs never see half a file.
@@ -74,7 +77,7 @@ public static class SyntheticCheckpoint
     {
         int d = s.HiddenSize, kv = s.KvHeadCount * s.HeadDim;
         // Scales in the usual init range keep activations finite through many layers; norms are 1.
-        yield return ("model.embed_tokens.weight", s.VocabSize, d, 0.25f);
+        yield return ("model.embed_tokens.weight", s.VocabSize, d, 1f);
         for (int l = 0; l < s.LayerCount; l++)
         {
             string p = $"model.layers.{l}.";
@@ -115,13 +118,14 @@ public static class SyntheticCheckpoint
         file.Write(length);
         file.Write(headerBytes);
         var random = new SplitMix(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + 1));
-        foreach (var (_, rows, cols, scale) in tensors)
+        foreach (var (name, rows, cols, scale) in tensors)
         {
             var values = new float[cols];
             var buffer = new byte[cols * shape.WeightBytes];
             for (int r = 0; r < rows; r++)
             {
-                for (int c = 0; c < cols; c++) values[c] = scale == 0 ? 1f : scale * random.NextSymmetric();
+                float rowScale = scale * RowScale(name, r);
+                for (int c = 0; c < cols; c++) values[c] = scale == 0 ? 1f : rowScale * random.NextSymmetric();
                 if (shape.WeightType == SyntheticWeightType.F32)
                 {
                     for (int c = 0; c < cols; c++) BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(c * 4), values[c]);
@@ -135,6 +139,11 @@ public static class SyntheticCheckpoint
             }
         }
     }
+
+    // The output head is tied to the embedding, so a row's norm sets how often its token wins. Rows of
+    // printable ASCII are 4× larger than the others: the meaningless text is then at least readable characters.
+    private static float RowScale(string tensor, int row) =>
+        tensor != "model.embed_tokens.weight" || row is >= 32 and < 127 ? 1f : 0.25f;
 
     // A tiny, fast, seedable generator: the checkpoint is the same on every machine and .NET version.
     private struct SplitMix(ulong state)

@@ -45,6 +45,7 @@ namespace PromptCache.Tokenizers.Gguf
         /// <summary>Absolute byte offset of the aligned tensor data section.</summary>
         public long DataOffset { get; }
 
+#if !PROMPTCACHE_TOKENIZERS_NO_FILE_IO
         /// <summary>Reads the header of a GGUF file.</summary>
         /// <exception cref="InvalidDataException">The file is not GGUF, or is truncated or corrupt; the message says where.</exception>
         public static GgufFile Read(string path)
@@ -54,6 +55,7 @@ namespace PromptCache.Tokenizers.Gguf
                 return Read(stream, path);
             }
         }
+#endif
 
         /// <summary>Reads a GGUF header from a stream positioned at its start.</summary>
         public static GgufFile Read(Stream stream, string path)

@@ -23,7 +23,9 @@ namespace PromptCache.Tokenizers.Loading
         private const int TypeControl = 3;
         private const int TypeUserDefined = 4;
 
+#if !PROMPTCACHE_TOKENIZERS_NO_FILE_IO
         public static BpeTokenizer Load(string path) => FromGguf(GgufFile.Read(path));
+#endif
 
         internal static BpeTokenizer FromGguf(GgufFile gguf)
         {

@@ -19,11 +19,19 @@ namespace PromptCache.Tokenizers.Loading
     {
         public const string EndOfText = "<|endoftext|>";
 
+#if !PROMPTCACHE_TOKENIZERS_NO_FILE_IO
         public static BpeTokenizer Load(string encoderPath, string mergesPath)
         {
             if (!File.Exists(encoderPath)) throw new FileNotFoundException($"GPT-2 encoder.json not found: '{encoderPath}'.", encoderPath);
             if (!File.Exists(mergesPath)) throw new FileNotFoundException($"GPT-2 vocab.bpe not found beside encoder.json: '{mergesPath}'.", mergesPath);
-            JsonNode encoder = JsonParser.Parse(File.ReadAllBytes(encoderPath), encoderPath);
+            return FromContents(File.ReadAllBytes(encoderPath), File.ReadAllLines(mergesPath), Path.GetDirectoryName(Path.GetFullPath(encoderPath)) ?? encoderPath);
+        }
+#endif
+
+        public static BpeTokenizer FromContents(byte[] encoderJson, string[] mergeLines, string source)
+        {
+            string encoderPath = source;
+            JsonNode encoder = JsonParser.Parse(encoderJson, source);
             if (encoder.Members == null) throw new TokenizerFormatException($"'{encoderPath}' must be a JSON object of token -> id.");
             var vocab = new Dictionary<string, int>(encoder.Members.Count, StringComparer.Ordinal);
             foreach (KeyValuePair<string, JsonNode> entry in encoder.Members)
@@ -32,15 +40,16 @@ namespace PromptCache.Tokenizers.Loading
                 if (id == null || id < 0) throw new TokenizerFormatException($"'{encoderPath}': the id of \"{entry.Key}\" is not a non-negative integer.");
                 vocab[entry.Key] = (int)id.Value;
             }
-            return FromVocabAndMerges(vocab, File.ReadAllLines(mergesPath), Path.GetDirectoryName(Path.GetFullPath(encoderPath)));
+            return FromVocabAndMerges(vocab, mergeLines, source);
         }
 
         internal static BpeTokenizer FromVocabAndMerges(Dictionary<string, int> vocab, string[] mergeLines, string? source)
         {
             var table = new PairTable(mergeLines.Length);
             int rank = 0;
-            foreach (string line in mergeLines)
+            foreach (string rawLine in mergeLines)
             {
+                string line = rawLine.TrimEnd('\r');
                 if (line.Length == 0 || line.StartsWith("#version", StringComparison.Ordinal)) continue;
                 int space = line.IndexOf(' ', 1);
                 if (space < 0) throw new TokenizerFormatException($"'{source}': vocab.bpe line '{line}' is not \"left right\".");

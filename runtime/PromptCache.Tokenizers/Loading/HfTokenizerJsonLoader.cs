@@ -14,12 +14,14 @@ namespace PromptCache.Tokenizers.Loading
     /// <summary>Loads an HF <c>tokenizer.json</c> whose model is BPE (byte-level or SentencePiece-style).</summary>
     internal static class HfTokenizerJsonLoader
     {
+#if !PROMPTCACHE_TOKENIZERS_NO_FILE_IO
         public static BpeTokenizer Load(string path)
         {
             byte[] bytes = File.ReadAllBytes(path);
             TokenizerConfig? config = TokenizerConfig.TryLoadBeside(path);
             return Read(bytes, path, config);
         }
+#endif
 
         /// <summary>
         /// Streams through the file: the small sections become nodes, while <c>model.vocab</c> and

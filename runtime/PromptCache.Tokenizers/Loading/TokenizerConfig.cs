@@ -20,6 +20,7 @@ namespace PromptCache.Tokenizers.Loading
 
         public string? ChatTemplate { get; private set; }
 
+#if !PROMPTCACHE_TOKENIZERS_NO_FILE_IO
         /// <summary>Reads <c>tokenizer_config.json</c> from the folder of <paramref name="tokenizerPath"/>, or returns null when there is none.</summary>
         public static TokenizerConfig? TryLoadBeside(string tokenizerPath)
         {
@@ -29,9 +30,12 @@ namespace PromptCache.Tokenizers.Loading
             return File.Exists(path) ? Load(path) : null;
         }
 
-        public static TokenizerConfig Load(string path)
+        public static TokenizerConfig Load(string path) => FromJson(File.ReadAllBytes(path), path);
+#endif
+
+        public static TokenizerConfig FromJson(byte[] utf8, string source)
         {
-            JsonNode root = JsonParser.Parse(File.ReadAllBytes(path), path);
+            JsonNode root = JsonParser.Parse(utf8, source);
             return new TokenizerConfig
             {
                 BosToken = TokenName(root["bos_token"]),

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 
+#if !PROMPTCACHE_TOKENIZERS_NO_FILE_IO
 namespace PromptCache.Tokenizers.Loading
 {
     /// <summary>Chooses the loader for a path: tokenizer.json, GPT-2 files, or a GGUF file.</summary>
@@ -45,3 +46,4 @@ namespace PromptCache.Tokenizers.Loading
         }
     }
 }
+#endif

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using PromptCache.Engine;
+using PromptCache.Engine.Synthetic;
+using PromptCache.Runtime.Generation;
+
+namespace PromptCache.Benchmarks.Engine;
+
+/// <summary>Cached vs uncached TTFT, warm-up cost (compute vs disk), memory per cached token.</summary>
+internal static class TtftBenchmark
+{
+    public static async Task RunAsync(SyntheticShape shape, IReadOnlyList<int> sizes, int reps, int uncachedReps)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine($"Engine TTFT: shape {shape.Name} (d {shape.HiddenSize}, {shape.LayerCount} layers, heads {shape.HeadCount}/{shape.KvHeadCount}, FFN {shape.FfnSize}, {shape.WeightType}), " +
+                          $"{Environment.ProcessorCount} cores, K/V f32, {reps} cached / {uncachedReps} uncached reps (medians), first token only.");
+        Console.WriteLine("| cached tokens | new tokens | TTFT uncached | TTFT cached | uncached/cached | cached floor | cached/floor | warm (compute) | warm (from disk) | K/V bytes/token | store overhead |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var one = new GenerationOptions { MaxTokens = 1, IgnoreEos = true };
+        foreach (int size in sizes)
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "promptcache-bench-engine", Guid.NewGuid().ToString("N"));
+            var schema = new PromptSchemaSource(BenchSchema.Pml(size), $"bench{size}.pml");
+            var options = new PromptCacheEngineOptions { DiskCacheDirectory = dir };
+            double warmCompute, warmDisk;
+            await using (var first = PromptCacheEngine.CreateSynthetic(shape, 1234, options))
+            {
+                var clock = Stopwatch.StartNew();
+                await first.WarmAsync(schema);
+                warmCompute = clock.Elapsed.TotalMilliseconds;
+                await first.Store.FlushAsync();
+            }
+
+            await using var engine = PromptCacheEngine.CreateSynthetic(shape, 1234, options);
+            var diskClock = Stopwatch.StartNew();
+            await engine.WarmAsync(schema);
+            warmDisk = diskClock.Elapsed.TotalMilliseconds;
+            if (engine.GetCounters().SegmentsComputed != 0) throw new InvalidOperationException("The restarted engine recomputed instead of loading from disk.");
+
+            // Warm-up (JIT, buffers), then timed runs with varied arguments and suffixes.
+            await engine.RunAsync(BenchSchema.Request(size, 99), one);
+            await engine.RunUncachedAsync(BenchSchema.Request(size, 98), one);
+            var cached = new List<double>();
+            PromptRunStats? last = null;
+            for (int i = 0; i < reps; i++)
+            {
+                var r = await engine.RunAsync(BenchSchema.Request(size, i), one);
+                cached.Add(r.TimeToFirstToken.TotalMilliseconds);
+                last = r.Stats;
+            }
+            var uncached = new List<double>();
+            for (int i = 0; i < uncachedReps; i++)
+                uncached.Add((await engine.RunUncachedAsync(BenchSchema.Request(size, i), one)).TimeToFirstToken.TotalMilliseconds);
+
+            var counters = engine.GetCounters();
+            int cachedTokens = last!.CachedTokens, newTokens = last.PrefillTokens;
+            double floorMs = Floor.Seconds(shape, newTokens, cachedTokens, 4) * 1000;
+            double c = Median.Of(cached), u = Median.Of(uncached);
+            long bytesPerToken = 2L * shape.LayerCount * shape.KvHeadCount * shape.HeadDim * 4;
+            double overhead = (counters.Store.DiskBytes - (double)bytesPerToken * cachedTokens) / (bytesPerToken * (double)cachedTokens);
+            Console.WriteLine(string.Create(inv,
+                $"| {cachedTokens} | {newTokens} | {u:F0} ms | {c:F1} ms | {u / c:F1}× | {floorMs:F1} ms | {c / floorMs:F2} | {warmCompute:F0} ms | {warmDisk:F0} ms | {bytesPerToken} | {overhead * 100:F3} % disk, {counters.Store.IndexOverheadBytes} B index |"));
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+}
