@@ -1,0 +1,82 @@
+using PromptCache.Engine;
+using PromptCache.Engine.Synthetic;
+using PromptCache.Runtime.Inference;
+
+namespace PromptCache.Hosting;
+
+/// <summary>
+/// Settings of <c>services.AddPromptCache(options => ...)</c>: which model, where it runs, the cache
+/// tiers and how start-up warming behaves. Validated when the host starts (see
+/// <see cref="PromptCacheOptionsValidator"/>).
+/// </summary>
+public sealed class PromptCacheOptions
+{
+    /// <summary>
+    /// A Hugging Face model folder (config.json, *.safetensors, tokenizer.json) or a .gguf file. Null
+    /// uses the embedded default: a deterministic synthetic checkpoint of <see cref="SyntheticShape"/>
+    /// with random weights, which needs no download but generates meaningless text.
+    /// </summary>
+    public string? Model { get; set; }
+
+    /// <summary>The shape of the embedded synthetic model used when <see cref="Model"/> is null.</summary>
+    public SyntheticShape SyntheticShape { get; set; } = SyntheticShape.Llama42M;
+
+    /// <summary>Seed of the embedded synthetic model's weights.</summary>
+    public int SyntheticSeed { get; set; } = 1234;
+
+    /// <summary>Where forward passes run.</summary>
+    public ComputeBackend Backend { get; set; } = ComputeBackend.Auto;
+
+    /// <summary>Directory of the disk tier: module K/V survives restarts there. Null keeps it in memory only.</summary>
+    public string? DiskCache { get; set; }
+
+    /// <summary>Byte budget of the store's memory tier (default 2 GiB).</summary>
+    public long MemoryBudgetBytes { get; set; } = 2L << 30;
+
+    /// <summary>Byte budget of the disk tier (default 32 GiB).</summary>
+    public long DiskBudgetBytes { get; set; } = 32L << 30;
+
+    /// <summary>A tenant namespace: entries of different salts never share cache keys.</summary>
+    public string? TenantSalt { get; set; }
+
+    /// <summary>Names the chat format role tags map to ("chatml", "llama2", "llama3", "mistral") instead of detecting it from the tokenizer.</summary>
+    public string? ChatFormat { get; set; }
+
+    /// <summary>Element type of cached K/V.</summary>
+    public KvDataType KvDataType { get; set; } = KvDataType.F32;
+
+    /// <summary>Forward passes that may run at once (on the CPU each pass already uses every core).</summary>
+    public int MaxConcurrentForwards { get; set; } = 1;
+
+    /// <summary>Cut an argument longer than its slot instead of rejecting the request.</summary>
+    public bool TruncateLongArguments { get; set; }
+
+    /// <summary>What precedes each schema's first token.</summary>
+    public PreamblePolicy Preamble { get; set; } = PreamblePolicy.Auto;
+
+    /// <summary>
+    /// False (default): the host starts serving at once and warming runs in the background; the
+    /// "promptcache" health check (tag "ready") reports unhealthy until it ends, so a readiness probe
+    /// keeps traffic away meanwhile, and liveness is not delayed by a long warm-up. True: the host's
+    /// start-up waits for warming, and a warming failure stops the host from starting.
+    /// </summary>
+    public bool BlockStartupUntilWarm { get; set; }
+
+    /// <summary>The engine settings these options stand for; <paramref name="log"/> receives the engine's log lines.</summary>
+    internal PromptCacheEngineOptions ToEngineOptions(Action<string> log) => new()
+    {
+        DiskCacheDirectory = string.IsNullOrWhiteSpace(DiskCache) ? null : DiskCache,
+        MemoryBudgetBytes = MemoryBudgetBytes,
+        DiskBudgetBytes = DiskBudgetBytes,
+        TenantSalt = TenantSalt,
+        ChatFormat = ChatFormat,
+        KvDataType = KvDataType,
+        MaxConcurrentForwards = MaxConcurrentForwards,
+        TruncateLongArguments = TruncateLongArguments,
+        Preamble = Preamble,
+        Log = log,
+    };
+
+    /// <summary>How the model is named in logs and chat metadata.</summary>
+    internal string ModelDescription => Model ?? $"embedded synthetic model '{SyntheticShape.Name}' (random weights: its text is meaningless)";
+}

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace PromptCache.Hosting.Tests;
+
+public sealed class OptionsValidationTests
+{
+    private static string Failures(Action<PromptCacheOptions> configure)
+    {
+        var services = new ServiceCollection();
+        services.AddPromptCache(o =>
+        {
+            TestHosts.Tiny(o);
+            configure(o);
+        });
+        using var provider = services.BuildServiceProvider();
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PromptCacheOptions>>().Value);
+        return string.Join("\n", e.Failures);
+    }
+
+    [Fact]
+    public void A_missing_model_path_is_named()
+    {
+        string message = Failures(o => o.Model = "/no/such/model.gguf");
+        Assert.Contains("Model '/no/such/model.gguf' does not exist", message);
+    }
+
+    [Fact]
+    public void Cuda_is_refused_with_the_reason()
+    {
+        string message = Failures(o => o.Backend = ComputeBackend.Cuda);
+        Assert.Contains("Backend = Cuda is not supported yet", message);
+        Assert.Contains("Auto or ComputeBackend.Cpu", message);
+    }
+
+    [Fact]
+    public void Every_problem_is_listed_with_its_value()
+    {
+        string message = Failures(o =>
+        {
+            o.MemoryBudgetBytes = 0;
+            o.DiskBudgetBytes = -5;
+            o.MaxConcurrentForwards = 0;
+            o.ChatFormat = "klingon";
+        });
+        Assert.Contains("MemoryBudgetBytes must be positive (got 0)", message);
+        Assert.Contains("DiskBudgetBytes must be positive (got -5)", message);
+        Assert.Contains("MaxConcurrentForwards must be at least 1 (got 0)", message);
+        Assert.Contains("Unknown chat template family 'klingon'", message);
+    }
+
+    [Fact]
+    public void A_disk_cache_that_is_a_file_is_refused()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            Assert.Contains($"DiskCache '{file}' is a file", Failures(o => o.DiskCache = file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Valid_options_pass()
+    {
+        var result = new PromptCacheOptionsValidator().Validate(null, new PromptCacheOptions { ChatFormat = "chatml", DiskCache = TestHosts.TempDirectory() });
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Fact]
+    public async Task The_host_does_not_start_with_invalid_options()
+    {
+        using var host = TestHosts.Create(o => o.Backend = ComputeBackend.Cuda, b => b.WarmSchemas(TestHosts.TripSource));
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Cuda", e.Message);
+        Assert.Equal(PromptCacheWarmupStatus.Pending, host.Services.GetRequiredService<PromptCacheReadiness>().Status);
+    }
+}
