@@ -55,8 +55,9 @@ public sealed class PackageSmokeTests : IDisposable
         var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
-        // The local feed first; the machine's package cache as an offline source for the dependencies; the
-        // user's normal feeds are inherited. Restoring into a private folder keeps the smoke versions out of the cache.
+        // Only the local feed and the machine's package cache (which the solution's own restore filled, so the
+        // package's dependencies are there): no network, so CI machines without a reachable feed pass too.
+        // Restoring into a private folder keeps the smoke versions out of the machine cache.
         File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -64,6 +65,7 @@ public sealed class PackageSmokeTests : IDisposable
                 <add key="globalPackagesFolder" value="{Path.Combine(_work, "packages")}" />
               </config>
               <packageSources>
+                <clear />
                 <add key="promptcache-smoke" value="{feed}" />
                 <add key="machine-cache" value="{packages}" />
               </packageSources>
