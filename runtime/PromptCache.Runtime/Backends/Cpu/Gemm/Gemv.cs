@@ -42,66 +42,12 @@ internal static unsafe class Gemv
         });
     }
 
-    // AVX-512: each W vector is converted in registers and used for every row of A at once, so W
-    // goes from memory to the FMA units with no store in between (m = 1 is bandwidth-bound).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRows512<TLoader>(float* a, int m, int k, byte* w, WeightType wType, long rowBytes, int n, float* c,
-        int j0, int j1)
-        where TLoader : IWeightLoader512
-    {
-        int kVec = k & ~15;
-        float* tail = stackalloc float[16];
-        float* a1 = a + (m > 1 ? k : 0), a2 = a + (m > 2 ? 2L * k : 0), a3 = a + (m > 3 ? 3L * k : 0);
-        for (int j = j0; j < j1; j++)
-        {
-            byte* row = w + j * rowBytes;
-            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, t0 = default;
-            int p = 0;
-            if (m == 1)
-            {
-                // Two chains so the FMA latency is hidden.
-                for (; p + 32 <= kVec; p += 32)
-                {
-                    s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p), TLoader.Load16(row, p), s0);
-                    t0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p + 16), TLoader.Load16(row, p + 16), t0);
-                }
-            }
-
-            for (; p < kVec; p += 16)
-            {
-                Vector512<float> wv = TLoader.Load16(row, p);
-                s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p), wv, s0);
-                s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(a1 + p), wv, s1);
-                s2 = Avx512F.FusedMultiplyAdd(Vector512.Load(a2 + p), wv, s2);
-                s3 = Avx512F.FusedMultiplyAdd(Vector512.Load(a3 + p), wv, s3);
-            }
-
-            // Fewer than 4 rows: the spare chains read row 0 again and are dropped.
-            float r0 = Vector512.Sum(s0 + t0), r1 = Vector512.Sum(s1), r2 = Vector512.Sum(s2), r3 = Vector512.Sum(s3);
-            if (kVec < k)
-            {
-                WeightDecoder.Decode(row, wType, kVec, k - kVec, tail, GemmPath.Scalar);
-                for (int q = 0; q < k - kVec; q++)
-                {
-                    r0 += a[kVec + q] * tail[q];
-                    r1 += a1[kVec + q] * tail[q];
-                    r2 += a2[kVec + q] * tail[q];
-                    r3 += a3[kVec + q] * tail[q];
-                }
-            }
-
-            c[j] = r0;
-            if (m > 1) c[n + j] = r1;
-            if (m > 2) c[2L * n + j] = r2;
-            if (m > 3) c[3L * n + j] = r3;
-        }
-    }
-
+    // Vector256 and scalar: decode each W row into an L1-resident f32 row (f32 rows are used in
+    // place), then dot it with every row of A.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRows(float* a, int m, int k, byte* w, WeightType wType, long rowBytes, int n, float* c,
         int j0, int j1, GemmPath path)
     {
-        // f32 rows are dotted in place; other dtypes are first decoded into an L1-resident row.
         float* row = wType == WeightType.F32 ? null : BufferPool.ThreadLocal.Get(k);
         for (int j = j0; j < j1; j++)
         {
@@ -120,54 +66,115 @@ internal static unsafe class Gemv
         }
     }
 
-    // Q8_0 on AVX-512: the int8 values of a block are dotted with A unscaled and the block's scale
-    // is applied once to that partial sum; scales are converted 16 blocks at a time.
+    // AVX-512: W is converted in registers on its way to the FMA units, with no store in between
+    // (m = 1 is bandwidth-bound). With m > 1 the row is converted once per A row: that is at most 4
+    // times, from L1, and keeps each loop small enough that the JIT holds everything in registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRows512<TLoader>(float* a, int m, int k, byte* w, WeightType wType, long rowBytes, int n, float* c,
+        int j0, int j1)
+        where TLoader : IWeightLoader512
+    {
+        for (int j = j0; j < j1; j++)
+        {
+            byte* row = w + j * rowBytes;
+            for (int i = 0; i < m; i++)
+            {
+                c[(long)i * n + j] = DotRow<TLoader>(a + (long)i * k, row, k, wType);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotRow<TLoader>(float* a, byte* row, int k, WeightType wType)
+        where TLoader : IWeightLoader512
+    {
+        // Two chains hide the FMA latency.
+        Vector512<float> s0 = default, s1 = default;
+        int p = 0;
+        for (; p + 32 <= k; p += 32)
+        {
+            s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p), TLoader.Load16(row, p), s0);
+            s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p + 16), TLoader.Load16(row, p + 16), s1);
+        }
+
+        if (p + 16 <= k)
+        {
+            s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a + p), TLoader.Load16(row, p), s0);
+            p += 16;
+        }
+
+        float sum = Vector512.Sum(s0 + s1);
+        if (p < k)
+        {
+            float* tail = stackalloc float[16];
+            WeightDecoder.Decode(row, wType, p, k - p, tail, GemmPath.Scalar);
+            for (int q = 0; q < k - p; q++)
+            {
+                sum += a[p + q] * tail[q];
+            }
+        }
+
+        return sum;
+    }
+
+    // Q8_0 on AVX-512: a block's 32 int8 values are widened and scaled by its d in registers;
+    // the fp16 scales are converted 16 blocks at a time.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRowsQ8(float* a, int m, int k, byte* w, long rowBytes, int n, float* c, int j0, int j1)
     {
         int blocks = k / WeightLayout.Q8BlockValues;
         float* scales = stackalloc float[16];
-        float* a1 = a + (m > 1 ? k : 0), a2 = a + (m > 2 ? 2L * k : 0), a3 = a + (m > 3 ? 3L * k : 0);
         for (int j = j0; j < j1; j++)
         {
-            byte* block = w + j * rowBytes;
-            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (int b0 = 0; b0 < blocks; b0 += 16)
+            byte* row = w + j * rowBytes;
+            for (int i = 0; i < m; i++)
             {
-                int count = Math.Min(16, blocks - b0);
-                if (count == 16)
-                {
-                    WeightDecoder.Q8Scales16(block, WeightLayout.Q8BlockBytes).Store(scales);
-                }
-                else
-                {
-                    for (int i = 0; i < count; i++)
-                    {
-                        scales[i] = (float)BitConverter.UInt16BitsToHalf(Unsafe.ReadUnaligned<ushort>(block + i * WeightLayout.Q8BlockBytes));
-                    }
-                }
+                c[(long)i * n + j] = DotRowQ8(a + (long)i * k, row, blocks, scales);
+            }
+        }
+    }
 
-                for (int i = 0; i < count; i++, block += WeightLayout.Q8BlockBytes)
+    private static float DotRowQ8(float* a, byte* block, int blocks, float* scales)
+    {
+        Vector512<float> s0 = default, s1 = default;
+        for (int b0 = 0; b0 < blocks; b0 += 16)
+        {
+            int count = Math.Min(16, blocks - b0);
+            if (count == 16)
+            {
+                WeightDecoder.Q8Scales16(block, WeightLayout.Q8BlockBytes).Store(scales);
+            }
+            else
+            {
+                for (int i = 0; i < count; i++)
                 {
-                    int p = (b0 + i) * WeightLayout.Q8BlockValues;
-                    Vector512<float> d = Vector512.Create(scales[i]);
-                    Vector512<float> q0 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 2)));
-                    Vector512<float> q1 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 18)));
-                    s0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(q1, Vector512.Load(a + p + 16), q0 * Vector512.Load(a + p)), d, s0);
-                    if (m > 1)
-                    {
-                        s1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(q1, Vector512.Load(a1 + p + 16), q0 * Vector512.Load(a1 + p)), d, s1);
-                        s2 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(q1, Vector512.Load(a2 + p + 16), q0 * Vector512.Load(a2 + p)), d, s2);
-                        s3 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(q1, Vector512.Load(a3 + p + 16), q0 * Vector512.Load(a3 + p)), d, s3);
-                    }
+                    scales[i] = (float)BitConverter.UInt16BitsToHalf(Unsafe.ReadUnaligned<ushort>(block + i * WeightLayout.Q8BlockBytes));
                 }
             }
 
-            c[j] = Vector512.Sum(s0);
-            if (m > 1) c[n + j] = Vector512.Sum(s1);
-            if (m > 2) c[2L * n + j] = Vector512.Sum(s2);
-            if (m > 3) c[3L * n + j] = Vector512.Sum(s3);
+            s0 = DotBlocksQ8(a + b0 * WeightLayout.Q8BlockValues, block, count, scales, s0, ref s1);
+            block += count * WeightLayout.Q8BlockBytes;
         }
+
+        return Vector512.Sum(s0 + s1);
+    }
+
+    // Up to 16 blocks; the two halves of each block feed separate chains.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector512<float> DotBlocksQ8(float* a, byte* block, int count, float* scales, Vector512<float> s0, ref Vector512<float> s1Ref)
+    {
+        Vector512<float> s1 = s1Ref;
+        for (int i = 0; i < count; i++, block += WeightLayout.Q8BlockBytes, a += WeightLayout.Q8BlockValues)
+        {
+            Vector512<float> d = Vector512.Create(scales[i]);
+            Vector512<float> q0 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 2)));
+            Vector512<float> q1 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 18)));
+            s0 = Avx512F.FusedMultiplyAdd(q0 * d, Vector512.Load(a), s0);
+            s1 = Avx512F.FusedMultiplyAdd(q1 * d, Vector512.Load(a + 16), s1);
+        }
+
+        s1Ref = s1;
+        return s0;
     }
 
     /// <summary>Σ x[p]·y[p] with the widest vectors of <paramref name="path"/>.</summary>
