@@ -104,7 +104,8 @@ public sealed class PromptSchemaGenerator : IIncrementalGenerator
 
         Guarded(context, model.FilePath, () =>
         {
-            var hintName = model.FullTypeName + ".g.cs";
+            // '@' (an escaped keyword in a folder-derived namespace) is no character for a file name.
+            var hintName = model.FullTypeName.Replace("@", string.Empty) + ".g.cs";
             try
             {
                 context.AddSource(hintName, SchemaClassEmitter.Emit(model));

@@ -33,6 +33,16 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void A_folder_named_like_a_keyword_gives_an_escaped_namespace_that_compiles()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.File("class/2024/travel.pml", "<schema name=\"travel\"><module name=\"a\">x</module></schema>"));
+
+        Assert.Empty(run.Diagnostics);
+        Assert.Empty(run.CompilationProblems);
+        Assert.Contains("namespace Consumer.@class._2024", run.Sources["Consumer.class._2024.TravelPrompt.g.cs"]);
+    }
+
+    [Fact]
     public void Support_file_lists_every_schema_in_the_registry()
     {
         var run = GeneratorHarness.Run(GeneratorHarness.Fixture("travel.pml"), GeneratorHarness.Fixture("persona.pml"));
