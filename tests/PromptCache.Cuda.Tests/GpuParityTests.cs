@@ -56,7 +56,21 @@ public sealed class GpuParityTests
         double rel = Math.Sqrt(diff / norm);
         Assert.True(rel <= MaxRelativeL2, $"{what}: relative L2 error {rel:0.000e+00} > {MaxRelativeL2}");
         for (int r = 0; r < expected.Length / vocab; r++)
-            Assert.True(ArgMax(expected.AsSpan(r * vocab, vocab)) == ArgMax(actual.AsSpan(r * vocab, vocab)), $"{what}: top-1 differs at row {r}");
+        {
+            var reference = expected.AsSpan(r * vocab, vocab);
+            int theirs = ArgMax(reference), ours = ArgMax(actual.AsSpan(r * vocab, vocab));
+            if (ours == theirs) continue;
+            // bf16 rounding may flip a near-tie: the reference's own logits within 1 % of the row's range.
+            float range = reference[theirs] - Min(reference);
+            Assert.True(reference[theirs] - reference[ours] <= 0.01f * range, $"{what}: top-1 differs at row {r} ({ours} vs {theirs})");
+        }
+    }
+
+    private static float Min(ReadOnlySpan<float> row)
+    {
+        float min = row[0];
+        foreach (float x in row) min = Math.Min(min, x);
+        return min;
     }
 
     private static int ArgMax(ReadOnlySpan<float> row)

@@ -32,6 +32,13 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly IntPtr _blas;
     private bool _disposed;
 
+    // _gemmInput holds the bf16 copy of the f32 range [_shadowSource, +_shadowCount floats), or
+    // nothing when _shadowCount is 0. RMSNorm and SiluMul write that copy as they produce their
+    // output, and q/k/v (gate/up) share one input, so most GEMMs skip the conversion pass. Every
+    // call that writes activations drops the copy when it overlaps what it writes.
+    private ulong _shadowSource;
+    private long _shadowCount;
+
     /// <summary>Opens the GPU and prepares cuBLAS; kernels compile lazily on first use.</summary>
     /// <exception cref="CudaUnavailableException">No CUDA driver, toolkit library or device.</exception>
     public CudaBackend(CudaBackendOptions? options = null)
@@ -92,7 +99,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void Free(float* buffer)
     {
-        lock (_gate) _pool.Return((ulong)buffer);
+        lock (_gate)
+        {
+            _shadowCount = 0;
+            _pool.Return((ulong)buffer);
+        }
     }
 
     /// <inheritdoc />
@@ -106,6 +117,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             ulong table = _weights.Get(embedding);
             ulong deviceIds = _ids.Get((long)ids.Length * sizeof(int));
             _device.Upload(deviceIds, ids);
+            Written((ulong)y, (long)ids.Length * embedding.Cols);
             _kernels.Embed(table, deviceIds, (ulong)y, ids.Length, embedding.Cols);
         }
     }
@@ -117,8 +129,18 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             ulong weights = _weights.Get(w);
             long inputs = (long)m * w.Cols;
-            ulong xb = _gemmInput.Get(inputs * sizeof(ushort));
-            _kernels.ConvertF32ToBf16((ulong)x, xb, inputs);
+            ulong xb;
+            if (_shadowCount == inputs && _shadowSource == (ulong)x)
+            {
+                xb = _gemmInput.Get(inputs * sizeof(ushort)); // already holds bf16(x); never shrinks
+            }
+            else
+            {
+                xb = _gemmInput.Get(inputs * sizeof(ushort));
+                _kernels.ConvertF32ToBf16((ulong)x, xb, inputs);
+                (_shadowSource, _shadowCount) = ((ulong)x, inputs);
+            }
+            Written((ulong)y, (long)m * w.Rows);
             Gemm(weights, w.Rows, w.Cols, xb, m, (ulong)y);
         }
     }
@@ -136,14 +158,25 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void AddBias(float* x, int m, float[] bias)
     {
-        lock (_gate) _kernels.AddBias((ulong)x, _stores.Vector(bias), bias.Length, (long)m * bias.Length);
+        lock (_gate)
+        {
+            Written((ulong)x, (long)m * bias.Length);
+            _kernels.AddBias((ulong)x, _stores.Vector(bias), bias.Length, (long)m * bias.Length);
+        }
     }
 
     /// <inheritdoc />
     public void RmsNorm(float* x, float* y, int rows, int width, float[] weight, float eps)
     {
         if (weight.Length != width) throw new ArgumentException($"RMSNorm weight has {weight.Length} values for rows of {width}.", nameof(weight));
-        lock (_gate) _kernels.RmsNorm((ulong)x, (ulong)y, _stores.Vector(weight), rows, width, eps);
+        lock (_gate)
+        {
+            long count = (long)rows * width;
+            ulong shadow = _gemmInput.Get(count * sizeof(ushort));
+            ulong w = _stores.Vector(weight);
+            _kernels.RmsNorm((ulong)x, (ulong)y, w, rows, width, eps, shadow);
+            (_shadowSource, _shadowCount) = ((ulong)y, count);
+        }
     }
 
     /// <inheritdoc />
@@ -153,6 +186,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         lock (_gate)
         {
             var (cos, sin) = _stores.Rope(table);
+            Written((ulong)x, (long)m * heads * 2 * table.HalfDim);
             _kernels.Rope((ulong)x, cos, sin, m, heads, table.HalfDim, style == RopeStyle.Interleaved);
         }
     }
@@ -160,13 +194,22 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void SiluMul(float* gate, float* up, long count)
     {
-        lock (_gate) _kernels.SiluMul((ulong)gate, (ulong)up, count);
+        lock (_gate)
+        {
+            ulong shadow = _gemmInput.Get(count * sizeof(ushort));
+            _kernels.SiluMul((ulong)gate, (ulong)up, count, shadow);
+            (_shadowSource, _shadowCount) = ((ulong)gate, count);
+        }
     }
 
     /// <inheritdoc />
     public void Add(float* x, float* y, long count)
     {
-        lock (_gate) _kernels.Add((ulong)x, (ulong)y, count);
+        lock (_gate)
+        {
+            Written((ulong)x, count);
+            _kernels.Add((ulong)x, (ulong)y, count);
+        }
     }
 
     /// <inheritdoc />
@@ -197,6 +240,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} kv heads.");
         lock (_gate)
         {
+            Written((ulong)output, (long)m * heads * headDim);
             var list = new KvList { Count = context.Length, Stride = first.KvDim };
             int maxTiles = 0;
             for (int i = 0; i < context.Length; i++)
@@ -221,10 +265,10 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             bool tiled = Options.Attention switch
             {
                 AttentionKernel.Simple => false,
-                AttentionKernel.Tiled => TiledSupported(headDim)
+                AttentionKernel.Tiled => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8
                     ? true
-                    : throw new NotSupportedException($"The tiled attention kernel needs a head dimension that is a multiple of 16 and at most 128, not {headDim}."),
-                _ => TiledSupported(headDim),
+                    : throw new NotSupportedException($"The tiled attention kernel needs SM 8.0 or newer (this GPU: {_device.ComputeCapability}) and a head dimension that is a multiple of 16 and at most 128 (here {headDim})."),
+                _ => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8,
             };
             if (!tiled)
             {
@@ -244,6 +288,15 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _kernels.AttentionTiled(headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
             _kernels.AttentionCombine(headDim, partO, partMl, (ulong)output, m, heads, splits);
         }
+    }
+
+    // Drops the bf16 copy of the GEMM input when [pointer, +count floats) overlaps its source.
+    private void Written(ulong pointer, long count)
+    {
+        if (_shadowCount == 0) return;
+        ulong end = pointer + (ulong)(count * sizeof(float));
+        ulong shadowEnd = _shadowSource + (ulong)(_shadowCount * sizeof(float));
+        if (pointer < shadowEnd && _shadowSource < end) _shadowCount = 0;
     }
 
     /// <summary>Whether the tensor-core attention kernel handles <paramref name="headDim"/>.</summary>
@@ -300,6 +353,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             if (_kv.TryGetValue(segment, out var mirror))
             {
                 _kv.Remove(segment);
+                _device.Synchronize(); // queued attention kernels may still read it
                 mirror.Dispose();
             }
         }

@@ -79,19 +79,20 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.Transformer("embed_bf16"), (uint)tokens, 1, 1, Threads, a);
     }
 
-    public void RmsNorm(ulong x, ulong y, ulong w, int rows, int width, float eps)
+    /// <summary>RMSNorm; <paramref name="yBf16"/> (0 for none) also receives the result as bf16.</summary>
+    public void RmsNorm(ulong x, ulong y, ulong w, int rows, int width, float eps, ulong yBf16)
     {
         if (rows == 0) return;
         if (width <= 256)
         {
             // Short rows (per-head q/k norm): a warp per row keeps all lanes busy.
             const int WarpsPerBlock = 8;
-            void** a = stackalloc void*[] { &x, &y, &w, &rows, &width, &eps };
+            void** a = stackalloc void*[] { &x, &y, &w, &rows, &width, &eps, &yBf16 };
             Launch(_modules.Transformer("rmsnorm_warp"), (uint)((rows + WarpsPerBlock - 1) / WarpsPerBlock), 1, 1, 32 * WarpsPerBlock, a);
         }
         else
         {
-            void** a = stackalloc void*[] { &x, &y, &w, &width, &eps };
+            void** a = stackalloc void*[] { &x, &y, &w, &width, &eps, &yBf16 };
             Launch(_modules.Transformer("rmsnorm"), (uint)rows, 1, 1, width >= 2048 ? 512u : 256u, a);
         }
     }
@@ -103,9 +104,10 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.Transformer("rope"), (uint)tokens, (uint)heads, 1, (uint)Math.Min(((half + 31) / 32) * 32, 256), a);
     }
 
-    public void SiluMul(ulong gate, ulong up, long n)
+    /// <summary>SwiGLU; <paramref name="gateBf16"/> (0 for none) also receives the result as bf16.</summary>
+    public void SiluMul(ulong gate, ulong up, long n, ulong gateBf16)
     {
-        void** a = stackalloc void*[] { &gate, &up, &n };
+        void** a = stackalloc void*[] { &gate, &up, &n, &gateBf16 };
         Elementwise("silu_mul", n, a);
     }
 

@@ -57,7 +57,8 @@ internal sealed class DeviceKvSegment : IDisposable
                 _device.Copy(to, from, Valid * rowBytes);
             }
         }
-        // The copies are queued on the stream; freeing the old block waits for them (cuMemFree syncs).
+        // The copies (and earlier attention kernels) read the old block: let them finish before freeing it.
+        _device.Synchronize();
         _memory.Dispose();
         _memory = bigger;
         Capacity = newCapacity;

@@ -40,6 +40,7 @@ internal sealed unsafe class DeviceResidentStores
         {
             if (_ropeBuffer is null || _ropeBuffer.Bytes < 2 * bytes)
             {
+                if (_ropeBuffer is not null) _device.Synchronize();
                 _ropeBuffer?.Dispose();
                 _ropeBuffer = _device.Allocate(Math.Max(2 * bytes, 1 << 20));
             }

@@ -20,6 +20,8 @@ internal sealed class ScratchBuffer : IDisposable
         if (_memory is null || _memory.Bytes < bytes)
         {
             long previous = _memory?.Bytes ?? 0;
+            // Kernels queued earlier may still read the old block.
+            if (_memory is not null) _device.Synchronize();
             _memory?.Dispose();
             _memory = null;
             // Grow by half again so a slowly rising size does not reallocate every call.

@@ -118,7 +118,8 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part_o, c
 // head, each warp 16 rows; keys come in tiles of 64 through shared memory as bf16. Q·Kᵀ and P·V
 // run on mma.sync m16n8k16 (bf16 in, f32 accumulate); the probabilities stay in registers, the
 // score accumulator's layout being exactly the A-operand layout of the next product.
-#if (HEAD_DIM % 16 == 0) && (HEAD_DIM <= 128)
+// mma.sync with bf16 needs sm_80 or newer; older targets compile without this kernel.
+#if (HEAD_DIM % 16 == 0) && (HEAD_DIM <= 128) && (!defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800)
 #define HAS_TILED_ATTENTION 1
 #define QT 64
 #define KT 64

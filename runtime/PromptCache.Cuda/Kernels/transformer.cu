@@ -65,31 +65,44 @@ extern "C" __global__ void embed_bf16(const bf16_t* __restrict__ table, const in
 }
 
 // RMSNorm of one row per block: y = x / sqrt(mean(x²) + eps) · w. In place is fine (each thread
-// reads its own elements before writing them).
-extern "C" __global__ void rmsnorm(const float* __restrict__ x, float* y, const float* __restrict__ w, int width, float eps)
+// reads its own elements before writing them). When yb is not null the row is also written as
+// bf16 there: the next GEMM's input, saving it a conversion pass.
+extern "C" __global__ void rmsnorm(const float* __restrict__ x, float* y, const float* __restrict__ w, int width, float eps, bf16_t* __restrict__ yb)
 {
     const float* in = x + (i64)blockIdx.x * width;
     float* out = y + (i64)blockIdx.x * width;
+    bf16_t* outb = yb ? yb + (i64)blockIdx.x * width : 0;
     float ss = 0.0f;
     for (int j = threadIdx.x; j < width; j += blockDim.x) { float v = in[j]; ss += v * v; }
     ss = block_sum(ss);
     float scale = rsqrtf(ss / (float)width + eps);
-    for (int j = threadIdx.x; j < width; j += blockDim.x) out[j] = in[j] * scale * w[j];
+    for (int j = threadIdx.x; j < width; j += blockDim.x)
+    {
+        float r = in[j] * scale * w[j];
+        out[j] = r;
+        if (outb) outb[j] = f32_to_bf16(r);
+    }
 }
 
 // RMSNorm of many short rows (Qwen3's per-head q/k norm): one warp per row.
-extern "C" __global__ void rmsnorm_warp(const float* __restrict__ x, float* y, const float* __restrict__ w, int rows, int width, float eps)
+extern "C" __global__ void rmsnorm_warp(const float* __restrict__ x, float* y, const float* __restrict__ w, int rows, int width, float eps, bf16_t* __restrict__ yb)
 {
     int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     int lane = threadIdx.x & 31;
     if (row >= rows) return;
     const float* in = x + (i64)row * width;
     float* out = y + (i64)row * width;
+    bf16_t* outb = yb ? yb + (i64)row * width : 0;
     float ss = 0.0f;
     for (int j = lane; j < width; j += 32) { float v = in[j]; ss += v * v; }
     ss = warp_sum(ss);
     float scale = rsqrtf(ss / (float)width + eps);
-    for (int j = lane; j < width; j += 32) out[j] = in[j] * scale * w[j];
+    for (int j = lane; j < width; j += 32)
+    {
+        float r = in[j] * scale * w[j];
+        out[j] = r;
+        if (outb) outb[j] = f32_to_bf16(r);
+    }
 }
 
 // RoPE in place on x [tokens][heads][2·half], cos/sin [tokens][half]. Block (token, head).
@@ -110,13 +123,15 @@ extern "C" __global__ void rope(float* __restrict__ x, const float* __restrict__
     }
 }
 
-// gate = silu(gate) · up
-extern "C" __global__ void silu_mul(float* __restrict__ gate, const float* __restrict__ up, i64 n)
+// gate = silu(gate) · up; also as bf16 into gb when not null (the down projection's input).
+extern "C" __global__ void silu_mul(float* __restrict__ gate, const float* __restrict__ up, i64 n, bf16_t* __restrict__ gb)
 {
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
     {
         float g = gate[i];
-        gate[i] = g / (1.0f + __expf(-g)) * up[i];
+        float r = g / (1.0f + __expf(-g)) * up[i];
+        gate[i] = r;
+        if (gb) gb[i] = f32_to_bf16(r);
     }
 }
 
