@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
@@ -13,6 +14,11 @@ namespace PromptCache.Tokenizers.Json
     /// </summary>
     internal sealed class JsonParser
     {
+        // Loading runs once, over hundreds of thousands of entries: compile these loops fully
+        // optimized at once instead of starting in unoptimized tier 0 (AggressiveOptimization;
+        // the numeric value, because netstandard2.0 does not name it).
+        private const MethodImplOptions LoadPath = (MethodImplOptions)512;
+
         private readonly byte[] _data;
         private readonly string _source;
         private int _pos;
@@ -83,6 +89,7 @@ namespace PromptCache.Tokenizers.Json
         }
 
         /// <summary>Moves to the next member of the current object; false (after consuming '}') at its end.</summary>
+        [MethodImpl(LoadPath)]
         public bool NextProperty(ref bool first, out string name)
         {
             SkipWhitespace();
@@ -105,6 +112,7 @@ namespace PromptCache.Tokenizers.Json
         }
 
         /// <summary>Moves to the next item of the current array; false (after consuming ']') at its end.</summary>
+        [MethodImpl(LoadPath)]
         public bool NextItem(ref bool first)
         {
             SkipWhitespace();
@@ -136,6 +144,7 @@ namespace PromptCache.Tokenizers.Json
         }
 
         /// <summary>Reads a string value into <paramref name="buffer"/> (grown as needed) without allocating a string when it has no escapes.</summary>
+        [MethodImpl(LoadPath)]
         public int ReadStringInto(ref char[] buffer)
         {
             SkipWhitespace();
@@ -162,6 +171,7 @@ namespace PromptCache.Tokenizers.Json
         }
 
         /// <summary>Reads an integer value (digits only, the common case, without allocating).</summary>
+        [MethodImpl(LoadPath)]
         public long ReadInteger()
         {
             SkipWhitespace();
@@ -195,6 +205,7 @@ namespace PromptCache.Tokenizers.Json
         /// <summary>An error at the cursor, for callers that find a value of the wrong shape.</summary>
         public InvalidDataException ErrorHere(string what) => Error(what);
 
+        [MethodImpl(LoadPath)]
         private JsonNode ParseValue(int depth)
         {
             if (depth > 512) throw Error("JSON nested deeper than 512 levels");
@@ -214,6 +225,7 @@ namespace PromptCache.Tokenizers.Json
             }
         }
 
+        [MethodImpl(LoadPath)]
         private JsonNode ParseObject(int depth)
         {
             _pos++; // '{'
@@ -241,6 +253,7 @@ namespace PromptCache.Tokenizers.Json
             }
         }
 
+        [MethodImpl(LoadPath)]
         private JsonNode ParseArray(int depth)
         {
             _pos++; // '['
@@ -261,6 +274,7 @@ namespace PromptCache.Tokenizers.Json
             }
         }
 
+        [MethodImpl(LoadPath)]
         private string ParseString()
         {
             int start = ++_pos; // after the opening quote
@@ -375,6 +389,7 @@ namespace PromptCache.Tokenizers.Json
             return _data[_pos];
         }
 
+        [MethodImpl(LoadPath)]
         private void SkipWhitespace()
         {
             while (_pos < _end)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.IO;
 using PromptCache.Tokenizers.AddedTokens;
@@ -14,6 +15,11 @@ namespace PromptCache.Tokenizers.Loading
     /// <summary>Loads an HF <c>tokenizer.json</c> whose model is BPE (byte-level or SentencePiece-style).</summary>
     internal static class HfTokenizerJsonLoader
     {
+        // Loading runs once, over hundreds of thousands of entries: compile these loops fully
+        // optimized at once instead of starting in unoptimized tier 0 (AggressiveOptimization;
+        // the numeric value, because netstandard2.0 does not name it).
+        private const MethodImplOptions LoadPath = (MethodImplOptions)512;
+
 #if !PROMPTCACHE_TOKENIZERS_NO_FILE_IO
         public static BpeTokenizer Load(string path)
         {
@@ -106,6 +112,7 @@ namespace PromptCache.Tokenizers.Loading
             return new BpeTokenizer(bpe, normalizer, preTokenizer, decoder, post, added, ids, config?.ChatTemplate, source);
         }
 
+        [MethodImpl(LoadPath)]
         private static Dictionary<string, int> StreamVocab(JsonParser cursor)
         {
             var vocab = new Dictionary<string, int>(1 << 16, StringComparer.Ordinal);
@@ -138,6 +145,7 @@ namespace PromptCache.Tokenizers.Loading
         /// The usual case (the vocabulary came first): each merge is decoded into reusable char
         /// buffers and looked up without allocating strings (on .NET; netstandard2.0 allocates).
         /// </summary>
+        [MethodImpl(LoadPath)]
         private static PairTable StreamMergesIntoTable(JsonParser cursor, Dictionary<string, int> vocab, string source)
         {
             var lefts = new List<int>(1 << 16);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PromptCache.Tokenizers.Models
 {
     /// <summary>
@@ -7,6 +9,11 @@ namespace PromptCache.Tokenizers.Models
     /// </summary>
     internal sealed class PairTable
     {
+        // Loading runs once, over hundreds of thousands of entries: compile these loops fully
+        // optimized at once instead of starting in unoptimized tier 0 (AggressiveOptimization;
+        // the numeric value, because netstandard2.0 does not name it).
+        private const MethodImplOptions LoadPath = (MethodImplOptions)512;
+
         private const ulong Empty = ulong.MaxValue;
         private readonly ulong[] _keys;
         private readonly long[] _values; // rank << 32 | merged id
@@ -33,6 +40,7 @@ namespace PromptCache.Tokenizers.Models
         private int Slot(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> _shift);
 
         /// <summary>Adds a merge; an existing pair keeps its first (lower) rank, as in HF.</summary>
+        [MethodImpl(LoadPath)]
         public void Add(int left, int right, int rank, int merged)
         {
             ulong key = Key(left, right);
