@@ -42,6 +42,16 @@ public sealed class PipelineVariantTests
     }
 
     [Fact]
+    public void Digits_pre_tokenizer_isolates_ascii_digits()
+    {
+        string individual = TinyTokenizers.ByteLevelJson("{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\", \"individual_digits\": true}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": false}]}");
+        // Digits become their own pieces; the letters around them still merge ("in").
+        Assert.Equal(new[] { 259, 49, 50, 259 }, TinyTokenizers.FromJson(individual).EncodeToIds("in12in"));
+        string runs = individual.Replace("\"individual_digits\": true", "\"individual_digits\": false");
+        Assert.Equal(new[] { 105, 49, 110 }, TinyTokenizers.FromJson(runs).EncodeToIds("i1n"));
+    }
+
+    [Fact]
     public void Nfc_normalizer_composes_before_encoding()
     {
         string json = TinyTokenizers.ByteLevelJson().Replace("\"normalizer\": null", "\"normalizer\": {\"type\": \"NFC\"}");

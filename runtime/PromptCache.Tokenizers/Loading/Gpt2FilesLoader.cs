@@ -30,14 +30,13 @@ namespace PromptCache.Tokenizers.Loading
 
         public static BpeTokenizer FromContents(byte[] encoderJson, string[] mergeLines, string source)
         {
-            string encoderPath = source;
             JsonNode encoder = JsonParser.Parse(encoderJson, source);
-            if (encoder.Members == null) throw new TokenizerFormatException($"'{encoderPath}' must be a JSON object of token -> id.");
+            if (encoder.Members == null) throw new TokenizerFormatException($"'{source}': encoder.json must be a JSON object of token -> id.");
             var vocab = new Dictionary<string, int>(encoder.Members.Count, StringComparer.Ordinal);
             foreach (KeyValuePair<string, JsonNode> entry in encoder.Members)
             {
                 long? id = entry.Value.AsLong();
-                if (id == null || id < 0) throw new TokenizerFormatException($"'{encoderPath}': the id of \"{entry.Key}\" is not a non-negative integer.");
+                if (id == null || id < 0) throw new TokenizerFormatException($"'{source}': encoder.json: the id of \"{entry.Key}\" is not a non-negative integer.");
                 vocab[entry.Key] = (int)id.Value;
             }
             return FromVocabAndMerges(vocab, mergeLines, source);

@@ -150,7 +150,7 @@ namespace PromptCache.Tokenizers.Loading
             }
         }
 
-        public static PostProcessor? PostProcessor(JsonNode? node, string field, Func<string, int?> tokenToId)
+        public static PostProcessor? PostProcessor(JsonNode? node, string field)
         {
             if (node == null || node.IsNull) return null;
             string type = TypeOf(node, field);
@@ -174,7 +174,7 @@ namespace PromptCache.Tokenizers.Loading
                     List<JsonNode> items = RequiredArray(node, "processors", field);
                     for (int i = 0; i < items.Count; i++)
                     {
-                        PostProcessor? stage = PostProcessor(items[i], field + ".processors[" + i + "]", tokenToId);
+                        PostProcessor? stage = PostProcessor(items[i], field + ".processors[" + i + "]");
                         if (stage != null) stages.Add(stage);
                     }
                     return stages.Count == 1 ? stages[0] : new SequencePostProcessor(stages.ToArray());

@@ -106,7 +106,7 @@ namespace PromptCache.Tokenizers.Loading
                 foreach (AddedToken a in added) if (a.Content == t) return a.Id;
                 return vocab.TryGetValue(t, out int id) ? id : (int?)null;
             };
-            PostProcessor? post = HfComponentFactory.PostProcessor(root["post_processor"], "post_processor", lookup);
+            PostProcessor? post = HfComponentFactory.PostProcessor(root["post_processor"], "post_processor");
 
             SpecialTokenIds ids = SpecialTokenResolver.Resolve(config, post, added, lookup, options.UnkToken);
             return new BpeTokenizer(bpe, normalizer, preTokenizer, decoder, post, added, ids, config?.ChatTemplate, source);

@@ -242,7 +242,7 @@ namespace PromptCache.Tokenizers.Models
         private int MergeLinear(int[] symbols, int n)
         {
             if (n < 2) return n;
-            Span3 pairs = Span3.Rent(n);
+            LinearScratch pairs = LinearScratch.Rent(n);
             int[] ranks = pairs.Ranks;
             int[] merged = pairs.Merged;
             for (int k = 0; k < n - 1; k++) _merges.TryGet(symbols[k], symbols[k + 1], out ranks[k], out merged[k]);
@@ -349,16 +349,16 @@ namespace PromptCache.Tokenizers.Models
         }
 
         /// <summary>Per-thread scratch arrays for <see cref="MergeLinear"/>.</summary>
-        private sealed class Span3
+        private sealed class LinearScratch
         {
-            [ThreadStatic] private static Span3? t_instance;
+            [ThreadStatic] private static LinearScratch? t_instance;
 
             public int[] Ranks = new int[64];
             public int[] Merged = new int[64];
 
-            public static Span3 Rent(int n)
+            public static LinearScratch Rent(int n)
             {
-                Span3 s = t_instance ??= new Span3();
+                LinearScratch s = t_instance ??= new LinearScratch();
                 if (s.Ranks.Length < n)
                 {
                     s.Ranks = new int[n * 2];
