@@ -62,7 +62,7 @@ def main():
     print("|---|---|")
     print(f"| load time, first (ms) | {first_load:.1f} |")
     print(f"| load time, median of {runs} (ms) | {statistics.median(load_ms):.1f} |")
-    print(f"| encode, cold cache (MB/s) | {mb / (cold_ms / 1000):.2f} |")
+    print(f"| encode, first call, empty cache (MB/s) | {mb / (cold_ms / 1000):.2f} |")
     print(f"| encode, median of {runs} (ms) | {median:.1f} |")
     print(f"| encode, median (MB/s) | {mb / (median / 1000):.2f} |")
     print(f"| encode, median (tokens/s) | {tokens / (median / 1000):,.0f} |")
