@@ -16,6 +16,8 @@ internal sealed class BenchSettings
     public int Layers { get; private set; } = 32;
     public string Shape { get; private set; } = "llama2-7b";
     public bool Profile { get; private set; }
+    public int DecodeSteps { get; private set; } = 32;
+    public string Attention { get; private set; } = "auto";
 
     public const string Usage = """
         PromptCache.Cuda.Bench [check|bench|all] [options]
@@ -31,6 +33,9 @@ internal sealed class BenchSettings
           --layers N          layers of the benchmark model (default 32)
           --shape S           llama2-7b (default) or llama3-8b
           --profile           print GPU time per op category for the largest prefill and each cached row
+          --attention K       kernel for the timings: auto (fastest that passed the checks; tiled when
+                              checks were not run), simple, tiled or ldm
+          --decode N          greedy decode steps timed after each cached row (default 32; 0: none)
         """;
 
     public static BenchSettings Parse(string[] args)
@@ -57,6 +62,11 @@ internal sealed class BenchSettings
                     if (s.Shape is not ("llama2-7b" or "llama3-8b")) throw new ArgumentException($"Unknown shape '{s.Shape}': use llama2-7b or llama3-8b.");
                     break;
                 case "--profile": s.Profile = true; break;
+                case "--attention":
+                    s.Attention = Next();
+                    if (s.Attention is not ("auto" or "simple" or "tiled" or "ldm")) throw new ArgumentException($"Unknown attention kernel '{s.Attention}': use auto, simple, tiled or ldm.");
+                    break;
+                case "--decode": s.DecodeSteps = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "-h" or "--help": throw new ArgumentException("help");
                 default: throw new ArgumentException($"Unknown argument '{a}'.");
             }

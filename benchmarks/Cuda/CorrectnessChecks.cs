@@ -10,6 +10,11 @@ internal static unsafe class CorrectnessChecks
 {
     public static int Failures { get; private set; }
 
+    /// <summary>Attention kernels whose CPU-vs-CUDA checks all passed (the benchmark uses the fastest of them).</summary>
+    public static HashSet<AttentionKernel> PassedKernels { get; } = new();
+
+    private static readonly HashSet<AttentionKernel> FailedKernels = new();
+
     private static void Report(string name, LogitCompare c, double maxRelL2 = 2e-2)
     {
         bool ok = c.Passes(maxRelL2);
@@ -109,9 +114,12 @@ internal static unsafe class CorrectnessChecks
             ("tiled kernel", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = false }),
             ("tiled kernel, 3 key splits", new CudaBackendOptions { Attention = AttentionKernel.Tiled, AttentionSplits = 3, KvHostWriteBack = false }),
             ("tiled kernel, host write-back on", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = true }),
+            ("ldmatrix kernel", new CudaBackendOptions { Attention = AttentionKernel.TiledLdmatrix, KvHostWriteBack = false }),
+            ("ldmatrix kernel, 5 key splits", new CudaBackendOptions { Attention = AttentionKernel.TiledLdmatrix, AttentionSplits = 5, KvHostWriteBack = false }),
         };
         foreach (var (name, options) in variants)
         {
+            int failuresBefore = Failures;
             try
             {
                 using var cuda = new CudaBackend(options);
@@ -136,7 +144,10 @@ internal static unsafe class CorrectnessChecks
             {
                 Error(name, e);
             }
+            if (Failures == failuresBefore) PassedKernels.Add(options.Attention);
+            else FailedKernels.Add(options.Attention);
         }
+        PassedKernels.ExceptWith(FailedKernels);
 
         // Segments computed on the CPU (f32 host memory) and uploaded by the CUDA backend on first use.
         try

@@ -20,7 +20,9 @@ internal sealed unsafe class TtftBenchmarks
 
     public void Run()
     {
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+        var kernel = ChooseKernel();
+        Console.WriteLine($"Attention kernel for the timings: {kernel}");
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = _s.Shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -69,6 +71,7 @@ internal sealed unsafe class TtftBenchmarks
             double floor = Floors.Milliseconds(config, fresh, context);
             AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
                 HfPrefixReuse.TryGetValue(context, out var hf) && _s.Shape == "llama2-7b" ? hf : double.NaN);
+            if (_s.DecodeSteps > 0) Decode(cuda, forward, module, output, context + fresh);
             cuda.Release(module);
             cuda.Release(output);
         }
@@ -77,6 +80,40 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"TTFT, {_s.Shape} shape, median of {_s.Reps} after {_s.Warmup} warm-ups (wall = host clock incl. launches and argmax copy; gpu = events):");
         Console.WriteLine($"{"row",-34} {"tokens",7} {"wall ms",9} {"gpu ms",9} {"floor ms",9} {"wall/floor",10} {"HF ms",8} {"HF/ours",8}");
         foreach (string row in _table) Console.WriteLine(row);
+    }
+
+    private AttentionKernel ChooseKernel() => _s.Attention switch
+    {
+        "simple" => AttentionKernel.Simple,
+        "tiled" => AttentionKernel.Tiled,
+        "ldm" => AttentionKernel.TiledLdmatrix,
+        _ when !_s.Check => AttentionKernel.Tiled,
+        _ when CorrectnessChecks.PassedKernels.Contains(AttentionKernel.TiledLdmatrix) => AttentionKernel.TiledLdmatrix,
+        _ when CorrectnessChecks.PassedKernels.Contains(AttentionKernel.Tiled) => AttentionKernel.Tiled,
+        _ => AttentionKernel.Simple,
+    };
+
+    // Greedy decode after a cached call: one token per forward, the argmax fed back. Reports ms per token.
+    private void Decode(CudaBackend cuda, SeamForward forward, KvSegment module, KvSegment output, int position)
+    {
+        output.Truncate(0);
+        forward.Run(RandomIds(new Random(3), 48, forward.Config.VocabSize), Enumerable.Range(position - 48, 48).ToArray(), [module], output, 0);
+        int token = 1;
+        var times = new List<double>();
+        for (int step = 0; step < _s.DecodeSteps + _s.Warmup; step++)
+        {
+            cuda.Synchronize();
+            var watch = Stopwatch.StartNew();
+            float* head = forward.Run([token], [position + step], [module], output, 1);
+            token = cuda.Argmax(head, 1, forward.Config.VocabSize)[0];
+            double ms = watch.Elapsed.TotalMilliseconds;
+            cuda.Free(head);
+            if (step >= _s.Warmup) times.Add(ms);
+        }
+        double median = Median(times);
+        AddRow($"decode step (after {module.Count}+48)", module.Count + output.Count, median, double.NaN,
+            Floors.Milliseconds(forward.Config, 1, module.Count + output.Count), double.NaN);
+        Console.WriteLine($"Decode: {1000 / median:0.0} tokens/s at batch 1 over {module.Count} cached tokens (median of {times.Count} steps)");
     }
 
     private void AddRow(string name, int tokens, double wall, double gpu, double floor, double hf) =>

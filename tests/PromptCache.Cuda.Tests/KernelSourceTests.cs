@@ -27,7 +27,7 @@ public sealed partial class KernelSourceTests
             "fill_random_bf16", "embed_bf16", "rmsnorm", "rmsnorm_warp", "rope", "silu_mul", "add_inplace", "add_bias",
             "store_kv_bf16", "argmax_rows",
         ];
-        string[] attention = ["attention_simple", "attention_combine", "attention_tiled"];
+        string[] attention = ["attention_simple", "attention_combine", "attention_tiled", "attention_tiled_ldm"];
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
     }

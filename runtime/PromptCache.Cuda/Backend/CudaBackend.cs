@@ -265,7 +265,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             bool tiled = Options.Attention switch
             {
                 AttentionKernel.Simple => false,
-                AttentionKernel.Tiled => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8
+                AttentionKernel.Tiled or AttentionKernel.TiledLdmatrix => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8
                     ? true
                     : throw new NotSupportedException($"The tiled attention kernel needs SM 8.0 or newer (this GPU: {_device.ComputeCapability}) and a head dimension that is a multiple of 16 and at most 128 (here {headDim})."),
                 _ => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8,
@@ -277,15 +277,16 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             }
             float scaleLog2 = (float)(1.0 / Math.Sqrt(headDim) * 1.4426950408889634);
             int splits = ChooseSplits(m, heads, maxTiles);
+            bool ldmatrix = Options.Attention == AttentionKernel.TiledLdmatrix;
             if (splits == 1)
             {
-                _kernels.AttentionTiled(headDim, (ulong)q, (ulong)output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
+                _kernels.AttentionTiled(ldmatrix, headDim, (ulong)q, (ulong)output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
                 return;
             }
             long rows = (long)splits * m * heads;
             ulong partials = _partials.Get(rows * (headDim + 2) * sizeof(float));
             ulong partO = partials, partMl = partials + (ulong)(rows * headDim * sizeof(float));
-            _kernels.AttentionTiled(headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
+            _kernels.AttentionTiled(ldmatrix, headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
             _kernels.AttentionCombine(headDim, partO, partMl, (ulong)output, m, heads, splits);
         }
     }

@@ -11,6 +11,9 @@ public enum AttentionKernel
 
     /// <summary>The tiled tensor-core kernel (throws when the head dimension does not allow it).</summary>
     Tiled,
+
+    /// <summary>The tiled kernel fetching V fragments with <c>ldmatrix.trans</c> (fewer shared-memory instructions).</summary>
+    TiledLdmatrix,
 }
 
 /// <summary>Settings of a <see cref="CudaBackend"/>.</summary>

@@ -142,12 +142,12 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.Attention(headDim, "attention_simple"), (uint)m, (uint)heads, 1, 32, a);
     }
 
-    public void AttentionTiled(int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+    public void AttentionTiled(bool ldmatrix, int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
         float scaleLog2, int splits, in KvList list)
     {
         KvList copy = list;
         void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
-        Launch(_modules.Attention(headDim, "attention_tiled"), (uint)((m + 63) / 64), (uint)heads, (uint)splits, 128, a);
+        Launch(_modules.Attention(headDim, ldmatrix ? "attention_tiled_ldm" : "attention_tiled"), (uint)((m + 63) / 64), (uint)heads, (uint)splits, 128, a);
     }
 
     public void AttentionCombine(int headDim, ulong partO, ulong partMl, ulong output, int m, int heads, int splits)

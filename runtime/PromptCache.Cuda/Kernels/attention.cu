@@ -133,11 +133,28 @@ __device__ __forceinline__ void mma_bf16_16816(float* d, const unsigned* a, unsi
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+__device__ __forceinline__ unsigned shared_address(const void* p)
+{
+    unsigned a;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+    return a;
+}
+
+// Four 8x8 bf16 matrices from shared memory, transposed: thread lane gets rows 2(lane%4), +1 of
+// column lane/4 of each, which is the B-operand fragment of an mma whose k runs down the rows.
+__device__ __forceinline__ void ldmatrix_x4_trans(unsigned* d, const bf16_t* row)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3]) : "r"(shared_address(row)));
+}
+
 // scale_log2 = log2(e)/sqrt(head_dim): scores come out in base-2 units so exp2f does the softmax.
 // splits > 1: block z handles its share of the key tiles and writes unnormalised partials.
-extern "C" __global__ void __launch_bounds__(128) attention_tiled(
+// LDM: fetch V fragments with ldmatrix.trans (one instruction per two mma) instead of 16-bit loads.
+template <bool LDM>
+__device__ __forceinline__ void attention_tiled_body(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list)
 {
     __shared__ uint4 sk_raw[KT * SSTR / 8];
     __shared__ uint4 sv_raw[KT * SSTR / 8];
@@ -276,14 +293,31 @@ extern "C" __global__ void __launch_bounds__(128) attention_tiled(
                 a[1] = pack_bf16x2(sc[2 * j][2], sc[2 * j][3]);
                 a[2] = pack_bf16x2(sc[2 * j + 1][0], sc[2 * j + 1][1]);
                 a[3] = pack_bf16x2(sc[2 * j + 1][2], sc[2 * j + 1][3]);
-                const bf16_t* v0 = sv + (j * 16 + 2 * t) * SSTR + g;
-#pragma unroll
-                for (int nt = 0; nt < HEAD_DIM / 8; nt++)
+                if (LDM)
                 {
-                    const bf16_t* vp = v0 + nt * 8;
-                    unsigned b0 = (unsigned)vp[0] | ((unsigned)vp[SSTR] << 16);
-                    unsigned b1 = (unsigned)vp[8 * SSTR] | ((unsigned)vp[9 * SSTR] << 16);
-                    mma_bf16_16816(o[nt], a, b0, b1);
+                    // Matrices: keys j*16+[0,8) / [8,16) (b0 / b1) × dims of n-tiles nt and nt+1.
+                    const int mi = lane >> 3, r8 = lane & 7;
+                    const bf16_t* vrow = sv + (j * 16 + (mi & 1) * 8 + r8) * SSTR + (mi >> 1) * 8;
+#pragma unroll
+                    for (int nt = 0; nt < HEAD_DIM / 8; nt += 2)
+                    {
+                        unsigned b[4];
+                        ldmatrix_x4_trans(b, vrow + nt * 8);
+                        mma_bf16_16816(o[nt], a, b[0], b[1]);
+                        mma_bf16_16816(o[nt + 1], a, b[2], b[3]);
+                    }
+                }
+                else
+                {
+                    const bf16_t* v0 = sv + (j * 16 + 2 * t) * SSTR + g;
+#pragma unroll
+                    for (int nt = 0; nt < HEAD_DIM / 8; nt++)
+                    {
+                        const bf16_t* vp = v0 + nt * 8;
+                        unsigned b0 = (unsigned)vp[0] | ((unsigned)vp[SSTR] << 16);
+                        unsigned b1 = (unsigned)vp[8 * SSTR] | ((unsigned)vp[9 * SSTR] << 16);
+                        mma_bf16_16816(o[nt], a, b0, b1);
+                    }
                 }
             }
         }
@@ -313,5 +347,18 @@ extern "C" __global__ void __launch_bounds__(128) attention_tiled(
             if (t == 0) { part_ml[idx * 2] = mrow[h2]; part_ml[idx * 2 + 1] = l; }
         }
     }
+}
+extern "C" __global__ void __launch_bounds__(128) attention_tiled(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+{
+    attention_tiled_body<false>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
+}
+
+extern "C" __global__ void __launch_bounds__(128) attention_tiled_ldm(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+{
+    attention_tiled_body<true>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
 }
 #endif
