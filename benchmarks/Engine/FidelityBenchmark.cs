@@ -14,14 +14,14 @@ internal static class FidelityBenchmark
 {
     private const string Schema = """
         <schema name="tales">
-          <module name="intro">Once upon a time, there was a <parameter name="hero" length="4" scaffold="little girl"/> named <parameter name="name" length="3" scaffold="Lily"/>.</module>
+          <module name="intro">Once upon a time, there was a <parameter name="hero" length="6" scaffold="little girl"/> named <parameter name="name" length="5" scaffold="Lily"/>.</module>
           <union>
             <module name="park">She liked to play in the park with her friends.</module>
             <module name="ball">She had a big red ball that she loved very much.</module>
             <module name="dog">She had a small dog who was always happy and wanted to play.</module>
           </union>
           <module name="day">One day, <union><module name="rain">it started to rain and everyone ran home.</module><module name="sun">the sun was bright and the sky was blue.</module><module name="storm">a big storm came to the town and the trees shook.</module></union></module>
-          <module name="feel">She felt very <parameter name="mood" length="3" scaffold="happy"/>.</module>
+          <module name="feel">She felt very <parameter name="mood" length="6" scaffold="happy"/>.</module>
         </schema>
         """;
 
