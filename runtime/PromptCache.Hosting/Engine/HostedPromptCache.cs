@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using PromptCache.Engine;
 using PromptCache.Hosting.Logging;
 using PromptCache.Hosting.Metrics;
+using PromptCache.Hosting.Warmup;
 using PromptCache.Pml.Requests;
 using PromptCache.Runtime.Generation;
 
@@ -45,7 +46,12 @@ public sealed class HostedPromptCache : IPromptCache, IAsyncDisposable, IDisposa
     public async Task WarmAsync(IEnumerable<PromptSchemaSource> schemas, IProgress<WarmProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var engine = await GetEngineAsync(cancellationToken).ConfigureAwait(false);
-        await engine.WarmAsync(schemas, new MeteredProgress(_metrics, progress), cancellationToken).ConfigureAwait(false);
+        var metered = new InlineProgress(report =>
+        {
+            _metrics.SchemaWarmed(report);
+            progress?.Report(report);
+        });
+        await engine.WarmAsync(schemas, metered, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -119,14 +125,4 @@ public sealed class HostedPromptCache : IPromptCache, IAsyncDisposable, IDisposa
 
     /// <inheritdoc />
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    // Counts each warmed schema's hits or misses, then passes the report on.
-    private sealed class MeteredProgress(PromptCacheMetrics metrics, IProgress<WarmProgress>? inner) : IProgress<WarmProgress>
-    {
-        public void Report(WarmProgress value)
-        {
-            metrics.SchemaWarmed(value);
-            inner?.Report(value);
-        }
-    }
 }

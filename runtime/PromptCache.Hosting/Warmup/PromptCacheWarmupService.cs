@@ -68,7 +68,7 @@ internal sealed class PromptCacheWarmupService(
             await cache.GetEngineAsync(ct).ConfigureAwait(false);
 
             readiness.Warming();
-            var progress = new SynchronousProgress(p =>
+            var progress = new InlineProgress(p =>
             {
                 if (p.LoadedFromStore) loadedSegments += p.Segments;
                 else computedSegments += p.Segments;
@@ -97,10 +97,4 @@ internal sealed class PromptCacheWarmupService(
     }
 
     public void Dispose() => _stopping.Dispose();
-
-    // Progress<T> would post to the thread pool and could report after warming ended; this reports in order, inline.
-    private sealed class SynchronousProgress(Action<WarmProgress> report) : IProgress<WarmProgress>
-    {
-        public void Report(WarmProgress value) => report(value);
-    }
 }
