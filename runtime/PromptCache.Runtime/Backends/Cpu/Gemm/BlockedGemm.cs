@@ -33,7 +33,6 @@ internal static unsafe class BlockedGemm
         // Enough chunks for dynamic balancing (about two per worker), each a multiple of nr.
         int chunk = Math.Clamp(PackA.RoundUp((n + 2 * workers - 1) / (2 * workers), nr), nr, NcMax);
         int chunks = (n + chunk - 1) / chunk;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
 
         NativeBuffer shared = BufferPool.Rent();
         try
@@ -46,11 +45,11 @@ internal static unsafe class BlockedGemm
                 nint apn = (nint)ap, an = (nint)a;
                 int r0 = row0;
 
-                Parallel.For(0, panels, options, panel =>
+                GemmWorkers.For(panels, panel =>
                     PackA.PackPanel((float*)an, k, r0, rows, panel, mr, Kc, (float*)apn));
 
                 nint wn = (nint)w, cn = (nint)c;
-                Parallel.For(0, chunks, options, q =>
+                GemmWorkers.For(chunks, q =>
                     RunChunk((float*)apn, rows, k, (byte*)wn, wType, rowBytes, n, q * chunk, Math.Min(chunk, n - q * chunk),
                         (float*)cn + (long)r0 * n, path, mr, nr));
             }

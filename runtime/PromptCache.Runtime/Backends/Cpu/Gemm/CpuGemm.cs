@@ -44,7 +44,11 @@ public static unsafe class CpuGemm
 
         if (k == 0)
         {
-            new Span<float>(c, checked(m * n)).Clear();
+            for (int i = 0; i < m; i++)
+            {
+                new Span<float>(c + (long)i * n, n).Clear();
+            }
+
             return;
         }
 

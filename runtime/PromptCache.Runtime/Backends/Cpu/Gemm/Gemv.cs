@@ -22,8 +22,7 @@ internal static unsafe class Gemv
         long rowBytes = WeightLayout.RowBytes(wType, k);
         int tasks = (n + RowsPerTask - 1) / RowsPerTask;
         nint an = (nint)a, wn = (nint)w, cn = (nint)c;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
-        Parallel.For(0, tasks, options, t =>
+        GemmWorkers.For(tasks, t =>
         {
             int j0 = t * RowsPerTask, j1 = Math.Min(n, (t + 1) * RowsPerTask);
             if (path != GemmPath.Vector512)

@@ -32,8 +32,7 @@ internal static unsafe class SmallGemm
             int rowsPerTask = Math.Clamp((n + 4 * workers - 1) / (4 * workers) / nj * nj, nj, 16 * nj);
             int tasks = (n + rowsPerTask - 1) / rowsPerTask;
             nint apn = (nint)ap, wn = (nint)w, cn = (nint)c;
-            var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
-            Parallel.For(0, tasks, options, t =>
+            GemmWorkers.For(tasks, t =>
                 RunRows((float*)apn, m, mPad, k, (byte*)wn, wType, rowBytes, n, (float*)cn,
                     t * rowsPerTask, Math.Min(n, (t + 1) * rowsPerTask), nj));
         }
