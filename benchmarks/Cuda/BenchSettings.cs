@@ -18,6 +18,7 @@ internal sealed class BenchSettings
     public bool Profile { get; private set; }
     public int DecodeSteps { get; private set; } = 32;
     public string Attention { get; private set; } = "auto";
+    public List<string> HfModels { get; } = new();
 
     public const string Usage = """
         PromptCache.Cuda.Bench [check|bench|all] [options]
@@ -25,6 +26,7 @@ internal sealed class BenchSettings
           bench               TTFT timings only (random model made on the GPU)
           all                 both (default)
           --fixtures DIR      HF fixture folder (default: tests/PromptCache.Runtime.Tests/Fixtures/hf found above the current folder)
+          --hf-model DIR      also check an HF-saved model with reference.json (hf_parity_model.py); repeatable
           --cpu-tokens N      tokens of the CPU-vs-CUDA plain check (default 600)
           --prefill A,B,..    uncached prefill sizes (default 2048,4096,8192; empty string: none)
           --cached A,B,..     cached module context sizes (default 4096,8192; empty string: none)
@@ -66,6 +68,7 @@ internal sealed class BenchSettings
                     s.Attention = Next();
                     if (s.Attention is not ("auto" or "simple" or "tiled" or "ldm")) throw new ArgumentException($"Unknown attention kernel '{s.Attention}': use auto, simple, tiled or ldm.");
                     break;
+                case "--hf-model": s.HfModels.Add(Next()); break;
                 case "--decode": s.DecodeSteps = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "-h" or "--help": throw new ArgumentException("help");
                 default: throw new ArgumentException($"Unknown argument '{a}'.");

@@ -29,12 +29,16 @@ internal static unsafe class CorrectnessChecks
     }
 
     /// <summary>The tiny HF models (llama with llama3 RoPE, qwen2 with bias and tied head, qwen3 with q/k norm) vs transformers' f32 logits.</summary>
-    public static void HfFixtures(string fixturesDir, CudaBackendOptions options)
+    public static void HfFixtures(string fixturesDir, CudaBackendOptions options) =>
+        HfModels(["llama", "qwen2", "qwen3"], fixturesDir, options);
+
+    /// <summary>Models saved by HF with a reference.json beside them (Fixtures/hf layout), compared the same way.</summary>
+    public static void HfModels(IEnumerable<string> names, string root, CudaBackendOptions options)
     {
-        Console.WriteLine($"HF fixtures ({fixturesDir}), attention={options.Attention}:");
-        foreach (string name in new[] { "llama", "qwen2", "qwen3" })
+        Console.WriteLine($"HF models ({root}), attention={options.Attention}:");
+        foreach (string name in names)
         {
-            string folder = Path.Combine(fixturesDir, name);
+            string folder = Path.Combine(root, name);
             if (!File.Exists(Path.Combine(folder, "reference.json")))
             {
                 Error(name, new FileNotFoundException($"no reference.json in {folder}"));

@@ -34,6 +34,12 @@ if (settings.Check)
     {
         CorrectnessChecks.HfFixtures(fixtures, new CudaBackendOptions());
     }
+    foreach (string dir in settings.HfModels)
+    {
+        string full = Path.GetFullPath(dir);
+        CorrectnessChecks.HfModels([Path.GetFileName(full)], Path.GetDirectoryName(full)!, new CudaBackendOptions());
+        CorrectnessChecks.HfModels([Path.GetFileName(full)], Path.GetDirectoryName(full)!, new CudaBackendOptions { Attention = AttentionKernel.TiledLdmatrix });
+    }
     CorrectnessChecks.CpuVsCuda(settings.CpuTokens);
     Console.WriteLine(CorrectnessChecks.Failures == 0 ? "CHECKS: ALL PASS" : $"CHECKS: {CorrectnessChecks.Failures} FAILED");
     Console.WriteLine($"(checks took {started.Elapsed.TotalSeconds:0.0} s)");

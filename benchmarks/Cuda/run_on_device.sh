@@ -17,7 +17,19 @@ LOG_DIR="${OUT:-/tmp}"
 
 nvidia-smi --query-gpu=name,driver_version,memory.used,memory.total,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "(nvidia-smi unavailable)"
 chmod +x "$BIN" 2>/dev/null || true
-"$BIN" "$@" 2>&1 | tee "$LOG_DIR/cuda-bench.log"
+
+# A larger HF-saved model (head_dim 128, 640 positions) for the parity check, made here with
+# transformers on the CPU (~20 s); HF_PARITY=0 skips it.
+EXTRA=()
+if [ "${HF_PARITY:-1}" = "1" ] && [ "${1:-all}" != "bench" ]; then
+  if python3 benchmarks/Cuda/hf_parity_model.py /tmp/hf-parity/llama-hd128 2>&1 | tail -2; then
+    EXTRA=(--hf-model /tmp/hf-parity/llama-hd128)
+  else
+    echo "(hf_parity_model.py failed; continuing without it)"
+  fi
+fi
+
+"$BIN" "$@" ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$LOG_DIR/cuda-bench.log"
 rc=${PIPESTATUS[0]}
 echo "bench exit code: $rc"
 

@@ -145,7 +145,7 @@ __device__ __forceinline__ unsigned shared_address(const void* p)
 __device__ __forceinline__ void ldmatrix_x4_trans(unsigned* d, const bf16_t* row)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3]) : "r"(shared_address(row)));
+                 : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3]) : "r"(shared_address(row)) : "memory");
 }
 
 // scale_log2 = log2(e)/sqrt(head_dim): scores come out in base-2 units so exp2f does the softmax.
