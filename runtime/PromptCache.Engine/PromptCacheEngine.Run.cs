@@ -82,6 +82,13 @@ public sealed partial class PromptCacheEngine
         return result.Row(0).ToArray();
     }
 
+    /// <summary>
+    /// Starts a conversation whose first turn is <paramref name="request"/>: call
+    /// <see cref="PromptConversation.StreamAsync"/> for the first answer, then
+    /// <see cref="PromptConversation.Add"/> and stream again for each following turn.
+    /// </summary>
+    public PromptConversation StartConversation(PromptRequest request) => new(this, Entry(request.SchemaName).Schema, Plan(request));
+
     private async Task<PromptResult> CollectAsync(PromptRequest request, GenerationOptions? options, bool useCache, CancellationToken ct)
     {
         var stats = new PromptRunStats();
@@ -123,42 +130,75 @@ public sealed partial class PromptCacheEngine
         }
 
         stats.UsedCache = useCache;
-        stats.PrefillTokens = ids.Length;
         stats.CachedTokens = useCache ? plan.CachedTokens : 0;
         stats.ModuleHits = useCache ? plan.ModuleHits : 0;
-        stats.StopReason = StopReason.MaxTokens;
+        using var session = Model.CreateSegment(Options.KvDataType, ids.Length + Math.Min(options.MaxTokens, 4096));
+        var state = new DecodeState(session, [.. plan.AllIds], [.. plan.AllPositions]);
+        await foreach (var item in DecodeAsync(ids, positions, context, state, options, stats, clock, ct).ConfigureAwait(false))
+            yield return item;
+    }
 
+    /// <summary>What a decode leaves behind for a following turn.</summary>
+    internal sealed class DecodeState(KvSegment session, List<int> history, List<int> historyPositions)
+    {
+        public KvSegment Session { get; } = session;
+
+        /// <summary>Every token so far (prompt and generated), for the repetition penalty and for comparisons.</summary>
+        public List<int> History { get; } = history;
+
+        /// <summary>The position of each <see cref="History"/> token.</summary>
+        public List<int> HistoryPositions { get; } = historyPositions;
+
+        /// <summary>The last sampled token when generation stopped at MaxTokens before pushing it through the model.</summary>
+        public int? Unforwarded { get; set; }
+
+        /// <summary>The next free position.</summary>
+        public int NextPosition { get; set; }
+    }
+
+    // One forward of the new tokens (appended to the state's session segment), then one token per step.
+    internal async IAsyncEnumerable<(int Id, string Text)> DecodeAsync(int[] ids, int[] positions, IReadOnlyList<KvSegment> context,
+        DecodeState state, GenerationOptions options, PromptRunStats stats, Stopwatch clock, [EnumeratorCancellation] CancellationToken ct)
+    {
+        stats.PrefillTokens = ids.Length;
+        stats.StopReason = StopReason.MaxTokens;
         var sampler = new Sampler(options);
         var stops = new HashSet<int>(options.StopTokenIds);
         if (!options.IgnoreEos && Tokenizer.EosId is int eos) stops.Add(eos);
         var decoder = Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
-        var history = new List<int>(plan.AllIds);
         int next = positions[^1] + 1;
+        state.Unforwarded = null;
 
-        using var session = Model.CreateSegment(Options.KvDataType, ids.Length + Math.Min(options.MaxTokens, 4096));
-        var logits = await ForwardAsync(ids, positions, context, session, LogitsMode.Last, ct).ConfigureAwait(false);
-        if (options.MaxTokens == 0) Finish(stats, clock, useCache, plan);
+        var logits = await ForwardAsync(ids, positions, context, state.Session, LogitsMode.Last, ct).ConfigureAwait(false);
+        state.NextPosition = next;
+        if (options.MaxTokens == 0) Finish(stats, clock);
         for (int index = 0; index < options.MaxTokens; index++)
         {
-            int token = sampler.Next(logits.Row(0), history);
+            int token = sampler.Next(logits.Row(0), state.History);
             stats.GeneratedTokens = index + 1;
-            if (index == 0) Finish(stats, clock, useCache, plan);
+            if (index == 0) Finish(stats, clock);
             if (stops.Contains(token))
             {
                 stats.StopReason = StopReason.StopToken;
                 break;
             }
-            history.Add(token);
+            state.History.Add(token);
+            state.HistoryPositions.Add(next);
             yield return (token, decoder.Step(token) ?? "");
-            if (index + 1 == options.MaxTokens) break;
-            logits = await ForwardAsync([token], [next++], context, session, LogitsMode.Last, ct).ConfigureAwait(false);
+            if (index + 1 == options.MaxTokens)
+            {
+                state.Unforwarded = token;
+                break;
+            }
+            logits = await ForwardAsync([token], [next++], context, state.Session, LogitsMode.Last, ct).ConfigureAwait(false);
+            state.NextPosition = next;
         }
         stats.TotalTime = clock.Elapsed;
     }
 
-    private void Finish(PromptRunStats stats, Stopwatch clock, bool useCache, RequestPlan plan)
+    private void Finish(PromptRunStats stats, Stopwatch clock)
     {
         stats.TimeToFirstToken = clock.Elapsed;
-        _metrics.Request(useCache, stats.ModuleHits, stats.PrefillTokens, useCache ? plan.CachedTokens : 0, stats.TimeToFirstToken);
+        _metrics.Request(stats.UsedCache, stats.ModuleHits, stats.PrefillTokens, stats.CachedTokens, stats.TimeToFirstToken);
     }
 }

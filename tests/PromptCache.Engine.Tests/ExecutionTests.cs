@@ -153,3 +153,30 @@ public sealed class ExecutionTests
         Assert.Contains("pick", e.Message);
     }
 }
+
+public sealed class ConversationTests
+{
+    [Fact]
+    public async Task A_later_turn_computes_only_its_new_tokens_and_matches_a_full_recompute()
+    {
+        await using var engine = TestSchemas.TinyEngine();
+        await engine.WarmAsync(TestSchemas.Source(TestSchemas.Trip, "trip"));
+        using var conversation = engine.StartConversation(Requests.TripCity("3", "Oslo", "Go?"));
+        var first = await conversation.RunAsync(new GenerationOptions { MaxTokens = 5, IgnoreEos = true });
+        Assert.Equal(5, first.TokenIds.Count);
+
+        conversation.Add(PromptSuffixPart.User("More?"));
+        var second = await conversation.RunAsync(new GenerationOptions { MaxTokens = 1, IgnoreEos = true });
+        // New tokens: the answer's last token, "<|im_end|>\n", the user turn, the generation prompt.
+        int expected = 1 + 2 + engine.Tokenizer.EncodeToIds("<|im_start|>user\nMore?<|im_end|>\n<|im_start|>assistant\n").Count;
+        Assert.Equal(expected, second.Stats.PrefillTokens);
+        Assert.Equal(2, conversation.Turns);
+
+        // The same history computed from scratch at the same positions picks the same next token.
+        var ids = conversation.HistoryIds.ToArray();
+        var positions = conversation.HistoryPositions.ToArray();
+        Assert.Equal(ids.Length, positions.Length);
+        var full = engine.Model.Forward(ids[..^1], positions[..^1], [], null, Runtime.Inference.LogitsMode.Last);
+        Assert.Equal(ids[^1], Runtime.Generation.Sampler.ArgMax(full.Row(0)));
+    }
+}
