@@ -30,7 +30,7 @@ public sealed class CpuGemmTests
         { 64, 520, 80 },
         { 65, 64, 33 },
         { 97, 1100, 45 },
-        { 1030, 40, 40 }, // more rows than one packed block of A (1024): the row-block loop
+        { 1030, 40, 40 }, // more rows than a packed block of A (512): the row-block loop, twice
     };
 
     public static TheoryData<int, int, int, WeightType, GemmPathCase> Cases()
