@@ -54,4 +54,40 @@ public sealed class SamplerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(new GenerationOptions { TopP = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(new GenerationOptions { MinP = 1.5f }));
     }
+
+    [Fact]
+    public void Sampling_frequencies_follow_the_softmax()
+    {
+        float[] logits = [0f, MathF.Log(2), MathF.Log(4)];
+        var sampler = new Sampler(new GenerationOptions { Temperature = 1f, Seed = 11 });
+        var counts = new int[3];
+        for (int i = 0; i < 14000; i++) counts[sampler.Next(logits, [])]++;
+        Assert.InRange(counts[0] / 14000.0, 1 / 7.0 - 0.02, 1 / 7.0 + 0.02);
+        Assert.InRange(counts[2] / 14000.0, 4 / 7.0 - 0.02, 4 / 7.0 + 0.02);
+    }
+
+    [Fact]
+    public void Top_k_and_top_p_pick_from_the_right_set_in_a_large_vocabulary()
+    {
+        var rng = new Random(2);
+        // Spread so wide that part of the vocabulary falls below the sampler's 1e-12 pre-sort cut.
+        float[] logits = Enumerable.Range(0, 8000).Select(_ => (float)(rng.NextDouble() * -150)).ToArray();
+        var top5 = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).Take(5).ToHashSet();
+        var k = new Sampler(new GenerationOptions { Temperature = 2f, TopK = 5, Seed = 4 });
+        Assert.All(Enumerable.Range(0, 50).Select(_ => k.Next(logits, [])), t => Assert.Contains(t, top5));
+        // A nucleus of 0.999 at a high temperature reaches far into the tail: every sampled token must
+        // still be inside the true nucleus computed over the whole vocabulary.
+        double max = logits.Max();
+        var probs = logits.Select(l => Math.Exp((l - max) / 4)).ToArray();
+        double total = probs.Sum(), cumulative = 0;
+        var nucleus = new HashSet<int>();
+        foreach (int i in Enumerable.Range(0, logits.Length).OrderByDescending(i => probs[i]))
+        {
+            nucleus.Add(i);
+            cumulative += probs[i] / total;
+            if (cumulative >= 0.999) break;
+        }
+        var p = new Sampler(new GenerationOptions { Temperature = 4f, TopP = 0.999f, Seed = 4 });
+        Assert.All(Enumerable.Range(0, 40).Select(_ => p.Next(logits, [])), t => Assert.Contains(t, nucleus));
+    }
 }
