@@ -1,5 +1,6 @@
 // Engine benchmarks (BENCHMARKS.md rules: ratios inside one run, medians, floors).
 //   dotnet run --project benchmarks/Engine -c Release -- ttft [--shape 110m|1b|42m|tiny] [--tokens 1024,2048,4096] [--reps 5] [--uncached-reps 3]
+//   dotnet run --project benchmarks/Engine -c Release -- conversation [--shape 110m|42m|tiny] [--tokens 1024] [--turns 10] [--answer 16]
 //   dotnet run --project benchmarks/Engine -c Release -- fidelity --model ../shared/models/stories260K/stories260K.gguf [--prompts 60] [--tokens 16]
 using System.Globalization;
 using PromptCache.Benchmarks.Engine;
@@ -22,6 +23,12 @@ switch (mode)
         };
         var sizes = (Get("--tokens") ?? "1024,2048,4096").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
         await TtftBenchmark.RunAsync(shape, sizes, GetInt("--reps", 5), GetInt("--uncached-reps", 3));
+        return 0;
+    case "conversation":
+        var convShape = Get("--shape") == "42m" ? SyntheticShape.Llama42M : Get("--shape") == "tiny" ? SyntheticShape.Tiny : SyntheticShape.Llama110M;
+        int convTokens = GetInt("--tokens", 1024), answer = GetInt("--answer", 16);
+        ConversationBenchmark.Header(convShape, convTokens, answer);
+        await ConversationBenchmark.RunAsync(convShape, convTokens, GetInt("--turns", 10), answer);
         return 0;
     case "fidelity":
         string model = Get("--model") ?? Path.Combine("..", "shared", "models", "stories260K", "stories260K.gguf");
