@@ -60,6 +60,10 @@ internal static class HfConfigReader
     {
         // transformers 5: everything under rope_parameters; transformers 4: rope_theta + rope_scaling.
         JsonElement? parameters = root.TryGetProperty("rope_parameters", out var rp) && rp.ValueKind == JsonValueKind.Object ? rp : null;
+        // Some transformers 5 configs key rope_parameters by layer type ({"full_attention": {...}, ...});
+        // reading them as flat would silently fall back to theta 10000.
+        if (parameters is { } nested && nested.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object))
+            throw new NotSupportedException($"{where}: per-layer-type rope_parameters ({string.Join(", ", nested.EnumerateObject().Select(p => p.Name))}) are not supported.");
         JsonElement? scaling = root.TryGetProperty("rope_scaling", out var rs) && rs.ValueKind == JsonValueKind.Object ? rs : parameters;
         double theta = (parameters is { } p ? GetOptionalDouble(p, "rope_theta") : null)
                        ?? GetOptionalDouble(root, "rope_theta") ?? 10000.0;

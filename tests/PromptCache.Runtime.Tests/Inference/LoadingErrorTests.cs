@@ -50,4 +50,16 @@ public sealed class LoadingErrorTests
             c["rope_parameters"] = new JsonObject { ["rope_type"] = "yarn", ["rope_theta"] = 10000.0, ["factor"] = 4.0 })));
         Assert.Contains("yarn", e.Message);
     }
+
+    [Fact]
+    public void Per_layer_type_rope_parameters_are_refused_rather_than_misread()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => LlamaModel.Load(CopyWithConfig(c =>
+            c["rope_parameters"] = new JsonObject
+            {
+                ["full_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 1000000.0 },
+                ["sliding_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 10000.0 },
+            })));
+        Assert.Contains("full_attention", e.Message);
+    }
 }
