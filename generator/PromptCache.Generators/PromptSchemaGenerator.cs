@@ -38,6 +38,9 @@ public sealed class PromptSchemaGenerator : IIncrementalGenerator
 
         /// <summary>The sorted list of generated class names (the registry's input).</summary>
         public const string Registry = nameof(Registry);
+
+        /// <summary>Whether the compilation can run a module initializer that fills the schema catalog.</summary>
+        public const string CatalogRegistration = nameof(CatalogRegistration);
     }
 
     /// <inheritdoc/>
@@ -83,7 +86,13 @@ public sealed class PromptSchemaGenerator : IIncrementalGenerator
             .Select(static (names, _) => names.Distinct().OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray())
             .WithTrackingName(TrackingNames.Registry);
 
-        context.RegisterSourceOutput(registry, EmitSupport);
+        var canRegister = context.CompilationProvider
+            .Select(static (compilation, _) => CompilationFeatures.CanRegisterInCatalog(compilation))
+            .WithTrackingName(TrackingNames.CatalogRegistration);
+
+        context.RegisterSourceOutput(
+            registry.Combine(canRegister).Select(static (pair, _) => new SupportInput(pair.Left, pair.Right)),
+            EmitSupport);
     }
 
     private static void ReportDiagnostics(SourceProductionContext context, EquatableArray<PmlDiagnostic> diagnostics)
@@ -117,14 +126,14 @@ public sealed class PromptSchemaGenerator : IIncrementalGenerator
         });
     }
 
-    private static void EmitSupport(SourceProductionContext context, EquatableArray<string> schemaTypes)
+    private static void EmitSupport(SourceProductionContext context, SupportInput input)
     {
-        if (schemaTypes.IsEmpty)
+        if (input.SchemaTypes.IsEmpty)
         {
             return;
         }
 
-        Guarded(context, string.Empty, () => context.AddSource("PromptCache.Generated.g.cs", SupportEmitter.Emit(schemaTypes)));
+        Guarded(context, string.Empty, () => context.AddSource("PromptCache.Generated.g.cs", SupportEmitter.Emit(input.SchemaTypes, input.RegisterInCatalog)));
     }
 
     // An emitter bug must surface as PCG0027, never as a crashed generator (which would drop every file's output).

@@ -21,6 +21,18 @@ public sealed class RegistryAndNamingTests
     }
 
     [Fact]
+    public void Module_initializer_registered_every_schema_in_the_process_wide_catalog()
+    {
+        // Nothing in this test calls a registration method: the generated [ModuleInitializer] ran when the assembly loaded.
+        var travel = Assert.Single(global::PromptCache.Pml.Registry.PromptSchemaCatalog.All, e => e.PromptType == typeof(TravelPrompt));
+
+        Assert.Equal("travel", travel.SchemaName);
+        Assert.Equal(TravelPrompt.ContentHash, travel.ContentHash);
+        Assert.Equal(TravelPrompt.PmlSource, travel.PmlSource);
+        Assert.Contains(global::PromptCache.Pml.Registry.PromptSchemaCatalog.All, e => e.PromptType == typeof(CharacterPrompt));
+    }
+
+    [Fact]
     public void Namespace_and_type_name_metadata_override_the_defaults()
     {
         // Prompts/persona.pml has Namespace="PromptCache.EndToEnd.Characters" TypeName="CharacterPrompt" in the project file.

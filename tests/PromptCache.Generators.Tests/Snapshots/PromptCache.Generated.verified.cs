@@ -16,6 +16,24 @@ namespace PromptCache.Generated
         };
     }
 
+    /// <summary>Registers this assembly's prompt schemas in the process-wide catalog when the assembly loads.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
+    internal static class PromptSchemaCatalogRegistration
+    {
+        /// <summary>Adds every entry of <see cref="PromptSchemaRegistry.All"/> to <c>PromptSchemaCatalog</c>.</summary>
+        #pragma warning disable CA2255
+        [global::System.Runtime.CompilerServices.ModuleInitializer]
+        #pragma warning restore CA2255
+        internal static void Register()
+        {
+            foreach (var entry in PromptSchemaRegistry.All)
+            {
+                global::PromptCache.Pml.Registry.PromptSchemaCatalog.Register(
+                    entry.SchemaName, entry.ContentHash, entry.PmlSource, entry.SourceFiles, entry.PromptType, entry.FileName);
+            }
+        }
+    }
+
     /// <summary>One generated schema: its class, name, source, hash and layout.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PromptCache.Generators", "{version}")]
     internal sealed class PromptSchemaEntry
