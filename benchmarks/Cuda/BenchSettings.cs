@@ -17,6 +17,7 @@ internal sealed class BenchSettings
     public string Shape { get; private set; } = "llama2-7b";
     public bool Profile { get; private set; }
     public int DecodeSteps { get; private set; } = 32;
+    public bool HostTier { get; private set; } = true;
     public string Attention { get; private set; } = "auto";
     public List<string> HfModels { get; } = new();
 
@@ -37,6 +38,7 @@ internal sealed class BenchSettings
           --profile           print GPU time per op category for the largest prefill and each cached row
           --attention K       kernel for the timings: auto (fastest that passed the checks; tiled when
                               checks were not run), simple, tiled or ldm
+          --no-host-tier      skip the host-tier rows (module K/V in pinned host memory, layer-wise loads)
           --decode N          greedy decode steps timed after each cached row (default 32; 0: none)
         """;
 
@@ -68,6 +70,7 @@ internal sealed class BenchSettings
                     s.Attention = Next();
                     if (s.Attention is not ("auto" or "simple" or "tiled" or "ldm")) throw new ArgumentException($"Unknown attention kernel '{s.Attention}': use auto, simple, tiled or ldm.");
                     break;
+                case "--no-host-tier": s.HostTier = false; break;
                 case "--hf-model": s.HfModels.Add(Next()); break;
                 case "--decode": s.DecodeSteps = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "-h" or "--help": throw new ArgumentException("help");

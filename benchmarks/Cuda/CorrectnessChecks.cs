@@ -153,21 +153,29 @@ internal static unsafe class CorrectnessChecks
         }
         PassedKernels.ExceptWith(FailedKernels);
 
-        // Segments computed on the CPU (f32 host memory) and uploaded by the CUDA backend on first use.
-        try
+        // Segments computed on the CPU and uploaded by the CUDA backend on first use: f32 (converted on
+        // the device, loaded before use) and bf16 (layer-wise on the copy stream, pageable and pinned).
+        foreach (var (type, pin) in new[] { (KvDataType.F32, false), (KvDataType.BF16, false), (KvDataType.BF16, true) })
         {
-            using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
-            var f = new SeamForward(config, host.Weights, cuda);
-            using var a = new KvSegment(config);
-            using var b = new KvSegment(config);
-            using var o = new KvSegment(config);
-            cpuForward.Run(segA, posA, [], a, 0);
-            cpuForward.Run(segB, posB, [a], b, 0);
-            Report("CUDA over CPU-computed f32 segments", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
-        }
-        catch (Exception e)
-        {
-            Error("CUDA over CPU-computed segments", e);
+            string name = $"CUDA over CPU-computed {type} segments{(pin ? ", pinned" : "")}";
+            try
+            {
+                using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+                var f = new SeamForward(config, host.Weights, cuda);
+                using var a = new KvSegment(config, type);
+                using var b = new KvSegment(config, type);
+                using var o = new KvSegment(config);
+                cpuForward.Run(segA, posA, [], a, 0);
+                cpuForward.Run(segB, posB, [a], b, 0);
+                bool pinnedA = pin && cuda.PinHostMemory(a), pinnedB = pin && cuda.PinHostMemory(b);
+                Report(name, LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
+                if (pinnedA) cuda.UnpinHostMemory(a);
+                if (pinnedB) cuda.UnpinHostMemory(b);
+            }
+            catch (Exception e)
+            {
+                Error(name, e);
+            }
         }
     }
 

@@ -72,6 +72,7 @@ internal sealed unsafe class TtftBenchmarks
             AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
                 HfPrefixReuse.TryGetValue(context, out var hf) && _s.Shape == "llama2-7b" ? hf : double.NaN);
             if (_s.DecodeSteps > 0) Decode(cuda, forward, module, output, context + fresh);
+            if (_s.HostTier && context == _s.CachedContexts[0]) HostTier(cuda, forward, module, output, ids, positions);
             cuda.Release(module);
             cuda.Release(output);
         }
@@ -92,6 +93,35 @@ internal sealed unsafe class TtftBenchmarks
         _ when CorrectnessChecks.PassedKernels.Contains(AttentionKernel.Tiled) => AttentionKernel.Tiled,
         _ => AttentionKernel.Simple,
     };
+
+    // The same cached call with the module's K/V in (page-locked) host memory instead of HBM, loaded
+    // layer by layer on a copy stream: overlapped with compute, and waited for in full first.
+    private void HostTier(CudaBackend cuda, SeamForward forward, KvSegment module, KvSegment output, int[] ids, int[] positions)
+    {
+        cuda.SaveToHost(module);
+        bool pinned = cuda.PinHostMemory(module);
+        try
+        {
+            foreach (bool overlap in new[] { true, false })
+            {
+                cuda.OverlapHostLoad = overlap;
+                var (wall, gpu) = Measure(cuda, () =>
+                {
+                    cuda.Release(module); // back to host-only: the call must load it
+                    output.Truncate(0);
+                    return TimedCall(cuda, forward, ids, positions, [module], output);
+                });
+                double pcie = module.ByteCount / 52.7e9 * 1e3;
+                double floor = Math.Max(pcie, Floors.Milliseconds(forward.Config, ids.Length, module.Count));
+                AddRow($"host tier {(overlap ? "overlapped" : "load-then-run")}{(pinned ? "" : " PAGEABLE")}", module.Count + ids.Length, wall, gpu, floor, double.NaN);
+            }
+        }
+        finally
+        {
+            cuda.OverlapHostLoad = true;
+            if (pinned) cuda.UnpinHostMemory(module);
+        }
+    }
 
     // Greedy decode after a cached call: one token per forward, the argmax fed back. Reports ms per token.
     private void Decode(CudaBackend cuda, SeamForward forward, KvSegment module, KvSegment output, int position)

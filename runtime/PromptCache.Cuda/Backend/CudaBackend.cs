@@ -75,6 +75,20 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a bf16 segment found only in host memory is loaded layer by layer on a copy stream,
+    /// attention of layer l waiting only for layer l (AttentionStore's overlap). When false, all
+    /// layers are loaded before the first attention. Copies overlap compute only from page-locked
+    /// memory: see <see cref="PinHostMemory"/>.
+    /// </summary>
+    public bool LayerwiseHostLoad { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="LayerwiseHostLoad"/>: whether attention of layer l waits for layer l only
+    /// (true) or for the whole segment (false; the no-overlap baseline the benchmark compares with).
+    /// </summary>
+    public bool OverlapHostLoad { get; set; } = true;
+
     /// <summary>The settings this backend was created with.</summary>
     public CudaBackendOptions Options { get; }
 
@@ -250,9 +264,19 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 if (seg.HeadDim != headDim || seg.KvHeadCount != kvHeads || seg.LayerCount <= layer)
                     throw new ArgumentException("All K/V segments of one attention call must have the same shape.", nameof(context));
                 var mirror = Mirror(seg);
-                if (mirror.Valid < block.Visible) SyncFromHost(seg, mirror);
+                if (mirror.Valid < block.Visible)
+                {
+                    if (LayerwiseHostLoad && seg.DataType == KvDataType.BF16 && !block.Causal) LoadLayerwise(seg, mirror);
+                    else SyncFromHost(seg, mirror);
+                }
                 if (mirror.Valid < block.Visible)
                     throw new InvalidOperationException($"A K/V block claims {block.Visible} visible tokens but its segment holds {mirror.Valid}.");
+                if (mirror.LayerReady is { } ready)
+                {
+                    var arrived = OverlapHostLoad ? ready[layer] : ready[^1];
+                    CudaCheck.Driver(CuDriver.cuStreamWaitEvent(_device.Stream.Value, arrived.Value, 0));
+                    if (layer == seg.LayerCount - 1) mirror.ClearLayerReady();
+                }
                 list.Segment[i] = new KvSegmentView
                 {
                     Keys = mirror.Keys(layer),
@@ -415,6 +439,95 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             }
         }
         mirror.Valid = count;
+    }
+
+    // Queues every layer's K and V on the copy stream, one event per layer; the compute stream waits
+    // per layer in Attention, so layer l's attention overlaps the copies of the layers after it.
+    private void LoadLayerwise(KvSegment segment, DeviceKvSegment mirror)
+    {
+        int count = segment.Count;
+        if (count == 0) return;
+        mirror.EnsureCapacity(count);
+        mirror.ClearLayerReady();
+        var copy = _device.CopyStream;
+        // Anything the compute stream still does with this block (a grow copy) comes first.
+        using (var before = CudaEvent.Create(_device.Context))
+        {
+            before.Record(_device.Stream);
+            CudaCheck.Driver(CuDriver.cuStreamWaitEvent(copy.Value, before.Value, 0));
+        }
+        long half = (long)count * segment.KvDim * sizeof(ushort);
+        var ready = new CudaEvent[segment.LayerCount];
+        for (int layer = 0; layer < segment.LayerCount; layer++)
+        {
+            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Keys(layer), SegmentKeys(segment, layer), (nuint)half, copy.Value));
+            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Values(layer), SegmentValues(segment, layer), (nuint)half, copy.Value));
+            ready[layer] = CudaEvent.Create(_device.Context);
+            CudaCheck.Driver(CuDriver.cuEventRecord(ready[layer].Value, copy.Value));
+        }
+        mirror.LayerReady = ready;
+        mirror.Valid = count;
+    }
+
+    /// <summary>
+    /// Page-locks the host memory of <paramref name="segment"/> (cuMemHostRegister) so loads from it
+    /// run asynchronously at full PCIe rate. Call <see cref="UnpinHostMemory"/> before the segment is
+    /// disposed or grown. Returns false when the driver refuses (loads still work, synchronously).
+    /// </summary>
+    public bool PinHostMemory(KvSegment segment)
+    {
+        lock (_gate)
+        {
+            _device.MakeCurrent();
+            return CuDriver.cuMemHostRegister(SegmentKeys(segment, 0), (nuint)(segment.BytesPerToken * segment.Capacity), 0) == 0;
+        }
+    }
+
+    /// <summary>Undoes <see cref="PinHostMemory"/>.</summary>
+    public void UnpinHostMemory(KvSegment segment)
+    {
+        lock (_gate)
+        {
+            _device.Synchronize();
+            CudaCheck.Driver(CuDriver.cuMemHostUnregister(SegmentKeys(segment, 0)));
+        }
+    }
+
+    /// <summary>
+    /// Copies the device K/V of <paramref name="segment"/> into its host memory, in its own storage
+    /// type: to demote it to the host tier, or to save it when <see cref="CudaBackendOptions.KvHostWriteBack"/> is off.
+    /// </summary>
+    public void SaveToHost(KvSegment segment)
+    {
+        lock (_gate)
+        {
+            if (!_kv.TryGetValue(segment, out var mirror)) return; // never on the device: the host copy is the only one
+            long values = (long)Math.Min(segment.Count, mirror.Valid) * segment.KvDim;
+            for (int layer = 0; layer < segment.LayerCount; layer++)
+            {
+                for (int kv = 0; kv < 2; kv++)
+                {
+                    ulong source = kv == 0 ? mirror.Keys(layer) : mirror.Values(layer);
+                    byte* host = kv == 0 ? SegmentKeys(segment, layer) : SegmentValues(segment, layer);
+                    switch (segment.DataType)
+                    {
+                        case KvDataType.BF16:
+                            _device.Download(host, source, values * sizeof(ushort));
+                            break;
+                        case KvDataType.F32:
+                            ulong f32 = _staging.Get(values * sizeof(float));
+                            _kernels.ConvertBf16ToF32(source, f32, values);
+                            _device.Download(host, f32, values * sizeof(float));
+                            break;
+                        default:
+                            ulong f16 = _staging.Get(values * sizeof(ushort));
+                            _kernels.ConvertBf16ToF16(source, f16, values);
+                            _device.Download(host, f16, values * sizeof(ushort));
+                            break;
+                    }
+                }
+            }
+        }
     }
 
     // Keeps the host copy of the segment current, in its own storage type.

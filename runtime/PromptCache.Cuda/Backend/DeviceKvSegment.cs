@@ -27,8 +27,22 @@ internal sealed class DeviceKvSegment : IDisposable
 
     public int Capacity { get; private set; }
 
-    /// <summary>Leading tokens whose device copy is current.</summary>
+    /// <summary>Leading tokens whose device copy is current (or queued to be, see <see cref="LayerReady"/>).</summary>
     public int Valid { get; set; }
+
+    /// <summary>
+    /// While a layer-wise load from host memory is in flight: one event per layer, recorded on the
+    /// copy stream after that layer's K and V arrived. Attention of layer l waits for event l only.
+    /// </summary>
+    public CudaEvent[]? LayerReady { get; set; }
+
+    /// <summary>Drops the load events (the device frees each once it has completed).</summary>
+    public void ClearLayerReady()
+    {
+        if (LayerReady is null) return;
+        foreach (var e in LayerReady) e.Dispose();
+        LayerReady = null;
+    }
 
     /// <summary>Device bytes held.</summary>
     public long Bytes => _memory.Bytes;
@@ -64,5 +78,9 @@ internal sealed class DeviceKvSegment : IDisposable
         Capacity = newCapacity;
     }
 
-    public void Dispose() => _memory.Dispose();
+    public void Dispose()
+    {
+        ClearLayerReady();
+        _memory.Dispose();
+    }
 }

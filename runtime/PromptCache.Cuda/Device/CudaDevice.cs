@@ -52,6 +52,18 @@ public sealed unsafe class CudaDevice : IDisposable
 
     internal CudaStream Stream { get; }
 
+    private CudaStream? _copyStream;
+
+    /// <summary>A second stream for host-to-device loads that overlap compute on <see cref="Stream"/>.</summary>
+    internal CudaStream CopyStream
+    {
+        get
+        {
+            MakeCurrent();
+            return _copyStream ??= CudaStream.Create(Context);
+        }
+    }
+
     /// <summary>Marketing name, e.g. "NVIDIA H100 80GB HBM3".</summary>
     public string Name { get; }
 
@@ -128,10 +140,11 @@ public sealed unsafe class CudaDevice : IDisposable
         t_current = Context;
     }
 
-    /// <summary>Blocks until all queued work is done; surfaces asynchronous kernel faults.</summary>
+    /// <summary>Blocks until all queued work (compute and copy streams) is done; surfaces asynchronous kernel faults.</summary>
     public void Synchronize()
     {
         MakeCurrent();
+        _copyStream?.Synchronize();
         Stream.Synchronize();
     }
 
@@ -186,6 +199,7 @@ public sealed unsafe class CudaDevice : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _copyStream?.Dispose();
         Stream.Dispose();
         CuDriver.cuDevicePrimaryCtxRelease(Handle);
         if (t_current == Context) t_current = IntPtr.Zero;

@@ -49,6 +49,8 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib, EntryPoint = "cuMemFree_v2")] public static partial int cuMemFree(ulong pointer);
     [LibraryImport(Lib, EntryPoint = "cuMemAllocHost_v2")] public static partial int cuMemAllocHost(out IntPtr pointer, nuint bytes);
     [LibraryImport(Lib)] public static partial int cuMemFreeHost(IntPtr pointer);
+    [LibraryImport(Lib, EntryPoint = "cuMemHostRegister_v2")] public static partial int cuMemHostRegister(void* pointer, nuint bytes, uint flags);
+    [LibraryImport(Lib)] public static partial int cuMemHostUnregister(void* pointer);
     [LibraryImport(Lib, EntryPoint = "cuMemGetInfo_v2")] public static partial int cuMemGetInfo(out nuint free, out nuint total);
     [LibraryImport(Lib, EntryPoint = "cuMemcpyHtoDAsync_v2")] public static partial int cuMemcpyHtoDAsync(ulong destination, void* source, nuint bytes, IntPtr stream);
     [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoHAsync_v2")] public static partial int cuMemcpyDtoHAsync(void* destination, ulong source, nuint bytes, IntPtr stream);
