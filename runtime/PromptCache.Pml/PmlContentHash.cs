@@ -1,50 +1,46 @@
 using System.Collections.Generic;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace PromptCache.Pml
 {
     /// <summary>
-    /// The content hash of a schema: 128 bits (two FNV-1a 64-bit lanes with different seeds) over
-    /// the UTF-8 of the PML text and of each loaded <c>src</c> file, line endings normalised to LF so
-    /// that a Windows checkout hashes like a Linux one. Used as a cache key, not for security;
-    /// written by hand because netstandard2.0 and the analyzer sandbox offer no hashing package.
+    /// The content hash of a schema: SHA-256 over the UTF-8 of the PML text and of each loaded
+    /// <c>src</c> file, line endings normalised to LF so that a Windows checkout hashes like a Linux
+    /// one. Cached module states are keyed on it, so a collision would serve one schema's attention
+    /// states for another's: a cryptographic hash makes that practically impossible. SHA-256 is in
+    /// netstandard2.0 and allowed inside the compiler, so the generator computes the same value.
     /// </summary>
     public static class PmlContentHash
     {
-        private const ulong Prime = 1099511628211UL;
+        // A byte no UTF-8 text contains, between the text and each src file, so ("ab","c") and ("a","bc") differ.
+        private static readonly byte[] Separator = { 0xFF };
 
-        /// <summary>Hashes <paramref name="text"/> followed by each of <paramref name="sources"/>, as 32 hex digits.</summary>
+        /// <summary>Hashes <paramref name="text"/> followed by each of <paramref name="sources"/>, as 64 lowercase hex digits.</summary>
         public static string Compute(string text, IEnumerable<string>? sources = null)
         {
-            ulong a = 14695981039346656037UL;
-            ulong b = 0x6c62272e07bb0142UL;
-            Feed(ref a, ref b, text);
+            using var sha = SHA256.Create();
+            Feed(sha, text);
             if (sources is not null)
             {
                 foreach (var s in sources)
                 {
-                    // A separator byte no UTF-8 text contains, so ("ab","c") and ("a","bc") differ.
-                    Mix(ref a, ref b, 0xFF);
-                    Feed(ref a, ref b, s);
+                    sha.TransformBlock(Separator, 0, Separator.Length, null, 0);
+                    Feed(sha, s);
                 }
             }
-            return a.ToString("x16") + b.ToString("x16");
+
+            sha.TransformFinalBlock(new byte[0], 0, 0);
+            var hex = new StringBuilder(64);
+            foreach (var b in sha.Hash!)
+                hex.Append(b.ToString("x2"));
+            return hex.ToString();
         }
 
-        private static void Feed(ref ulong a, ref ulong b, string text)
+        private static void Feed(HashAlgorithm sha, string text)
         {
             var bytes = Encoding.UTF8.GetBytes(text.Replace("\r\n", "\n"));
-            foreach (byte x in bytes)
-                Mix(ref a, ref b, x);
-        }
-
-        private static void Mix(ref ulong a, ref ulong b, byte x)
-        {
-            unchecked
-            {
-                a = (a ^ x) * Prime;
-                b = (b ^ (byte)(x + 0x5b)) * Prime;
-            }
+            sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
         }
     }
 }

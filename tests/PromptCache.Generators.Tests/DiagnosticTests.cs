@@ -74,18 +74,22 @@ public sealed class DiagnosticTests
         Assert.Empty(run.CompilationProblems);
     }
 
-    [Fact]
-    public void PCG0026_type_name_metadata_that_is_not_an_identifier()
+    [Theory]
+    [InlineData("TypeName", "Not valid", "TypeName 'Not valid' is not a valid C# identifier")]
+    [InlineData("Namespace", "1bad", "Namespace '1bad' is not a valid C# namespace")]
+    public void PCG0037_item_metadata_that_is_not_valid_csharp(string metadataName, string value, string message)
     {
         var file = GeneratorHarness.File("Prompts/one.pml", "<schema name=\"travel\">\n  <module name=\"a\">x</module>\n</schema>");
         var metadata = new Dictionary<string, IReadOnlyDictionary<string, string>>
         {
-            [file.Path] = new Dictionary<string, string> { ["build_metadata.AdditionalFiles.TypeName"] = "Not valid" },
+            [file.Path] = new Dictionary<string, string> { ["build_metadata.AdditionalFiles." + metadataName] = value },
         };
 
         var run = GeneratorHarness.Run(GeneratorHarness.CreateDriver(new[] { file }, metadata), GeneratorHarness.CreateCompilation());
 
-        AssertReported(run, "PCG0026", DiagnosticSeverity.Error, file.Path, 1, 15);
+        AssertReported(run, "PCG0037", DiagnosticSeverity.Error, file.Path, 1, 15);
+        Assert.Equal(message, Assert.Single(run.Diagnostics).GetMessage());
+        Assert.DoesNotContain(run.Sources.Keys, k => k.Contains("TravelPrompt", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public class FixtureTests
         Assert.Equal(11, all.OfType<PmlModule>().Count());
         Assert.Equal(2, all.OfType<PmlUnion>().Count());
         Assert.Equal(2, all.OfType<PmlParameter>().Count());
-        Assert.Matches("^[0-9a-f]{32}$", schema.ContentHash);
+        Assert.Matches("^[0-9a-f]{64}$", schema.ContentHash);
     }
 
     [Fact]

@@ -47,6 +47,7 @@ internal static partial class RoslynDiagnostics
     private static readonly DiagnosticDescriptor PCG0034 = new DiagnosticDescriptor("PCG0034", PmlDiagnostics.DuplicateModuleReference.Title, PassThroughMessage, "PML.Prompt", DiagnosticSeverity.Error, true, PmlDiagnostics.DuplicateModuleReference.HelpText);
     private static readonly DiagnosticDescriptor PCG0035 = new DiagnosticDescriptor("PCG0035", PmlDiagnostics.ConflictingUnionSelection.Title, PassThroughMessage, "PML.Prompt", DiagnosticSeverity.Error, true, PmlDiagnostics.ConflictingUnionSelection.HelpText);
     private static readonly DiagnosticDescriptor PCG0036 = new DiagnosticDescriptor("PCG0036", PmlDiagnostics.ArgumentLongerThanSlot.Title, PassThroughMessage, "PML.Prompt", DiagnosticSeverity.Error, true, PmlDiagnostics.ArgumentLongerThanSlot.HelpText);
+    private static readonly DiagnosticDescriptor PCG0037 = new DiagnosticDescriptor("PCG0037", PmlDiagnostics.InvalidGeneratorOption.Title, PassThroughMessage, "PML.Generator", DiagnosticSeverity.Error, true, PmlDiagnostics.InvalidGeneratorOption.HelpText);
 
     private static readonly DiagnosticDescriptor[] Table =
     {
@@ -86,6 +87,7 @@ internal static partial class RoslynDiagnostics
         PCG0034,
         PCG0035,
         PCG0036,
+        PCG0037,
     };
 
     // Declared after Table on purpose: static initializers run in textual order within one file, but in

@@ -74,9 +74,8 @@ internal static class SchemaCompiler
         var typeName = input.TypeNameOverride!.Trim();
         if (!Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(typeName))
         {
-            // The catalog has no "invalid option" entry yet (requested); PCG0026 is the closest: the name cannot be used.
-            diagnostics.Add(PmlDiagnostic.Create(
-                PmlDiagnostics.TypeNameCollision, schema.NameLocation, typeName, "the TypeName metadata of this file", "the rules for C# identifiers"));
+            // Reported at the schema name: the option lives in the project file, which has no location the generator knows.
+            diagnostics.Add(PmlDiagnostic.Create(PmlDiagnostics.InvalidGeneratorOption, schema.NameLocation, "TypeName", typeName, "identifier"));
         }
 
         return typeName;
@@ -86,8 +85,7 @@ internal static class SchemaCompiler
     {
         if (input.Namespace.Length > 0 && !IdentifierNames.IsValidNamespace(input.Namespace))
         {
-            diagnostics.Add(PmlDiagnostic.Create(
-                PmlDiagnostics.TypeNameCollision, schema.NameLocation, input.Namespace, "the namespace of this file (Namespace metadata or RootNamespace)", "the rules for C# namespaces"));
+            diagnostics.Add(PmlDiagnostic.Create(PmlDiagnostics.InvalidGeneratorOption, schema.NameLocation, "Namespace", input.Namespace, "namespace"));
         }
     }
 

@@ -332,6 +332,15 @@ namespace PromptCache.Pml
             "PML.Prompt",
             "An argument is encoded in the parameter's reserved positions. Shorten it or raise the parameter's length in the schema.");
 
+        /// <summary>PCG0037: Invalid generator option.</summary>
+        public static readonly PmlDiagnosticDescriptor InvalidGeneratorOption = new PmlDiagnosticDescriptor(
+            "PCG0037",
+            "Invalid generator option",
+            "{0} '{1}' is not a valid C# {2}",
+            PmlSeverity.Error,
+            "PML.Generator",
+            "An item metadata or MSBuild property that names generated code (Namespace, TypeName, RootNamespace) must be valid C#. Fix the value in the project file.");
+
         /// <summary>Every rule, in ID order.</summary>
         public static IReadOnlyList<PmlDiagnosticDescriptor> All { get; } = new PmlDiagnosticDescriptor[]
         {
@@ -371,6 +380,7 @@ namespace PromptCache.Pml
                 DuplicateModuleReference,
                 ConflictingUnionSelection,
                 ArgumentLongerThanSlot,
+                InvalidGeneratorOption,
         };
     }
 }

@@ -16,7 +16,7 @@ namespace Consumer
         public const string SchemaName = "persona";
 
         /// <summary>The content hash of the PML source and its <c>src</c> files (see <c>PromptCache.Pml.PmlContentHash</c>); cached module states are keyed on it.</summary>
-        public const string ContentHash = "ef619f8cb37833709e0eb6a9da223eee";
+        public const string ContentHash = "988896b35d663e6ff862c26a07ba60ad60fbc05fa88812a1352a43d6f979f5d9";
 
         /// <summary>The file the schema was compiled from (its name only, so builds are machine-independent).</summary>
         public const string FileName = "persona.pml";

@@ -16,7 +16,7 @@ namespace Consumer.Prompts
         public const string SchemaName = "trip-planner";
 
         /// <summary>The content hash of the PML source and its <c>src</c> files (see <c>PromptCache.Pml.PmlContentHash</c>); cached module states are keyed on it.</summary>
-        public const string ContentHash = "eb6541a290a2cc737f7de8a3024f190e";
+        public const string ContentHash = "4367fb6c79afa042d89022ef6fc1a4b2cedd5022da081ab5aaa1a1b0bab35218";
 
         /// <summary>The file the schema was compiled from (its name only, so builds are machine-independent).</summary>
         public const string FileName = "trip-planner.pml";

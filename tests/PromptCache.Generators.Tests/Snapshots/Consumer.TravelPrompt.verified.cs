@@ -16,7 +16,7 @@ namespace Consumer
         public const string SchemaName = "travel";
 
         /// <summary>The content hash of the PML source and its <c>src</c> files (see <c>PromptCache.Pml.PmlContentHash</c>); cached module states are keyed on it.</summary>
-        public const string ContentHash = "1fda817db5b43e2b5fd9d9dedde7ce1b";
+        public const string ContentHash = "dca343d1fe8dc4d3624b872cf21befeca3d253589a511ae8d7b14d72469ffd31";
 
         /// <summary>The file the schema was compiled from (its name only, so builds are machine-independent).</summary>
         public const string FileName = "travel.pml";
