@@ -46,4 +46,20 @@ public sealed unsafe class ElementwiseTests
             Assert.True(Math.Abs(ea - x[o + a]) < 1e-4 && Math.Abs(eb - x[o + b]) < 1e-4, $"token {t} head {h} pair {i}");
         }
     }
+
+    [Fact]
+    public void HalfToSingle_is_exact_for_every_half_value()
+    {
+        var halves = Enumerable.Range(0, 65536).Select(i => (ushort)i).ToArray();
+        var floats = new float[halves.Length];
+        fixed (ushort* h = halves)
+        fixed (float* f = floats)
+            FloatConversions.HalfToSingle(h, f, halves.Length);
+        for (int i = 0; i < halves.Length; i++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf(halves[i]);
+            Assert.True(float.IsNaN(expected) ? float.IsNaN(floats[i]) : BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(floats[i]),
+                $"half 0x{i:X4}: {floats[i]} vs {expected}");
+        }
+    }
 }

@@ -54,9 +54,12 @@ internal static unsafe class CpuAttention
                     : m > QueryTile ? ConvertBlock(b, layer, rows, converted)
                     : new KvView((nint)seg.Keys(layer), (nint)seg.Values(layer), seg.KvDim, b, Packed: false);
             }
-            int tiles = (m + QueryTile - 1) / QueryTile;
+            // About 64 rows (queries × heads sharing the kv head) per item amortises each transposed key
+            // chunk; MHA therefore takes more queries per tile than GQA.
+            int queryTile = Math.Max(QueryTile, 64 / (heads / kvHeads));
+            int tiles = (m + queryTile - 1) / queryTile;
             int items = kvHeads * tiles;
-            var job = new Job(q, m, heads, headDim, kvHeads, views, output, 1f / MathF.Sqrt(headDim));
+            var job = new Job(q, m, heads, headDim, kvHeads, views, output, 1f / MathF.Sqrt(headDim), queryTile);
             if (items == 1) job.Tile(0, 0);
             else Parallel.For(0, items, i => job.Tile(i % kvHeads, i / kvHeads));
         }
@@ -86,20 +89,20 @@ internal static unsafe class CpuAttention
         {
             int n = (int)Math.Min(Step, count - start);
             var dst = new Span<float>(destination + start, n);
-            if (type == KvDataType.F16) TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)source + start, n), dst);
+            if (type == KvDataType.F16) FloatConversions.HalfToSingle((ushort*)source + start, destination + start, n);
             else FloatConversions.BFloat16ToSingle(new ReadOnlySpan<ushort>((ushort*)source + start, n), dst);
         }
     }
 
-    private sealed class Job(float* q, int m, int heads, int headDim, int kvHeads, KvView[] views, float* output, float scale)
+    private sealed class Job(float* q, int m, int heads, int headDim, int kvHeads, KvView[] views, float* output, float scale, int queryTile)
     {
         private readonly bool _vectorized = Vector512.IsHardwareAccelerated && headDim % 16 == 0;
 
         public void Tile(int kvHead, int tile)
         {
             int group = heads / kvHeads;
-            int q0 = tile * QueryTile;
-            int nq = Math.Min(QueryTile, m - q0);
+            int q0 = tile * queryTile;
+            int nq = Math.Min(queryTile, m - q0);
             int rows = nq * group;
             bool blocked = _vectorized && rows >= 4;
             int padded = blocked ? (rows + 3) & ~3 : rows;
@@ -208,7 +211,7 @@ internal static unsafe class CpuAttention
             {
                 long element = (long)(c0 + j) * kvDim + kvHead * headDim;
                 var dst = new Span<float>(destination + (long)j * headDim, headDim);
-                if (type == KvDataType.F16) TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)rows + element, headDim), dst);
+                if (type == KvDataType.F16) FloatConversions.HalfToSingle((ushort*)rows + element, destination + (long)j * headDim, headDim);
                 else FloatConversions.BFloat16ToSingle(new ReadOnlySpan<ushort>((ushort*)rows + element, headDim), dst);
             }
         }

@@ -34,6 +34,31 @@ public static unsafe class FloatConversions
         for (; i < source.Length; i++) Unsafe.Add(ref dst, i) = (uint)Unsafe.Add(ref src, i) << 16;
     }
 
+    /// <summary>
+    /// f16 → f32 for short rows (K/V rows of one head), without TensorPrimitives' per-call overhead:
+    /// the 15 magnitude bits shifted into f32 position and multiplied by 2^112 re-bias the exponent
+    /// exactly (subnormals included); inf/NaN get the all-ones exponent; the sign is OR-ed back.
+    /// </summary>
+    public static void HalfToSingle(ushort* source, float* destination, int count)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var rebias = Vector512.Create(5.192296858534828e33f); // 2^112
+            for (; i + 16 <= count; i += 16)
+            {
+                var w = Vector512.WidenLower(Vector256.Load(source + i).ToVector512Unsafe());
+                var sign = (w & Vector512.Create(0x8000u)) << 16;
+                var magnitude = (w & Vector512.Create(0x7FFFu)) << 13;
+                var finite = (magnitude.AsSingle() * rebias).AsUInt32();
+                var special = Vector512.Equals(w & Vector512.Create(0x7C00u), Vector512.Create(0x7C00u));
+                var bits = Vector512.ConditionalSelect(special, magnitude | Vector512.Create(0x7F800000u), finite) | sign;
+                bits.AsSingle().Store(destination + i);
+            }
+        }
+        for (; i < count; i++) destination[i] = (float)BitConverter.UInt16BitsToHalf(source[i]);
+    }
+
     /// <summary>f32 → bf16 with round-to-nearest-even (NaN kept a NaN).</summary>
     public static void SingleToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination)
     {
