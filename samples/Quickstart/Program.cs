@@ -58,7 +58,7 @@ if (warmed.Contains(SupportPrompt.SchemaName))
 // Greedy for a real model. The synthetic model's greedy answer is one byte repeated, so it samples
 // (seeded, reproducible) to show that text really streams.
 var options = settings.ModelPath is null
-    ? new GenerationOptions { MaxTokens = settings.MaxTokens, Temperature = 1f, TopK = 64, Seed = 42 }
+    ? new GenerationOptions { MaxTokens = settings.MaxTokens, Temperature = 1.5f, TopK = 64, Seed = 42 }
     : new GenerationOptions { MaxTokens = settings.MaxTokens, Temperature = 0 };
 var table = new TtftTable();
 foreach (var (name, request) in calls)

@@ -14,7 +14,7 @@ public static class SyntheticCheckpoint
     private const string MarkerFile = "synthetic.txt";
 
     // Part of the folder name: bump when the weights a (shape, seed) pair produces change.
-    private const string FormatVersion = "v2";
+    private const string FormatVersion = "v3";
 
     /// <summary>
     /// Returns the folder of the checkpoint for <paramref name="shape"/> and <paramref name="seed"/>
@@ -77,7 +77,7 @@ public static class SyntheticCheckpoint
     {
         int d = s.HiddenSize, kv = s.KvHeadCount * s.HeadDim;
         // Scales in the usual init range keep activations finite through many layers; norms are 1.
-        yield return ("model.embed_tokens.weight", s.VocabSize, d, 1f);
+        yield return ("model.embed_tokens.weight", s.VocabSize, d, 0.08f);
         for (int l = 0; l < s.LayerCount; l++)
         {
             string p = $"model.layers.{l}.";
