@@ -5,6 +5,7 @@ using PromptCache.Generators.Diagnostics;
 using PromptCache.Generators.Emit;
 using PromptCache.Generators.Inputs;
 using PromptCache.Generators.Model;
+using PromptCache.Generators.Tokens;
 using PromptCache.Pml;
 
 namespace PromptCache.Generators;
@@ -30,6 +31,9 @@ public sealed class PromptSchemaGenerator : IIncrementalGenerator
         /// <summary>One <c>SchemaResult</c> per .pml file.</summary>
         public const string Results = nameof(Results);
 
+        /// <summary>The project's tokenizer, loaded once per build (null without a PromptCacheTokenizer item).</summary>
+        public const string Tokenizer = nameof(Tokenizer);
+
         /// <summary>The models that are emitted.</summary>
         public const string Models = nameof(Models);
 
@@ -52,9 +56,12 @@ public sealed class PromptSchemaGenerator : IIncrementalGenerator
             .Select(static (pair, ct) => GeneratorInputs.ReadSchema(pair.Left, pair.Right, ct))
             .WithTrackingName(TrackingNames.SchemaFiles);
 
+        // Tokenizer items are not src candidates: their 11 MB of text would be compared on every run.
         var sourceFiles = context.AdditionalTextsProvider
             .Where(static file => !GeneratorInputs.IsSchema(file))
-            .Select(static (file, ct) => GeneratorInputs.ReadSource(file, ct))
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Where(static pair => !TokenizerFile.IsTokenizerItem(pair.Left, pair.Right))
+            .Select(static (pair, ct) => GeneratorInputs.ReadSource(pair.Left, ct))
             .Collect()
             .Select(static (files, _) => files.Where(f => f is not null).Select(f => f!).ToEquatableArray())
             .WithTrackingName(TrackingNames.SourceFiles);
@@ -66,9 +73,34 @@ public sealed class PromptSchemaGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(results.Select(static (r, _) => r.Diagnostics), ReportDiagnostics);
 
-        var models = results
+        // One node for the whole build: each schema binds against the same loaded tokenizer.
+        var tokenizer = context.AdditionalTextsProvider
+            .Where(static file => !GeneratorInputs.IsSchema(file))
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, ct) => TokenizerFile.Read(pair.Left, pair.Right, ct))
+            .Where(static file => file is not null)
+            .Collect()
+            .Select(static (files, _) => BuildTokenizer.Load(files.Select(f => f!).OrderBy(f => f.Path, StringComparer.Ordinal).ToEquatableArray()))
+            .WithTrackingName(TrackingNames.Tokenizer);
+
+        context.RegisterSourceOutput(tokenizer, static (ctx, t) =>
+        {
+            if (t?.Error is { } error)
+            {
+                ctx.ReportDiagnostic(RoslynDiagnostics.ToRoslyn(error));
+            }
+        });
+
+        var bound = results
             .Where(static r => r.Model is not null)
             .Select(static (r, _) => r.Model!)
+            .Combine(tokenizer)
+            .Select(static (pair, _) => TokenLayoutBinder.Bind(pair.Left, pair.Right));
+
+        context.RegisterSourceOutput(bound.Select(static (b, _) => b.Diagnostics), ReportDiagnostics);
+
+        var models = bound
+            .Select(static (b, _) => b.Model)
             .WithTrackingName(TrackingNames.Models);
 
         var collisions = models

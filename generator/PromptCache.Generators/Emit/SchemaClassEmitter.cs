@@ -79,6 +79,11 @@ internal sealed class SchemaClassEmitter
             {
                 EmitUnionTypes(union, "the schema");
             }
+
+            if (_schema.Tokens is { } tokens)
+            {
+                TokensEmitter.Emit(_w, tokens);
+            }
         }
     }
 

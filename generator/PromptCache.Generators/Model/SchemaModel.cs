@@ -19,6 +19,7 @@ namespace PromptCache.Generators.Model;
 /// <param name="ModuleCount">How many modules the schema has (each gets a slot in a selection).</param>
 /// <param name="Layout">The structural layout, emitted as static data.</param>
 /// <param name="NameLocation">Where the schema's name is (for cross-file collision reports).</param>
+/// <param name="Tokens">The token-exact layout when the project names a tokenizer; null keeps the layout structural.</param>
 internal sealed record SchemaModel(
     string FilePath,
     string Namespace,
@@ -30,7 +31,8 @@ internal sealed record SchemaModel(
     ScopeModel Root,
     int ModuleCount,
     SchemaLayout Layout,
-    PmlLocation NameLocation)
+    PmlLocation NameLocation,
+    Tokens.TokenLayoutModel? Tokens = null)
 {
     /// <summary>The namespace-qualified class name.</summary>
     public string FullTypeName => Namespace.Length == 0 ? TypeName : Namespace + "." + TypeName;
