@@ -35,6 +35,9 @@ public sealed class PackageSmokeTests : IDisposable
         Assert.Contains("<travel-plan duration=\"5 days\">", output);
         Assert.Contains("<domestic city=\"Paris\"/>", output);
         Assert.Contains("schemas: 1", output);
+        Assert.Contains("catalog: 1", output);
+        Assert.Contains("engine: PromptCache.Engine", output);
+        Assert.Contains("hosting: PromptCache.Hosting", output);
     }
 
     public void Dispose()
@@ -99,6 +102,10 @@ public sealed class PackageSmokeTests : IDisposable
                 .User("Plan my trip.");
             System.Console.WriteLine(request.ToPml());
             System.Console.WriteLine("schemas: " + PromptCache.Generated.PromptSchemaRegistry.All.Count);
+            System.Console.WriteLine("catalog: " + PromptCache.Pml.Registry.PromptSchemaCatalog.All.Count);
+            // The engine and the hosting extensions ship in lib/net10.0 too, with their dependencies declared.
+            System.Console.WriteLine("engine: " + typeof(PromptCache.Engine.PromptCacheEngine).Assembly.GetName().Name);
+            System.Console.WriteLine("hosting: " + typeof(PromptCache.Hosting.PromptCacheServiceCollectionExtensions).Assembly.GetName().Name);
             """);
         return consumer;
     }
