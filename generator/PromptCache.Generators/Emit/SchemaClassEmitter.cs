@@ -244,11 +244,13 @@ internal sealed class SchemaClassEmitter
         }
     }
 
-    private static IEnumerable<string> SignatureParts(ModuleModel module)
+    private IEnumerable<string> SignatureParts(ModuleModel module)
     {
         foreach (var p in module.Parameters)
         {
-            yield return "string " + p.ArgumentName;
+            // With a tokenizer, the slot's length marks the argument, so the call-site analyzer can check constants (PCG0036).
+            var slot = _schema.Tokens is null ? string.Empty : "[global::PromptCache.Pml.PromptSlotAttribute(" + String(p.Name) + ", " + String(PathString(module)) + ", " + Int(p.Length) + ")] ";
+            yield return slot + "string " + p.ArgumentName;
         }
 
         foreach (var union in module.Scope.Unions)
