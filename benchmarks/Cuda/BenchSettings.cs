@@ -36,8 +36,9 @@ internal sealed class BenchSettings
           --layers N          layers of the benchmark model (default 32)
           --shape S           llama2-7b (default) or llama3-8b
           --profile           print GPU time per op category for the largest prefill and each cached row
-          --attention K       kernel for the timings: auto (fastest that passed the checks; tiled when
-                              checks were not run), simple, tiled or ldm
+          --attention K       kernel for the timings: auto (of the kernels that passed the checks, the
+                              fastest on a 4096 prefill + cached 4096+48; tiled when checks were not
+                              run), simple, tiled, ldm, pipelined or pipelined-wide
           --no-host-tier      skip the host-tier rows (module K/V in pinned host memory, layer-wise loads)
           --decode N          greedy decode steps timed after each cached row (default 32; 0: none)
         """;
@@ -68,7 +69,7 @@ internal sealed class BenchSettings
                 case "--profile": s.Profile = true; break;
                 case "--attention":
                     s.Attention = Next();
-                    if (s.Attention is not ("auto" or "simple" or "tiled" or "ldm")) throw new ArgumentException($"Unknown attention kernel '{s.Attention}': use auto, simple, tiled or ldm.");
+                    if (s.Attention is not ("auto" or "simple" or "tiled" or "ldm" or "pipelined" or "pipelined-wide")) throw new ArgumentException($"Unknown attention kernel '{s.Attention}': use auto, simple, tiled, ldm, pipelined or pipelined-wide.");
                     break;
                 case "--no-host-tier": s.HostTier = false; break;
                 case "--hf-model": s.HfModels.Add(Next()); break;

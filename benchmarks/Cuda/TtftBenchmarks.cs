@@ -52,7 +52,9 @@ internal sealed unsafe class TtftBenchmarks
             AddRow($"uncached prefill", n, wall, gpu, floor, HfPrefill.TryGetValue(n, out var hf) && _s.Shape == "llama2-7b" ? hf : double.NaN);
         }
 
-        foreach (int context in _s.CachedContexts)
+        // The first context (the one with the host-tier rows) runs last: the host tier is the newest
+        // code path, and a failure there must not cost the other cached rows.
+        foreach (int context in _s.CachedContexts.Skip(1).Concat(_s.CachedContexts.Take(1)))
         {
             using var module = new KvSegment(config, KvDataType.BF16, context);
             forward.Run(RandomIds(rng, context, config.VocabSize), Enumerable.Range(0, context).ToArray(), [], module, 0);
@@ -72,7 +74,18 @@ internal sealed unsafe class TtftBenchmarks
             AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
                 HfPrefixReuse.TryGetValue(context, out var hf) && _s.Shape == "llama2-7b" ? hf : double.NaN);
             if (_s.DecodeSteps > 0) Decode(cuda, forward, module, output, context + fresh);
-            if (_s.HostTier && context == _s.CachedContexts[0]) HostTier(cuda, forward, module, output, ids, positions);
+            if (_s.HostTier && context == _s.CachedContexts[0])
+            {
+                try
+                {
+                    HostTier(cuda, forward, module, output, ids, positions);
+                }
+                catch (Exception e)
+                {
+                    Console.WriteLine($"HOST TIER FAILED: {e.GetType().Name}: {e.Message}");
+                    AddRow("host tier FAILED (see above)", context + fresh, double.NaN, double.NaN, double.NaN, double.NaN);
+                }
+            }
             cuda.Release(module);
             cuda.Release(output);
         }
@@ -88,11 +101,64 @@ internal sealed unsafe class TtftBenchmarks
         "simple" => AttentionKernel.Simple,
         "tiled" => AttentionKernel.Tiled,
         "ldm" => AttentionKernel.TiledLdmatrix,
+        "pipelined" => AttentionKernel.Pipelined,
+        "pipelined-wide" => AttentionKernel.PipelinedWide,
         _ when !_s.Check => AttentionKernel.Tiled,
-        _ when CorrectnessChecks.PassedKernels.Contains(AttentionKernel.TiledLdmatrix) => AttentionKernel.TiledLdmatrix,
-        _ when CorrectnessChecks.PassedKernels.Contains(AttentionKernel.Tiled) => AttentionKernel.Tiled,
-        _ => AttentionKernel.Simple,
+        _ => FastestPassed(),
     };
+
+    // Among the tensor-core kernels that passed every check, the one with the lowest uncached 4096-token
+    // prefill plus cached 4096+48 call on this model (each timed on its own backend, median of 3).
+    private AttentionKernel FastestPassed()
+    {
+        AttentionKernel[] candidates = new[] { AttentionKernel.PipelinedWide, AttentionKernel.Pipelined, AttentionKernel.TiledLdmatrix, AttentionKernel.Tiled }
+            .Where(CorrectnessChecks.PassedKernels.Contains).ToArray();
+        if (candidates.Length == 0) return AttentionKernel.Simple;
+        if (candidates.Length == 1) return candidates[0];
+        var best = (Kernel: candidates[0], Score: double.PositiveInfinity);
+        foreach (var kernel in candidates)
+        {
+            try
+            {
+                var (prefill, cached) = TimeKernel(kernel);
+                Console.WriteLine($"Kernel choice: {kernel,-14} prefill 4096 {prefill,7:0.00} ms, cached 4096+48 {cached,6:0.00} ms (gpu, median of 3)");
+                if (prefill + cached < best.Score) best = (kernel, prefill + cached);
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"Kernel choice: {kernel} failed to run ({e.GetType().Name}: {e.Message}); not chosen");
+            }
+        }
+        return best.Kernel;
+    }
+
+    private static (double Prefill, double Cached) TimeKernel(AttentionKernel kernel)
+    {
+        const int context = 4096, fresh = 48, reps = 3;
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel });
+        var config = RandomModels.Llama2_7B(32);
+        var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
+        var rng = new Random(11);
+        int[] contextIds = RandomIds(rng, context, config.VocabSize), freshIds = RandomIds(rng, fresh, config.VocabSize);
+        int[] contextPositions = Enumerable.Range(0, context).ToArray(), freshPositions = Enumerable.Range(context, fresh).ToArray();
+        using var module = new KvSegment(config, KvDataType.BF16, context);
+        using var output = new KvSegment(config, KvDataType.BF16, fresh);
+        var prefill = new List<double>();
+        var cached = new List<double>();
+        for (int i = 0; i < reps + 1; i++)
+        {
+            module.Truncate(0);
+            double p = TimedCall(cuda, forward, contextIds, contextPositions, [], module).Gpu;
+            output.Truncate(0);
+            double c = TimedCall(cuda, forward, freshIds, freshPositions, [module], output).Gpu;
+            if (i == 0) continue; // warm-up (compiles the kernels)
+            prefill.Add(p);
+            cached.Add(c);
+        }
+        cuda.Release(module);
+        cuda.Release(output);
+        return (Median(prefill), Median(cached));
+    }
 
     // The same cached call with the module's K/V in (page-locked) host memory instead of HBM, loaded
     // layer by layer on a copy stream: overlapped with compute, and waited for in full first.

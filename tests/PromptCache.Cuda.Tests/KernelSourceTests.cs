@@ -14,7 +14,7 @@ public sealed partial class KernelSourceTests
     [Fact]
     public void All_kernel_sources_are_embedded()
     {
-        Assert.Equal(["attention.cu", "common.cuh", "transformer.cu"], KernelSource.Names());
+        Assert.Equal(["attention.cu", "attention_pipelined.cu", "common.cuh", "transformer.cu"], KernelSource.Names());
     }
 
     [Fact]
@@ -30,6 +30,53 @@ public sealed partial class KernelSourceTests
         string[] attention = ["attention_simple", "attention_combine", "attention_tiled", "attention_tiled_ldm"];
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
+        Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
+    }
+
+    [Fact]
+    public void The_pipelined_unit_is_attention_cu_then_its_own_file_each_behind_a_line_directive()
+    {
+        // attention_pipelined.cu uses attention.cu's helpers, so it must come second in its unit.
+        string unit = KernelSource.Unit([KernelSource.Attention, KernelSource.AttentionPipelined]);
+        int first = unit.IndexOf("#line 1 \"attention.cu\"", StringComparison.Ordinal);
+        int helper = unit.IndexOf("void mma_bf16_16816", StringComparison.Ordinal);
+        int second = unit.IndexOf("#line 1 \"attention_pipelined.cu\"", StringComparison.Ordinal);
+        int user = unit.IndexOf("attention_pipelined_body", StringComparison.Ordinal);
+        Assert.True(first >= 0 && first < helper && helper < second && second < user, "attention.cu (with its helpers), then attention_pipelined.cu");
+        Assert.Equal(KernelSource.Unit(KernelSource.Attention), KernelSource.Unit([KernelSource.Attention]));
+    }
+
+    [Fact]
+    public void The_pipelined_kernels_only_exist_where_the_tiled_helpers_do_and_the_head_dim_is_a_multiple_of_32()
+    {
+        string source = KernelSource.Read(KernelSource.AttentionPipelined);
+        Assert.Contains("#if defined(HAS_TILED_ATTENTION) && (HEAD_DIM % 32 == 0)", source);
+        Assert.Contains("#define HAS_TILED_ATTENTION 1", KernelSource.Read(KernelSource.Attention));
+    }
+
+    [Theory]
+    [InlineData(128, true)]
+    [InlineData(64, true)]
+    [InlineData(96, true)]
+    [InlineData(32, true)]
+    [InlineData(80, false)]
+    [InlineData(16, false)]
+    [InlineData(0, false)]
+    [InlineData(256, false)]
+    public void The_pipelined_kernel_takes_head_dims_that_are_multiples_of_32_up_to_128(int headDim, bool supported) =>
+        Assert.Equal(supported, CudaBackend.PipelinedSupported(headDim));
+
+    [Fact]
+    public void Pipelined_shared_memory_fits_the_sm80_and_sm90_opt_in_limits()
+    {
+        // 2 stages × K,V × 64 keys × (head_dim + 8) bf16: above the 48 KB default, so the opt-in is needed.
+        int bytes = DeviceKernels.PipelinedSharedBytes(128);
+        Assert.Equal(69_632, bytes);
+        Assert.True(bytes > 48 * 1024);
+        Assert.Equal(36_864, DeviceKernels.PipelinedSharedBytes(64));
+        Assert.True(bytes <= 163 * 1024, "sm_80 allows 163 KB of dynamic shared memory per block");
+        Assert.Equal(64, DeviceKernels.PipelinedRows(false));
+        Assert.Equal(128, DeviceKernels.PipelinedRows(true));
     }
 
     private static IEnumerable<string> Declared(string file) =>

@@ -289,7 +289,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             bool tiled = Options.Attention switch
             {
                 AttentionKernel.Simple => false,
-                AttentionKernel.Tiled or AttentionKernel.TiledLdmatrix => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8
+                AttentionKernel.Tiled or AttentionKernel.TiledLdmatrix or AttentionKernel.Pipelined or AttentionKernel.PipelinedWide => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8
                     ? true
                     : throw new NotSupportedException($"The tiled attention kernel needs SM 8.0 or newer (this GPU: {_device.ComputeCapability}) and a head dimension that is a multiple of 16 and at most 128 (here {headDim})."),
                 _ => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8,
@@ -300,6 +300,13 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 return;
             }
             float scaleLog2 = (float)(1.0 / Math.Sqrt(headDim) * 1.4426950408889634);
+            if (Options.Attention is AttentionKernel.Pipelined or AttentionKernel.PipelinedWide)
+            {
+                if (!PipelinedSupported(headDim))
+                    throw new NotSupportedException($"The pipelined attention kernel needs a head dimension that is a multiple of 32 and at most 128 (here {headDim}).");
+                PipelinedAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output);
+                return;
+            }
             int splits = ChooseSplits(m, heads, maxTiles);
             bool ldmatrix = Options.Attention == AttentionKernel.TiledLdmatrix;
             if (splits == 1)
@@ -323,6 +330,38 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         ulong shadowEnd = _shadowSource + (ulong)(_shadowCount * sizeof(float));
         if (pointer < shadowEnd && _shadowSource < end) _shadowCount = 0;
     }
+
+    // Prefill (many rows) takes the 128-row blocks when asked; short queries always the 64-row ones,
+    // with the keys split so that about two blocks per SM are resident at once (flash decoding):
+    // each block keeps a 64-key tile of K and V in flight while it multiplies the previous one.
+    private void PipelinedAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
+    {
+        bool wide = Options.Attention == AttentionKernel.PipelinedWide && m > DeviceKernels.PipelinedRows(false);
+        int rows = DeviceKernels.PipelinedRows(wide);
+        int splits;
+        if (Options.AttentionSplits > 0) splits = Math.Max(1, Math.Min(Options.AttentionSplits, Math.Max(keyTiles, 1)));
+        else
+        {
+            long blocks = (long)((m + rows - 1) / rows) * heads;
+            // Rounded down: one full wave. Each split also writes and re-reads m × head_dim partials per
+            // head, so more splits than that cost bandwidth (at m = 48, 8 splits already add ~20 %).
+            long target = 2L * _device.MultiprocessorCount;
+            splits = blocks >= target ? 1 : (int)Math.Clamp(target / blocks, 1, Math.Min(Math.Max(keyTiles, 1), 64));
+        }
+        if (splits == 1)
+        {
+            _kernels.AttentionPipelined(wide, headDim, (ulong)q, (ulong)output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
+            return;
+        }
+        long partialRows = (long)splits * m * heads;
+        ulong partials = _partials.Get(partialRows * (headDim + 2) * sizeof(float));
+        ulong partO = partials, partMl = partials + (ulong)(partialRows * headDim * sizeof(float));
+        _kernels.AttentionPipelined(wide, headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
+        _kernels.AttentionCombine(headDim, partO, partMl, (ulong)output, m, heads, splits);
+    }
+
+    /// <summary>Whether the pipelined attention kernels (attention_pipelined.cu) handle <paramref name="headDim"/>.</summary>
+    public static bool PipelinedSupported(int headDim) => headDim % 32 == 0 && headDim > 0 && headDim <= 128;
 
     /// <summary>Whether the tensor-core attention kernel handles <paramref name="headDim"/>.</summary>
     public static bool TiledSupported(int headDim) => headDim % 16 == 0 && headDim <= 128;

@@ -14,6 +14,19 @@ public enum AttentionKernel
 
     /// <summary>The tiled kernel fetching V fragments with <c>ldmatrix.trans</c> (fewer shared-memory instructions).</summary>
     TiledLdmatrix,
+
+    /// <summary>
+    /// The pipelined kernel (attention_pipelined.cu): K and V tiles by cp.async, double-buffered, K and
+    /// V fragments by ldmatrix, per-warp causal skipping, 64 query rows per block; short queries split
+    /// the keys over enough blocks to fill the GPU. Head dimensions that are multiples of 32 up to 128.
+    /// </summary>
+    Pipelined,
+
+    /// <summary>
+    /// As <see cref="Pipelined"/>, but blocks of 128 query rows (8 warps) when more than 64 rows are
+    /// new (prefill); short queries use the 64-row kernel.
+    /// </summary>
+    PipelinedWide,
 }
 
 /// <summary>Settings of a <see cref="CudaBackend"/>.</summary>

@@ -24,10 +24,22 @@ internal sealed unsafe class DeviceKernels
     /// <summary>Blocks for a grid-stride loop over <paramref name="n"/> elements: enough to fill the chip, no more.</summary>
     private uint GridFor(long n) => (uint)Math.Clamp((n + Threads - 1) / Threads, 1, (long)_device.MultiprocessorCount * 32);
 
-    private void Launch(IntPtr function, uint gx, uint gy, uint gz, uint block, void** args)
+    private void Launch(IntPtr function, uint gx, uint gy, uint gz, uint block, void** args, uint sharedBytes = 0)
     {
         _device.MakeCurrent();
-        CudaCheck.Driver(CuDriver.cuLaunchKernel(function, gx, gy, gz, block, 1, 1, 0, _device.Stream.Value, args, null));
+        CudaCheck.Driver(CuDriver.cuLaunchKernel(function, gx, gy, gz, block, 1, 1, sharedBytes, _device.Stream.Value, args, null));
+    }
+
+    // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: more than 48 KB of dynamic shared memory is opt-in per kernel.
+    private const int MaxDynamicSharedSizeBytes = 8;
+    private readonly Dictionary<IntPtr, int> _sharedOptIn = new();
+
+    private void EnsureDynamicShared(IntPtr function, int bytes)
+    {
+        if (_sharedOptIn.TryGetValue(function, out int granted) && granted >= bytes) return;
+        _device.MakeCurrent();
+        CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, MaxDynamicSharedSizeBytes, bytes));
+        _sharedOptIn[function] = bytes;
     }
 
     private void Elementwise(string kernel, long n, void** args) =>
@@ -148,6 +160,28 @@ internal sealed unsafe class DeviceKernels
         KvList copy = list;
         void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
         Launch(_modules.Attention(headDim, ldmatrix ? "attention_tiled_ldm" : "attention_tiled"), (uint)((m + 63) / 64), (uint)heads, (uint)splits, 128, a);
+    }
+
+    /// <summary>Query rows per block of the pipelined kernels (16 per warp).</summary>
+    public static int PipelinedRows(bool wide) => wide ? 128 : 64;
+
+    /// <summary>Dynamic shared memory of the pipelined kernels: 2 stages × K,V × 64 keys × (headDim + 8) bf16 (PKT, SSTR).</summary>
+    public static int PipelinedSharedBytes(int headDim) => 2 * 2 * 64 * (headDim + 8) * sizeof(ushort);
+
+    /// <summary>
+    /// attention_pipelined(_wide) of attention_pipelined.cu: cp.async double-buffered K/V tiles of 64
+    /// keys in dynamic shared memory (2 stages × K,V × 64 × (headDim + 8) bf16).
+    /// </summary>
+    public void AttentionPipelined(bool wide, int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+        float scaleLog2, int splits, in KvList list)
+    {
+        KvList copy = list;
+        IntPtr function = _modules.AttentionPipelined(headDim, wide ? "attention_pipelined_wide" : "attention_pipelined");
+        int shared = PipelinedSharedBytes(headDim);
+        EnsureDynamicShared(function, shared);
+        int rows = PipelinedRows(wide);
+        void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
+        Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, wide ? 256u : 128u, a, (uint)shared);
     }
 
     public void AttentionCombine(int headDim, ulong partO, ulong partMl, ulong output, int m, int heads, int splits)

@@ -32,19 +32,26 @@ internal sealed class KernelModules : IDisposable
     public IntPtr Attention(int headDim, string kernel) =>
         Function(KernelSource.Attention, NvrtcOptions.Define("HEAD_DIM", headDim), kernel);
 
-    private IntPtr Function(string file, IReadOnlyDictionary<string, string> defines, string kernel)
+    /// <summary>A kernel of the pipelined attention unit (attention.cu then attention_pipelined.cu) for <paramref name="headDim"/>.</summary>
+    public IntPtr AttentionPipelined(int headDim, string kernel) =>
+        Function([KernelSource.Attention, KernelSource.AttentionPipelined], NvrtcOptions.Define("HEAD_DIM", headDim), kernel);
+
+    private IntPtr Function(string file, IReadOnlyDictionary<string, string> defines, string kernel) => Function([file], defines, kernel);
+
+    private IntPtr Function(string[] files, IReadOnlyDictionary<string, string> defines, string kernel)
     {
-        string moduleKey = file + "|" + string.Join(",", defines.OrderBy(d => d.Key).Select(d => d.Key + "=" + d.Value));
-        return _functions.GetOrAdd((moduleKey, kernel), k => Module(k.Module, file, defines).Function(k.Kernel));
+        string moduleKey = string.Join("+", files) + "|" + string.Join(",", defines.OrderBy(d => d.Key).Select(d => d.Key + "=" + d.Value));
+        return _functions.GetOrAdd((moduleKey, kernel), k => Module(k.Module, files, defines).Function(k.Kernel));
     }
 
-    private CudaModule Module(string moduleKey, string file, IReadOnlyDictionary<string, string> defines)
+    private CudaModule Module(string moduleKey, string[] files, IReadOnlyDictionary<string, string> defines)
     {
+        string file = files[^1];
         lock (_modules)
         {
             if (_modules.TryGetValue(moduleKey, out var existing)) return existing;
             _device.MakeCurrent();
-            string source = KernelSource.Unit(file);
+            string source = KernelSource.Unit(files);
             _compilerVersion ??= NvrtcCompiler.Version();
             var options = new NvrtcOptions(_device.ComputeCapability, defines);
             byte[] image = LoadOrCompile(source, file, options, out bool ptx);

@@ -13,6 +13,12 @@ internal static class KernelSource
     /// <summary>The attention kernels (compiled per head dimension).</summary>
     public const string Attention = "attention.cu";
 
+    /// <summary>
+    /// The pipelined attention kernels: compiled as a unit of their own after <see cref="Attention"/>
+    /// (whose helpers they use), so a compile error there cannot take the older kernels down.
+    /// </summary>
+    public const string AttentionPipelined = "attention_pipelined.cu";
+
     /// <summary>The helpers every kernel file is compiled with.</summary>
     public const string Common = "common.cuh";
 
@@ -35,5 +41,9 @@ internal static class KernelSource
     }
 
     /// <summary>A compilation unit: the common helpers followed by <paramref name="fileName"/>.</summary>
-    public static string Unit(string fileName) => Read(Common) + "\n#line 1 \"" + fileName + "\"\n" + Read(fileName);
+    public static string Unit(string fileName) => Unit([fileName]);
+
+    /// <summary>A compilation unit of several files: the common helpers, then each file behind its own line directive.</summary>
+    public static string Unit(IReadOnlyList<string> fileNames) =>
+        Read(Common) + string.Concat(fileNames.Select(f => "\n#line 1 \"" + f + "\"\n" + Read(f)));
 }

@@ -1,0 +1,282 @@
+// Pipelined tensor-core attention. Compiled as its own module, appended to attention.cu (it reuses
+// KvList, the mma/ldmatrix helpers and the padded tile layout), so that a compile error here can only
+// disable these kernels: the backend then reports the failure and the older kernels still run.
+//
+// Differences from attention_tiled_ldm:
+//  - K and V tiles arrive by cp.async (16-byte copies, no registers), double-buffered: the next
+//    tile is in flight while this one is multiplied, so a block always has a whole tile of loads
+//    outstanding (what short-query "flash decoding" needs to approach HBM bandwidth);
+//  - K fragments come through ldmatrix as well (one instruction per two mma instead of four loads);
+//  - per warp: tiles that no row of the warp may see are skipped (causal), the mask is only
+//    evaluated on tiles that are partially visible, and warps made only of padding rows idle;
+//  - the wide variant gives a block 8 warps (128 query rows), halving K/V tile traffic per FLOP;
+//  - query blocks are scheduled last-first, so the long causal rows start early (shorter tail).
+// Shared memory is dynamic (2 stages × K,V × 64 × (HEAD_DIM + 8) bf16: 69,632 bytes at 128), which
+// the launcher opts into with CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES.
+
+#if defined(HAS_TILED_ATTENTION) && (HEAD_DIM % 32 == 0)
+#define HAS_PIPELINED_ATTENTION 1
+#define PKT 64
+#define PTILE (PKT * SSTR) // bf16 elements of one K (or V) tile in shared memory
+
+__device__ __forceinline__ void cp_async16(bf16_t* smem, const bf16_t* gmem, bool valid)
+{
+    // src-size 0 writes 16 zero bytes and reads nothing (gmem still names a valid row).
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(smem)), "l"(gmem), "r"(valid ? 16 : 0) : "memory");
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
+// 2^x by the SFU instruction alone (exp2f adds range handling we do not need): ex2.approx(-inf) = +0,
+// relative error ~2^-22, far below the bf16 rounding of the probabilities that follows.
+__device__ __forceinline__ float fast_exp2(float x)
+{
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// Four 8x8 bf16 matrices, not transposed: lane gets row lane/4, columns 2(lane%4), +1 of each, which
+// is the B-operand fragment of Q·Kᵀ when the rows are keys and the columns head dimensions.
+__device__ __forceinline__ void ldmatrix_x4(unsigned* d, const bf16_t* row)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3]) : "r"(shared_address(row)) : "memory");
+}
+
+// The segment and segment-local tile of the gi-th key tile a block visits (rows up to lastRow).
+__device__ __forceinline__ bool locate_tile(const KvList& list, int lastRow, int gi, int& s, int& tile)
+{
+    for (int i = 0; i < list.count; i++)
+    {
+        int tiles = (keys_for_row(list.seg[i], lastRow) + PKT - 1) / PKT;
+        if (gi < tiles) { s = i; tile = gi; return true; }
+        gi -= tiles;
+    }
+    return false;
+}
+
+// Issues (does not wait for) the copies of one K tile and one V tile into shared memory. Keys past
+// what lastRow may see are zero-filled; tile * PKT is always a visible key, so every address is valid.
+__device__ __forceinline__ void load_tile_async(bf16_t* sk, bf16_t* sv, const KvList& list, int s, int tile, int lastRow, int kvh)
+{
+    const KvSegmentView seg = list.seg[s];
+    const int n = keys_for_row(seg, lastRow);
+    const bf16_t* K = (const bf16_t*)seg.keys + kvh * HEAD_DIM;
+    const bf16_t* V = (const bf16_t*)seg.values + kvh * HEAD_DIM;
+    const int k0 = tile * PKT;
+    const int chunks = HEAD_DIM / 8;
+    for (int idx = threadIdx.x; idx < PKT * chunks; idx += blockDim.x)
+    {
+        int r = idx / chunks, c = (idx - r * chunks) * 8;
+        int key = k0 + r;
+        bool ok = key < n;
+        i64 off = (i64)(ok ? key : k0) * list.stride + c;
+        cp_async16(sk + r * SSTR + c, K + off, ok);
+        cp_async16(sv + r * SSTR + c, V + off, ok);
+    }
+}
+
+template <int WARPS>
+__device__ __forceinline__ void attention_pipelined_body(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list)
+{
+    extern __shared__ uint4 pipelined_smem[];
+    bf16_t* smem = (bf16_t*)pipelined_smem; // [stage 0: K, V][stage 1: K, V]
+
+    const int QROWS = 16 * WARPS;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
+    const int qblock = (int)gridDim.x - 1 - (int)blockIdx.x; // last (longest causal) blocks first
+    const int row0 = qblock * QROWS + warp * 16;
+    const int lastRow = min(m, qblock * QROWS + QROWS) - 1;
+    const int warpLast = min(row0 + 15, m - 1);
+
+    unsigned qa[HEAD_DIM / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < HEAD_DIM / 16; kk++)
+    {
+#pragma unroll
+        for (int h2 = 0; h2 < 2; h2++)
+        {
+            int r = row0 + g + h2 * 8;
+            float x0 = 0.0f, x1 = 0.0f, x8 = 0.0f, x9 = 0.0f;
+            if (r < m)
+            {
+                const float* qr = q + ((i64)r * heads + head) * HEAD_DIM + kk * 16 + 2 * t;
+                x0 = qr[0]; x1 = qr[1]; x8 = qr[8]; x9 = qr[9];
+            }
+            qa[kk][h2] = pack_bf16x2(x0 * scale_log2, x1 * scale_log2);
+            qa[kk][2 + h2] = pack_bf16x2(x8 * scale_log2, x9 * scale_log2);
+        }
+    }
+
+    float o[HEAD_DIM / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][0] = 0.0f; o[nt][1] = 0.0f; o[nt][2] = 0.0f; o[nt][3] = 0.0f; }
+    float mrow[2] = {NEG_INF, NEG_INF};
+    float lrow[2] = {0.0f, 0.0f};
+
+    int total = 0;
+    for (int s = 0; s < list.count; s++) total += (keys_for_row(list.seg[s], lastRow) + PKT - 1) / PKT;
+    const int tBegin = (int)((i64)total * split / splits), tEnd = (int)((i64)total * (split + 1) / splits);
+
+    // Prologue: the first tile into stage 0.
+    int sCur = 0, tileCur = 0;
+    if (tBegin < tEnd && locate_tile(list, lastRow, tBegin, sCur, tileCur))
+        load_tile_async(smem, smem + PTILE, list, sCur, tileCur, lastRow, kvh);
+    cp_async_commit();
+
+    // ldmatrix row addresses of this lane: K (keys down the rows) and V (transposed).
+    const int mi = lane >> 3, r8 = lane & 7;
+
+    for (int gi = tBegin, i = 0; gi < tEnd; gi++, i++)
+    {
+        bf16_t* sk = smem + (i & 1) * 2 * PTILE;
+        bf16_t* sv = sk + PTILE;
+
+        // Start the next tile into the other stage (its readers finished at the end of the last
+        // iteration), then wait for this one. The commit is unconditional so that "all but the
+        // newest group" is always exactly this tile.
+        int sNext = sCur, tileNext = tileCur;
+        if (gi + 1 < tEnd && locate_tile(list, lastRow, gi + 1, sNext, tileNext))
+        {
+            bf16_t* nk = smem + ((i + 1) & 1) * 2 * PTILE;
+            load_tile_async(nk, nk + PTILE, list, sNext, tileNext, lastRow, kvh);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();
+        __syncthreads();
+
+        const KvSegmentView seg = list.seg[sCur];
+        const int k0 = tileCur * PKT;
+        // Warp-uniform: does any row of this warp see any key of the tile? (No state changes otherwise.)
+        if (row0 < m && k0 < keys_for_row(seg, warpLast))
+        {
+            float sc[PKT / 8][4];
+#pragma unroll
+            for (int nt = 0; nt < PKT / 8; nt++)
+            {
+                sc[nt][0] = 0.0f; sc[nt][1] = 0.0f; sc[nt][2] = 0.0f; sc[nt][3] = 0.0f;
+                const bf16_t* krow = sk + (nt * 8 + r8) * SSTR + mi * 8;
+#pragma unroll
+                for (int kk2 = 0; kk2 < HEAD_DIM / 32; kk2++)
+                {
+                    unsigned b[4];
+                    ldmatrix_x4(b, krow + kk2 * 32);
+                    mma_bf16_16816(sc[nt], qa[2 * kk2], b[0], b[1]);
+                    mma_bf16_16816(sc[nt], qa[2 * kk2 + 1], b[2], b[3]);
+                }
+            }
+
+            // Mask only where some row of the warp misses some key of the tile (keys_for_row grows with the row).
+            if (row0 + 15 >= m || k0 + PKT > keys_for_row(seg, row0))
+            {
+#pragma unroll
+                for (int nt = 0; nt < PKT / 8; nt++)
+                {
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                    {
+                        int r = row0 + g + ((e >> 1) << 3);
+                        int key = k0 + nt * 8 + 2 * t + (e & 1);
+                        if (r >= m || key >= keys_for_row(seg, r)) sc[nt][e] = NEG_INF;
+                    }
+                }
+            }
+
+#pragma unroll
+            for (int h2 = 0; h2 < 2; h2++)
+            {
+                float mx = NEG_INF;
+#pragma unroll
+                for (int nt = 0; nt < PKT / 8; nt++) mx = fmaxf(mx, fmaxf(sc[nt][2 * h2], sc[nt][2 * h2 + 1]));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                float mnew = fmaxf(mrow[h2], mx);
+                float corr = 1.0f, base = 0.0f;
+                if (mnew != NEG_INF) { corr = fast_exp2(mrow[h2] - mnew); base = mnew; }
+                float sum = 0.0f;
+#pragma unroll
+                for (int nt = 0; nt < PKT / 8; nt++)
+                {
+                    float p0 = fast_exp2(sc[nt][2 * h2] - base), p1 = fast_exp2(sc[nt][2 * h2 + 1] - base);
+                    sc[nt][2 * h2] = p0;
+                    sc[nt][2 * h2 + 1] = p1;
+                    sum += p0 + p1;
+                }
+                lrow[h2] = lrow[h2] * corr + sum;
+                mrow[h2] = mnew;
+#pragma unroll
+                for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][2 * h2] *= corr; o[nt][2 * h2 + 1] *= corr; }
+            }
+
+#pragma unroll
+            for (int j = 0; j < PKT / 16; j++)
+            {
+                unsigned a[4];
+                a[0] = pack_bf16x2(sc[2 * j][0], sc[2 * j][1]);
+                a[1] = pack_bf16x2(sc[2 * j][2], sc[2 * j][3]);
+                a[2] = pack_bf16x2(sc[2 * j + 1][0], sc[2 * j + 1][1]);
+                a[3] = pack_bf16x2(sc[2 * j + 1][2], sc[2 * j + 1][3]);
+                const bf16_t* vrow = sv + (j * 16 + (mi & 1) * 8 + r8) * SSTR + (mi >> 1) * 8;
+#pragma unroll
+                for (int nt = 0; nt < HEAD_DIM / 8; nt += 2)
+                {
+                    unsigned b[4];
+                    ldmatrix_x4_trans(b, vrow + nt * 8);
+                    mma_bf16_16816(o[nt], a, b[0], b[1]);
+                    mma_bf16_16816(o[nt + 1], a, b[2], b[3]);
+                }
+            }
+        }
+        __syncthreads(); // everyone is done with this stage before the next iteration refills it
+        sCur = sNext;
+        tileCur = tileNext;
+    }
+    cp_async_wait<0>();
+
+#pragma unroll
+    for (int h2 = 0; h2 < 2; h2++)
+    {
+        float l = lrow[h2];
+        l += __shfl_xor_sync(0xffffffffu, l, 1);
+        l += __shfl_xor_sync(0xffffffffu, l, 2);
+        int r = row0 + g + h2 * 8;
+        if (r >= m) continue;
+        if (splits == 1)
+        {
+            float inv = l > 0.0f ? 1.0f / l : 0.0f;
+            float* dst = out + ((i64)r * heads + head) * HEAD_DIM + 2 * t;
+#pragma unroll
+            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2] * inv; dst[nt * 8 + 1] = o[nt][2 * h2 + 1] * inv; }
+        }
+        else
+        {
+            i64 idx = ((i64)split * m + r) * heads + head;
+            float* dst = part_o + idx * HEAD_DIM + 2 * t;
+#pragma unroll
+            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2]; dst[nt * 8 + 1] = o[nt][2 * h2 + 1]; }
+            if (t == 0) { part_ml[idx * 2] = mrow[h2]; part_ml[idx * 2 + 1] = l; }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(128) attention_pipelined(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+{
+    attention_pipelined_body<4>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
+}
+
+extern "C" __global__ void __launch_bounds__(256) attention_pipelined_wide(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+{
+    attention_pipelined_body<8>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
+}
+#endif
