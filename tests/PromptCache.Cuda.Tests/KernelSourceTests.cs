@@ -47,6 +47,23 @@ public sealed partial class KernelSourceTests
     }
 
     [Fact]
+    public void The_pipelined_kernels_take_the_tiled_kernels_parameters()
+    {
+        // DeviceKernels.AttentionPipelined passes the same argument list as AttentionTiled.
+        string tiled = Parameters(KernelSource.Read(KernelSource.Attention), "attention_tiled_ldm");
+        Assert.Contains("int splits, KvList list", tiled);
+        Assert.Equal(tiled, Parameters(KernelSource.Read(KernelSource.AttentionPipelined), "attention_pipelined"));
+        Assert.Equal(tiled, Parameters(KernelSource.Read(KernelSource.AttentionPipelined), "attention_pipelined_wide"));
+    }
+
+    private static string Parameters(string source, string kernel)
+    {
+        var match = Regex.Match(source, @"__global__ void (?:__launch_bounds__\(\d+\) )?" + kernel + @"\(([^)]*)\)");
+        Assert.True(match.Success, kernel + " not found");
+        return Regex.Replace(match.Groups[1].Value, @"\s+", " ").Trim();
+    }
+
+    [Fact]
     public void The_pipelined_kernels_only_exist_where_the_tiled_helpers_do_and_the_head_dim_is_a_multiple_of_32()
     {
         string source = KernelSource.Read(KernelSource.AttentionPipelined);
