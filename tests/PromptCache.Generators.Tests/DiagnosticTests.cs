@@ -42,6 +42,8 @@ public sealed class DiagnosticTests
         { "PCG0026", DiagnosticSeverity.Error, 3, 17, "<schema name=\"s\">\n  <module name=\"travel-plan\">x</module>\n  <module name=\"travel_plan\">y</module>\n</schema>" },
         { "PCG0026", DiagnosticSeverity.Error, 3, 5, "<schema name=\"s\">\n  <module name=\"a\"><parameter name=\"city-name\" length=\"2\"/>\n    <parameter name=\"city_name\" length=\"2\"/></module>\n</schema>" },
         { "PCG0026", DiagnosticSeverity.Error, 2, 17, "<schema name=\"s\">\n  <module name=\"user\">x</module>\n</schema>" },
+        // Tokens is the nested class of token constants (when the project names a tokenizer): reserved always, so adding a tokenizer never breaks a schema.
+        { "PCG0026", DiagnosticSeverity.Error, 2, 17, "<schema name=\"s\">\n  <module name=\"tokens\">x</module>\n</schema>" },
     };
 
     [Theory]

@@ -18,7 +18,7 @@ internal sealed class SchemaModelBuilder
     public static readonly string[] SchemaClassMembers =
     {
         "Create", "Build", "User", "SchemaName", "PmlSource", "ContentHash", "SourceFiles", "Layout", "CreateLayout",
-        "FileName", "ModuleCount", "Selections",
+        "FileName", "ModuleCount", "Selections", "Tokens",
     };
 
     /// <summary>Members every generated chooser and module builder declares besides the module methods.</summary>
