@@ -9,12 +9,14 @@ internal sealed class BenchSettings
     public bool Bench { get; private set; } = true;
     public string? Fixtures { get; private set; }
     public int CpuTokens { get; private set; } = 600;
-    public int[] PrefillTokens { get; private set; } = [2048, 4096, 8192];
+    /// <summary>Explicit --prefill sizes, or null for the shape's default (<see cref="PrefillFor"/>).</summary>
+    public int[]? PrefillTokens { get; private set; }
     public int[] CachedContexts { get; private set; } = [4096, 8192];
     public int Reps { get; private set; } = 7;
     public int Warmup { get; private set; } = 2;
     public int Layers { get; private set; } = 32;
-    public string Shape { get; private set; } = "llama2-7b";
+    /// <summary>Model shapes timed one after the other (each on its own backend, so only one model is resident).</summary>
+    public string[] Shapes { get; private set; } = ["llama2-7b", "llama3-8b"];
     public bool Profile { get; private set; }
     public int DecodeSteps { get; private set; } = 32;
     public bool HostTier { get; private set; } = true;
@@ -29,12 +31,13 @@ internal sealed class BenchSettings
           --fixtures DIR      HF fixture folder (default: tests/PromptCache.Runtime.Tests/Fixtures/hf found above the current folder)
           --hf-model DIR      also check an HF-saved model with reference.json (hf_parity_model.py); repeatable
           --cpu-tokens N      tokens of the CPU-vs-CUDA plain check (default 600)
-          --prefill A,B,..    uncached prefill sizes (default 2048,4096,8192; empty string: none)
+          --prefill A,B,..    uncached prefill sizes (default 2048,4096,8192 for llama2-7b, 4096,8192 for
+                              llama3-8b; empty string: none)
           --cached A,B,..     cached module context sizes (default 4096,8192; empty string: none)
           --reps N            timed repetitions, median reported (default 7)
           --warmup N          untimed runs first (default 2)
           --layers N          layers of the benchmark model (default 32)
-          --shape S           llama2-7b (default) or llama3-8b
+          --shape S[,S]       llama2-7b and/or llama3-8b (default: both, in that order)
           --profile           print GPU time per op category for the largest prefill and each cached row
           --attention K       kernel for the timings: auto (of the kernels that passed the checks, the
                               fastest on a 4096 prefill + cached 4096+48; tiled when checks were not
@@ -63,8 +66,9 @@ internal sealed class BenchSettings
                 case "--warmup": s.Warmup = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--layers": s.Layers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--shape":
-                    s.Shape = Next();
-                    if (s.Shape is not ("llama2-7b" or "llama3-8b")) throw new ArgumentException($"Unknown shape '{s.Shape}': use llama2-7b or llama3-8b.");
+                    s.Shapes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    foreach (string shape in s.Shapes)
+                        if (shape is not ("llama2-7b" or "llama3-8b")) throw new ArgumentException($"Unknown shape '{shape}': use llama2-7b or llama3-8b.");
                     break;
                 case "--profile": s.Profile = true; break;
                 case "--attention":
@@ -80,6 +84,9 @@ internal sealed class BenchSettings
         }
         return s;
     }
+
+    /// <summary>The uncached prefill sizes for <paramref name="shape"/>: explicit, or the rows (Llama-3-8B: 4096 and 8192).</summary>
+    public int[] PrefillFor(string shape) => PrefillTokens ?? (shape == "llama3-8b" ? [4096, 8192] : [2048, 4096, 8192]);
 
     private static int[] List(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

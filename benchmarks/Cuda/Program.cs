@@ -59,7 +59,13 @@ if (settings.Bench)
 {
     try
     {
-        new TtftBenchmarks(settings).Run();
+        var benchmarks = new TtftBenchmarks(settings);
+        benchmarks.Run();
+        if (benchmarks.ShapeFailed)
+        {
+            Console.WriteLine($"(total {started.Elapsed.TotalSeconds:0.0} s)");
+            return 1;
+        }
     }
     catch (Exception e)
     {

@@ -18,25 +18,55 @@ internal sealed unsafe class TtftBenchmarks
     private static readonly Dictionary<int, double> HfPrefill = new() { [512] = 21.8, [1024] = 33.0, [2048] = 65.2, [4096] = 130.4, [8192] = 270.6 };
     private static readonly Dictionary<int, double> HfPrefixReuse = new() { [512] = 26.5, [1024] = 27.7, [2048] = 26.8, [4096] = 49.6, [8192] = 45.3 };
 
+    /// <summary>True when a shape after the first failed (printed, the remaining shapes still ran).</summary>
+    public bool ShapeFailed { get; private set; }
+
     public void Run()
     {
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
+        for (int i = 0; i < _s.Shapes.Length; i++)
+        {
+            // The first shape's failure propagates as before; a later (newer) shape's failure is
+            // reported without hiding the table already printed.
+            if (i == 0)
+            {
+                RunShape(_s.Shapes[i], kernel);
+                continue;
+            }
+            try
+            {
+                RunShape(_s.Shapes[i], kernel);
+            }
+            catch (Exception e)
+            {
+                ShapeFailed = true;
+                Console.WriteLine($"BENCHMARK FAILED ({_s.Shapes[i]}): {e}");
+            }
+        }
+    }
+
+    private void RunShape(string shape, AttentionKernel kernel)
+    {
+        _table.Clear();
+        Console.WriteLine();
         using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
-        var config = _s.Shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
-        Console.WriteLine($"Model: random {_s.Shape} shape, {config.LayerCount} layers, d {config.HiddenSize}, {config.HeadCount}/{config.KvHeadCount} heads, FFN {config.FfnSize}, vocab {config.VocabSize}; weights bf16 made on the device, activations f32, K/V bf16");
+        var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
+        bool llama2 = shape == "llama2-7b";
+        int[] prefillSizes = _s.PrefillFor(shape);
+        Console.WriteLine($"Model: random {shape} shape, {config.LayerCount} layers, d {config.HiddenSize}, {config.HeadCount}/{config.KvHeadCount} heads, FFN {config.FfnSize}, vocab {config.VocabSize}; weights bf16 made on the device, activations f32, K/V bf16");
         var watch = Stopwatch.StartNew();
         var weights = RandomModels.OnDevice(config, cuda, seed: 20261122);
         cuda.Synchronize();
         Console.WriteLine($"Weights: {cuda.WeightBytes / 1e9:0.00} GB generated in {watch.Elapsed.TotalSeconds:0.00} s");
         var forward = new SeamForward(config, weights, cuda);
 
-        GemmRate(cuda);
+        GemmRate(cuda, config);
 
         var rng = new Random(7);
-        foreach (int n in _s.PrefillTokens)
+        foreach (int n in prefillSizes)
         {
             using var segment = new KvSegment(config, KvDataType.BF16, n);
             int[] ids = RandomIds(rng, n, config.VocabSize);
@@ -46,10 +76,10 @@ internal sealed unsafe class TtftBenchmarks
                 segment.Truncate(0);
                 return TimedCall(cuda, forward, ids, positions, [], segment);
             });
-            if (_s.Profile && n == _s.PrefillTokens[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
+            if (_s.Profile && n == prefillSizes[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
-            AddRow($"uncached prefill", n, wall, gpu, floor, HfPrefill.TryGetValue(n, out var hf) && _s.Shape == "llama2-7b" ? hf : double.NaN);
+            AddRow($"uncached prefill", n, wall, gpu, floor, llama2 && HfPrefill.TryGetValue(n, out var hf) ? hf : double.NaN);
         }
 
         // The first context (the one with the host-tier rows) runs last: the host tier is the newest
@@ -72,7 +102,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_s.Profile) Profile(cuda, forward, $"cached {context}+{fresh}", () => { output.Truncate(0); return (IntPtr)forward.Run(ids, positions, [module], output, 1); });
             double floor = Floors.Milliseconds(config, fresh, context);
             AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
-                HfPrefixReuse.TryGetValue(context, out var hf) && _s.Shape == "llama2-7b" ? hf : double.NaN);
+                llama2 && HfPrefixReuse.TryGetValue(context, out var hf) ? hf : double.NaN);
             if (_s.DecodeSteps > 0) Decode(cuda, forward, module, output, context + fresh);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
@@ -91,7 +121,7 @@ internal sealed unsafe class TtftBenchmarks
         }
 
         Console.WriteLine();
-        Console.WriteLine($"TTFT, {_s.Shape} shape, median of {_s.Reps} after {_s.Warmup} warm-ups (wall = host clock incl. launches and argmax copy; gpu = events):");
+        Console.WriteLine($"TTFT, {shape} shape, median of {_s.Reps} after {_s.Warmup} warm-ups (wall = host clock incl. launches and argmax copy; gpu = events):");
         Console.WriteLine($"{"row",-34} {"tokens",7} {"wall ms",9} {"gpu ms",9} {"floor ms",9} {"wall/floor",10} {"HF ms",8} {"HF/ours",8}");
         foreach (string row in _table) Console.WriteLine(row);
     }
@@ -257,9 +287,9 @@ internal sealed unsafe class TtftBenchmarks
     }
 
     // The GEMM rate the model actually gets through the backend (f32 input converted to bf16, f32 output).
-    private void GemmRate(CudaBackend cuda)
+    private void GemmRate(CudaBackend cuda, ModelConfig config)
     {
-        foreach (var (m, rows, cols) in new[] { (4096, 11008, 4096), (8192, 8192, 8192), (48, 11008, 4096) })
+        foreach (var (m, rows, cols) in new[] { (4096, config.FfnSize, config.HiddenSize), (8192, 8192, 8192), (48, config.FfnSize, config.HiddenSize) })
         {
             var table = cuda.CreateRandomWeight("x", m, cols, 77, 1f);
             var w = cuda.CreateRandomWeight("w", rows, cols, 78, MathF.Sqrt(3f / cols));
