@@ -21,6 +21,7 @@ internal sealed class BenchSettings
     public int DecodeSteps { get; private set; } = 32;
     public bool HostTier { get; private set; } = true;
     public string Attention { get; private set; } = "auto";
+    public string SkinnyGemm { get; private set; } = "auto";
     public List<string> HfModels { get; } = new();
 
     public const string Usage = """
@@ -42,6 +43,9 @@ internal sealed class BenchSettings
           --attention K       kernel for the timings: auto (of the kernels that passed the checks, the
                               fastest on a 4096 prefill + cached 4096+48; tiled when checks were not
                               run), simple, tiled, ldm, pipelined or pipelined-wide
+          --skinny-gemm G     GEMMs of <= 64 rows for the timings: auto (cuBLASLt tuned if its checks passed
+                              and it beats cublasGemmEx on a cached 4096+48 call with matching logits;
+                              cublasGemmEx when checks were not run), gemmex or lt
           --no-host-tier      skip the host-tier rows (module K/V in pinned host memory, layer-wise loads)
           --decode N          greedy decode steps timed after each cached row (default 32; 0: none)
         """;
@@ -74,6 +78,10 @@ internal sealed class BenchSettings
                 case "--attention":
                     s.Attention = Next();
                     if (s.Attention is not ("auto" or "simple" or "tiled" or "ldm" or "pipelined" or "pipelined-wide")) throw new ArgumentException($"Unknown attention kernel '{s.Attention}': use auto, simple, tiled, ldm, pipelined or pipelined-wide.");
+                    break;
+                case "--skinny-gemm":
+                    s.SkinnyGemm = Next();
+                    if (s.SkinnyGemm is not ("auto" or "gemmex" or "lt")) throw new ArgumentException($"Unknown skinny GEMM path '{s.SkinnyGemm}': use auto, gemmex or lt.");
                     break;
                 case "--no-host-tier": s.HostTier = false; break;
                 case "--hf-model": s.HfModels.Add(Next()); break;

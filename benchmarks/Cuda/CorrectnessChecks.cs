@@ -13,6 +13,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>Attention kernels whose CPU-vs-CUDA checks all passed (the benchmark uses the fastest of them).</summary>
     public static HashSet<AttentionKernel> PassedKernels { get; } = new();
 
+    /// <summary>False when a check of the cuBLASLt skinny-GEMM path failed (the timings then keep cublasGemmEx).</summary>
+    public static bool SkinnyGemmPassed { get; private set; } = true;
+
     private static readonly HashSet<AttentionKernel> FailedKernels = new();
 
     private static void Report(string name, LogitCompare c, double maxRelL2 = 2e-2)
@@ -184,6 +187,33 @@ internal static unsafe class CorrectnessChecks
             else FailedKernels.Add(options.Attention);
         }
         PassedKernels.ExceptWith(FailedKernels);
+
+        // cuBLASLt skinny GEMMs (new since the second H100 run): the modular call (45 rows) and the
+        // decode step (1 row) go through the tuned path; plain 600-token prefill does not. A failure
+        // here only keeps the timings on cublasGemmEx.
+        foreach (var kernel in new[] { AttentionKernel.Pipelined, AttentionKernel.Tiled })
+        {
+            string name = $"{kernel} kernel, cuBLASLt skinny GEMMs";
+            int failuresBefore = Failures;
+            try
+            {
+                using var cuda = new CudaBackend(new CudaBackendOptions { Attention = kernel, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasLtTuned });
+                var f = new SeamForward(config, host.Weights, cuda);
+                using var a = new KvSegment(config, KvDataType.BF16);
+                using var b = new KvSegment(config, KvDataType.BF16);
+                using var o = new KvSegment(config, KvDataType.BF16);
+                f.Run(segA, posA, [], a, 0);
+                f.Run(segB, posB, [a], b, 0);
+                Report($"modular, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
+                Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
+                foreach (string line in cuda.SkinnyGemmLog) Console.WriteLine($"        {line}");
+            }
+            catch (Exception e)
+            {
+                Error(name, e);
+            }
+            if (Failures != failuresBefore) SkinnyGemmPassed = false;
+        }
         beforeUploadChecks?.Invoke();
 
         // Segments computed on the CPU and uploaded by the CUDA backend on first use: f32 (converted on

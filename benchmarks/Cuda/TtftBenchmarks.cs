@@ -11,6 +11,7 @@ internal sealed unsafe class TtftBenchmarks
 {
     private readonly BenchSettings _s;
     private readonly List<string> _table = new();
+    private SkinnyGemmPath _skinny = SkinnyGemmPath.CublasGemmEx;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -25,6 +26,8 @@ internal sealed unsafe class TtftBenchmarks
     {
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
+        _skinny = ChooseSkinnyGemm(kernel);
+        Console.WriteLine($"Skinny GEMMs (<= 64 rows) for the timings: {_skinny}");
         for (int i = 0; i < _s.Shapes.Length; i++)
         {
             // The first shape's failure propagates as before; a later (newer) shape's failure is
@@ -50,7 +53,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -124,6 +127,60 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"TTFT, {shape} shape, median of {_s.Reps} after {_s.Warmup} warm-ups (wall = host clock incl. launches and argmax copy; gpu = events):");
         Console.WriteLine($"{"row",-34} {"tokens",7} {"wall ms",9} {"gpu ms",9} {"floor ms",9} {"wall/floor",10} {"HF ms",8} {"HF/ours",8}");
         foreach (string row in _table) Console.WriteLine(row);
+        foreach (string line in cuda.SkinnyGemmLog) Console.WriteLine($"Skinny {line}");
+    }
+
+    // cuBLASLt (tuned per shape) against cublasGemmEx on a cached 4096+48 call of the Llama-2-7B
+    // model: each on its own backend, median GPU time of 3 after one warm-up that also tunes. Lt is
+    // taken only when its CPU-vs-CUDA checks passed, its last-row logits match cublasGemmEx's
+    // (relative L2 <= 1e-2, same argmax) and it is faster; any error keeps cublasGemmEx.
+    private SkinnyGemmPath ChooseSkinnyGemm(AttentionKernel kernel)
+    {
+        if (_s.SkinnyGemm == "gemmex") return SkinnyGemmPath.CublasGemmEx;
+        if (_s.SkinnyGemm == "lt") return SkinnyGemmPath.CublasLtTuned;
+        if (!_s.Check || !CorrectnessChecks.SkinnyGemmPassed) return SkinnyGemmPath.CublasGemmEx;
+        try
+        {
+            var (exMs, exLogits, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx);
+            var (ltMs, ltLogits, log) = TimeSkinny(kernel, SkinnyGemmPath.CublasLtTuned);
+            foreach (string line in log) Console.WriteLine($"Skinny GEMM choice: {line}");
+            var compare = LogitCompare.Of(ltLogits, exLogits, exLogits.Length);
+            bool same = compare.RelativeL2 <= 1e-2 && LogitCompare.ArgMax(ltLogits) == LogitCompare.ArgMax(exLogits) && !compare.HasNaN;
+            Console.WriteLine($"Skinny GEMM choice: cached 4096+48 cublasGemmEx {exMs:0.00} ms, cuBLASLt tuned {ltMs:0.00} ms (gpu, median of 3); logits Lt vs GemmEx {compare}{(same ? "" : "  MISMATCH: not chosen")}");
+            return same && ltMs < exMs ? SkinnyGemmPath.CublasLtTuned : SkinnyGemmPath.CublasGemmEx;
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"Skinny GEMM choice: cuBLASLt failed to run ({e.GetType().Name}: {e.Message}); keeping cublasGemmEx");
+            return SkinnyGemmPath.CublasGemmEx;
+        }
+    }
+
+    private static (double Ms, float[] Logits, IReadOnlyList<string> Log) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path)
+    {
+        const int context = 4096, fresh = 48, reps = 3;
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path });
+        var config = RandomModels.Llama2_7B(32);
+        var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
+        var rng = new Random(11);
+        int[] contextIds = RandomIds(rng, context, config.VocabSize), freshIds = RandomIds(rng, fresh, config.VocabSize);
+        int[] freshPositions = Enumerable.Range(context, fresh).ToArray();
+        using var module = new KvSegment(config, KvDataType.BF16, context);
+        using var output = new KvSegment(config, KvDataType.BF16, fresh);
+        forward.Run(contextIds, Enumerable.Range(0, context).ToArray(), [], module, 0);
+        var times = new List<double>();
+        for (int i = 0; i < reps + 1; i++)
+        {
+            output.Truncate(0);
+            double ms = TimedCall(cuda, forward, freshIds, freshPositions, [module], output).Gpu;
+            if (i > 0) times.Add(ms); // the first call tunes (cuBLASLt) and compiles
+        }
+        output.Truncate(0);
+        float[] logits = forward.RunToHost(freshIds, freshPositions, [module], output, 1);
+        var log = cuda.SkinnyGemmLog;
+        cuda.Release(module);
+        cuda.Release(output);
+        return (Median(times), logits, log);
     }
 
     private AttentionKernel ChooseKernel() => _s.Attention switch
@@ -309,7 +366,7 @@ internal sealed unsafe class TtftBenchmarks
             cuda.Free(x);
             cuda.Free(y);
             double tflops = 2.0 * m * rows * cols / (gpu * 1e-3) / 1e12;
-            Console.WriteLine($"GEMM through the backend (cublasGemmEx bf16 x bf16 -> f32; bf16 input reused after the first call): m {m} × {rows} × {cols}: {gpu:0.000} ms, {tflops:0} TFLOP/s");
+            Console.WriteLine($"GEMM through the backend (bf16 x bf16 -> f32, {_skinny} for m <= 64; bf16 input reused after the first call): m {m} × {rows} × {cols}: {gpu:0.000} ms, {tflops:0} TFLOP/s");
         }
     }
 

@@ -23,6 +23,24 @@ public sealed class LibraryNameTests
     }
 
     [Fact]
+    public void CublasLt_has_its_own_soname_and_dll_per_toolkit_major()
+    {
+        Assert.Equal(["libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"], CudaLibraryNames.Candidates(CudaLibraryNames.CublasLt, windows: false, []));
+        Assert.Equal(["cublasLt64_13.dll", "cublasLt64_12.dll"], CudaLibraryNames.Candidates(CudaLibraryNames.CublasLt, windows: true, []));
+    }
+
+    [Fact]
+    public void CublasLt_heuristic_result_layout_matches_the_C_struct()
+    {
+        // cublasLtMatmulAlgo_t is uint64_t data[8]; then size_t workspaceSize, cublasStatus_t state,
+        // float wavesCount, int reserved[4].
+        Assert.Equal(64, CublasLt.HeuristicWorkspaceOffset);
+        Assert.Equal(CublasLt.HeuristicWorkspaceOffset + sizeof(ulong), CublasLt.HeuristicStateOffset);
+        Assert.Equal(CublasLt.HeuristicStateOffset + sizeof(int), CublasLt.HeuristicWavesOffset);
+        Assert.Equal(CublasLt.HeuristicWavesOffset + sizeof(float) + 4 * sizeof(int), CublasLt.HeuristicResultBytes);
+    }
+
+    [Fact]
     public void Windows_names_follow_the_toolkit_dll_pattern()
     {
         Assert.Equal(["nvcuda.dll"], CudaLibraryNames.Candidates(CudaLibraryNames.Driver, windows: true, []));

@@ -28,6 +28,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly DeviceResidentStores _stores;
     private readonly ActivationPool _pool;
     private readonly ScratchBuffer _gemmInput, _ids, _partials, _staging;
+    private readonly LtSkinnyGemm _skinny;
     private readonly ConditionalWeakTable<KvSegment, DeviceKvSegment> _kv = new();
     private readonly IntPtr _blas;
     private bool _disposed;
@@ -58,6 +59,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _ids = new ScratchBuffer(_device);
             _partials = new ScratchBuffer(_device);
             _staging = new ScratchBuffer(_device);
+            _skinny = new LtSkinnyGemm(_device);
             try
             {
                 CudaCheck.Blas(Cublas.cublasCreate(out _blas));
@@ -100,6 +102,18 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     /// <summary>Device bytes held by uploaded or created weights.</summary>
     public long WeightBytes => _weights.Bytes;
+
+    /// <summary>
+    /// With <see cref="SkinnyGemmPath.CublasLtTuned"/>: one line per skinny GEMM shape planned so far
+    /// (candidates timed, winner), for benchmark reports.
+    /// </summary>
+    public IReadOnlyList<string> SkinnyGemmLog
+    {
+        get
+        {
+            lock (_gate) return _skinny.Log.ToArray();
+        }
+    }
 
     /// <summary>Seconds NVRTC spent compiling kernels (zero when all came from the disk cache).</summary>
     public double KernelCompileSeconds => _modules.CompileSeconds;
@@ -162,6 +176,14 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // y[m × rows] = x[m × cols] · Wᵀ. Column-major view: yᵀ (rows × m) = W (rows × cols, stored as
     // colmajor cols × rows, hence op T) · xᵀ (colmajor cols × m).
     private void Gemm(ulong w, int rows, int cols, ulong xb, int m, ulong y)
+    {
+        if (Options.SkinnyGemm == SkinnyGemmPath.CublasLtTuned && m <= Options.SkinnyGemmMaxRows)
+            _skinny.Run(w, rows, cols, xb, m, y, () => GemmEx(w, rows, cols, xb, m, y));
+        else
+            GemmEx(w, rows, cols, xb, m, y);
+    }
+
+    private void GemmEx(ulong w, int rows, int cols, ulong xb, int m, ulong y)
     {
         float alpha = 1f, beta = 0f;
         CudaCheck.Blas(Cublas.cublasGemmEx(_blas, Cublas.OpT, Cublas.OpN, rows, m, cols,
@@ -620,6 +642,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 // Tear down anyway; an earlier asynchronous error was already reported or will be lost.
             }
             Cublas.cublasDestroy(_blas);
+            _skinny.Dispose();
             foreach (var pair in _kv) pair.Value.Dispose();
             _kv.Clear();
             _stores.Clear();

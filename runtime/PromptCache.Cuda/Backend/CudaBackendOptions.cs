@@ -29,6 +29,19 @@ public enum AttentionKernel
     PipelinedWide,
 }
 
+/// <summary>How GEMMs with few activation rows (cached suffixes, decode steps) run.</summary>
+public enum SkinnyGemmPath
+{
+    /// <summary>cublasGemmEx with the default algorithm, like every other GEMM.</summary>
+    CublasGemmEx,
+
+    /// <summary>
+    /// cuBLASLt: at the first call of each shape the heuristic's candidates and cublasGemmEx are
+    /// timed on the real operands and the fastest is kept (cublasGemmEx when cuBLASLt fails).
+    /// </summary>
+    CublasLtTuned,
+}
+
 /// <summary>Settings of a <see cref="CudaBackend"/>.</summary>
 public sealed class CudaBackendOptions
 {
@@ -53,4 +66,10 @@ public sealed class CudaBackendOptions
 
     /// <summary>Key splits for the tiled kernel (split-K "flash decoding"); 0 chooses from the SM count.</summary>
     public int AttentionSplits { get; init; }
+
+    /// <summary>How GEMMs of at most <see cref="SkinnyGemmMaxRows"/> activation rows run.</summary>
+    public SkinnyGemmPath SkinnyGemm { get; init; } = SkinnyGemmPath.CublasGemmEx;
+
+    /// <summary>The most activation rows a GEMM may have to count as skinny.</summary>
+    public int SkinnyGemmMaxRows { get; init; } = 64;
 }

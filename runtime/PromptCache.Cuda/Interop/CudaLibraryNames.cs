@@ -14,6 +14,9 @@ internal static class CudaLibraryNames
     /// <summary>cuBLAS.</summary>
     public const string Cublas = "promptcache-cublas";
 
+    /// <summary>cuBLASLt (skinny-GEMM algorithm choice; optional: the backend falls back to cuBLAS without it).</summary>
+    public const string CublasLt = "promptcache-cublaslt";
+
     /// <summary>NVRTC, the run-time CUDA C compiler.</summary>
     public const string Nvrtc = "promptcache-nvrtc";
 
@@ -34,6 +37,7 @@ internal static class CudaLibraryNames
             {
                 case Driver: files.Add("nvcuda.dll"); break;
                 case Cublas: foreach (int v in ToolkitMajors) files.Add($"cublas64_{v}.dll"); break;
+                case CublasLt: foreach (int v in ToolkitMajors) files.Add($"cublasLt64_{v}.dll"); break;
                 case Nvrtc: foreach (int v in ToolkitMajors) files.Add($"nvrtc64_{v}0_0.dll"); break;
                 default: return [];
             }
@@ -44,6 +48,7 @@ internal static class CudaLibraryNames
             {
                 Driver => "libcuda.so",
                 Cublas => "libcublas.so",
+                CublasLt => "libcublasLt.so",
                 Nvrtc => "libnvrtc.so",
                 _ => "",
             };
