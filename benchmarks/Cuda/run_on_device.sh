@@ -2,9 +2,9 @@
 # One device call: GPU correctness checks + TTFT benchmarks of the CUDA backend, optionally the HF
 # transformers reference on the same shapes. Run from the repository root on the GPU machine:
 #
-#   benchmarks/Cuda/run_on_device.sh all --profile           # checks + timings (about a minute)
+#   benchmarks/Cuda/run_on_device.sh all --profile           # checks + timings, both shapes (about a minute)
 #   benchmarks/Cuda/run_on_device.sh check                   # correctness only
-#   HF=1 benchmarks/Cuda/run_on_device.sh bench              # timings, then HF's on the same shapes
+#   HF=1 benchmarks/Cuda/run_on_device.sh bench              # timings, then HF's on the same shapes (+ HF decode)
 #
 # Expects the self-contained publish in .device/cuda (override with BIN=...), made on a machine
 # with the .NET SDK by:
