@@ -96,7 +96,7 @@ public sealed partial class PromptCacheEngine
         var ids = new List<int>();
         await foreach (var (id, piece) in GenerateAsync(request, options, stats, useCache, ct).ConfigureAwait(false))
         {
-            ids.Add(id);
+            if (id >= 0) ids.Add(id);
             text.Append(piece);
         }
         return new PromptResult(text.ToString(), ids, stats);
@@ -166,6 +166,10 @@ public sealed partial class PromptCacheEngine
         var stops = new HashSet<int>(options.StopTokenIds);
         if (!options.IgnoreEos && Tokenizer.EosId is int eos) stops.Add(eos);
         var decoder = Tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
+        var stopFilter = options.StopStrings.Count > 0 ? new StopStringFilter(options.StopStrings) : null;
+        // What the streaming decoder returned so far, to find the bytes it still holds when generation ends.
+        var generated = new List<int>();
+        var decoded = new StringBuilder();
         int next = positions[^1] + 1;
         state.Unforwarded = null;
 
@@ -184,16 +188,38 @@ public sealed partial class PromptCacheEngine
             }
             state.History.Add(token);
             state.HistoryPositions.Add(next);
-            yield return (token, decoder.Step(token) ?? "");
-            if (index + 1 == options.MaxTokens)
+            generated.Add(token);
+            string piece = decoder.Step(token) ?? "";
+            decoded.Append(piece);
+            yield return (token, stopFilter is null ? piece : stopFilter.Push(piece));
+            if (stopFilter is { Stopped: true } || index + 1 == options.MaxTokens)
             {
+                if (stopFilter is { Stopped: true }) stats.StopReason = StopReason.StopString;
                 state.Unforwarded = token;
                 break;
             }
             logits = await ForwardAsync([token], [next++], context, state.Session, LogitsMode.Last, ct).ConfigureAwait(false);
             state.NextPosition = next;
         }
+        string tail = stopFilter is { Stopped: true } ? "" : DecoderTail(generated, decoded.ToString());
+        if (stopFilter is not null)
+        {
+            tail = stopFilter.Push(tail);
+            if (stopFilter.Stopped) stats.StopReason = StopReason.StopString;
+            else tail += stopFilter.Flush();
+        }
+        // Id -1: text without a token of its own (held-back bytes or held-back stop-string prefixes).
+        if (tail.Length > 0) yield return (-1, tail);
         stats.TotalTime = clock.Elapsed;
+    }
+
+    // The streaming decoder holds the bytes of an unfinished UTF-8 character; at the end they are final, so emit
+    // what a full decode gives beyond the text already streamed (invalid bytes become U+FFFD, as Encoding.UTF8 does).
+    private string DecoderTail(List<int> generated, string streamed)
+    {
+        if (generated.Count == 0) return "";
+        string full = Tokenizer.Decode(generated, true);
+        return full.Length > streamed.Length && full.StartsWith(streamed, StringComparison.Ordinal) ? full[streamed.Length..] : "";
     }
 
     private void Finish(PromptRunStats stats, Stopwatch clock)

@@ -1,12 +1,12 @@
-using PromptCache.Hosting.Chat;
+using PromptCache.Runtime.Generation;
 
-namespace PromptCache.Hosting.Tests;
+namespace PromptCache.Engine.Tests;
 
-public sealed class StopSequenceFilterTests
+public sealed class StopStringFilterTests
 {
     private static (string Text, bool Stopped) Run(string[] stops, params string[] pieces)
     {
-        var filter = new StopSequenceFilter(stops);
+        var filter = new StopStringFilter(stops);
         string text = string.Concat(pieces.Select(filter.Push)) + filter.Flush();
         return (text, filter.Stopped);
     }
@@ -14,7 +14,7 @@ public sealed class StopSequenceFilterTests
     [Fact]
     public void A_stop_split_across_pieces_is_cut_and_never_half_emitted()
     {
-        var filter = new StopSequenceFilter(["END"]);
+        var filter = new StopStringFilter(["END"]);
         Assert.Equal("abc ", filter.Push("abc E"));   // "E" may start "END": held back
         Assert.Equal("", filter.Push("N"));
         Assert.Equal("", filter.Push("D and more"));

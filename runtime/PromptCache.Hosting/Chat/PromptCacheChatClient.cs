@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Security;
 using Microsoft.Extensions.AI;
 using PromptCache.Engine;
-using PromptCache.Hosting.Chat;
 using PromptCache.Pml.Requests;
 using PromptCache.Runtime.Generation;
 
@@ -59,7 +58,9 @@ public sealed class PromptCacheChatClient : IChatClient
         string responseId = Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow;
         var stats = new PromptRunStats();
-        var filter = new StopSequenceFilter(generation.StopStrings);
+        // The engine applies the stop strings itself; this filter is a guard for other IPromptCache implementations
+        // (on the engine's already-cut text it never finds a stop string, so it changes nothing).
+        var filter = new StopStringFilter(generation.StopStrings);
         await foreach (string piece in Stream(request, generation, stats, cancellationToken).ConfigureAwait(false))
         {
             string text = filter.Push(piece);

@@ -4,13 +4,19 @@ namespace PromptCache.Runtime.Generation;
 /// Streams text while watching for stop strings: text that could still be the start of a stop
 /// string is held back until the next token decides, so a stop string is never half-emitted.
 /// </summary>
-internal sealed class StopStringFilter(IReadOnlyList<string> stops)
+/// <remarks>Shared by <see cref="TextGenerator"/> and the engine's decode loop so both cut text the same way.
+/// Feed every decoded piece to <see cref="Push"/>, stop generating once <see cref="Stopped"/> is true,
+/// and emit <see cref="Flush"/> at the end.</remarks>
+/// <param name="stops">The stop strings; empty ones are ignored.</param>
+public sealed class StopStringFilter(IReadOnlyList<string> stops)
 {
     private string _pending = "";
 
+    /// <summary>True once a stop string appeared: nothing more is emitted.</summary>
     public bool Stopped { get; private set; }
 
-    /// <summary>Adds decoded text; returns what can be emitted now.</summary>
+    /// <summary>Adds decoded text; returns what can be emitted now (text before a stop string, never part of one).</summary>
+    /// <param name="text">The newly decoded text.</param>
     public string Push(string text)
     {
         if (Stopped) return "";
