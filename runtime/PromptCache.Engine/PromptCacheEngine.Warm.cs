@@ -4,6 +4,8 @@ using PromptCache.Engine.Caching;
 using PromptCache.Engine.Execution;
 using PromptCache.Engine.Precompute;
 using PromptCache.Pml;
+using PromptCache.Pml.Layout;
+using PromptCache.Pml.Syntax;
 using PromptCache.Runtime.Caching.Store;
 using PromptCache.Runtime.Inference;
 
@@ -52,6 +54,7 @@ public sealed partial class PromptCacheEngine
             }
 
             var bound = SchemaBinder.Bind(schema, Tokenizer, Markers, _preamble, Model.Config.ContextLength);
+            if (source.BuildTimeLayout is { } buildTime) CheckBuildTimeLayout(schema, bound, buildTime);
             var owners = CachedOwners(bound);
             var segments = await TryLoadAsync(bound, owners, ct).ConfigureAwait(false);
             bool loaded = segments is not null;
@@ -134,5 +137,21 @@ public sealed partial class PromptCacheEngine
         {
             _forwardGate.Release();
         }
+    }
+
+    // The generator binds with role markers only when the project gave tokenizer_config.json, so a binding
+    // without markers that matches is as good; the error reports the engine's own binding (offsets without the preamble).
+    private void CheckBuildTimeLayout(PmlSchema schema, BoundSchema bound, BuildTimeLayout buildTime)
+    {
+        string? hash = Options.TokenizerHash;
+        string? mismatch = buildTime.FindMismatch(bound.Layout, hash);
+        if (mismatch is null) return;
+        if (Markers is not null &&
+            buildTime.FindMismatch(SchemaLayout.Build(schema).Bind(new TokenizerCounter(Tokenizer), null, contextLength: null), hash) is null)
+        {
+            return;
+        }
+        throw new PromptCacheException($"Schema '{schema.Name}': its generated token offsets do not match the loaded tokenizer. {mismatch} " +
+            $"Build-time tokenizer hash {buildTime.TokenizerHash}; loaded tokenizer hash {hash ?? "unknown (no tokenizer.json)"}.");
     }
 }

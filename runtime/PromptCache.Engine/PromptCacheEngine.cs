@@ -4,6 +4,7 @@ using PromptCache.Engine.Caching;
 using PromptCache.Engine.Diagnostics;
 using PromptCache.Engine.Execution;
 using PromptCache.Engine.Synthetic;
+using PromptCache.Pml;
 using PromptCache.Runtime.Caching.Keys;
 using PromptCache.Runtime.Caching.Store;
 using PromptCache.Runtime.Inference;
@@ -82,6 +83,9 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
         {
             var tokenizer = Tokenizer.Load(modelPath);
             var (modelId, tokenizerId) = Identities(modelPath);
+            options ??= new PromptCacheEngineOptions();
+            if (options.TokenizerHash is null && TokenizerJson(modelPath) is { } json)
+                options = options with { TokenizerHash = PmlContentHash.Compute(File.ReadAllText(json)) };
             return new PromptCacheEngine(model, tokenizer, modelId, tokenizerId, options, ownsModel: true);
         }
         catch
@@ -182,6 +186,13 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
         var tokenizerFiles = new[] { "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt" }
             .Select(f => Path.Combine(modelPath, f)).Where(File.Exists).ToList();
         return (KvModelIdentity.FromFiles(ModelFiles(modelPath)), tokenizerFiles.Count > 0 ? KvModelIdentity.FromFiles(tokenizerFiles) : "none");
+    }
+
+    // A model folder's tokenizer.json (hashed like the generator's Tokens.TokenizerHash); none for a GGUF file.
+    private static string? TokenizerJson(string modelPath)
+    {
+        string file = Path.Combine(modelPath, "tokenizer.json");
+        return Directory.Exists(modelPath) && File.Exists(file) ? file : null;
     }
 
     private static IEnumerable<string> ModelFiles(string folder) =>

@@ -55,6 +55,13 @@ public sealed record PromptCacheEngineOptions
     /// <summary>Overrides the tokenizer's identity in cache keys.</summary>
     public string? TokenizerIdentity { get; init; }
 
+    /// <summary>
+    /// The loaded tokenizer.json's <c>PmlContentHash</c> (what the generator records as <c>Tokens.TokenizerHash</c>),
+    /// named in build-time layout mismatch errors. <see cref="PromptCacheEngine.Load(string, PromptCacheEngineOptions?)"/>
+    /// fills it from the model folder when unset; null when there is no tokenizer.json (a GGUF-only model).
+    /// </summary>
+    public string? TokenizerHash { get; init; }
+
     /// <summary>Receives one-line log messages (warming, cache problems, binding notes). A host wires its logger here.</summary>
     public Action<string>? Log { get; init; }
 }

@@ -1,3 +1,6 @@
+using System.Reflection;
+using PromptCache.Pml.Layout;
+
 namespace PromptCache.Engine;
 
 /// <summary>
@@ -43,6 +46,26 @@ public sealed class PromptSchemaSource
             string file = Path.Combine(folder, src);
             return File.Exists(file) ? File.ReadAllText(file) : null;
         });
+    }
+
+    /// <summary>
+    /// The token layout the source generator computed at build time (the generated class's <c>Tokens.Layout</c>,
+    /// present when the project named its tokenizer), or null. When set, warming checks that the loaded model's
+    /// tokenizer lays the schema out the same way and fails with a <see cref="PromptCacheException"/> otherwise,
+    /// so the generated <c>Tokens.*Offset</c> constants can be trusted.
+    /// </summary>
+    public BuildTimeLayout? BuildTimeLayout { get; init; }
+
+    /// <summary>
+    /// Reads <c>Tokens.Layout</c> from a generated schema class (<c>PromptSchemaCatalogEntry.PromptType</c>);
+    /// null when the class has none (its project named no tokenizer).
+    /// </summary>
+    /// <param name="promptType">The generated schema class.</param>
+    public static BuildTimeLayout? BuildTimeLayoutOf(Type promptType)
+    {
+        ArgumentNullException.ThrowIfNull(promptType);
+        var property = promptType.GetNestedType("Tokens", BindingFlags.Public)?.GetProperty("Layout", BindingFlags.Public | BindingFlags.Static);
+        return property?.GetValue(null) as BuildTimeLayout;
     }
 
     internal string? Resolve(string src) => _resolve(src);

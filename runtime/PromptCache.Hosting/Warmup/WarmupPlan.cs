@@ -36,7 +36,8 @@ internal static class WarmupPlan
                 string.Join(", ", clash.Select(e => $"{e.PromptType.FullName} (hash {e.ContentHash})")) + ". Schema names must be unique in one engine.");
         }
 
-        return [.. unique.Select(e => new PromptSchemaSource(e.PmlSource, e.FileName, e.SourceFiles)), .. options.Sources];
+        // The generated class's build-time token layout (if its project named a tokenizer) is checked while warming.
+        return [.. unique.Select(e => new PromptSchemaSource(e.PmlSource, e.FileName, e.SourceFiles) { BuildTimeLayout = PromptSchemaSource.BuildTimeLayoutOf(e.PromptType) }), .. options.Sources];
     }
 
     private static string Known(IReadOnlyList<PromptSchemaCatalogEntry> catalog) =>
