@@ -9,20 +9,13 @@
 //   curl "localhost:5080/pack?destination=mountains&days=a%20weekend&budget=low"
 //   curl -X POST localhost:5080/chat -H 'Content-Type: application/json' -d '{"message":"Hello!"}'
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using PromptCache.Generated;
 using PromptCache.Hosting;
-using PromptCache.Pml.Registry;
 using Service;
 using Service.Prompts;
 
-// Until the generator registers its schemas from a module initializer, this assembly's schemas are
-// put in the catalog here. Delete this loop once it does: WarmSchemas() then finds them by itself.
-foreach (var entry in PromptSchemaRegistry.All)
-    PromptSchemaCatalog.Register(entry.SchemaName, entry.ContentHash, entry.PmlSource, entry.SourceFiles, entry.PromptType, entry.FileName);
-
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddPromptCache(options => builder.Configuration.GetSection("PromptCache").Bind(options))
-    .WarmSchemas()        // every schema in the catalog: here, TravelPrompt's
+    .WarmSchemas()        // every schema in the catalog (the generator registers them when this assembly loads): here, TravelPrompt's
     .AddChatClient();     // an IChatClient over the same engine, for /chat
 builder.Services.AddSingleton<Answers>();
 
