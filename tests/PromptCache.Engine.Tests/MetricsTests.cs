@@ -15,8 +15,8 @@ public sealed class MetricsTests
         {
             if (instrument.Meter.Name == PromptCacheEngine.MeterName) l.EnableMeasurementEvents(instrument);
         };
-        listener.SetMeasurementEventCallback<double>((i, v, _, _) => { if (i.Name == "promptcache.ttft") lock (ttft) ttft.Add(v); });
-        listener.SetMeasurementEventCallback<long>((i, v, _, _) => { if (i.Name == "promptcache.prefill.tokens") lock (prefill) prefill.Add(v); });
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => { if (i.Name == "promptcache.engine.ttft") lock (ttft) ttft.Add(v); });
+        listener.SetMeasurementEventCallback<long>((i, v, _, _) => { if (i.Name == "promptcache.engine.prefill.tokens") lock (prefill) prefill.Add(v); });
         listener.Start();
 
         await using var engine = TestSchemas.TinyEngine();

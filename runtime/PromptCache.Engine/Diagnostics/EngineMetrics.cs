@@ -23,13 +23,13 @@ internal sealed class EngineMetrics : IDisposable
     {
         _store = store;
         _meter = new Meter(MeterName);
-        _ttft = _meter.CreateHistogram<double>("promptcache.ttft", "ms", "Time to first token of prompt calls.");
-        _prefill = _meter.CreateHistogram<long>("promptcache.prefill.tokens", "{token}", "Tokens computed before the first token.");
-        _meter.CreateObservableCounter("promptcache.module.hits", () => Interlocked.Read(ref _hits), "{segment}", "Cached segments reused by calls.");
-        _meter.CreateObservableCounter("promptcache.module.misses", () => Interlocked.Read(ref _computed), "{segment}", "Segments computed because no cached copy existed.");
-        _meter.CreateObservableCounter("promptcache.store.evictions", () => { var c = _store(); return c.MemoryEvictions + c.DiskEvictions; }, "{entry}", "Entries evicted from the store's tiers.");
-        _meter.CreateObservableGauge("promptcache.store.memory.bytes", () => _store().MemoryBytes, "By", "Bytes in the store's memory tier.");
-        _meter.CreateObservableGauge("promptcache.store.disk.bytes", () => _store().DiskBytes, "By", "Bytes in the store's disk tier.");
+        _ttft = _meter.CreateHistogram<double>("promptcache.engine.ttft", "ms", "Time to first token of prompt calls.");
+        _prefill = _meter.CreateHistogram<long>("promptcache.engine.prefill.tokens", "{token}", "Tokens computed before the first token.");
+        _meter.CreateObservableCounter("promptcache.engine.module.hits", () => Interlocked.Read(ref _hits), "{segment}", "Cached segments reused by calls.");
+        _meter.CreateObservableCounter("promptcache.engine.module.misses", () => Interlocked.Read(ref _computed), "{segment}", "Segments computed because no cached copy existed.");
+        _meter.CreateObservableCounter("promptcache.engine.store.evictions", () => { var c = _store(); return c.MemoryEvictions + c.DiskEvictions; }, "{entry}", "Entries evicted from the store's tiers.");
+        _meter.CreateObservableGauge("promptcache.engine.store.memory.bytes", () => _store().MemoryBytes, "By", "Bytes in the store's memory tier.");
+        _meter.CreateObservableGauge("promptcache.engine.store.disk.bytes", () => _store().DiskBytes, "By", "Bytes in the store's disk tier.");
     }
 
     public void SchemaWarmed(int computed, int loaded, int tokens)
