@@ -96,5 +96,8 @@ internal sealed class PromptCacheWarmupService(
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    // Cancels instead of disposing the source: the host may call StopAsync after the container has
+    // disposed this service (seen with WebApplicationFactory), and a plain source with no timer,
+    // links or wait handle holds nothing that needs freeing.
+    public void Dispose() => _stopping.Cancel();
 }
