@@ -39,6 +39,17 @@ namespace PromptCache.Pml
         /// <summary>True for <see cref="PmlSeverity.Error"/>.</summary>
         public bool IsError => Severity == PmlSeverity.Error;
 
+        /// <summary>True when any of <paramref name="diagnostics"/> is an error.</summary>
+        public static bool AnyError(EquatableArray<PmlDiagnostic> diagnostics)
+        {
+            foreach (var d in diagnostics)
+            {
+                if (d.IsError)
+                    return true;
+            }
+            return false;
+        }
+
         /// <inheritdoc/>
         public bool Equals(PmlDiagnostic? other) =>
             other is not null && Id == other.Id && Severity == other.Severity && Message == other.Message && Location.Equals(other.Location);

@@ -20,18 +20,7 @@ namespace PromptCache.Pml
         public EquatableArray<PmlDiagnostic> Diagnostics { get; }
 
         /// <summary>True when any diagnostic is an error.</summary>
-        public bool HasErrors
-        {
-            get
-            {
-                foreach (var d in Diagnostics)
-                {
-                    if (d.Severity == PmlSeverity.Error)
-                        return true;
-                }
-                return false;
-            }
-        }
+        public bool HasErrors => PmlDiagnostic.AnyError(Diagnostics);
 
         /// <inheritdoc/>
         public bool Equals(PmlPromptParseResult? other) =>

@@ -27,18 +27,7 @@ namespace PromptCache.Pml.Layout
         public EquatableArray<PmlDiagnostic> Diagnostics { get; }
 
         /// <summary>True when any diagnostic is an error.</summary>
-        public bool HasErrors
-        {
-            get
-            {
-                foreach (var d in Diagnostics)
-                {
-                    if (d.Severity == PmlSeverity.Error)
-                        return true;
-                }
-                return false;
-            }
-        }
+        public bool HasErrors => PmlDiagnostic.AnyError(Diagnostics);
 
         /// <summary>The module start element for <paramref name="modulePath"/> ('/'-separated), or null.</summary>
         public BoundElement? GetModule(string modulePath)

@@ -38,7 +38,7 @@ internal static unsafe class BlockedGemm
         int chunk = Math.Clamp(PackA.RoundUp((n + 2 * workers - 1) / (2 * workers), nr), nr, NcMax);
         int chunks = (n + chunk - 1) / chunk;
 
-        NativeBuffer shared = BufferPool.Rent();
+        ScratchBuffer shared = BufferPool.Rent();
         try
         {
             for (int row0 = 0; row0 < m; row0 += McMax)

@@ -10,16 +10,16 @@ namespace PromptCache.Runtime.Backends.Cpu;
 internal static class BufferPool
 {
     [ThreadStatic]
-    private static NativeBuffer? s_threadBuffer;
+    private static ScratchBuffer? s_threadBuffer;
 
-    private static readonly ConcurrentBag<NativeBuffer> s_shared = new();
+    private static readonly ConcurrentBag<ScratchBuffer> s_shared = new();
 
     /// <summary>This thread's private buffer (a worker runs one GEMM task at a time).</summary>
-    public static NativeBuffer ThreadLocal => s_threadBuffer ??= new NativeBuffer();
+    public static ScratchBuffer ThreadLocal => s_threadBuffer ??= new ScratchBuffer();
 
     /// <summary>Takes a shared buffer for the duration of one call.</summary>
-    public static NativeBuffer Rent() => s_shared.TryTake(out var b) ? b : new NativeBuffer();
+    public static ScratchBuffer Rent() => s_shared.TryTake(out var b) ? b : new ScratchBuffer();
 
     /// <summary>Gives a rented buffer back.</summary>
-    public static void Return(NativeBuffer buffer) => s_shared.Add(buffer);
+    public static void Return(ScratchBuffer buffer) => s_shared.Add(buffer);
 }

@@ -6,7 +6,7 @@ namespace PromptCache.Runtime.Backends.Cpu;
 /// A 64-byte aligned scratch buffer of floats that grows but never shrinks. Packing buffers are
 /// reused across calls because a fresh allocation per call would pay page faults every time.
 /// </summary>
-internal sealed unsafe class NativeBuffer : IDisposable
+internal sealed unsafe class ScratchBuffer : IDisposable
 {
     private float* _data;
     private long _capacity;
@@ -38,5 +38,5 @@ internal sealed unsafe class NativeBuffer : IDisposable
     }
 
     /// <summary>Frees the memory if the owner forgot to.</summary>
-    ~NativeBuffer() => NativeMemory.AlignedFree(_data);
+    ~ScratchBuffer() => NativeMemory.AlignedFree(_data);
 }

@@ -21,7 +21,7 @@ internal static unsafe class SmallGemm
         int nj = TileWidth(vectors);
         long rowBytes = WeightLayout.RowBytes(wType, k);
 
-        NativeBuffer shared = BufferPool.Rent();
+        ScratchBuffer shared = BufferPool.Rent();
         try
         {
             float* ap = shared.Get((long)mPad * k);
