@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PromptCache.Engine.Binding;
 using PromptCache.Engine.Caching;
-using PromptCache.Engine.Execution;
 using PromptCache.Engine.Precompute;
 using PromptCache.Pml;
 using PromptCache.Pml.Layout;
@@ -126,12 +125,8 @@ public sealed partial class PromptCacheEngine
         await _forwardGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            int before = output?.Count ?? 0;
-            return await Task.Run(() =>
-            {
-                using var scope = PositionCausalBackend.Scope(positions, before);
-                return Model.Forward(ids, positions, context, output, logits, ct);
-            }, ct).ConfigureAwait(false);
+            return await Task.Run(() => Model.Forward(ids, positions, context, output, logits, ContextVisibility.BelowQueryPosition, ct), ct)
+                .ConfigureAwait(false);
         }
         finally
         {

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using PromptCache.Engine.Binding;
 using PromptCache.Engine.Caching;
 using PromptCache.Engine.Diagnostics;
-using PromptCache.Engine.Execution;
 using PromptCache.Engine.Synthetic;
 using PromptCache.Pml;
 using PromptCache.Runtime.Caching.Keys;
@@ -35,10 +34,9 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     private readonly int[] _preamble;
 
     /// <summary>
-    /// Creates an engine over a loaded model and tokenizer. Load the model with
-    /// <see cref="PositionCausalBackend"/> (as <see cref="Load"/> does) so that arguments never
-    /// attend to cached text after their slot; with another backend, every new token sees every
-    /// selected module.
+    /// Creates an engine over a loaded model and tokenizer. Every forward pass of the engine is
+    /// position-causal (<see cref="ContextVisibility.BelowQueryPosition"/>), so arguments never attend
+    /// to cached text after their slot, whatever the model's backend.
     /// </summary>
     /// <param name="model">The model; the engine disposes it only when <paramref name="ownsModel"/>.</param>
     /// <param name="tokenizer">The model's tokenizer.</param>
@@ -78,7 +76,7 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     public static PromptCacheEngine Load(string modelPath, PromptCacheEngineOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        var model = LlamaModel.Load(modelPath, PositionCausalBackend.Cpu);
+        var model = LlamaModel.Load(modelPath);
         try
         {
             var tokenizer = Tokenizer.Load(modelPath);
@@ -103,7 +101,7 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     public static PromptCacheEngine CreateSynthetic(SyntheticShape shape, int seed = 1234, PromptCacheEngineOptions? options = null)
     {
         string folder = SyntheticCheckpoint.Ensure(shape, seed);
-        var model = LlamaModel.Load(folder, PositionCausalBackend.Cpu);
+        var model = LlamaModel.Load(folder);
         return new PromptCacheEngine(model, new ByteTokenizer(), $"synthetic:{folder}:{KvModelIdentity.FromFiles(ModelFiles(folder))}",
             "byte-tokenizer/v1", options, ownsModel: true);
     }

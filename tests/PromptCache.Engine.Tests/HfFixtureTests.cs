@@ -1,4 +1,3 @@
-using PromptCache.Engine.Execution;
 using PromptCache.Pml.Requests;
 using PromptCache.Runtime.Inference;
 using PromptCache.Tokenizers;
@@ -24,7 +23,7 @@ public sealed class HfFixtureTests
     public async Task Prefix_exact_requests_match_a_full_prefill(string fixture)
     {
         string path = Path.Combine(RepoRoot(), "tests", "PromptCache.Runtime.Tests", "Fixtures", "hf", fixture);
-        var model = LlamaModel.Load(path, PositionCausalBackend.Cpu);
+        var model = LlamaModel.Load(path);
         await using var engine = new PromptCacheEngine(model, new SevenBitTokenizer(), "fixture:" + fixture, "seven-bit", ownsModel: true);
         await engine.WarmAsync(new PromptSchemaSource(Schema, "fix.pml"));
         foreach (string member in new[] { "a", "b" })

@@ -13,7 +13,8 @@ namespace PromptCache.Runtime.Inference;
 /// </summary>
 /// <remarks>
 /// One call computes new tokens at given positions. They attend to every token of every context
-/// segment, to the tokens already in the output segment, and causally among themselves; their K/V
+/// segment (or, on request, only to those at lower positions: <see cref="ContextVisibility"/>), to the
+/// tokens already in the output segment, and causally among themselves; their K/V
 /// (RoPE applied) is appended to the output segment, which the caller owns and can reuse later.
 /// </remarks>
 public sealed unsafe class LlamaModel : IDisposable
@@ -92,7 +93,22 @@ public sealed unsafe class LlamaModel : IDisposable
     /// <param name="logits">Which logits rows to compute.</param>
     /// <param name="cancellationToken">Checked between layers.</param>
     public ForwardResult Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> positions, IReadOnlyList<KvSegment> context,
-        KvSegment? output, LogitsMode logits, CancellationToken cancellationToken = default)
+        KvSegment? output, LogitsMode logits, CancellationToken cancellationToken = default) =>
+        Forward(ids, positions, context, output, logits, ContextVisibility.All, cancellationToken);
+
+    /// <summary>
+    /// Runs the new tokens through the model, choosing which context tokens they see.
+    /// </summary>
+    /// <param name="ids">Token ids.</param>
+    /// <param name="positions">One position ID per token; any non-negative values (discontinuous is normal).</param>
+    /// <param name="context">Segments the new tokens attend to, in order.</param>
+    /// <param name="output">Where the new tokens' K/V is appended; its existing tokens are attended to in full.</param>
+    /// <param name="logits">Which logits rows to compute.</param>
+    /// <param name="visibility">Every context token, or only those at positions below each new token's
+    /// (Prompt Cache's rule for arguments inside a schema).</param>
+    /// <param name="cancellationToken">Checked between layers.</param>
+    public ForwardResult Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> positions, IReadOnlyList<KvSegment> context,
+        KvSegment? output, LogitsMode logits, ContextVisibility visibility, CancellationToken cancellationToken = default)
     {
         if (ids.Length == 0) throw new ArgumentException("Forward needs at least one token.", nameof(ids));
         if (positions.Length != ids.Length)
@@ -123,7 +139,7 @@ public sealed unsafe class LlamaModel : IDisposable
                 _ => default,
             };
             int logitRows = logits == LogitsMode.All ? n : (logits == LogitsMode.Last && last ? 1 : 0);
-            ForwardChunk(ids.Slice(start, n), positions.Slice(start, n), context, target, logitRows, destination, cancellationToken);
+            ForwardChunk(ids.Slice(start, n), positions.Slice(start, n), context, visibility, target, logitRows, destination, cancellationToken);
         }
         return new ForwardResult(result, rows, vocab);
     }
@@ -131,7 +147,7 @@ public sealed unsafe class LlamaModel : IDisposable
     // The transformer itself, for n tokens whose K/V is appended to `output`.
     // `logitRows` trailing tokens get vocabulary logits copied to `logits`.
     private void ForwardChunk(ReadOnlySpan<int> ids, ReadOnlySpan<int> positions, IReadOnlyList<KvSegment> context,
-        KvSegment output, int logitRows, Span<float> logits, CancellationToken ct)
+        ContextVisibility visibility, KvSegment output, int logitRows, Span<float> logits, CancellationToken ct)
     {
         var c = Config;
         var B = _backend;
@@ -139,11 +155,9 @@ public sealed unsafe class LlamaModel : IDisposable
         int start = output.Count;
         output.EnsureCapacity(start + n);
 
-        // Every segment of the context is seen in full; the output segment is seen up to where this
-        // chunk starts, then causally within the chunk.
-        var blocks = new KvBlock[context.Count + 1];
-        for (int i = 0; i < context.Count; i++) blocks[i] = new KvBlock(context[i], context[i].Count, Causal: false);
-        blocks[^1] = new KvBlock(output, start, Causal: true);
+        // Context segments are seen in full (or below each row's position); the output segment is seen
+        // up to where this chunk starts, then causally within the chunk.
+        var groups = AttentionGroup.Plan(positions, context, output, start, visibility);
         var rope = new RopeTable(positions, _inverseFrequencies);
 
         using var act = new Activations(B, n, c);
@@ -168,7 +182,8 @@ public sealed unsafe class LlamaModel : IDisposable
             B.Rope(q, n, H, rope, c.RopeStyle);
             B.Rope(k, n, KV, rope, c.RopeStyle);
             B.StoreKv(output, l, start, k, v, n);
-            B.Attention(q, n, H, blocks, l, att);
+            foreach (var g in groups)
+                B.Attention(q + (long)g.FirstRow * H * hd, g.Rows, H, g.Blocks, l, att + (long)g.FirstRow * H * hd);
             B.MatMul(att, n, L.Output, xb);
             B.Add(x, xb, (long)n * d);
 
