@@ -3,17 +3,18 @@ using System.Globalization;
 using PromptCache.Engine;
 using PromptCache.Engine.Synthetic;
 using PromptCache.Runtime.Generation;
+using PromptCache.Runtime.Inference;
 
 namespace PromptCache.Benchmarks.Engine;
 
 /// <summary>Cached vs uncached TTFT, warm-up cost (compute vs disk), memory per cached token.</summary>
 internal static class TtftBenchmark
 {
-    public static async Task RunAsync(SyntheticShape shape, IReadOnlyList<int> sizes, int reps, int uncachedReps)
+    public static async Task RunAsync(SyntheticShape shape, IReadOnlyList<int> sizes, int reps, int uncachedReps, KvDataType kvType)
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"Engine TTFT: shape {shape.Name} (d {shape.HiddenSize}, {shape.LayerCount} layers, heads {shape.HeadCount}/{shape.KvHeadCount}, FFN {shape.FfnSize}, {shape.WeightType}), " +
-                          $"{Environment.ProcessorCount} cores, K/V f32, {reps} cached / {uncachedReps} uncached reps (medians), first token only.");
+                          $"{Environment.ProcessorCount} cores, K/V {kvType.ToString().ToLowerInvariant()}, {reps} cached / {uncachedReps} uncached reps (medians), first token only.");
         Console.WriteLine("| cached tokens | new tokens | TTFT uncached | TTFT cached | uncached/cached | cached floor | cached/floor | warm (compute) | warm (from disk) | K/V bytes/token | store overhead |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var one = new GenerationOptions { MaxTokens = 1, IgnoreEos = true };
@@ -21,7 +22,7 @@ internal static class TtftBenchmark
         {
             string dir = Path.Combine(Path.GetTempPath(), "promptcache-bench-engine", Guid.NewGuid().ToString("N"));
             var schema = new PromptSchemaSource(BenchSchema.Pml(size), $"bench{size}.pml");
-            var options = new PromptCacheEngineOptions { DiskCacheDirectory = dir };
+            var options = new PromptCacheEngineOptions { DiskCacheDirectory = dir, KvDataType = kvType };
             double warmCompute, warmDisk;
             await using (var first = PromptCacheEngine.CreateSynthetic(shape, 1234, options))
             {
@@ -39,7 +40,7 @@ internal static class TtftBenchmark
 
             // Warm-up (JIT, buffers), then timed runs with varied arguments and suffixes.
             await engine.RunAsync(BenchSchema.Request(size, 99), one);
-            await engine.RunUncachedAsync(BenchSchema.Request(size, 98), one);
+            if (uncachedReps > 0) await engine.RunUncachedAsync(BenchSchema.Request(size, 98), one);
             var cached = new List<double>();
             PromptRunStats? last = null;
             for (int i = 0; i < reps; i++)
@@ -54,9 +55,10 @@ internal static class TtftBenchmark
 
             var counters = engine.GetCounters();
             int cachedTokens = last!.CachedTokens, newTokens = last.PrefillTokens;
-            double floorMs = Floor.Seconds(shape, newTokens, cachedTokens, 4) * 1000;
+            int kvBytes = kvType == KvDataType.F32 ? 4 : 2;
+            double floorMs = Floor.Seconds(shape, newTokens, cachedTokens, kvBytes) * 1000;
             double c = Median.Of(cached), u = Median.Of(uncached);
-            long bytesPerToken = 2L * shape.LayerCount * shape.KvHeadCount * shape.HeadDim * 4;
+            long bytesPerToken = 2L * shape.LayerCount * shape.KvHeadCount * shape.HeadDim * kvBytes;
             double overhead = (counters.Store.DiskBytes - (double)bytesPerToken * cachedTokens) / (bytesPerToken * (double)cachedTokens);
             Console.WriteLine(string.Create(inv,
                 $"| {cachedTokens} | {newTokens} | {u:F0} ms | {c:F1} ms | {u / c:F1}× | {floorMs:F1} ms | {c / floorMs:F2} | {warmCompute:F0} ms | {warmDisk:F0} ms | {bytesPerToken} | {overhead * 100:F3} % disk, {counters.Store.IndexOverheadBytes} B index |"));
