@@ -2,9 +2,12 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using PromptCache.Engine.Binding;
+using PromptCache.Engine.Conversations;
 using PromptCache.Engine.Execution;
 using PromptCache.Pml.Requests;
 using PromptCache.Pml.Syntax;
+using PromptCache.Runtime.Caching.Sessions;
+using PromptCache.Runtime.Caching.Store;
 using PromptCache.Runtime.Generation;
 using PromptCache.Runtime.Inference;
 
@@ -12,97 +15,177 @@ namespace PromptCache.Engine;
 
 /// <summary>
 /// A multi-turn conversation on top of a prompt: the first turn is the request (cached modules plus
-/// its suffix); later turns add text. The conversation keeps its own K/V across turns, so turn N+1
-/// computes only its new tokens (the previous answer's last token, the closing marker, the new
-/// message, the generation prompt); cached modules stay shared and read-only.
+/// its suffix); later turns add text. Turn N+1 computes only its new tokens (the previous answer's last
+/// token, the closing marker, the new message, the generation prompt); cached modules stay shared and
+/// read-only, and the conversation's own K/V is kept in the engine's store between turns (AttentionStore).
 /// </summary>
 /// <remarks>
-/// Not thread-safe: one turn at a time. The history lives in process memory with RoPE applied and
-/// is never truncated: when it would pass the context window the turn fails with a clear error.
-/// Pre-RoPE storage, re-rotation on overflow and spilling to the store's tiers (AttentionStore) are
-/// not implemented yet.
+/// <para><b>Where the K/V lives.</b> Between turns the session is one entry of the engine's
+/// <see cref="PromptCacheEngine.Store"/> (kind Session, scoped by model, tokenizer, dtype and tenant salt),
+/// with its keys stored <i>before</i> RoPE. It counts against the memory tier's budget; under pressure an
+/// idle session is spilled to the disk tier (atomic, checksummed) and loaded back on its next turn without
+/// recomputation. A turn loads the entry, rotates its keys to their positions into a private segment, computes
+/// the new tokens against it, and saves the old rows (verbatim) plus the new rows (un-rotated) as the
+/// new entry. An entry that is gone (no disk tier, a corrupt file) is recomputed from the history's tokens.</para>
+/// <para><b>Overflow.</b> <see cref="ConversationOptions.Overflow"/>: throw (default) or drop the oldest
+/// whole turns, shift the rest down and re-rotate; the schema's modules, arguments and the current turn stay.</para>
+/// <para><b>Concurrency.</b> Different conversations may run at once. One conversation's turns are
+/// serialised: calling <see cref="Add"/> or starting a turn while a turn is still streaming throws
+/// <see cref="InvalidOperationException"/>.</para>
 /// </remarks>
 public sealed class PromptConversation : IDisposable
 {
     private readonly PromptCacheEngine _engine;
     private readonly BoundSchema _schema;
     private readonly IReadOnlyList<KvSegment> _context;
-    private readonly PromptCacheEngine.DecodeState _state;
+    private readonly ConversationOptions _options;
+    private readonly KvSessionStore _sessions;
+    private readonly RotaryRotation _rotary;
+    private readonly KvDataType _dataType;
+    private readonly List<int> _history;
+    private readonly List<int> _historyPositions;
+    // The rows of the stored entry (the session's own K/V), in storage order: token ids and current positions.
+    private readonly List<int> _rowIds = [];
+    private readonly List<int> _rowPositions = [];
+    // Start position of each turn still in the history; the first is the schema's end.
+    private readonly List<int> _turnStarts = [];
     private readonly List<int> _pendingIds = [];
     private readonly List<int> _pendingPositions = [];
+    private readonly Lock _sync = new();
+    private int? _unforwarded;
+    private int _nextPosition;
     private bool _answered;
+    private bool _turnOpen = true;
+    private bool _busy;
+    private bool _disposed;
+    private bool _saved;
 
     internal PromptConversation(PromptCacheEngine engine, BoundSchema schema, RequestPlan plan)
+        : this(engine, schema, plan, ConversationOptions.Default)
+    {
+    }
+
+    internal PromptConversation(PromptCacheEngine engine, BoundSchema schema, RequestPlan plan, ConversationOptions options)
     {
         _engine = engine;
         _schema = schema;
         _context = plan.Context;
-        _state = new PromptCacheEngine.DecodeState(engine.Model.CreateSegment(engine.Options.KvDataType, plan.NewIds.Length + 256), [.. plan.AllIds], [.. plan.AllPositions]);
+        _options = options;
+        _rotary = new RotaryRotation(engine.Model.Config);
+        _dataType = engine.Options.KvDataType;
+        _sessions = engine.SessionStore(options.Persist);
+        SessionId = options.SessionId ?? Guid.NewGuid().ToString("N");
+        if (!engine.RegisterSession(SessionId))
+            throw new ArgumentException($"Session id '{SessionId}' is already used by a live conversation of this engine.", nameof(options));
+        _history = [.. plan.AllIds];
+        _historyPositions = [.. plan.AllPositions];
         _pendingIds.AddRange(plan.NewIds);
         _pendingPositions.AddRange(plan.NewPositions);
-        _state.NextPosition = plan.NewPositions[^1] + 1;
+        _nextPosition = plan.NewPositions.Length > 0 ? plan.NewPositions[^1] + 1 : schema.TotalLength;
+        _turnStarts.Add(schema.TotalLength);
     }
+
+    /// <summary>The session's id in the store.</summary>
+    public string SessionId { get; }
+
+    /// <summary>The session's key in the engine's store.</summary>
+    public Runtime.Caching.Keys.KvCacheKey SessionKey => _sessions.KeyFor(SessionId);
 
     /// <summary>Completed turns.</summary>
     public int Turns { get; private set; }
 
     /// <summary>Tokens of the conversation's own K/V (everything but the cached modules).</summary>
-    public int SessionTokens => _state.Session.Count;
+    public int SessionTokens => _rowIds.Count;
+
+    /// <summary>What the last turn did besides generating (where its history came from, truncation, times).</summary>
+    public ConversationTurnInfo? LastTurn { get; private set; }
+
+    /// <summary>Totals over the turns so far.</summary>
+    public ConversationCounters Counters { get; private set; } = new();
+
+    /// <summary>The whole conversation so far: token ids (cached ones included) and, in <see cref="HistoryPositions"/>, their positions.
+    /// After a truncation the dropped turns are gone and later positions are shifted.</summary>
+    public IReadOnlyList<int> HistoryIds => _history;
+
+    /// <summary>Positions of <see cref="HistoryIds"/>.</summary>
+    public IReadOnlyList<int> HistoryPositions => _historyPositions;
 
     /// <summary>
     /// Adds the next message(s). After an answer, the assistant's closing marker comes first; a final
     /// user part is followed by the generation prompt (as in a request's suffix).
     /// </summary>
+    /// <exception cref="InvalidOperationException">A turn is streaming.</exception>
     public void Add(params PromptSuffixPart[] parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
-        if (_answered)
+        lock (_sync)
         {
-            // The answer's last token is already in the history (sampled, not yet computed).
-            if (_state.Unforwarded is int last) Pending(last, record: false);
-            if (_schema.Markers is { } markers)
-                foreach (int id in markers.End(PmlRoleKind.Assistant)) Pending(id, record: true);
-            _state.Unforwarded = null;
-            _answered = false;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfBusy();
+            if (_answered)
+            {
+                // The answer's last token is already in the history (sampled, not yet computed); it and the closing
+                // marker belong to the answer's turn.
+                if (_unforwarded is int last) Pending(last, record: false);
+                if (_schema.Markers is { } markers)
+                    foreach (int id in markers.End(PmlRoleKind.Assistant)) Pending(id, record: true);
+                _unforwarded = null;
+                _answered = false;
+                _turnOpen = false;
+            }
+            var ids = SuffixEncoder.Encode(parts, _engine.Tokenizer, _schema.Markers);
+            if (!_turnOpen && ids.Count > 0)
+            {
+                _turnStarts.Add(_nextPosition);
+                _turnOpen = true;
+            }
+            foreach (int id in ids) Pending(id, record: true);
         }
-        foreach (int id in SuffixEncoder.Encode(parts, _engine.Tokenizer, _schema.Markers)) Pending(id, record: true);
     }
 
     private void Pending(int id, bool record)
     {
-        int position = _state.NextPosition++;
+        int position = _nextPosition++;
         _pendingIds.Add(id);
         _pendingPositions.Add(position);
         if (!record) return;
-        _state.History.Add(id);
-        _state.HistoryPositions.Add(position);
+        _history.Add(id);
+        _historyPositions.Add(position);
     }
 
     /// <summary>Computes the pending messages (only those) and streams the answer.</summary>
+    /// <exception cref="PromptCacheException">The turn would pass the context window and the overflow policy is <see cref="ConversationOverflow.Throw"/>, or truncation cannot make it fit.</exception>
+    /// <exception cref="InvalidOperationException">Nothing was added, or another turn is streaming.</exception>
     public async IAsyncEnumerable<string> StreamAsync(GenerationOptions? options = null, PromptRunStats? stats = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (_pendingIds.Count == 0) throw new InvalidOperationException("Nothing to answer: call Add with the next message first.");
         options ??= new GenerationOptions();
         stats ??= new PromptRunStats();
-        int contextLength = _engine.Model.Config.ContextLength;
-        if (contextLength > 0 && _pendingPositions[^1] + 1 + options.MaxTokens > contextLength)
+        Enter();
+        try
         {
-            throw new PromptCacheException($"Conversation on schema '{_schema.Name}': the history ends at position {_pendingPositions[^1] + 1} and {options.MaxTokens} more tokens would pass the model's context window of {contextLength}; start a new conversation.");
+            var clock = Stopwatch.StartNew();
+            using var turn = await BeginTurnAsync(options.MaxTokens, cancellationToken).ConfigureAwait(false);
+            stats.UsedCache = true;
+            stats.CachedTokens = _context.Sum(s => s.Count) + turn.HistoryTokens;
+            stats.ModuleHits = _context.Count;
+            var state = new PromptCacheEngine.DecodeState(turn.Output, _history, _historyPositions) { NextPosition = _nextPosition };
+            try
+            {
+                await foreach (var (_, text) in _engine.DecodeAsync(turn.Ids, turn.Positions, turn.Context, state, options, stats, clock, cancellationToken).ConfigureAwait(false))
+                {
+                    if (text.Length > 0) yield return text;
+                }
+            }
+            finally
+            {
+                await EndTurnAsync(turn).ConfigureAwait(false);
+            }
         }
-        stats.UsedCache = true;
-        stats.CachedTokens = _context.Sum(s => s.Count) + _state.Session.Count;
-        stats.ModuleHits = _context.Count;
-        int[] ids = [.. _pendingIds], positions = [.. _pendingPositions];
-        _pendingIds.Clear();
-        _pendingPositions.Clear();
-        var clock = Stopwatch.StartNew();
-        await foreach (var (_, text) in _engine.DecodeAsync(ids, positions, _context, _state, options, stats, clock, cancellationToken).ConfigureAwait(false))
+        finally
         {
-            if (text.Length > 0) yield return text;
+            Exit();
         }
-        _answered = true;
-        Turns++;
     }
 
     /// <summary>Like <see cref="StreamAsync"/>, collected.</summary>
@@ -110,17 +193,262 @@ public sealed class PromptConversation : IDisposable
     {
         var stats = new PromptRunStats();
         var text = new StringBuilder();
-        int before = _state.History.Count;
+        int before = _history.Count;
         await foreach (string piece in StreamAsync(options, stats, cancellationToken).ConfigureAwait(false)) text.Append(piece);
-        return new PromptResult(text.ToString(), _state.History.Skip(before).ToList(), stats);
+        return new PromptResult(text.ToString(), _history.Skip(before).ToList(), stats);
     }
 
-    /// <summary>The whole conversation so far: token ids (cached ones included) and, in <see cref="HistoryPositions"/>, their positions.</summary>
-    public IReadOnlyList<int> HistoryIds => _state.History;
+    /// <summary>
+    /// Computes the pending messages and returns the next-token logits (one vocabulary row) without sampling:
+    /// a turn with an empty answer (the messages become history; the next <see cref="Add"/> closes the
+    /// assistant turn). Overflow is handled as for a turn of <paramref name="maxTokens"/> tokens. For fidelity checks.
+    /// </summary>
+    public async Task<float[]> ComputeNextLogitsAsync(int maxTokens = 0, CancellationToken cancellationToken = default)
+    {
+        Enter();
+        try
+        {
+            using var turn = await BeginTurnAsync(maxTokens, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var result = await _engine.ConversationForwardAsync(turn.Ids, turn.Positions, turn.Context, turn.Output, LogitsMode.Last, cancellationToken).ConfigureAwait(false);
+                return result.Row(0).ToArray();
+            }
+            finally
+            {
+                await EndTurnAsync(turn).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Exit();
+        }
+    }
 
-    /// <summary>Positions of <see cref="HistoryIds"/>.</summary>
-    public IReadOnlyList<int> HistoryPositions => _state.HistoryPositions;
+    /// <summary>Removes the conversation's K/V from every tier of the store and frees its session id.</summary>
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            // A streaming turn saves once more when it ends; it forgets the entry then.
+            if (!_busy) Forget();
+        }
+    }
 
-    /// <summary>Frees the conversation's K/V.</summary>
-    public void Dispose() => _state.Session.Dispose();
+    private void Forget()
+    {
+        _sessions.Remove(SessionId);
+        _engine.UnregisterSession(SessionId);
+    }
+
+    private void Enter()
+    {
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfBusy();
+            if (_pendingIds.Count == 0) throw new InvalidOperationException("Nothing to answer: call Add with the next message first.");
+            _busy = true;
+        }
+    }
+
+    private void Exit()
+    {
+        lock (_sync)
+        {
+            _busy = false;
+            if (_disposed) Forget();
+        }
+    }
+
+    private void ThrowIfBusy()
+    {
+        if (_busy) throw new InvalidOperationException($"Conversation '{SessionId}': a turn is still running; a conversation's turns are serialised (finish or dispose the previous stream first).");
+    }
+
+    // Applies the overflow policy, then brings the history into memory as a rotated context segment.
+    private async Task<Turn> BeginTurnAsync(int maxTokens, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        int storedRows = _rowIds.Count;
+        var plan = OverflowPlanner.Plan(_schema.Name, _turnStarts, _pendingPositions[^1] + 1, maxTokens, _engine.Model.Config.ContextLength,
+            _options.Overflow, Turns + 1);
+        List<RowRange> kept = storedRows > 0 ? [new RowRange(0, storedRows)] : [];
+        if (plan.DroppedTurns > 0) kept = Truncate(plan);
+
+        var source = SessionSource.None;
+        KvLayerwiseLoad? load = null;
+        KvSegment? history = null;
+        int recomputed = 0;
+        try
+        {
+            if (_saved && storedRows > 0)
+            {
+                load = _sessions.BeginLayerwiseLoad(SessionId);
+                var meta = load?.Metadata;
+                if (meta is not null && meta.TokenCount == storedRows && !meta.RopeApplied && meta.LayerCount == _engine.Model.Config.LayerCount)
+                {
+                    source = load!.Source == KvTier.Memory ? SessionSource.Memory : SessionSource.Disk;
+                    if (_rowIds.Count > 0)
+                    {
+                        var positions = _rowPositions.ToArray();
+                        history = await Task.Run(() => SessionMaterializer.Materialize(load, kept, positions, _rotary, _dataType, ct), ct).ConfigureAwait(false);
+                        if (history is null) source = SessionSource.None;
+                    }
+                }
+                else if (load is not null)
+                {
+                    _engine.ConversationLog($"conversation {SessionId}: the stored session does not match ({meta}); recomputing its {_rowIds.Count} tokens.");
+                }
+                if (source == SessionSource.None)
+                {
+                    load?.Dispose();
+                    load = null;
+                }
+            }
+            if (source == SessionSource.None && _rowIds.Count > 0)
+            {
+                // Gone from the store (evicted without a disk tier, rejected, corrupt): recompute it from its tokens.
+                source = SessionSource.Recomputed;
+                history = _engine.Model.CreateSegment(_dataType, _rowIds.Count);
+                await _engine.ConversationForwardAsync([.. _rowIds], [.. _rowPositions], _context, history, LogitsMode.None, ct).ConfigureAwait(false);
+                recomputed = _rowIds.Count;
+            }
+            int[] ids = [.. _pendingIds], pendingPositions = [.. _pendingPositions];
+            _pendingIds.Clear();
+            _pendingPositions.Clear();
+            var info = new ConversationTurnInfo
+            {
+                Source = source,
+                HistoryTokens = _rowIds.Count,
+                RecomputedTokens = recomputed,
+                DroppedTurns = plan.DroppedTurns,
+                DroppedTokens = plan.Shift,
+                LoadTime = clock.Elapsed,
+            };
+            var output = _engine.Model.CreateSegment(_dataType, ids.Length + Math.Min(Math.Max(maxTokens, 1), 4096));
+            return new Turn(ids, pendingPositions, load, kept, history, output, history is null ? _context : [.. _context, history], info);
+        }
+        catch
+        {
+            load?.Dispose();
+            history?.Dispose();
+            throw;
+        }
+    }
+
+    // Drops the planned turns from every list and shifts what follows; returns the stored rows to keep.
+    private List<RowRange> Truncate(OverflowPlan plan)
+    {
+        int lo = plan.DropStart, hi = plan.DropEnd, shift = plan.Shift;
+        int a = LowerBound(_rowPositions, lo), b = LowerBound(_rowPositions, hi);
+        int n = _rowPositions.Count;
+        var kept = new List<RowRange>();
+        if (a > 0) kept.Add(new RowRange(0, a));
+        if (b < n) kept.Add(new RowRange(b, n - b));
+        DropAndShift(_rowIds, _rowPositions, lo, hi, shift);
+        DropAndShift(_pendingIds, _pendingPositions, lo, hi, shift);
+        DropAndShift(_history, _historyPositions, lo, hi, shift);
+        _turnStarts.RemoveRange(0, plan.DroppedTurns);
+        for (int i = 0; i < _turnStarts.Count; i++) _turnStarts[i] -= shift;
+        _nextPosition -= shift;
+        return kept;
+    }
+
+    private static void DropAndShift(List<int> ids, List<int> positions, int lo, int hi, int shift)
+    {
+        int a = LowerBound(positions, lo), b = LowerBound(positions, hi);
+        ids.RemoveRange(a, b - a);
+        positions.RemoveRange(a, b - a);
+        for (int i = a; i < positions.Count; i++) positions[i] -= shift;
+    }
+
+    // First index whose value is ≥ value (the lists are sorted by position).
+    private static int LowerBound(List<int> sorted, int value)
+    {
+        int index = sorted.BinarySearch(value);
+        if (index < 0) return ~index;
+        while (index > 0 && sorted[index - 1] == value) index--;
+        return index;
+    }
+
+    // Records what the turn computed (all of it, or nothing if the prefill did not finish) and saves the session.
+    private async Task EndTurnAsync(Turn turn)
+    {
+        var output = turn.Output;
+        var clock = Stopwatch.StartNew();
+        if (output.Count < turn.Ids.Length)
+        {
+            // The prefill did not finish (cancelled or failed): nothing of this turn is kept; its messages stay pending.
+            output.Truncate(0);
+            _pendingIds.InsertRange(0, turn.Ids);
+            _pendingPositions.InsertRange(0, turn.Positions);
+        }
+        else
+        {
+            foreach (int position in output.Positions)
+            {
+                _rowIds.Add(_history[LowerBound(_historyPositions, position)]);
+                _rowPositions.Add(position);
+            }
+            // A token sampled but not pushed through the model (stopped at MaxTokens or a stop string, or the
+            // consumer stopped reading) comes first in the next turn, at the position after the last computed row.
+            int lastRow = output.Positions[^1];
+            _unforwarded = _historyPositions[^1] > lastRow ? _history[^1] : null;
+            _nextPosition = lastRow + 1;
+            _answered = true;
+            Turns++;
+        }
+        try
+        {
+            var blob = new SessionEntryBlob(turn.Load, turn.Kept, turn.History is null || turn.Load is not null ? [output] : [turn.History, output],
+                _rowPositions, _rotary, _dataType, _engine.Model.Config.LayerCount, $"{_schema.Name}:session:{SessionId}");
+            var result = _rowIds.Count == 0 ? new KvPutResult(KvPutOutcome.Rejected, false) : await _sessions.SaveAsync(SessionId, blob).ConfigureAwait(false);
+            _saved = result.Outcome is KvPutOutcome.Stored or KvPutOutcome.StoredOnDiskOnly;
+            if (!_saved && _rowIds.Count > 0)
+                _engine.ConversationLog($"conversation {SessionId}: the store did not keep the session ({result.Outcome}); its next turn recomputes {_rowIds.Count} tokens.");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _saved = false;
+            _engine.ConversationLog($"conversation {SessionId}: saving the session failed ({e.Message}); its next turn recomputes it.");
+        }
+        var info = turn.Info with { SaveTime = clock.Elapsed };
+        LastTurn = info;
+        Counters = Counters.Add(info);
+    }
+
+    /// <summary>One turn's inputs and the memory it holds until saved.</summary>
+    private sealed class Turn(int[] ids, int[] positions, KvLayerwiseLoad? load, List<RowRange> kept, KvSegment? history, KvSegment output,
+        IReadOnlyList<KvSegment> context, ConversationTurnInfo info) : IDisposable
+    {
+        public int[] Ids { get; } = ids;
+
+        public int[] Positions { get; } = positions;
+
+        /// <summary>The previous entry (pre-RoPE rows), held until the new one is saved.</summary>
+        public KvLayerwiseLoad? Load { get; } = load;
+
+        public List<RowRange> Kept { get; } = kept;
+
+        /// <summary>The history with keys rotated to their positions (materialised or recomputed).</summary>
+        public KvSegment? History { get; } = history;
+
+        public KvSegment Output { get; } = output;
+
+        public IReadOnlyList<KvSegment> Context { get; } = context;
+
+        public ConversationTurnInfo Info { get; } = info;
+
+        public int HistoryTokens => History?.Count ?? 0;
+
+        public void Dispose()
+        {
+            Load?.Dispose();
+            History?.Dispose();
+            Output.Dispose();
+        }
+    }
 }
