@@ -22,6 +22,7 @@ internal sealed class BenchSettings
     public bool HostTier { get; private set; } = true;
     public string Attention { get; private set; } = "auto";
     public string SkinnyGemm { get; private set; } = "auto";
+    public string FuseNorm { get; private set; } = "auto";
     public List<string> HfModels { get; } = new();
 
     public const string Usage = """
@@ -43,9 +44,12 @@ internal sealed class BenchSettings
           --attention K       kernel for the timings: auto (of the kernels that passed the checks, the
                               fastest on a 4096 prefill + cached 4096+48; tiled when checks were not
                               run), simple, tiled, ldm, pipelined or pipelined-wide
-          --skinny-gemm G     GEMMs of <= 64 rows for the timings: auto (cuBLASLt tuned if its checks passed
-                              and it beats cublasGemmEx on a cached 4096+48 call with matching logits;
-                              cublasGemmEx when checks were not run), gemmex or lt
+          --skinny-gemm G     GEMMs of <= 64 rows for the timings: auto (of cuBLASLt tuned and the skinny
+                              kernel, those whose checks passed, timed against cublasGemmEx on a cached
+                              4096+48 call with matching logits, fastest wins; cublasGemmEx when checks
+                              were not run), gemmex, lt or kernel
+          --fuse-norm F       residual add fused with the next RMSNorm: auto (on if its checks passed;
+                              off when checks were not run), on or off
           --no-host-tier      skip the host-tier rows (module K/V in pinned host memory, layer-wise loads)
           --decode N          greedy decode steps timed after each cached row (default 32; 0: none)
         """;
@@ -81,9 +85,13 @@ internal sealed class BenchSettings
                     break;
                 case "--skinny-gemm":
                     s.SkinnyGemm = Next();
-                    if (s.SkinnyGemm is not ("auto" or "gemmex" or "lt")) throw new ArgumentException($"Unknown skinny GEMM path '{s.SkinnyGemm}': use auto, gemmex or lt.");
+                    if (s.SkinnyGemm is not ("auto" or "gemmex" or "lt" or "kernel")) throw new ArgumentException($"Unknown skinny GEMM path '{s.SkinnyGemm}': use auto, gemmex, lt or kernel.");
                     break;
                 case "--no-host-tier": s.HostTier = false; break;
+                case "--fuse-norm":
+                    s.FuseNorm = Next();
+                    if (s.FuseNorm is not ("auto" or "on" or "off")) throw new ArgumentException($"Unknown --fuse-norm '{s.FuseNorm}': use auto, on or off.");
+                    break;
                 case "--hf-model": s.HfModels.Add(Next()); break;
                 case "--decode": s.DecodeSteps = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "-h" or "--help": throw new ArgumentException("help");

@@ -16,6 +16,12 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check of the cuBLASLt skinny-GEMM path failed (the timings then keep cublasGemmEx).</summary>
     public static bool SkinnyGemmPassed { get; private set; } = true;
 
+    /// <summary>False when a check of the skinny-GEMM kernel failed or it fell back to cuBLAS (the timings then do not use it).</summary>
+    public static bool SkinnyKernelPassed { get; private set; } = true;
+
+    /// <summary>False when a check with the fused residual add + RMSNorm failed (the timings then run them apart).</summary>
+    public static bool FusedNormPassed { get; private set; } = true;
+
     private static readonly HashSet<AttentionKernel> FailedKernels = new();
 
     private static void Report(string name, LogitCompare c, double maxRelL2 = 2e-2)
@@ -123,9 +129,13 @@ internal static unsafe class CorrectnessChecks
         int[] posA = Enumerable.Range(0, 150).ToArray();
         int[] posB = Enumerable.Range(300, 77).ToArray();
         int[] posQ = Enumerable.Range(500, 45).ToArray();
+        // Suffixes of 20 and 60 rows for the skinny-GEMM kernel's 2- and 4-m-tile variants (45 rows: 3, decode: 1).
+        int[] query20 = Enumerable.Range(0, 20).Select(_ => rng.Next(config.VocabSize)).ToArray();
+        int[] query60 = Enumerable.Range(0, 60).Select(_ => rng.Next(config.VocabSize)).ToArray();
+        int[] pos20 = Enumerable.Range(520, 20).ToArray(), pos60 = Enumerable.Range(560, 60).ToArray();
 
         var cpuForward = new SeamForward(config, host.Weights, CpuBackend.Instance);
-        float[] cpuPlain, cpuModular, cpuDecode;
+        float[] cpuPlain, cpuModular, cpuDecode, cpu20, cpu60;
         using (var outSeg = new KvSegment(config))
             cpuPlain = cpuForward.RunToHost(ids, positions, [], outSeg, tokens);
         using (var a = new KvSegment(config))
@@ -136,6 +146,10 @@ internal static unsafe class CorrectnessChecks
             cpuForward.Run(segB, posB, [a], b, 0);
             cpuModular = cpuForward.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length);
             cpuDecode = cpuForward.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1);
+            using var o20 = new KvSegment(config);
+            using var o60 = new KvSegment(config);
+            cpu20 = cpuForward.RunToHost(query20, pos20, [a, b], o20, query20.Length);
+            cpu60 = cpuForward.RunToHost(query60, pos60, [a, b], o60, query60.Length);
         }
 
         var variants = new (string Name, CudaBackendOptions Options)[]
@@ -213,6 +227,51 @@ internal static unsafe class CorrectnessChecks
                 Error(name, e);
             }
             if (Failures != failuresBefore) SkinnyGemmPassed = false;
+        }
+
+        // The skinny-GEMM kernel (skinny_gemm.cu: q/k/v and gate/up in one launch each, learned from
+        // the segment prefills) and the fused residual add + RMSNorm (fused_norm.cu), new this session:
+        // 1, 20, 45 and 60 rows cover all four m-tile variants; the head (vocab 1000) is not a multiple
+        // of the 64-row block. A fallback to cuBLAS counts as a failure, so the timings never claim it.
+        var fast = new (string Name, CudaBackendOptions Options, bool Skinny, bool Fused)[]
+        {
+            ("skinny kernel, pipelined", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel }, true, false),
+            ("skinny kernel, tiled", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel }, true, false),
+            ("fused add+norm", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = true }, false, true),
+            ("skinny kernel + fused add+norm", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, FuseResidualNorm = true }, true, true),
+        };
+        foreach (var (name, options, skinny, fused) in fast)
+        {
+            int failuresBefore = Failures;
+            try
+            {
+                using var cuda = new CudaBackend(options);
+                var f = new SeamForward(config, host.Weights, cuda);
+                using (var outSeg = new KvSegment(config, KvDataType.BF16))
+                    Report($"plain, {name}", LogitCompare.Of(f.RunToHost(ids, positions, [], outSeg, tokens), cpuPlain, config.VocabSize));
+                using var a = new KvSegment(config, KvDataType.BF16);
+                using var b = new KvSegment(config, KvDataType.BF16);
+                using var o = new KvSegment(config, KvDataType.BF16);
+                using var o20 = new KvSegment(config, KvDataType.BF16);
+                using var o60 = new KvSegment(config, KvDataType.BF16);
+                f.Run(segA, posA, [], a, 0);
+                f.Run(segB, posB, [a], b, 0);
+                Report($"modular 45 rows, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
+                Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
+                Report($"suffix 20 rows, {name}", LogitCompare.Of(f.RunToHost(query20, pos20, [a, b], o20, query20.Length), cpu20, config.VocabSize));
+                Report($"suffix 60 rows, {name}", LogitCompare.Of(f.RunToHost(query60, pos60, [a, b], o60, query60.Length), cpu60, config.VocabSize));
+                if (cuda.SkinnyKernelError is { } se) Error($"{name}: skinny kernel fell back to cuBLAS", new InvalidOperationException(se));
+                if (cuda.FusedNormError is { } fe) Error($"{name}: fused add+norm fell back", new InvalidOperationException(fe));
+            }
+            catch (Exception e)
+            {
+                Error(name, e);
+            }
+            if (Failures != failuresBefore)
+            {
+                if (skinny) SkinnyKernelPassed = false;
+                if (fused) FusedNormPassed = false;
+            }
         }
         beforeUploadChecks?.Invoke();
 

@@ -12,6 +12,7 @@ internal sealed unsafe class TtftBenchmarks
     private readonly BenchSettings _s;
     private readonly List<string> _table = new();
     private SkinnyGemmPath _skinny = SkinnyGemmPath.CublasGemmEx;
+    private bool _fuseNorm;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -24,6 +25,8 @@ internal sealed unsafe class TtftBenchmarks
 
     public void Run()
     {
+        _fuseNorm = _s.FuseNorm switch { "on" => true, "off" => false, _ => _s.Check && CorrectnessChecks.FusedNormPassed };
+        Console.WriteLine($"Residual add fused with RMSNorm for the timings: {_fuseNorm}");
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
         _skinny = ChooseSkinnyGemm(kernel);
@@ -53,7 +56,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -128,6 +131,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"{"row",-34} {"tokens",7} {"wall ms",9} {"gpu ms",9} {"floor ms",9} {"wall/floor",10} {"HF ms",8} {"HF/ours",8}");
         foreach (string row in _table) Console.WriteLine(row);
         foreach (string line in cuda.SkinnyGemmLog) Console.WriteLine($"Skinny {line}");
+        if (cuda.SkinnyKernelError is { } se) Console.WriteLine($"SKINNY KERNEL FELL BACK TO cublasGemmEx: {se}");
+        if (cuda.FusedNormError is { } fe) Console.WriteLine($"FUSED ADD+NORM FELL BACK: {fe}");
     }
 
     // cuBLASLt (tuned per shape) against cublasGemmEx on a cached 4096+48 call of the Llama-2-7B
@@ -138,28 +143,48 @@ internal sealed unsafe class TtftBenchmarks
     {
         if (_s.SkinnyGemm == "gemmex") return SkinnyGemmPath.CublasGemmEx;
         if (_s.SkinnyGemm == "lt") return SkinnyGemmPath.CublasLtTuned;
-        if (!_s.Check || !CorrectnessChecks.SkinnyGemmPassed) return SkinnyGemmPath.CublasGemmEx;
+        if (_s.SkinnyGemm == "kernel") return SkinnyGemmPath.Kernel;
+        if (!_s.Check) return SkinnyGemmPath.CublasGemmEx;
+        var candidates = new List<SkinnyGemmPath>();
+        if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add(SkinnyGemmPath.Kernel);
+        if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add(SkinnyGemmPath.CublasLtTuned);
+        if (candidates.Count == 0) return SkinnyGemmPath.CublasGemmEx;
+        float[] exLogits;
+        double exMs;
         try
         {
-            var (exMs, exLogits, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx);
-            var (ltMs, ltLogits, log) = TimeSkinny(kernel, SkinnyGemmPath.CublasLtTuned);
-            foreach (string line in log) Console.WriteLine($"Skinny GEMM choice: {line}");
-            var compare = LogitCompare.Of(ltLogits, exLogits, exLogits.Length);
-            bool same = compare.RelativeL2 <= 1e-2 && LogitCompare.ArgMax(ltLogits) == LogitCompare.ArgMax(exLogits) && !compare.HasNaN;
-            Console.WriteLine($"Skinny GEMM choice: cached 4096+48 cublasGemmEx {exMs:0.00} ms, cuBLASLt tuned {ltMs:0.00} ms (gpu, median of 3); logits Lt vs GemmEx {compare}{(same ? "" : "  MISMATCH: not chosen")}");
-            return same && ltMs < exMs ? SkinnyGemmPath.CublasLtTuned : SkinnyGemmPath.CublasGemmEx;
+            (exMs, exLogits, _, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx, _fuseNorm);
+            Console.WriteLine($"Skinny GEMM choice: cached 4096+48 cublasGemmEx {exMs:0.00} ms (gpu, median of 3)");
         }
         catch (Exception e)
         {
-            Console.WriteLine($"Skinny GEMM choice: cuBLASLt failed to run ({e.GetType().Name}: {e.Message}); keeping cublasGemmEx");
+            Console.WriteLine($"Skinny GEMM choice: cublasGemmEx failed to run ({e.GetType().Name}: {e.Message})");
             return SkinnyGemmPath.CublasGemmEx;
         }
+        var best = (Path: SkinnyGemmPath.CublasGemmEx, Ms: exMs);
+        foreach (var path in candidates)
+        {
+            try
+            {
+                var (ms, logits, log, error) = TimeSkinny(kernel, path, _fuseNorm);
+                foreach (string line in log) Console.WriteLine($"Skinny GEMM choice: {line}");
+                var compare = LogitCompare.Of(logits, exLogits, exLogits.Length);
+                bool same = compare.RelativeL2 <= 1e-2 && LogitCompare.ArgMax(logits) == LogitCompare.ArgMax(exLogits) && !compare.HasNaN && error is null;
+                Console.WriteLine($"Skinny GEMM choice: cached 4096+48 {path} {ms:0.00} ms (gpu, median of 3); logits vs cublasGemmEx {compare}{(same ? "" : "  MISMATCH or fallback: not chosen")}{(error is null ? "" : " (" + error + ")")}");
+                if (same && ms < best.Ms) best = (path, ms);
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"Skinny GEMM choice: {path} failed to run ({e.GetType().Name}: {e.Message}); not chosen");
+            }
+        }
+        return best.Path;
     }
 
-    private static (double Ms, float[] Logits, IReadOnlyList<string> Log) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path)
+    private static (double Ms, float[] Logits, IReadOnlyList<string> Log, string? Error) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path, bool fuseNorm)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, FuseResidualNorm = fuseNorm });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
@@ -178,9 +203,10 @@ internal sealed unsafe class TtftBenchmarks
         output.Truncate(0);
         float[] logits = forward.RunToHost(freshIds, freshPositions, [module], output, 1);
         var log = cuda.SkinnyGemmLog;
+        string? error = cuda.SkinnyKernelError;
         cuda.Release(module);
         cuda.Release(output);
-        return (Median(times), logits, log);
+        return (Median(times), logits, log, error);
     }
 
     private AttentionKernel ChooseKernel() => _s.Attention switch
@@ -198,8 +224,12 @@ internal sealed unsafe class TtftBenchmarks
     // prefill plus cached 4096+48 call on this model (each timed on its own backend, median of 3).
     private AttentionKernel FastestPassed()
     {
-        AttentionKernel[] candidates = new[] { AttentionKernel.PipelinedWide, AttentionKernel.Pipelined, AttentionKernel.TiledLdmatrix, AttentionKernel.Tiled }
+        // The tiled kernels were 12-15 % slower in every H100 run so far; they are timed only when
+        // neither pipelined kernel passed.
+        AttentionKernel[] candidates = new[] { AttentionKernel.PipelinedWide, AttentionKernel.Pipelined }
             .Where(CorrectnessChecks.PassedKernels.Contains).ToArray();
+        if (candidates.Length == 0)
+            candidates = new[] { AttentionKernel.TiledLdmatrix, AttentionKernel.Tiled }.Where(CorrectnessChecks.PassedKernels.Contains).ToArray();
         if (candidates.Length == 0) return AttentionKernel.Simple;
         if (candidates.Length == 1) return candidates[0];
         var best = (Kernel: candidates[0], Score: double.PositiveInfinity);
@@ -219,10 +249,10 @@ internal sealed unsafe class TtftBenchmarks
         return best.Kernel;
     }
 
-    private static (double Prefill, double Cached) TimeKernel(AttentionKernel kernel)
+    private (double Prefill, double Cached) TimeKernel(AttentionKernel kernel)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, FuseResidualNorm = _fuseNorm });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);

@@ -8,13 +8,13 @@ namespace PromptCache.Cuda.Tests;
 
 public sealed partial class KernelSourceTests
 {
-    [GeneratedRegex(@"extern ""C"" __global__ void (?:__launch_bounds__\(\d+\) )?(\w+)\(")]
+    [GeneratedRegex(@"extern ""C"" __global__ void (?:__launch_bounds__\([\d, ]+\) )?(\w+)\(")]
     private static partial Regex KernelDeclaration();
 
     [Fact]
     public void All_kernel_sources_are_embedded()
     {
-        Assert.Equal(["attention.cu", "attention_pipelined.cu", "common.cuh", "transformer.cu"], KernelSource.Names());
+        Assert.Equal(["attention.cu", "attention_pipelined.cu", "common.cuh", "fused_norm.cu", "skinny_gemm.cu", "transformer.cu"], KernelSource.Names());
     }
 
     [Fact]
@@ -31,6 +31,8 @@ public sealed partial class KernelSourceTests
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
+        Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
+        Assert.Equal(["add_rmsnorm4"], Declared(KernelSource.FusedNorm).Order());
     }
 
     [Fact]

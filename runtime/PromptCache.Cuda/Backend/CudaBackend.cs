@@ -40,6 +40,22 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private ulong _shadowSource;
     private long _shadowCount;
 
+    // Deferred work (SkinnyGemmPath.Kernel, FuseResidualNorm). GEMM groups: _followers maps a weight to
+    // the weights seen called right after it on the same input; _chain is the current run of such
+    // calls. _group is a skinny launch waiting for its learned followers; any other call runs it first
+    // (Begin), so results are the same as running every call at once.
+    private readonly Dictionary<ulong, ulong[]> _followers = new();
+    private readonly ulong[] _chain = new ulong[SkinnyGemmPlan.MaxMembers];
+    private int _chainLength, _chainRows, _chainCols;
+    private ulong _chainInput;
+    private SkinnyGroupArgs _group;
+    private ulong[] _groupFollowers = [];
+    private ulong _groupInput, _groupInputBf16;
+    private int _groupRows, _groupCols;
+    private bool _skinnyUnavailable, _fusedNormUnavailable;
+    private (ulong X, ulong R, long Count) _pendingAdd;
+    private bool _hasPendingAdd;
+
     /// <summary>Opens the GPU and prepares cuBLAS; kernels compile lazily on first use.</summary>
     /// <exception cref="CudaUnavailableException">No CUDA driver, toolkit library or device.</exception>
     public CudaBackend(CudaBackendOptions? options = null)
@@ -129,6 +145,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             _shadowCount = 0;
             _pool.Return((ulong)buffer);
         }
@@ -142,6 +159,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"Token id {ids[i]} at index {i} is outside the vocabulary [0, {embedding.Rows}).");
         lock (_gate)
         {
+            Begin();
             ulong table = _weights.Get(embedding);
             ulong deviceIds = _ids.Get((long)ids.Length * sizeof(int));
             _device.Upload(deviceIds, ids);
@@ -155,23 +173,132 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            FlushAdd();
             ulong weights = _weights.Get(w);
-            long inputs = (long)m * w.Cols;
-            ulong xb;
-            if (_shadowCount == inputs && _shadowSource == (ulong)x)
+            Learn((ulong)x, m, w.Cols, weights);
+            long inputs = (long)m * w.Cols, outputs = (long)m * w.Rows;
+            if (!UseSkinnyKernel(m, w.Cols))
             {
-                xb = _gemmInput.Get(inputs * sizeof(ushort)); // already holds bf16(x); never shrinks
+                FlushGroup();
+                ulong xb = GemmInput(x, inputs);
+                Written((ulong)y, outputs);
+                Gemm(weights, w.Rows, w.Cols, xb, m, (ulong)y);
+                return;
             }
-            else
+            bool overwritesInput = Overlaps((ulong)y, outputs, (ulong)x, inputs);
+            if (!JoinsGroup((ulong)x, m, w.Cols, weights, (ulong)y, outputs, overwritesInput))
             {
-                xb = _gemmInput.Get(inputs * sizeof(ushort));
-                _kernels.ConvertF32ToBf16((ulong)x, xb, inputs);
-                (_shadowSource, _shadowCount) = ((ulong)x, inputs);
+                FlushGroup();
+                _groupInputBf16 = GemmInput(x, inputs);
+                (_groupInput, _groupRows, _groupCols) = ((ulong)x, m, w.Cols);
+                // A member that overwrites the shared input must run before anything else reads it.
+                _groupFollowers = overwritesInput ? [] : _followers.GetValueOrDefault(weights) ?? [];
             }
-            Written((ulong)y, (long)m * w.Rows);
-            Gemm(weights, w.Rows, w.Cols, xb, m, (ulong)y);
+            int i = _group.Count++;
+            _group.Weights[i] = weights;
+            _group.Outputs[i] = (ulong)y;
+            _group.Rows[i] = w.Rows;
+            Written((ulong)y, outputs);
+            if (_group.Count >= 1 + _groupFollowers.Length) FlushGroup();
         }
     }
+
+    // The bf16 copy of x[0, count): reused when RMSNorm/SiluMul (or the previous GEMM) left it in _gemmInput.
+    private ulong GemmInput(float* x, long count)
+    {
+        ulong xb = _gemmInput.Get(count * sizeof(ushort)); // never shrinks, so a kept copy survives
+        if (_shadowCount != count || _shadowSource != (ulong)x)
+        {
+            _kernels.ConvertF32ToBf16((ulong)x, xb, count);
+            (_shadowSource, _shadowCount) = ((ulong)x, count);
+        }
+        return xb;
+    }
+
+    private bool UseSkinnyKernel(int m, int cols) =>
+        Options.SkinnyGemm == SkinnyGemmPath.Kernel && !_skinnyUnavailable
+        && m <= Math.Min(Options.SkinnyGemmMaxRows, SkinnyGemmPlan.MaxRows) && SkinnyGemmPlan.Supports(cols);
+
+    private static bool Overlaps(ulong a, long aFloats, ulong b, long bFloats) =>
+        a < b + (ulong)(bFloats * sizeof(float)) && b < a + (ulong)(aFloats * sizeof(float));
+
+    // Whether this GEMM is the next learned member of the open group, on the same input, writing
+    // where no member of the group reads or writes.
+    private bool JoinsGroup(ulong x, int m, int cols, ulong weights, ulong y, long outputs, bool overwritesInput)
+    {
+        int n = _group.Count;
+        if (n == 0 || n >= SkinnyGemmPlan.MaxMembers || overwritesInput) return false;
+        if (_groupInput != x || _groupRows != m || _groupCols != cols) return false;
+        if (n - 1 >= _groupFollowers.Length || _groupFollowers[n - 1] != weights) return false;
+        for (int i = 0; i < n; i++)
+            if (Overlaps(y, outputs, _group.Outputs[i], (long)m * _group.Rows[i])) return false;
+        return true;
+    }
+
+    // GEMMs called back to back on the same input (q, k, v; gate, up) form a group: remembered by the
+    // first weight, so later calls can hold the first members back until the last one arrives and
+    // run them in one skinny launch.
+    private void Learn(ulong x, int m, int cols, ulong weights)
+    {
+        if (_chainLength > 0 && _chainLength < SkinnyGemmPlan.MaxMembers && _chainInput == x && _chainRows == m && _chainCols == cols)
+        {
+            _chain[_chainLength++] = weights;
+            _followers[_chain[0]] = _chain[1.._chainLength];
+            return;
+        }
+        _chain[0] = weights;
+        _chainLength = 1;
+        (_chainInput, _chainRows, _chainCols) = (x, m, cols);
+    }
+
+    // Runs the held-back GEMM group: one skinny launch, or cublasGemmEx per member when the skinny
+    // kernels cannot be built or launched here.
+    private void FlushGroup()
+    {
+        if (_group.Count == 0) return;
+        var g = _group;
+        _group = default;
+        g.Starts[0] = 0;
+        for (int i = 0; i < g.Count; i++) g.Starts[i + 1] = g.Starts[i] + SkinnyGemmPlan.Blocks(g.Rows[i]);
+        if (!_skinnyUnavailable)
+        {
+            try
+            {
+                var split = SkinnyGemmPlan.Choose(g.Starts[g.Count], _groupCols, _groupRows, _device.MultiprocessorCount);
+                _kernels.SkinnyGemm(g, _groupInputBf16, _groupRows, _groupCols, split);
+                return;
+            }
+            catch (CudaException e)
+            {
+                // Compile, load or launch-resource failure: synchronous, so nothing was queued.
+                _skinnyUnavailable = true;
+                SkinnyKernelError = e.Message;
+            }
+        }
+        for (int i = 0; i < g.Count; i++) GemmEx(g.Weights[i], g.Rows[i], _groupCols, _groupInputBf16, _groupRows, g.Outputs[i]);
+    }
+
+    // Held-back residual add, when nothing fused it.
+    private void FlushAdd()
+    {
+        if (!_hasPendingAdd) return;
+        _hasPendingAdd = false;
+        _kernels.Add(_pendingAdd.X, _pendingAdd.R, _pendingAdd.Count);
+    }
+
+    // Every call but MatMul/Add/RmsNorm: launch what is held back, in call order, and end any GEMM chain.
+    private void Begin()
+    {
+        FlushGroup();
+        FlushAdd();
+        _chainLength = 0;
+    }
+
+    /// <summary>Why the skinny-GEMM kernel was given up (and cublasGemmEx used instead), or null.</summary>
+    public string? SkinnyKernelError { get; private set; }
+
+    /// <summary>Why the fused add + RMSNorm was given up, or null.</summary>
+    public string? FusedNormError { get; private set; }
 
     // y[m × rows] = x[m × cols] · Wᵀ. Column-major view: yᵀ (rows × m) = W (rows × cols, stored as
     // colmajor cols × rows, hence op T) · xᵀ (colmajor cols × m).
@@ -196,6 +323,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             Written((ulong)x, (long)m * bias.Length);
             _kernels.AddBias((ulong)x, _stores.Vector(bias), bias.Length, (long)m * bias.Length);
         }
@@ -207,13 +335,36 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (weight.Length != width) throw new ArgumentException($"RMSNorm weight has {weight.Length} values for rows of {width}.", nameof(weight));
         lock (_gate)
         {
+            FlushGroup();
+            _chainLength = 0;
             long count = (long)rows * width;
-            ulong shadow = _gemmInput.Get(count * sizeof(ushort));
             ulong w = _stores.Vector(weight);
+            if (_hasPendingAdd && _pendingAdd.X == (ulong)x && _pendingAdd.Count == count && CanFuseNorm(width, (ulong)x, (ulong)y, _pendingAdd.R))
+            {
+                _hasPendingAdd = false;
+                ulong fusedShadow = _gemmInput.Get(count * sizeof(ushort));
+                try
+                {
+                    _kernels.AddRmsNorm((ulong)x, _pendingAdd.R, (ulong)y, w, rows, width, eps, fusedShadow);
+                    (_shadowSource, _shadowCount) = ((ulong)y, count);
+                    return;
+                }
+                catch (CudaException e)
+                {
+                    _fusedNormUnavailable = true;
+                    FusedNormError = e.Message;
+                    _hasPendingAdd = true; // run it alone below
+                }
+            }
+            FlushAdd();
+            ulong shadow = _gemmInput.Get(count * sizeof(ushort));
             _kernels.RmsNorm((ulong)x, (ulong)y, w, rows, width, eps, shadow);
             (_shadowSource, _shadowCount) = ((ulong)y, count);
         }
     }
+
+    private bool CanFuseNorm(int width, ulong x, ulong y, ulong r) =>
+        !_fusedNormUnavailable && width > 256 && width % 4 == 0 && ((x | y | r) & 15) == 0;
 
     /// <inheritdoc />
     public void Rope(float* x, int m, int heads, RopeTable table, RopeStyle style)
@@ -221,6 +372,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (table.Tokens < m) throw new ArgumentException($"The RoPE table has {table.Tokens} rows for {m} tokens.", nameof(table));
         lock (_gate)
         {
+            Begin();
             var (cos, sin) = _stores.Rope(table);
             Written((ulong)x, (long)m * heads * 2 * table.HalfDim);
             _kernels.Rope((ulong)x, cos, sin, m, heads, table.HalfDim, style == RopeStyle.Interleaved);
@@ -232,6 +384,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             ulong shadow = _gemmInput.Get(count * sizeof(ushort));
             _kernels.SiluMul((ulong)gate, (ulong)up, count, shadow);
             (_shadowSource, _shadowCount) = ((ulong)gate, count);
@@ -243,7 +396,15 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             Written((ulong)x, count);
+            if (Options.FuseResidualNorm && !_fusedNormUnavailable)
+            {
+                // Held back: if the next call is RmsNorm over these rows of x, one kernel does both.
+                _pendingAdd = ((ulong)x, (ulong)y, count);
+                _hasPendingAdd = true;
+                return;
+            }
             _kernels.Add((ulong)x, (ulong)y, count);
         }
     }
@@ -253,6 +414,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             var mirror = Mirror(segment);
             if (mirror.Valid < start) SyncFromHost(segment, mirror);
             mirror.EnsureCapacity(Math.Max(start + m, segment.Capacity));
@@ -276,6 +438,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} kv heads.");
         lock (_gate)
         {
+            Begin();
             Written((ulong)output, (long)m * heads * headDim);
             var list = new KvList { Count = context.Length, Stride = first.KvDim };
             int maxTiles = 0;
@@ -404,6 +567,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             fixed (float* d = destination) _device.Download(d, (ulong)source, (long)destination.Length * sizeof(float));
         }
     }
@@ -413,6 +577,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             ulong output = _ids.Get((long)rows * sizeof(int));
             _kernels.ArgmaxRows((ulong)logits, rows, vocab, output);
             var result = new int[rows];
@@ -436,6 +601,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             if (_kv.TryGetValue(segment, out var mirror))
             {
                 _kv.Remove(segment);
@@ -449,7 +615,20 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     public long DeviceBytes(KvSegment segment) => _kv.TryGetValue(segment, out var m) ? m.Bytes : 0;
 
     /// <summary>Waits for all queued work (surfacing asynchronous kernel errors).</summary>
-    public void Synchronize() => _device.Synchronize();
+    public void Synchronize()
+    {
+        lock (_gate)
+        {
+            Begin();
+            _device.Synchronize();
+        }
+    }
+
+    /// <summary>Launches work the backend is holding back (a GEMM group waiting for its other members, a residual add waiting for its RMSNorm).</summary>
+    public void Flush()
+    {
+        lock (_gate) Begin();
+    }
 
     private DeviceKvSegment Mirror(KvSegment segment)
     {
@@ -539,6 +718,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             _device.MakeCurrent();
             return CuDriver.cuMemHostRegister(SegmentKeys(segment, 0), (nuint)(segment.BytesPerToken * segment.Capacity), 0) == 0;
         }
@@ -549,6 +729,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             _device.Synchronize();
             CudaCheck.Driver(CuDriver.cuMemHostUnregister(SegmentKeys(segment, 0)));
         }
@@ -562,6 +743,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            Begin();
             if (!_kv.TryGetValue(segment, out var mirror)) return; // never on the device: the host copy is the only one
             long values = (long)Math.Min(segment.Count, mirror.Valid) * segment.KvDim;
             for (int layer = 0; layer < segment.LayerCount; layer++)

@@ -40,6 +40,13 @@ public enum SkinnyGemmPath
     /// timed on the real operands and the fastest is kept (cublasGemmEx when cuBLASLt fails).
     /// </summary>
     CublasLtTuned,
+
+    /// <summary>
+    /// The backend's own weight-streaming kernel (skinny_gemm.cu, tensor cores, K split across blocks),
+    /// and GEMMs that share their input (q/k/v, gate/up) in one launch once the backend has seen them
+    /// called back to back. Inner dimensions that are not a multiple of 32 use cublasGemmEx.
+    /// </summary>
+    Kernel,
 }
 
 /// <summary>Settings of a <see cref="CudaBackend"/>.</summary>
@@ -70,6 +77,13 @@ public sealed class CudaBackendOptions
     /// <summary>How GEMMs of at most <see cref="SkinnyGemmMaxRows"/> activation rows run.</summary>
     public SkinnyGemmPath SkinnyGemm { get; init; } = SkinnyGemmPath.CublasGemmEx;
 
-    /// <summary>The most activation rows a GEMM may have to count as skinny.</summary>
+    /// <summary>The most activation rows a GEMM may have to count as skinny (at most 64 for <see cref="SkinnyGemmPath.Kernel"/>).</summary>
     public int SkinnyGemmMaxRows { get; init; } = 64;
+
+    /// <summary>
+    /// Fuse a residual <c>Add(x, r)</c> with the <c>RmsNorm(x, ...)</c> that follows it on the same rows
+    /// (fused_norm.cu): the add is held back until the next call, and run alone when that call is
+    /// anything else. Rows whose width is not a multiple of 4, or at most 256, are not fused.
+    /// </summary>
+    public bool FuseResidualNorm { get; init; }
 }

@@ -184,6 +184,36 @@ internal sealed unsafe class DeviceKernels
         Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, wide ? 256u : 128u, a, (uint)shared);
     }
 
+    /// <summary>
+    /// skinny_gemm_mt{1..4} of skinny_gemm.cu: every member of <paramref name="group"/> gets
+    /// y[m × rows] = x[m × k] · Wᵀ in one launch (blocks of 8 warps × 64 weight rows); with more than
+    /// one K split the outputs are zeroed first (skinny_zero) and the splits add into them.
+    /// </summary>
+    public void SkinnyGemm(in SkinnyGroupArgs group, ulong x, int m, int k, SkinnyGemmPlan.Split split)
+    {
+        if (m < 1 || m > SkinnyGemmPlan.MaxRows) throw new ArgumentOutOfRangeException(nameof(m), m, "The skinny GEMM takes 1 to 64 rows.");
+        SkinnyGroupArgs copy = group;
+        if (split.Splits > 1)
+        {
+            long largest = 0;
+            for (int i = 0; i < copy.Count; i++) largest = Math.Max(largest, (long)m * copy.Rows[i]);
+            void** z = stackalloc void*[] { &copy, &m };
+            Launch(_modules.SkinnyGemm("skinny_zero"), GridFor(largest), 1, 1, Threads, z);
+        }
+        int kslice = split.KSlice;
+        int tiles = (m + 15) / 16;
+        void** a = stackalloc void*[] { &copy, &x, &m, &k, &kslice };
+        Launch(_modules.SkinnyGemm("skinny_gemm_mt" + tiles), (uint)copy.Starts[copy.Count], (uint)split.Splits, 1, SkinnyGemmPlan.Threads, a);
+    }
+
+    /// <summary>add_rmsnorm4 of fused_norm.cu: x += r (when r is not 0), then y = RMSNorm(x)·w and its bf16 copy yb (0 for none).</summary>
+    public void AddRmsNorm(ulong x, ulong r, ulong y, ulong w, int rows, int width, float eps, ulong yBf16)
+    {
+        if (rows == 0) return;
+        void** a = stackalloc void*[] { &x, &r, &y, &w, &width, &eps, &yBf16 };
+        Launch(_modules.FusedNorm("add_rmsnorm4"), (uint)rows, 1, 1, width >= 4096 ? 512u : 256u, a);
+    }
+
     public void AttentionCombine(int headDim, ulong partO, ulong partMl, ulong output, int m, int heads, int splits)
     {
         void** a = stackalloc void*[] { &partO, &partMl, &output, &m, &heads, &splits };

@@ -28,6 +28,12 @@ internal sealed class KernelModules : IDisposable
     /// <summary>A kernel of the transformer unit.</summary>
     public IntPtr Transformer(string kernel) => Function(KernelSource.Transformer, NvrtcOptions.None, kernel);
 
+    /// <summary>A kernel of the skinny-GEMM unit (skinny_gemm.cu).</summary>
+    public IntPtr SkinnyGemm(string kernel) => Function(KernelSource.SkinnyGemm, NvrtcOptions.None, kernel);
+
+    /// <summary>A kernel of the fused add + RMSNorm unit (fused_norm.cu).</summary>
+    public IntPtr FusedNorm(string kernel) => Function(KernelSource.FusedNorm, NvrtcOptions.None, kernel);
+
     /// <summary>A kernel of the attention unit compiled for <paramref name="headDim"/>.</summary>
     public IntPtr Attention(int headDim, string kernel) =>
         Function(KernelSource.Attention, NvrtcOptions.Define("HEAD_DIM", headDim), kernel);

@@ -19,6 +19,15 @@ internal static class KernelSource
     /// </summary>
     public const string AttentionPipelined = "attention_pipelined.cu";
 
+    /// <summary>
+    /// The skinny-GEMM kernels (few activation rows × a whole weight matrix, up to three matrices per
+    /// launch): a unit of their own, so a compile error there leaves the cuBLAS paths working.
+    /// </summary>
+    public const string SkinnyGemm = "skinny_gemm.cu";
+
+    /// <summary>The residual add fused with the next RMSNorm: a unit of its own for the same reason.</summary>
+    public const string FusedNorm = "fused_norm.cu";
+
     /// <summary>The helpers every kernel file is compiled with.</summary>
     public const string Common = "common.cuh";
 
