@@ -55,25 +55,64 @@ public sealed partial class PromptCacheEngine
             var bound = SchemaBinder.Bind(schema, Tokenizer, Markers, _preamble, Model.Config.ContextLength);
             if (source.BuildTimeLayout is { } buildTime) CheckBuildTimeLayout(schema, bound, buildTime);
             var owners = CachedOwners(bound);
-            var segments = await TryLoadAsync(bound, owners, ct).ConfigureAwait(false);
-            bool loaded = segments is not null;
-            int tokens = 0;
-            if (segments is null)
+            // A warmed schema's modules stay resident: pinned in the store's memory tier, which is
+            // their only copy in memory (the engine attends to them in place through leases).
+            var pins = owners.Select(o => Store.Pin(_keys.For(schema.ContentHash, o, bound.PreambleLength))).ToList();
+            try
             {
-                (segments, tokens) = await ScaffoldPrecompute.RunAsync(bound, Model, Options.KvDataType, ForwardAsync, ct).ConfigureAwait(false);
-                foreach (var (owner, segment) in segments)
+                var segments = await TryLoadAsync(bound, owners, ct).ConfigureAwait(false);
+                bool loaded = segments is not null;
+                int tokens = 0;
+                if (segments is null)
                 {
-                    var key = _keys.For(schema.ContentHash, owner, bound.PreambleLength);
-                    await Store.PutAsync(key, new SegmentBlob(segment, $"{schema.Name}:{(owner.Length == 0 ? "<root>" : owner)}"), KvPutOptions.Module, ct).ConfigureAwait(false);
+                    Dictionary<string, KvSegment> computed;
+                    (computed, tokens) = await ScaffoldPrecompute.RunAsync(bound, Model, Options.KvDataType, ForwardAsync, ct).ConfigureAwait(false);
+                    segments = await StoreComputedAsync(bound, computed, ct).ConfigureAwait(false);
                 }
+                _metrics.SchemaWarmed(loaded ? 0 : segments.Count, loaded ? segments.Count : 0, tokens);
+                _schemas[schema.Name] = new SchemaEntry(bound, segments, pins);
+                return (schema.Name, segments.Count, loaded, tokens);
             }
-            _metrics.SchemaWarmed(loaded ? 0 : segments.Count, loaded ? segments.Count : 0, tokens);
-            _schemas[schema.Name] = new SchemaEntry(bound, segments);
-            return (schema.Name, segments.Count, loaded, tokens);
+            catch
+            {
+                pins.ForEach(p => p.Dispose());
+                throw;
+            }
         }
         finally
         {
             _warmGate.Release();
+        }
+    }
+
+    // Puts each computed segment into the store and swaps it for a borrowed view of the store's copy.
+    private async Task<Dictionary<string, KvSegment>> StoreComputedAsync(BoundSchema bound, Dictionary<string, KvSegment> computed, CancellationToken ct)
+    {
+        var result = new Dictionary<string, KvSegment>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (owner, segment) in computed)
+            {
+                var key = _keys.For(bound.Schema.ContentHash, owner, bound.PreambleLength);
+                await Store.PutAsync(key, new SegmentBlob(segment, $"{bound.Name}:{(owner.Length == 0 ? "<root>" : owner)}"), KvPutOptions.Module, ct).ConfigureAwait(false);
+                if (Store.TryGetResident(key) is { } lease)
+                {
+                    result[owner] = KvSegmentBytes.Borrow(lease);
+                    segment.Dispose();
+                }
+                else
+                {
+                    result[owner] = segment; // Not resident (a store without a host memory tier): keep our own copy.
+                }
+                computed.Remove(owner);
+            }
+            return result;
+        }
+        catch
+        {
+            Discard(computed);
+            Discard(result);
+            throw;
         }
     }
 
@@ -91,9 +130,9 @@ public sealed partial class PromptCacheEngine
             foreach (string owner in owners)
             {
                 var key = _keys.For(bound.Schema.ContentHash, owner, bound.PreambleLength);
-                using var lease = await Store.TryGetAsync(key, ct).ConfigureAwait(false);
+                var lease = await Store.TryGetAsync(key, ct).ConfigureAwait(false);
                 if (lease is null) return Discard(result);
-                var segment = KvSegmentBytes.Create(lease.Metadata, lease.CopyLayerTo);
+                var segment = KvSegmentBytes.Borrow(lease); // The segment owns the lease from here.
                 result[owner] = segment;
                 if (!segment.Fits(Model.Config) || !segment.Positions.SequenceEqual(bound.Owners[owner].Positions))
                 {

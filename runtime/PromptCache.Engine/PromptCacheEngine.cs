@@ -199,9 +199,9 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     /// <summary>Finishes pending disk writes and frees every module segment (and the model when owned).</summary>
     public async ValueTask DisposeAsync()
     {
-        await Store.DisposeAsync().ConfigureAwait(false);
         foreach (var entry in _schemas.Values) entry.Dispose();
         _schemas.Clear();
+        await Store.DisposeAsync().ConfigureAwait(false);
         _metrics.Dispose();
         if (_ownsModel) Model.Dispose();
     }
@@ -209,8 +209,11 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     /// <inheritdoc />
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    /// <summary>A warmed schema: its binding and its resident segments (read-only from here on).</summary>
-    private sealed class SchemaEntry(BoundSchema schema, Dictionary<string, KvSegment> segments) : IDisposable
+    /// <summary>
+    /// A warmed schema: its binding, its segments (read-only views of the store's resident entries)
+    /// and the pins that keep those entries in the memory tier.
+    /// </summary>
+    private sealed class SchemaEntry(BoundSchema schema, Dictionary<string, KvSegment> segments, List<KvPin> pins) : IDisposable
     {
         public BoundSchema Schema { get; } = schema;
 
@@ -219,6 +222,7 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
         public void Dispose()
         {
             foreach (var s in Segments.Values) s.Dispose();
+            pins.ForEach(p => p.Dispose());
         }
     }
 }

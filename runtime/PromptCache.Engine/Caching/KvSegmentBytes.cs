@@ -1,4 +1,5 @@
 using PromptCache.Runtime.Caching.Entries;
+using PromptCache.Runtime.Caching.Store;
 using PromptCache.Runtime.Inference;
 
 namespace PromptCache.Engine.Caching;
@@ -41,11 +42,36 @@ internal static class KvSegmentBytes
             segment.HeadDim, segment.Count, runs, ropeApplied: true, label);
     }
 
-    /// <summary>Builds a segment from a stored entry, layer by layer.</summary>
-    public static KvSegment Create(KvEntryMetadata metadata, Action<int, Span<byte>> copyLayer)
+    /// <summary>
+    /// A read-only segment over a resident store entry, without a copy: the lease keeps the bytes
+    /// alive and is released with the segment. Falls back to a copy when the entry is not in host memory.
+    /// </summary>
+    public static unsafe KvSegment Borrow(KvLease lease)
+    {
+        var metadata = lease.Metadata;
+        if (!lease.IsHostResident)
+        {
+            using (lease) return Create(metadata, lease.CopyLayerTo);
+        }
+        var positions = Positions(metadata);
+        return KvSegment.Borrow(metadata.LayerCount, metadata.KvHeads, metadata.HeadDim, DataType(metadata.ElementType), positions, layer =>
+        {
+            // The store's host buffers are native memory (never moved by the GC), so the address outlives the fixed block.
+            fixed (byte* p = lease.GetLayer(layer)) return (nint)p;
+        }, lease);
+    }
+
+    private static List<int> Positions(KvEntryMetadata metadata)
     {
         var positions = new List<int>(metadata.TokenCount);
         foreach (var run in metadata.Positions) positions.AddRange(Enumerable.Range(run.Start, run.Count));
+        return positions;
+    }
+
+    /// <summary>Builds a segment from a stored entry, layer by layer.</summary>
+    public static KvSegment Create(KvEntryMetadata metadata, Action<int, Span<byte>> copyLayer)
+    {
+        var positions = Positions(metadata);
         var buffer = new byte[checked((int)metadata.LayerBytes)];
         return KvSegment.FromLayers(metadata.LayerCount, metadata.KvHeads, metadata.HeadDim, DataType(metadata.ElementType), positions, layer =>
         {

@@ -15,11 +15,15 @@ namespace PromptCache.Runtime.Inference;
 /// copy per layer and per K/V.</para>
 /// <para>Bytes per token = 2 · layers · kv_heads · head_dim · dtype bytes (4 for f32, 2 for f16/bf16).
 /// For example TinyLlama-1.1B (22 layers, 4 kv heads, head_dim 64) in f16 uses 22 KiB per token.</para>
-/// <para>The caller owns a segment and must dispose it; the memory is freed by a SafeHandle.</para>
+/// <para>The caller owns a segment and must dispose it; the memory is freed by a SafeHandle. A
+/// <see cref="Borrow">borrowed</see> segment reads K/V that lives elsewhere (a cache store entry) in
+/// place, and disposing it releases that owner instead.</para>
 /// </remarks>
 public sealed unsafe class KvSegment : IDisposable
 {
-    private NativeBuffer _buffer;
+    private NativeBuffer? _buffer;
+    private readonly nint[]? _borrowedLayers;
+    private IDisposable? _owner;
     private readonly List<int> _positions = new();
 
     /// <summary>Creates an empty segment shaped for <paramref name="config"/>.</summary>
@@ -44,6 +48,51 @@ public sealed unsafe class KvSegment : IDisposable
         Capacity = Math.Max(capacity, 1);
         _buffer = new NativeBuffer(BytesPerToken * Capacity);
     }
+
+    private KvSegment(int layerCount, int kvHeadCount, int headDim, KvDataType dataType, IReadOnlyList<int> positions, nint[] layers, IDisposable owner)
+    {
+        LayerCount = layerCount;
+        KvHeadCount = kvHeadCount;
+        HeadDim = headDim;
+        DataType = dataType;
+        _borrowedLayers = layers;
+        _owner = owner;
+        for (int i = 0; i < positions.Count; i++) _positions.Add(positions[i]);
+        Count = Capacity = positions.Count;
+    }
+
+    /// <summary>
+    /// Wraps K/V that another object keeps in native memory, in the <see cref="CopyLayerTo"/> layout
+    /// (per layer: K rows of every token, then V rows), without copying it. The segment is read-only:
+    /// it can be attended to, not appended to or truncated. Disposing it disposes <paramref name="owner"/>.
+    /// </summary>
+    /// <remarks>Why: the cache store already holds module K/V resident; a second copy in the engine would
+    /// double the memory per cached token.</remarks>
+    /// <param name="layerCount">Decoder layers.</param>
+    /// <param name="kvHeadCount">Key/value heads per layer.</param>
+    /// <param name="headDim">Dimension of one head.</param>
+    /// <param name="dataType">Storage type of the bytes.</param>
+    /// <param name="positions">The position of each token (its count is the token count).</param>
+    /// <param name="layerAddress">The address of layer i's first key; it must stay valid until <paramref name="owner"/> is disposed.</param>
+    /// <param name="owner">Keeps the memory alive (e.g. a store lease); disposed with the segment.</param>
+    public static KvSegment Borrow(int layerCount, int kvHeadCount, int headDim, KvDataType dataType, IReadOnlyList<int> positions,
+        Func<int, nint> layerAddress, IDisposable owner)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layerCount);
+        ArgumentNullException.ThrowIfNull(positions);
+        ArgumentNullException.ThrowIfNull(layerAddress);
+        ArgumentNullException.ThrowIfNull(owner);
+        var layers = new nint[layerCount];
+        for (int l = 0; l < layerCount; l++)
+        {
+            layers[l] = layerAddress(l);
+            if (layers[l] == 0) throw new ArgumentException($"Layer {l} has no address.", nameof(layerAddress));
+        }
+        return new KvSegment(layerCount, kvHeadCount, headDim, dataType, positions, layers, owner);
+    }
+
+    /// <summary>Whether this segment borrows its K/V (read-only) rather than owning it.</summary>
+    public bool IsBorrowed => _borrowedLayers is not null;
 
     /// <summary>Decoder layers.</summary>
     public int LayerCount { get; }
@@ -83,21 +132,32 @@ public sealed unsafe class KvSegment : IDisposable
         config.LayerCount == LayerCount && config.KvHeadCount == KvHeadCount && config.HeadDim == HeadDim;
 
     /// <summary>The first key of <paramref name="layer"/>: <see cref="Capacity"/> rows of <see cref="KvDim"/> values.</summary>
-    internal byte* Keys(int layer) => Handle() + (long)layer * 2 * Capacity * KvDim * ElementBytes;
+    internal byte* Keys(int layer)
+    {
+        if (_borrowedLayers is null) return Handle() + (long)layer * 2 * Capacity * KvDim * ElementBytes;
+        ObjectDisposedException.ThrowIf(_owner is null, this);
+        return (byte*)_borrowedLayers[layer];
+    }
 
     /// <summary>The first value of <paramref name="layer"/>.</summary>
     internal byte* Values(int layer) => Keys(layer) + (long)Capacity * KvDim * ElementBytes;
 
     private byte* Handle()
     {
-        ObjectDisposedException.ThrowIf(_buffer.IsClosed, this);
+        ObjectDisposedException.ThrowIf(_buffer!.IsClosed, this);
         return _buffer.Pointer;
+    }
+
+    private void ThrowIfBorrowed(string what)
+    {
+        if (_borrowedLayers is not null) throw new InvalidOperationException($"This K/V segment is borrowed (read-only); it cannot be {what}.");
     }
 
     /// <summary>Makes room for <paramref name="tokens"/> tokens, keeping the valid ones (doubling to amortise appends).</summary>
     internal void EnsureCapacity(int tokens)
     {
         if (tokens <= Capacity) return;
+        ThrowIfBorrowed("appended to");
         int newCapacity = Math.Max(tokens, Capacity * 2);
         var bigger = new NativeBuffer(BytesPerToken * newCapacity);
         long rowBytes = (long)KvDim * ElementBytes;
@@ -110,7 +170,7 @@ public sealed unsafe class KvSegment : IDisposable
                 Buffer.MemoryCopy(from, to, Count * rowBytes, Count * rowBytes);
             }
         }
-        _buffer.Dispose();
+        _buffer!.Dispose();
         _buffer = bigger;
         Capacity = newCapacity;
     }
@@ -128,6 +188,7 @@ public sealed unsafe class KvSegment : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Count);
+        ThrowIfBorrowed("truncated");
         _positions.RemoveRange(count, Count - count);
         Count = count;
     }
@@ -219,6 +280,10 @@ public sealed unsafe class KvSegment : IDisposable
         return copy;
     }
 
-    /// <summary>Frees the native memory.</summary>
-    public void Dispose() => _buffer.Dispose();
+    /// <summary>Frees the native memory (or releases the owner of borrowed memory).</summary>
+    public void Dispose()
+    {
+        _buffer?.Dispose();
+        Interlocked.Exchange(ref _owner, null)?.Dispose();
+    }
 }
