@@ -22,6 +22,16 @@ if (args.Length > 0 && args[0] == "--attention-micro")
     }
     return;
 }
+if (args.Length > 0 && args[0] == "--decode-micro")
+{
+    // The issue-4 decode shapes: 110M (MHA 12/12, 12 layers) and TinyLlama (GQA 32/4, 22 layers), f16 K/V.
+    foreach (int n in new[] { 512, 2048 })
+    {
+        AttentionMicro.Decode(n, 12, 12, 64, KvDataType.F16, 12);
+        AttentionMicro.Decode(n, 32, 4, 64, KvDataType.F16, 22);
+    }
+    return;
+}
 var opts = Options.Parse(args);
 Console.WriteLine($"# PromptCache CPU inference benchmark — {Environment.ProcessorCount} cores, {RuntimeInfo()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"# reps {opts.Reps} (median), decode {opts.Decode} tokens, cached suffix {opts.Suffix} tokens, K/V {opts.Kv}, vocab {opts.Vocab}");

@@ -36,6 +36,12 @@ internal static unsafe class CpuAttention
         var first = context[0].Segment;
         int headDim = first.HeadDim, kvHeads = first.KvHeadCount;
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} kv heads.");
+        if (DecodeAttention.Supports(m, headDim))
+        {
+            DecodeAttention.Run(q, m, heads, context, layer, output);
+            return;
+        }
+
         var views = new KvView[context.Length];
         var converted = new List<nint>();
         try

@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace PromptCache.Runtime.Backends.Cpu;
+
+/// <summary>
+/// Loads 16 consecutive K/V values of one row as f32 in a zmm register, converting in registers on
+/// the way to the FMAs (no intermediate row). The decode attention is generic over these so the JIT
+/// compiles one copy per storage type with no branch in the inner loops.
+/// </summary>
+internal unsafe interface IKvLoader
+{
+    /// <summary>Bytes per stored value.</summary>
+    static abstract int ElementBytes { get; }
+
+    /// <summary>
+    /// What the loaded values must be multiplied by to give the stored values: 1, or 2^112 for
+    /// <see cref="F16ScaledKv"/>. The caller folds it into the other operand (queries, probabilities).
+    /// </summary>
+    static abstract float Scale { get; }
+
+    /// <summary>Values <paramref name="d"/> .. d+15 of the row at <paramref name="row"/>.</summary>
+    static abstract Vector512<float> Load16(byte* row, int d);
+}
+
+/// <summary>f32 K/V: a plain load.</summary>
+internal readonly unsafe struct F32Kv : IKvLoader
+{
+    public static int ElementBytes => 4;
+
+    public static float Scale => 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* row, int d) => Vector512.Load((float*)row + d);
+}
+
+/// <summary>bf16 K/V: widen and shift into the high half (exact).</summary>
+internal readonly unsafe struct Bf16Kv : IKvLoader
+{
+    public static int ElementBytes => 2;
+
+    public static float Scale => 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* row, int d) =>
+        Vector512.ShiftLeft(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + d)), 16).AsSingle();
+}
+
+/// <summary>
+/// f16 K/V, 2^112 too small: a half's sign, exponent and mantissa moved to their f32 places form a
+/// float equal to the half times 2^-112, exactly, subnormal halves included (the exponent biases are
+/// 15 and 127). Three integer operations per 16 values (sign-extending widen, shift, mask) instead
+/// of the eight of an exact conversion; the caller multiplies the other operand by <see cref="Scale"/>
+/// = 2^112, a power of two, so every product and therefore every result is bit-identical to exact
+/// conversion as long as that operand stays below 2^15 in magnitude (checked by the caller).
+/// The one difference: a stored ±inf or NaN (an f32 that overflowed the half range when stored)
+/// reads as a finite ±65536..131071 here instead of propagating.
+/// </summary>
+internal readonly unsafe struct F16ScaledKv : IKvLoader
+{
+    public static int ElementBytes => 2;
+
+    public static float Scale => 5.192296858534828e33f; // 2^112
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* row, int d)
+    {
+        // Sign-extended, shifted by 13: bits 13..27 hold the magnitude, 28..31 copies of the sign;
+        // the mask keeps bit 31 as the sign and clears 28..30.
+        Vector512<int> wide = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)row + d));
+        return (Vector512.ShiftLeft(wide, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+    }
+}
+
+/// <summary>f16 K/V converted exactly (inf and NaN kept): the fallback when an operand is too large to take the 2^112 of <see cref="F16ScaledKv"/>.</summary>
+internal readonly unsafe struct F16ExactKv : IKvLoader
+{
+    public static int ElementBytes => 2;
+
+    public static float Scale => 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* row, int d) =>
+        WeightDecoder.HalfBitsToSingle(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + d)));
+}
