@@ -273,8 +273,10 @@ public sealed class PromptConversation : IDisposable
     {
         var clock = Stopwatch.StartNew();
         int storedRows = _rowIds.Count;
-        var plan = OverflowPlanner.Plan(_schema.Name, _turnStarts, _pendingPositions[^1] + 1, maxTokens, _engine.Model.Config.ContextLength,
-            _options.Overflow, Turns + 1);
+        int modelWindow = _engine.Model.Config.ContextLength;
+        bool own = _options.MaxPositions is int m && (modelWindow <= 0 || m < modelWindow);
+        var plan = OverflowPlanner.Plan(_schema.Name, _turnStarts, _pendingPositions[^1] + 1, maxTokens, own ? _options.MaxPositions!.Value : modelWindow,
+            _options.Overflow, Turns + 1, own ? "the conversation's context window (ConversationOptions.MaxPositions)" : "the model's context window");
         List<RowRange> kept = storedRows > 0 ? [new RowRange(0, storedRows)] : [];
         if (plan.DroppedTurns > 0) kept = Truncate(plan);
 

@@ -33,6 +33,12 @@ public sealed record ConversationOptions
     public KvPersistMode Persist { get; init; } = KvPersistMode.OnEviction;
 
     /// <summary>
+    /// A context window smaller than the model's, e.g. to bound a session's memory (positions, schema included);
+    /// null uses the model's context length. Overflow against it is handled by <see cref="Overflow"/>.
+    /// </summary>
+    public int? MaxPositions { get; init; }
+
+    /// <summary>
     /// The session's id inside the store (scoped by model, tokenizer, dtype and the engine's tenant salt). Null
     /// gives a fresh GUID. Two live conversations of one engine may not share an id.
     /// </summary>

@@ -20,19 +20,20 @@ internal static class OverflowPlanner
     /// <param name="turnStarts">The start position of every turn still in the history, the current one last.</param>
     /// <param name="end">One past the current turn's last pending position.</param>
     /// <param name="maxTokens">Tokens the turn may generate.</param>
-    /// <param name="contextLength">The model's context window (0: unknown, never overflows).</param>
+    /// <param name="contextLength">The context window (0: unknown, never overflows).</param>
+    /// <param name="window">How to name the window in messages.</param>
     /// <param name="policy">Throw or truncate.</param>
     /// <param name="turn">The current turn's number, for messages.</param>
     /// <exception cref="PromptCacheException">The turn does not fit and may not (or cannot) be made to fit.</exception>
     public static OverflowPlan Plan(string schemaName, IReadOnlyList<int> turnStarts, int end, int maxTokens, int contextLength,
-        ConversationOverflow policy, int turn)
+        ConversationOverflow policy, int turn, string window = "the model's context window")
     {
         long needed = (long)end + maxTokens;
         if (contextLength <= 0 || needed <= contextLength) return default;
         int schemaTokens = turnStarts[0];
         int history = turnStarts[^1] - turnStarts[0];
         int current = end - turnStarts[^1];
-        string counts = $"{schemaTokens} schema tokens + {history} tokens of {turnStarts.Count - 1} earlier turn(s) + {current} new tokens + MaxTokens {maxTokens} = {needed} positions, past the model's context window of {contextLength}";
+        string counts = $"{schemaTokens} schema tokens + {history} tokens of {turnStarts.Count - 1} earlier turn(s) + {current} new tokens + MaxTokens {maxTokens} = {needed} positions, past {window} of {contextLength}";
         if (policy == ConversationOverflow.Throw)
         {
             throw new PromptCacheException($"Conversation on schema '{schemaName}', turn {turn}: {counts}. Set ConversationOptions.Overflow = TruncateOldestTurns to drop the oldest turns, lower MaxTokens, or start a new conversation.");
