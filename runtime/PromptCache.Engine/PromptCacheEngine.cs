@@ -4,6 +4,7 @@ using PromptCache.Engine.Caching;
 using PromptCache.Engine.Diagnostics;
 using PromptCache.Engine.Synthetic;
 using PromptCache.Pml;
+using PromptCache.Runtime.Backends;
 using PromptCache.Runtime.Caching.Keys;
 using PromptCache.Runtime.Caching.Store;
 using PromptCache.Runtime.Inference;
@@ -73,10 +74,14 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     /// Loads a model (a Hugging Face folder or a .gguf file) with its own tokenizer. Cache keys use
     /// a fingerprint of the model and tokenizer files.
     /// </summary>
-    public static PromptCacheEngine Load(string modelPath, PromptCacheEngineOptions? options = null)
+    /// <param name="modelPath">A Hugging Face model folder or a .gguf file.</param>
+    /// <param name="options">Settings; null for defaults.</param>
+    /// <param name="backend">Where forward passes run (default: the managed CPU backend). The caller
+    /// owns it and disposes it after the engine.</param>
+    public static PromptCacheEngine Load(string modelPath, PromptCacheEngineOptions? options = null, IComputeBackend? backend = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        var model = LlamaModel.Load(modelPath);
+        var model = LlamaModel.Load(modelPath, backend);
         try
         {
             var tokenizer = Tokenizer.Load(modelPath);
@@ -98,10 +103,14 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     /// weights, a real Llama shape), written once to the temp folder, with the in-code
     /// <see cref="ByteTokenizer"/>. Its text is meaningless; its cost is real.
     /// </summary>
-    public static PromptCacheEngine CreateSynthetic(SyntheticShape shape, int seed = 1234, PromptCacheEngineOptions? options = null)
+    /// <param name="shape">The Llama shape to generate.</param>
+    /// <param name="seed">Seed of the random weights.</param>
+    /// <param name="options">Settings; null for defaults.</param>
+    /// <param name="backend">Where forward passes run (default: the managed CPU backend); the caller owns it.</param>
+    public static PromptCacheEngine CreateSynthetic(SyntheticShape shape, int seed = 1234, PromptCacheEngineOptions? options = null, IComputeBackend? backend = null)
     {
         string folder = SyntheticCheckpoint.Ensure(shape, seed);
-        var model = LlamaModel.Load(folder);
+        var model = LlamaModel.Load(folder, backend);
         return new PromptCacheEngine(model, new ByteTokenizer(), $"synthetic:{folder}:{KvModelIdentity.FromFiles(ModelFiles(folder))}",
             "byte-tokenizer/v1", options, ownsModel: true);
     }

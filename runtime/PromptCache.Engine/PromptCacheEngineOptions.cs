@@ -57,7 +57,7 @@ public sealed record PromptCacheEngineOptions
 
     /// <summary>
     /// The loaded tokenizer.json's <c>PmlContentHash</c> (what the generator records as <c>Tokens.TokenizerHash</c>),
-    /// named in build-time layout mismatch errors. <see cref="PromptCacheEngine.Load(string, PromptCacheEngineOptions?)"/>
+    /// named in build-time layout mismatch errors. <see cref="PromptCacheEngine.Load(string, PromptCacheEngineOptions?, PromptCache.Runtime.Backends.IComputeBackend?)"/>
     /// fills it from the model folder when unset; null when there is no tokenizer.json (a GGUF-only model).
     /// </summary>
     public string? TokenizerHash { get; init; }

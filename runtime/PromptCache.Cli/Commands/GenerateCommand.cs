@@ -24,8 +24,9 @@ internal static class GenerateCommand
         var repeat = new Option<float>("--repeat-penalty") { Description = "Repetition penalty (1: off).", DefaultValueFactory = _ => 1f };
         var stop = new Option<string[]>("--stop") { Description = "A stop string (repeatable).", AllowMultipleArgumentsPerToken = false };
         var stats = new Option<bool>("--stats") { Description = "Print TTFT and tokens/s to stderr." };
+        var backend = BackendOption.Create();
         var command = new Command("generate", "Generate a continuation of a prompt with a local model.");
-        foreach (var o in new Option[] { model, prompt, maxTokens, temperature, seed, topK, topP, minP, repeat, stop, stats }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, prompt, maxTokens, temperature, seed, topK, topP, minP, repeat, stop, stats, backend }) command.Options.Add(o);
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var options = new GenerationOptions
@@ -39,16 +40,18 @@ internal static class GenerateCommand
                 RepetitionPenalty = r.GetValue(repeat),
                 StopStrings = r.GetValue(stop) ?? [],
             };
-            return await RunAsync(r.GetValue(model)!, r.GetValue(prompt)!, options, r.GetValue(stats), ct);
+            return await RunAsync(r.GetValue(model)!, r.GetValue(prompt)!, options, r.GetValue(stats), r.GetValue(backend)!, ct);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string modelPath, string prompt, GenerationOptions options, bool printStats, CancellationToken ct)
+    private static async Task<int> RunAsync(string modelPath, string prompt, GenerationOptions options, bool printStats, string backendName, CancellationToken ct)
     {
         try
         {
-            using var llm = LlamaModel.Load(modelPath);
+            var backend = BackendOption.Open(backendName);
+            using var ownedBackend = backend as IDisposable;
+            using var llm = LlamaModel.Load(modelPath, backend);
             var tokenizer = Tokenizer.Load(modelPath);
             var ids = tokenizer.EncodeToIds(prompt, addSpecialTokens: true);
             if (ids.Count == 0) throw new ArgumentException("The prompt encodes to no tokens.");

@@ -29,8 +29,6 @@ public sealed class PromptCacheOptionsValidator : IValidateOptions<PromptCacheOp
 
         if (!Enum.IsDefined(options.Backend))
             problems.Add($"PromptCache Backend {(int)options.Backend} is not a ComputeBackend (Auto, Cpu, Cuda).");
-        else if (options.Backend == ComputeBackend.Cuda)
-            problems.Add("PromptCache Backend = Cuda is not supported yet: the CUDA backend (PromptCache.Cuda) is not wired into the engine in this build. Use ComputeBackend.Auto or ComputeBackend.Cpu.");
 
         if (options.MemoryBudgetBytes <= 0)
             problems.Add($"PromptCache MemoryBudgetBytes must be positive (got {options.MemoryBudgetBytes}).");

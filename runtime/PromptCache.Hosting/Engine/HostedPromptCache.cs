@@ -26,6 +26,7 @@ public sealed class HostedPromptCache : IPromptCache, IAsyncDisposable, IDisposa
     private readonly PromptCacheMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Lazy<Task<PromptCacheEngine>> _engine;
+    private BackendSelection? _backend;
 
     internal HostedPromptCache(IOptions<PromptCacheOptions> options, PromptCacheMetrics metrics, ILoggerFactory loggerFactory)
     {
@@ -90,17 +91,12 @@ public sealed class HostedPromptCache : IPromptCache, IAsyncDisposable, IDisposa
     private PromptCacheEngine LoadEngine()
     {
         var clock = Stopwatch.StartNew();
-        PromptCacheLog.BackendSelected(_logger, "CPU", _options.Backend == ComputeBackend.Cpu
-            ? "requested"
-            : "Auto: this build has no CUDA engine integration, so the managed CPU backend runs the model");
+        _backend = BackendSelection.Choose(_options.Backend);
+        PromptCacheLog.BackendSelected(_logger, _backend.Name, _backend.Reason);
         var engineOptions = _options.ToEngineOptions(message => PromptCacheLog.EngineMessage(_logger, message));
-        var engine = _options.Backend switch
-        {
-            // Validation rejects Cuda first; this guards hosts that skip validation.
-            ComputeBackend.Cuda => throw new NotSupportedException("ComputeBackend.Cuda is not supported yet: the CUDA backend is not wired into the engine in this build. Use Auto or Cpu."),
-            _ when _options.Model is { } path => PromptCacheEngine.Load(path, engineOptions),
-            _ => PromptCacheEngine.CreateSynthetic(_options.SyntheticShape, _options.SyntheticSeed, engineOptions),
-        };
+        var engine = _options.Model is { } path
+            ? PromptCacheEngine.Load(path, engineOptions, _backend.Backend)
+            : PromptCacheEngine.CreateSynthetic(_options.SyntheticShape, _options.SyntheticSeed, engineOptions, _backend.Backend);
         _metrics.ObserveStore(() => engine.GetCounters().Store);
         PromptCacheLog.ModelLoaded(_logger, clock.Elapsed.TotalMilliseconds, _options.ModelDescription);
         return engine;
@@ -121,6 +117,7 @@ public sealed class HostedPromptCache : IPromptCache, IAsyncDisposable, IDisposa
                 // The load failed: there is no engine to dispose, and the failure was already reported.
             }
         }
+        _backend?.Dispose();
     }
 
     /// <inheritdoc />

@@ -1,0 +1,28 @@
+using PromptCache.Cuda.Backend;
+using PromptCache.Cuda.Device;
+using PromptCache.Runtime.Backends;
+
+namespace PromptCache.Hosting;
+
+/// <summary>The compute backend a host runs on, with the reason it was chosen (logged at start-up).</summary>
+/// <param name="Backend">The backend, or null for the engine's default managed CPU backend.</param>
+/// <param name="Name">"CPU" or "CUDA".</param>
+/// <param name="Reason">Why: requested, or what Auto found.</param>
+internal sealed record BackendSelection(IComputeBackend? Backend, string Name, string Reason) : IDisposable
+{
+    /// <summary>Resolves <paramref name="requested"/>: Auto takes CUDA when a device opens, else the CPU.</summary>
+    /// <exception cref="InvalidOperationException">CUDA was requested but cannot be used here; the message says why.</exception>
+    public static BackendSelection Choose(ComputeBackend requested)
+    {
+        if (requested == ComputeBackend.Cpu) return new(null, "CPU", "requested");
+        bool available = CudaDevice.IsAvailable(out string reason);
+        if (requested == ComputeBackend.Cuda && !available)
+            throw new InvalidOperationException($"PromptCache Backend = Cuda, but CUDA cannot be used on this machine: {reason}. Use ComputeBackend.Auto or Cpu to run on the CPU.");
+        return available
+            ? new(new CudaBackend(), "CUDA", requested == ComputeBackend.Cuda ? "requested" : "Auto: a CUDA device is present")
+            : new(null, "CPU", $"Auto: no usable CUDA device ({reason}), so the managed CPU backend runs the model");
+    }
+
+    /// <summary>Frees the backend's device memory (after the engine is disposed).</summary>
+    public void Dispose() => (Backend as IDisposable)?.Dispose();
+}
