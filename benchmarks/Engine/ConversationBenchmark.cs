@@ -74,15 +74,15 @@ internal static class ConversationBenchmark
                 var m = memory.LastTurn!;
                 var d = spilled.LastTurn!;
                 reuseRows.Add(Row(
-                    $"| {turn} | {inMemory.Stats.PrefillTokens} | {m.HistoryTokens} | {Ms(inMemory.TimeToFirstToken)} | {Ms(m.LoadTime)} | {Ms(onDisk.TimeToFirstToken)} | {Ms(d.LoadTime)} | {d.Source} | {without.Stats.PrefillTokens} | {Ms(without.TimeToFirstToken)} | {Ratio(without.TimeToFirstToken, inMemory.TimeToFirstToken)} |"));
+                    $"| {turn} | {inMemory.Stats.PrefillTokens} | {m.HistoryTokens} | {Ms(inMemory.TimeToFirstToken)} | {Ms(m.LoadTime)} | {Ms(onDisk.TimeToFirstToken)} | {Ms(d.LoadTime)} | {Ms(m.SaveTime)} / {Ms(d.SaveTime)} | {d.Source} | {without.Stats.PrefillTokens} | {Ms(without.TimeToFirstToken)} | {Ratio(without.TimeToFirstToken, inMemory.TimeToFirstToken)} |"));
                 truncationRows.Add(Row(
                     $"| {turn} | {cutInfo.DroppedTurns} ({cutInfo.DroppedTokens}) | {dropped} | {cutInfo.HistoryTokens} | {cut.Stats.PrefillTokens} | {Ms(cut.TimeToFirstToken)} | {Ms(cutInfo.LoadTime)} | {recompute.Stats.PrefillTokens} | {Ms(recompute.TimeToFirstToken)} | {Ratio(recompute.TimeToFirstToken, cut.TimeToFirstToken)} |"));
                 Console.Error.WriteLine($"turn {turn} done");
             }
 
             Console.WriteLine("Session reuse: store memory tier vs disk tier vs no reuse.");
-            Console.WriteLine("| turn | new tokens | history tokens | TTFT, session in memory | of which load+rotate | TTFT, session on disk | of which load+rotate | source | tokens without reuse | TTFT without reuse | ratio no reuse / memory |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+            Console.WriteLine("| turn | new tokens | history tokens | TTFT, session in memory | of which load+rotate | TTFT, session on disk | of which load+rotate | save after the answer (memory / disk) | source | tokens without reuse | TTFT without reuse | ratio no reuse / memory |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
             reuseRows.ForEach(Console.WriteLine);
             Console.WriteLine();
             Console.WriteLine($"Truncation (TruncateOldestTurns, window {window}) vs recomputing the kept turns as a new request.");
