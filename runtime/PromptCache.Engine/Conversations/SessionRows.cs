@@ -106,6 +106,9 @@ internal sealed class SessionEntryBlob : IKvBlob
 /// </summary>
 internal static class SessionMaterializer
 {
+    // 32 rows of a 768-wide f32 key are 96 KiB: the block is rotated while it is still in L2.
+    private const int RowsPerBlock = 32;
+
     /// <summary>Builds the history segment; null when the load failed part-way (the caller recomputes).</summary>
     public static KvSegment? Materialize(KvLayerwiseLoad load, IReadOnlyList<RowRange> kept, IReadOnlyList<int> positions,
         RotaryRotation rotary, KvDataType type, CancellationToken ct)
@@ -129,12 +132,18 @@ internal static class SessionMaterializer
                 int at = 0;
                 foreach (var range in kept)
                 {
+                    // Keys: copy a block of rows and rotate it while it is still in cache (one pass over memory).
+                    for (int done = 0; done < range.Count; done += RowsPerBlock)
+                    {
+                        int n = Math.Min(RowsPerBlock, range.Count - done);
+                        var keys = buffer.AsSpan((int)((at + done) * row), (int)(n * row));
+                        source.Slice((int)((range.Start + done) * row), keys.Length).CopyTo(keys);
+                        rotary.Rotate(keys, n, type, cos, sin, at + done, scratch);
+                    }
                     int bytes = checked((int)(range.Count * row));
-                    source.Slice((int)(range.Start * row), bytes).CopyTo(buffer.AsSpan((int)(at * row), bytes));
                     source.Slice((int)((metadata.TokenCount + range.Start) * row), bytes).CopyTo(buffer.AsSpan((int)((count + at) * row), bytes));
                     at += range.Count;
                 }
-                rotary.Rotate(buffer.AsSpan(0, (int)(count * row)), count, type, cos, sin, 0, scratch);
                 return buffer;
             });
         }
