@@ -25,7 +25,9 @@ foreach (var entry in PromptSchemaRegistry.All)
 {
     try
     {
-        await engine.WarmAsync([new PromptSchemaSource(entry.PmlSource, entry.FileName, entry.SourceFiles)], new ConsoleProgress());
+        // The generated class's build-time token offsets (when the project names a tokenizer) are checked against the model's.
+        var source = new PromptSchemaSource(entry.PmlSource, entry.FileName, entry.SourceFiles) { BuildTimeLayout = PromptSchemaSource.BuildTimeLayoutOf(entry.PromptType) };
+        await engine.WarmAsync([source], new ConsoleProgress());
         warmed.Add(entry.SchemaName);
     }
     catch (PromptCacheException e)
