@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using PromptCache.Runtime.Inference;
 
@@ -151,7 +152,7 @@ internal static unsafe class DecodeAttention
 
             _q = qs;
             _q112 = null;
-            if (f16 && TensorPrimitives.MaxMagnitude(plain) < ScaledQueryLimit)
+            if (f16 && MathF.Abs(TensorPrimitives.MaxMagnitude(plain)) < ScaledQueryLimit)
             {
                 _q112 = qs + count;
                 TensorPrimitives.Multiply(plain, F16ScaledKv.Scale, new Span<float>(_q112, (int)count));
@@ -219,6 +220,7 @@ internal static unsafe class DecodeAttention
         }
 
         // Keys [a, e) of block b for one item: scores, online softmax, weighted values, chunk by chunk.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Block<TKv>(int b, int a, int e, float* qs, in ItemState st)
             where TKv : IKvLoader
         {
@@ -243,6 +245,9 @@ internal static unsafe class DecodeAttention
 
                 if (used == 0) continue;
                 byte* keys = kBase + c0 * stride, values = vBase + c0 * stride;
+                // This chunk's values are read after its scores, the next chunk's keys after that.
+                DecodeKernels.Prefetch(values, stride, used, hd * TKv.ElementBytes);
+                if (c0 + Chunk < e) DecodeKernels.Prefetch(keys + Chunk * stride, stride, Math.Min(Chunk, e - c0 - Chunk), hd * TKv.ElementBytes);
                 if (padded >= 4)
                 {
                     DecodeKernels.TransposeKeys<TKv>(keys, stride, used, hd, st.Kt, st.VRows);

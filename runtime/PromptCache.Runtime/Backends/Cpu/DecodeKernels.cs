@@ -153,21 +153,28 @@ internal static unsafe class DecodeKernels
     }
 
     // 16 rows of keys → 16 columns of kt (64 floats apart), 16 dimensions at a time.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose16Rows<TKv>(byte* r, long stride, int headDim, float* kt)
         where TKv : IKvLoader
     {
         for (int d = 0; d < headDim; d += 16)
         {
-            var r0 = TKv.Load16(r, d); var r1 = TKv.Load16(r + stride, d);
-            var r2 = TKv.Load16(r + 2 * stride, d); var r3 = TKv.Load16(r + 3 * stride, d);
-            var r4 = TKv.Load16(r + 4 * stride, d); var r5 = TKv.Load16(r + 5 * stride, d);
-            var r6 = TKv.Load16(r + 6 * stride, d); var r7 = TKv.Load16(r + 7 * stride, d);
-            var r8 = TKv.Load16(r + 8 * stride, d); var r9 = TKv.Load16(r + 9 * stride, d);
-            var r10 = TKv.Load16(r + 10 * stride, d); var r11 = TKv.Load16(r + 11 * stride, d);
-            var r12 = TKv.Load16(r + 12 * stride, d); var r13 = TKv.Load16(r + 13 * stride, d);
-            var r14 = TKv.Load16(r + 14 * stride, d); var r15 = TKv.Load16(r + 15 * stride, d);
-            Transpose16.Store(r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, kt + d * Chunk, Chunk);
+            Transpose16.Store<TKv>(r, stride, d, kt + d * Chunk, Chunk);
+        }
+    }
+
+    /// <summary>
+    /// Asks for rows [0, count) (each <paramref name="rowBytes"/> long, <paramref name="stride"/> apart)
+    /// to be brought into the caches: one head's slice of consecutive tokens is a short run every
+    /// kv_dim values, a pattern the hardware prefetchers follow poorly.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(byte* rows, long stride, int count, int rowBytes)
+    {
+        for (int j = 0; j < count; j++)
+        {
+            byte* r = rows + j * stride;
+            for (int b = 0; b < rowBytes; b += 64) Sse.Prefetch0(r + b);
         }
     }
 

@@ -5,11 +5,11 @@ using System.Runtime.Intrinsics.X86;
 namespace PromptCache.Runtime.Backends.Cpu;
 
 /// <summary>
-/// Loads 16 consecutive K/V values of one row as f32 in a zmm register, converting in registers on
-/// the way to the FMAs (no intermediate row). The decode attention is generic over these so the JIT
+/// Loads 16 consecutive K/V values of one row as f32 in a zmm register (<see cref="IWeightLoader512.Load16"/>),
+/// converting in registers on the way to the FMAs (no intermediate row). The decode attention is generic over these so the JIT
 /// compiles one copy per storage type with no branch in the inner loops.
 /// </summary>
-internal unsafe interface IKvLoader
+internal unsafe interface IKvLoader : IWeightLoader512
 {
     /// <summary>Bytes per stored value.</summary>
     static abstract int ElementBytes { get; }
@@ -19,9 +19,6 @@ internal unsafe interface IKvLoader
     /// <see cref="F16ScaledKv"/>. The caller folds it into the other operand (queries, probabilities).
     /// </summary>
     static abstract float Scale { get; }
-
-    /// <summary>Values <paramref name="d"/> .. d+15 of the row at <paramref name="row"/>.</summary>
-    static abstract Vector512<float> Load16(byte* row, int d);
 }
 
 /// <summary>f32 K/V: a plain load.</summary>

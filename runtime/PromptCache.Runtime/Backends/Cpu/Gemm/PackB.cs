@@ -58,16 +58,7 @@ internal static unsafe class PackB
         for (; p + 16 <= kc; p += 16)
         {
             int at = pc + p;
-            Transpose16.Store(
-                TLoader.Load16(r0, at), TLoader.Load16(r0 + rowBytes, at),
-                TLoader.Load16(r0 + 2 * rowBytes, at), TLoader.Load16(r0 + 3 * rowBytes, at),
-                TLoader.Load16(r0 + 4 * rowBytes, at), TLoader.Load16(r0 + 5 * rowBytes, at),
-                TLoader.Load16(r0 + 6 * rowBytes, at), TLoader.Load16(r0 + 7 * rowBytes, at),
-                TLoader.Load16(r0 + 8 * rowBytes, at), TLoader.Load16(r0 + 9 * rowBytes, at),
-                TLoader.Load16(r0 + 10 * rowBytes, at), TLoader.Load16(r0 + 11 * rowBytes, at),
-                TLoader.Load16(r0 + 12 * rowBytes, at), TLoader.Load16(r0 + 13 * rowBytes, at),
-                TLoader.Load16(r0 + 14 * rowBytes, at), TLoader.Load16(r0 + 15 * rowBytes, at),
-                dst + (long)p * nr, nr);
+            Transpose16.Store<TLoader>(r0, rowBytes, at, dst + (long)p * nr, nr);
         }
 
         return p;
@@ -79,6 +70,7 @@ internal static unsafe class PackB
     {
         byte* r0 = w + row * rowBytes;
         float* scales = stackalloc float[16];
+        float* rowsF32 = stackalloc float[16 * 16];
         int p = 0;
         for (; p + 32 <= kc; p += 32)
         {
@@ -87,12 +79,9 @@ internal static unsafe class PackB
             for (int half = 0; half < 32; half += 16)
             {
                 sbyte* q = (sbyte*)block + 2 + half;
-                Transpose16.Store(
-                    Q8(q, 0, rowBytes, scales), Q8(q, 1, rowBytes, scales), Q8(q, 2, rowBytes, scales), Q8(q, 3, rowBytes, scales),
-                    Q8(q, 4, rowBytes, scales), Q8(q, 5, rowBytes, scales), Q8(q, 6, rowBytes, scales), Q8(q, 7, rowBytes, scales),
-                    Q8(q, 8, rowBytes, scales), Q8(q, 9, rowBytes, scales), Q8(q, 10, rowBytes, scales), Q8(q, 11, rowBytes, scales),
-                    Q8(q, 12, rowBytes, scales), Q8(q, 13, rowBytes, scales), Q8(q, 14, rowBytes, scales), Q8(q, 15, rowBytes, scales),
-                    dst + (long)(p + half) * nr, nr);
+                // Scaled rows go through a 1 KiB L1 buffer: the transpose loads its rows itself.
+                for (int r = 0; r < 16; r++) Q8(q, r, rowBytes, scales).Store(rowsF32 + r * 16);
+                Transpose16.Store<F32Loader>((byte*)rowsF32, 16 * sizeof(float), 0, dst + (long)(p + half) * nr, nr);
             }
         }
 

@@ -40,3 +40,14 @@ internal readonly unsafe struct F16Loader : IWeightLoader512
     public static Vector512<float> Load16(byte* row, int p) =>
         WeightDecoder.HalfBitsToSingle(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + p)));
 }
+
+/// <summary>
+/// f16 weights read 2^112 too small (see <see cref="F16ScaledKv"/>): only for a caller that has
+/// multiplied the other operand by 2^112. Used by the GEMV when k is a multiple of 16 (no tail).
+/// </summary>
+internal readonly unsafe struct F16ScaledLoader : IWeightLoader512
+{
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* row, int p) => F16ScaledKv.Load16(row, p);
+}
