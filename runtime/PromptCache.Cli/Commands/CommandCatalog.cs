@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return LogitsCommand.Create();
         yield return RunCommand.Create();
+        yield return BenchCommand.Create();
     }
 }

@@ -1,4 +1,4 @@
-namespace PromptCache.Benchmarks.Engine;
+namespace PromptCache.Cli.Commands.Bench;
 
 internal static class Median
 {

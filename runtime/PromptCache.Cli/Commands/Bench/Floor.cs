@@ -1,6 +1,6 @@
 using PromptCache.Engine.Synthetic;
 
-namespace PromptCache.Benchmarks.Engine;
+namespace PromptCache.Cli.Commands.Bench;
 
 /// <summary>
 /// The floor of a call: its FLOPs at the machine's measured fp32 GEMM peak, plus the weights and the

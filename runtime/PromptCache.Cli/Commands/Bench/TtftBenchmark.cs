@@ -5,7 +5,7 @@ using PromptCache.Engine.Synthetic;
 using PromptCache.Runtime.Generation;
 using PromptCache.Runtime.Inference;
 
-namespace PromptCache.Benchmarks.Engine;
+namespace PromptCache.Cli.Commands.Bench;
 
 /// <summary>Cached vs uncached TTFT, warm-up cost (compute vs disk), memory per cached token.</summary>
 internal static class TtftBenchmark

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using PromptCache.Pml.Requests;
 
-namespace PromptCache.Benchmarks.Engine;
+namespace PromptCache.Cli.Commands.Bench;
 
 /// <summary>
 /// The TTFT benchmark's prompt layout: four cached modules whose text totals <c>cachedTokens</c>

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using PromptCache.Cli.Commands;
+
+namespace PromptCache.Cli.Tests;
+
+public sealed class BackendAndBenchCommandTests
+{
+    [Fact]
+    public void An_unknown_backend_is_named()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BackendOption.Open("tpu"));
+        Assert.Contains("--backend 'tpu' is not a backend; use cpu or cuda", e.Message);
+        Assert.Null(BackendOption.Open("cpu"));
+    }
+
+    [Fact]
+    public void Cuda_without_a_device_is_refused_with_the_reason()
+    {
+        if (PromptCache.Cuda.Device.CudaDevice.IsAvailable(out _)) return; // The GPU path is covered by the CUDA tests.
+        var e = Assert.Throws<ArgumentException>(() => BackendOption.Open("cuda"));
+        Assert.StartsWith("--backend cuda:", e.Message);
+    }
+
+    [Fact]
+    public void Bench_ttft_rejects_an_unknown_shape_and_kv_type()
+    {
+        Assert.Contains("Unknown shape '7b'", Assert.Throws<ArgumentException>(() => BenchCommand.Shape("7b")).Message);
+        Assert.Contains("Unknown K/V type 'q4'", Assert.Throws<ArgumentException>(() => BenchCommand.KvType("q4")).Message);
+        var root = new RootCommand { BenchCommand.Create() };
+        Assert.Equal(2, root.Parse(["bench", "ttft", "--shape", "7b"]).Invoke());
+    }
+}
