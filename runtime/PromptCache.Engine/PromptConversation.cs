@@ -239,7 +239,14 @@ public sealed class PromptConversation : IDisposable
 
     private void Forget()
     {
-        _sessions.Remove(SessionId);
+        try
+        {
+            _sessions.Remove(SessionId);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The engine (and its store) went first: nothing left to remove.
+        }
         _engine.UnregisterSession(SessionId);
     }
 

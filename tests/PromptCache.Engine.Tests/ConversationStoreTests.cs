@@ -193,4 +193,15 @@ public sealed class ConversationStoreTests
         var full = engine.Model.Forward([.. conversation.HistoryIds], [.. conversation.HistoryPositions], [], null, Runtime.Inference.LogitsMode.Last);
         Assert.True(TestSchemas.MaxAbsDiff(logits, full.Row(0).ToArray()) <= 1e-3f);
     }
+
+    [Fact]
+    public async Task A_conversation_disposed_after_its_engine_does_not_throw()
+    {
+        var engine = TestSchemas.TinyEngine();
+        await engine.WarmAsync(TestSchemas.Source(TestSchemas.Trip, "trip"));
+        var conversation = engine.StartConversation(Requests.TripCity("3", "Oslo", "Go?"), ConversationOptions.Default);
+        await conversation.RunAsync(Answer);
+        await engine.DisposeAsync();
+        conversation.Dispose();
+    }
 }
