@@ -19,10 +19,36 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check of the skinny-GEMM kernel failed or it fell back to cuBLAS (the timings then do not use it).</summary>
     public static bool SkinnyKernelPassed { get; private set; } = true;
 
+    /// <summary>As <see cref="SkinnyKernelPassed"/>, for the 32-row-block variant (skinny_gemm_r32_*).</summary>
+    public static bool SkinnyKernel32Passed { get; private set; } = true;
+
     /// <summary>False when a check with the fused residual add + RMSNorm failed (the timings then run them apart).</summary>
     public static bool FusedNormPassed { get; private set; } = true;
 
     private static readonly HashSet<AttentionKernel> FailedKernels = new();
+
+    /// <summary>
+    /// The HF models through LlamaModel with every new path on (skinny kernel in both block sizes, fused
+    /// add + RMSNorm, row RoPE): Qwen2 biases, Qwen3 q/k norms, llama3 RoPE, and LlamaModel's own
+    /// calls (attention groups by interior pointers). A failure takes all of them out of the timings.
+    /// </summary>
+    public static void HfFastPaths(IEnumerable<(IEnumerable<string> Names, string Root)> models)
+    {
+        int failuresBefore = Failures;
+        foreach (int rows in new[] { 64, 32 })
+        {
+            var options = new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyBlockRows = rows, FuseResidualNorm = true, RowRope = true };
+            foreach (var (names, root) in models)
+            {
+                Console.Write($"(skinny kernel {rows}-row blocks, fused add+norm, row RoPE) ");
+                HfModels(names, root, options);
+            }
+        }
+        if (Failures != failuresBefore)
+        {
+            SkinnyKernelPassed = SkinnyKernel32Passed = FusedNormPassed = false;
+        }
+    }
 
     private static void Report(string name, LogitCompare c, double maxRelL2 = 2e-2)
     {
@@ -233,12 +259,15 @@ internal static unsafe class CorrectnessChecks
         // the segment prefills) and the fused residual add + RMSNorm (fused_norm.cu), new this session:
         // 1, 20, 45 and 60 rows cover all four m-tile variants; the head (vocab 1000) is not a multiple
         // of the 64-row block. A fallback to cuBLAS counts as a failure, so the timings never claim it.
-        var fast = new (string Name, CudaBackendOptions Options, bool Skinny, bool Fused)[]
+        var fast = new (string Name, CudaBackendOptions Options, int Skinny, bool Fused)[]
         {
-            ("skinny kernel, pipelined", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel }, true, false),
-            ("skinny kernel, tiled", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel }, true, false),
-            ("fused add+norm", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = true }, false, true),
-            ("skinny kernel + fused add+norm", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, FuseResidualNorm = true }, true, true),
+            ("skinny kernel, pipelined", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel }, 64, false),
+            ("skinny kernel, tiled", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel }, 64, false),
+            ("skinny kernel, 1 split", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnySplits = 1 }, 64, false),
+            ("fused add+norm", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = true, RowRope = true }, 0, true),
+            ("skinny kernel + fused add+norm", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, FuseResidualNorm = true, RowRope = true }, 64, true),
+            ("skinny kernel r32", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyBlockRows = 32 }, 32, false),
+            ("skinny kernel r32, 2 splits", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyBlockRows = 32, SkinnySplits = 2 }, 32, false),
         };
         foreach (var (name, options, skinny, fused) in fast)
         {
@@ -269,7 +298,8 @@ internal static unsafe class CorrectnessChecks
             }
             if (Failures != failuresBefore)
             {
-                if (skinny) SkinnyKernelPassed = false;
+                if (skinny == 64) SkinnyKernelPassed = false;
+                if (skinny == 32) SkinnyKernel32Passed = false;
                 if (fused) FusedNormPassed = false;
             }
         }

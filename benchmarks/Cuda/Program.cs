@@ -52,6 +52,15 @@ if (settings.Check)
                 CorrectnessChecks.HfModels([Path.GetFileName(full)], Path.GetDirectoryName(full)!, new CudaBackendOptions { Attention = kernel });
         }
     });
+    // New this session: the skinny-GEMM kernel, fused add + RMSNorm and row RoPE through LlamaModel.
+    var fastModels = new List<(IEnumerable<string>, string)>();
+    if (fixtures is not null) fastModels.Add((["llama", "qwen2", "qwen3"], fixtures));
+    foreach (string dir in settings.HfModels)
+    {
+        string full = Path.GetFullPath(dir);
+        fastModels.Add(([Path.GetFileName(full)], Path.GetDirectoryName(full)!));
+    }
+    CorrectnessChecks.HfFastPaths(fastModels);
     Console.WriteLine(CorrectnessChecks.Failures == 0 ? "CHECKS: ALL PASS" : $"CHECKS: {CorrectnessChecks.Failures} FAILED");
     Console.WriteLine($"(checks took {started.Elapsed.TotalSeconds:0.0} s)");
 }

@@ -16,19 +16,25 @@ public sealed class SkinnyGemmPlanTests
     }
 
     [Theory]
-    [InlineData(64, 4096, 48)]     // o projection, Llama-2-7B
-    [InlineData(192, 4096, 48)]    // q+k+v
-    [InlineData(344, 4096, 48)]    // gate+up
-    [InlineData(64, 11008, 48)]    // down
-    [InlineData(500, 4096, 1)]     // head
-    [InlineData(64, 4096, 60)]     // 4 m-tiles: one block per SM
-    [InlineData(1, 32, 1)]
-    [InlineData(3, 4000, 17)]
-    public void Splits_cover_k_exactly_with_slices_of_whole_warp_quarters(int blocks, int k, int m)
+    [InlineData(64, 4096, 48, 64, 0)]     // o projection, Llama-2-7B
+    [InlineData(192, 4096, 48, 64, 0)]    // q+k+v
+    [InlineData(344, 4096, 48, 64, 0)]    // gate+up
+    [InlineData(64, 11008, 48, 64, 0)]    // down
+    [InlineData(500, 4096, 1, 64, 0)]     // head
+    [InlineData(64, 4096, 60, 64, 0)]     // 4 m-tiles: one block per SM
+    [InlineData(1, 32, 1, 64, 0)]
+    [InlineData(3, 4000, 17, 64, 0)]
+    [InlineData(128, 4096, 48, 32, 0)]
+    [InlineData(128, 11008, 48, 32, 0)]
+    [InlineData(32, 512, 45, 32, 0)]
+    [InlineData(64, 4096, 48, 64, 3)]
+    [InlineData(128, 11008, 48, 32, 8)]
+    [InlineData(128, 256, 48, 32, 8)]     // more splits asked than slices exist
+    public void Splits_cover_k_exactly_with_slices_of_whole_warp_parts(int blocks, int k, int m, int blockRows, int forced)
     {
-        var split = SkinnyGemmPlan.Choose(blocks, k, m, multiprocessors: 132);
+        var split = SkinnyGemmPlan.Choose(blocks, k, m, multiprocessors: 132, blockRows, forced);
         Assert.True(split.Splits >= 1);
-        Assert.Equal(0, split.KSlice % SkinnyGemmPlan.SliceGranule);
+        Assert.Equal(0, split.KSlice % SkinnyGemmPlan.Granule(blockRows));
         Assert.True((long)split.KSlice * split.Splits >= k, "the slices reach the end of K");
         Assert.True((long)split.KSlice * (split.Splits - 1) < k, "no slice starts past K");
     }
@@ -38,6 +44,11 @@ public sealed class SkinnyGemmPlanTests
     {
         Assert.True(SkinnyGemmPlan.Choose(64, 4096, 48, 132).Splits > 1, "64 blocks alone would leave half the SMs idle");
         Assert.Equal(1, SkinnyGemmPlan.Choose(2004, 4096, 1, 132).Splits);
+        Assert.Equal(1, SkinnyGemmPlan.Choose(128, 4096, 48, 132, blockRows: 32).Splits);
+        Assert.Equal("skinny_gemm_r32_mt3", SkinnyGemmPlan.Kernel(32, 48));
+        Assert.Equal("skinny_gemm_mt1", SkinnyGemmPlan.Kernel(64, 1));
+        Assert.Equal(256, SkinnyGemmPlan.Granule(32));
+        Assert.Equal(128, SkinnyGemmPlan.Granule(64));
     }
 
     [Theory]
@@ -51,8 +62,9 @@ public sealed class SkinnyGemmPlanTests
     [Fact]
     public void Blocks_round_rows_up_to_whole_64_row_blocks()
     {
-        Assert.Equal(16, SkinnyGemmPlan.Blocks(1000));
-        Assert.Equal(64, SkinnyGemmPlan.Blocks(4096));
-        Assert.Equal(172, SkinnyGemmPlan.Blocks(11008));
+        Assert.Equal(16, SkinnyGemmPlan.Blocks(1000, 64));
+        Assert.Equal(64, SkinnyGemmPlan.Blocks(4096, 64));
+        Assert.Equal(172, SkinnyGemmPlan.Blocks(11008, 64));
+        Assert.Equal(344, SkinnyGemmPlan.Blocks(11008, 32));
     }
 }

@@ -52,7 +52,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private ulong[] _groupFollowers = [];
     private ulong _groupInput, _groupInputBf16;
     private int _groupRows, _groupCols;
-    private bool _skinnyUnavailable, _fusedNormUnavailable;
+    private bool _skinnyUnavailable, _fusedNormUnavailable, _rowRopeUnavailable;
     private (ulong X, ulong R, long Count) _pendingAdd;
     private bool _hasPendingAdd;
 
@@ -215,8 +215,19 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         return xb;
     }
 
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyGemm"/> on a live backend.</summary>
+    internal SkinnyGemmPath? SkinnyPathOverride { get; set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyBlockRows"/>.</summary>
+    internal int? SkinnyBlockRowsOverride { get; set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnySplits"/>.</summary>
+    internal int? SkinnySplitsOverride { get; set; }
+
+    private SkinnyGemmPath SkinnyPath => SkinnyPathOverride ?? Options.SkinnyGemm;
+
     private bool UseSkinnyKernel(int m, int cols) =>
-        Options.SkinnyGemm == SkinnyGemmPath.Kernel && !_skinnyUnavailable
+        SkinnyPath == SkinnyGemmPath.Kernel && !_skinnyUnavailable
         && m <= Math.Min(Options.SkinnyGemmMaxRows, SkinnyGemmPlan.MaxRows) && SkinnyGemmPlan.Supports(cols);
 
     private static bool Overlaps(ulong a, long aFloats, ulong b, long bFloats) =>
@@ -259,13 +270,15 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         var g = _group;
         _group = default;
         g.Starts[0] = 0;
-        for (int i = 0; i < g.Count; i++) g.Starts[i + 1] = g.Starts[i] + SkinnyGemmPlan.Blocks(g.Rows[i]);
+        int rows = SkinnyBlockRowsOverride ?? Options.SkinnyBlockRows;
+        int blockRows = SkinnyGemmPlan.IsVariant(rows) ? rows : 64;
+        for (int i = 0; i < g.Count; i++) g.Starts[i + 1] = g.Starts[i] + SkinnyGemmPlan.Blocks(g.Rows[i], blockRows);
         if (!_skinnyUnavailable)
         {
             try
             {
-                var split = SkinnyGemmPlan.Choose(g.Starts[g.Count], _groupCols, _groupRows, _device.MultiprocessorCount);
-                _kernels.SkinnyGemm(g, _groupInputBf16, _groupRows, _groupCols, split);
+                var split = SkinnyGemmPlan.Choose(g.Starts[g.Count], _groupCols, _groupRows, _device.MultiprocessorCount, blockRows, SkinnySplitsOverride ?? Options.SkinnySplits);
+                _kernels.SkinnyGemm(g, _groupInputBf16, _groupRows, _groupCols, split, blockRows);
                 return;
             }
             catch (CudaException e)
@@ -304,7 +317,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // colmajor cols × rows, hence op T) · xᵀ (colmajor cols × m).
     private void Gemm(ulong w, int rows, int cols, ulong xb, int m, ulong y)
     {
-        if (Options.SkinnyGemm == SkinnyGemmPath.CublasLtTuned && m <= Options.SkinnyGemmMaxRows)
+        if (SkinnyPath == SkinnyGemmPath.CublasLtTuned && m <= Options.SkinnyGemmMaxRows)
             _skinny.Run(w, rows, cols, xb, m, y, () => GemmEx(w, rows, cols, xb, m, y));
         else
             GemmEx(w, rows, cols, xb, m, y);
@@ -375,7 +388,21 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             Begin();
             var (cos, sin) = _stores.Rope(table);
             Written((ulong)x, (long)m * heads * 2 * table.HalfDim);
-            _kernels.Rope((ulong)x, cos, sin, m, heads, table.HalfDim, style == RopeStyle.Interleaved);
+            bool interleaved = style == RopeStyle.Interleaved;
+            if (Options.RowRope && !_rowRopeUnavailable && (interleaved || table.HalfDim % 2 == 0))
+            {
+                try
+                {
+                    _kernels.RopeRows((ulong)x, cos, sin, m, heads, table.HalfDim, interleaved);
+                    return;
+                }
+                catch (CudaException e)
+                {
+                    _rowRopeUnavailable = true;
+                    FusedNormError = e.Message;
+                }
+            }
+            _kernels.Rope((ulong)x, cos, sin, m, heads, table.HalfDim, interleaved);
         }
     }
 

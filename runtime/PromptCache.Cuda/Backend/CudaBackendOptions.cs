@@ -80,10 +80,19 @@ public sealed class CudaBackendOptions
     /// <summary>The most activation rows a GEMM may have to count as skinny (at most 64 for <see cref="SkinnyGemmPath.Kernel"/>).</summary>
     public int SkinnyGemmMaxRows { get; init; } = 64;
 
+    /// <summary>Weight rows per block of the skinny-GEMM kernel: 64 (2 row groups × 4 warps along K) or 32 (8 warps along K).</summary>
+    public int SkinnyBlockRows { get; init; } = 64;
+
+    /// <summary>K splits across blocks of the skinny-GEMM kernel (added with atomics); 0 chooses from the SM count.</summary>
+    public int SkinnySplits { get; init; }
+
     /// <summary>
     /// Fuse a residual <c>Add(x, r)</c> with the <c>RmsNorm(x, ...)</c> that follows it on the same rows
     /// (fused_norm.cu): the add is held back until the next call, and run alone when that call is
     /// anything else. Rows whose width is not a multiple of 4, or at most 256, are not fused.
     /// </summary>
     public bool FuseResidualNorm { get; init; }
+
+    /// <summary>RoPE with one block per token over all heads and paired accesses (rope_rows of fused_norm.cu) instead of a block per token and head.</summary>
+    public bool RowRope { get; init; }
 }

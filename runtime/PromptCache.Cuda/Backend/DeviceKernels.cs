@@ -109,6 +109,15 @@ internal sealed unsafe class DeviceKernels
         }
     }
 
+    /// <summary>rope_rows of fused_norm.cu: one block per token over all heads (half must be even unless interleaved).</summary>
+    public void RopeRows(ulong x, ulong cos, ulong sin, int tokens, int heads, int half, bool interleaved)
+    {
+        if (tokens == 0) return;
+        int style = interleaved ? 1 : 0;
+        void** a = stackalloc void*[] { &x, &cos, &sin, &heads, &half, &style };
+        Launch(_modules.FusedNorm("rope_rows"), (uint)tokens, 1, 1, 256, a);
+    }
+
     public void Rope(ulong x, ulong cos, ulong sin, int tokens, int heads, int half, bool interleaved)
     {
         int style = interleaved ? 1 : 0;
@@ -185,11 +194,11 @@ internal sealed unsafe class DeviceKernels
     }
 
     /// <summary>
-    /// skinny_gemm_mt{1..4} of skinny_gemm.cu: every member of <paramref name="group"/> gets
-    /// y[m × rows] = x[m × k] · Wᵀ in one launch (blocks of 8 warps × 64 weight rows); with more than
+    /// skinny_gemm(_r32)_mt{1..4} of skinny_gemm.cu: every member of <paramref name="group"/> gets
+    /// y[m × rows] = x[m × k] · Wᵀ in one launch (blocks of 8 warps × <paramref name="blockRows"/> weight rows); with more than
     /// one K split the outputs are zeroed first (skinny_zero) and the splits add into them.
     /// </summary>
-    public void SkinnyGemm(in SkinnyGroupArgs group, ulong x, int m, int k, SkinnyGemmPlan.Split split)
+    public void SkinnyGemm(in SkinnyGroupArgs group, ulong x, int m, int k, SkinnyGemmPlan.Split split, int blockRows)
     {
         if (m < 1 || m > SkinnyGemmPlan.MaxRows) throw new ArgumentOutOfRangeException(nameof(m), m, "The skinny GEMM takes 1 to 64 rows.");
         SkinnyGroupArgs copy = group;
@@ -201,9 +210,8 @@ internal sealed unsafe class DeviceKernels
             Launch(_modules.SkinnyGemm("skinny_zero"), GridFor(largest), 1, 1, Threads, z);
         }
         int kslice = split.KSlice;
-        int tiles = (m + 15) / 16;
         void** a = stackalloc void*[] { &copy, &x, &m, &k, &kslice };
-        Launch(_modules.SkinnyGemm("skinny_gemm_mt" + tiles), (uint)copy.Starts[copy.Count], (uint)split.Splits, 1, SkinnyGemmPlan.Threads, a);
+        Launch(_modules.SkinnyGemm(SkinnyGemmPlan.Kernel(blockRows, m)), (uint)copy.Starts[copy.Count], (uint)split.Splits, 1, SkinnyGemmPlan.Threads, a);
     }
 
     /// <summary>add_rmsnorm4 of fused_norm.cu: x += r (when r is not 0), then y = RMSNorm(x)·w and its bf16 copy yb (0 for none).</summary>

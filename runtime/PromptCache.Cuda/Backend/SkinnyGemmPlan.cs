@@ -35,17 +35,11 @@ internal static class SkinnyGemmPlan
     /// <summary>Threads per block (8 warps).</summary>
     public const uint Threads = 256;
 
-    /// <summary>Weight rows per block (SK_FEATURES).</summary>
-    public const int RowsPerBlock = 64;
-
     /// <summary>The most activation rows (four m-tiles of 16).</summary>
     public const int MaxRows = 64;
 
     /// <summary>Members per launch.</summary>
     public const int MaxMembers = 3;
-
-    /// <summary>K is cut in slices of a multiple of this (4 warps × 32).</summary>
-    public const int SliceGranule = 128;
 
     /// <summary>The K split of one launch: <see cref="Splits"/> slices of <see cref="KSlice"/> columns (the last may be shorter).</summary>
     public readonly record struct Split(int Splits, int KSlice);
@@ -53,35 +47,55 @@ internal static class SkinnyGemmPlan
     /// <summary>Whether the kernel takes an inner dimension of <paramref name="k"/> (16-byte loads of 32-column chunks).</summary>
     public static bool Supports(int k) => k > 0 && k % 32 == 0;
 
+    /// <summary>Whether <paramref name="blockRows"/> names a kernel variant (32: skinny_gemm_r32_*, 64: skinny_gemm_*).</summary>
+    public static bool IsVariant(int blockRows) => blockRows is 32 or 64;
+
     /// <summary>Blocks for <paramref name="rows"/> weight rows.</summary>
-    public static int Blocks(int rows) => (rows + RowsPerBlock - 1) / RowsPerBlock;
+    public static int Blocks(int rows, int blockRows) => (rows + blockRows - 1) / blockRows;
+
+    /// <summary>K columns a slice is a multiple of: 32 per warp along K (8 warps for 32-row blocks, 4 for 64).</summary>
+    public static int Granule(int blockRows) => 32 * (8 / (blockRows / 32));
+
+    /// <summary>The kernel of <paramref name="blockRows"/> rows per block for <paramref name="m"/> activation rows.</summary>
+    public static string Kernel(int blockRows, int m) => (blockRows == 32 ? "skinny_gemm_r32_mt" : "skinny_gemm_mt") + ((m + 15) / 16);
+
+    /// <summary>Blocks of one SM at a time: the 64-row kernel for up to 48 rows fits two, the others one.</summary>
+    public static int Resident(int blockRows, int m) => blockRows == 64 && m <= 48 ? 2 : 1;
 
     /// <summary>
     /// Chooses the K split for <paramref name="blocks"/> row blocks: the fewest block waves times the
-    /// work per block (a slice plus a fixed cost for starting the block and reducing its quarters), and
-    /// a small charge for splitting at all (zeroing the outputs, atomics). With few activation rows two
-    /// blocks fit on an SM; with 49–64 rows only one (the kernel then needs up to 255 registers).
+    /// work per block (a slice plus a fixed cost for starting the block and reducing its warps), and
+    /// a charge for splitting at all (zeroing the outputs, atomics). <paramref name="forced"/> &gt; 0
+    /// asks for that many splits (rounded to whole slices).
     /// </summary>
-    public static Split Choose(int blocks, int k, int m, int multiprocessors)
+    public static Split Choose(int blocks, int k, int m, int multiprocessors, int blockRows = 64, int forced = 0)
     {
         if (!Supports(k)) throw new ArgumentException($"K = {k} is not a positive multiple of 32.", nameof(k));
-        int resident = Math.Max(1, multiprocessors * (m > 48 ? 1 : 2));
-        int maxSplits = Math.Max(1, Math.Min(32, k / SliceGranule));
-        var best = new Split(1, RoundUp(k, SliceGranule));
+        int granule = Granule(blockRows);
+        if (forced > 0) return Make(k, forced, granule);
+        int resident = Math.Max(1, multiprocessors * Resident(blockRows, m));
+        int maxSplits = Math.Max(1, Math.Min(32, k / granule));
+        var best = Make(k, 1, granule);
         double bestCost = double.MaxValue;
         for (int s = 1; s <= maxSplits; s++)
         {
-            int slice = RoundUp((k + s - 1) / s, SliceGranule);
-            int splits = (k + slice - 1) / slice;
-            long waves = ((long)blocks * splits + resident - 1) / resident;
-            double cost = waves * (slice + 256.0) + (splits > 1 ? 64.0 : 0.0);
+            var split = Make(k, s, granule);
+            long waves = ((long)blocks * split.Splits + resident - 1) / resident;
+            // Atomics: every split adds m × rows outputs; charged as extra columns streamed.
+            double cost = waves * (split.KSlice + 256.0) + (split.Splits > 1 ? 128.0 * split.Splits : 0.0);
             if (cost < bestCost)
             {
                 bestCost = cost;
-                best = new Split(splits, slice);
+                best = split;
             }
         }
         return best;
+    }
+
+    private static Split Make(int k, int splits, int granule)
+    {
+        int slice = RoundUp((k + splits - 1) / splits, granule);
+        return new Split((k + slice - 1) / slice, slice);
     }
 
     private static int RoundUp(int value, int granule) => (value + granule - 1) / granule * granule;

@@ -41,3 +41,44 @@ extern "C" __global__ void add_rmsnorm4(float* x, const float* __restrict__ r, f
         }
     }
 }
+
+// RoPE in place on x [tokens][heads][2·half], cos/sin [tokens][half]: one block per token covering
+// all its heads (the older kernel ran a 64-thread block per token and head), two values per thread
+// and access. interleaved == 0: dimension i pairs with i + half (half even); 1: 2i with 2i+1.
+extern "C" __global__ void rope_rows(float* __restrict__ x, const float* __restrict__ cosT, const float* __restrict__ sinT,
+                                     int heads, int half, int interleaved)
+{
+    int t = blockIdx.x;
+    float* row = x + (i64)t * heads * 2 * half;
+    const float* c = cosT + (i64)t * half;
+    const float* s = sinT + (i64)t * half;
+    if (!interleaved)
+    {
+        int hp = half >> 1;
+        for (int p = threadIdx.x; p < heads * hp; p += blockDim.x)
+        {
+            int h = p / hp, i = (p - h * hp) * 2;
+            float* v = row + h * 2 * half;
+            float2 a = *reinterpret_cast<float2*>(v + i);
+            float2 b = *reinterpret_cast<float2*>(v + i + half);
+            float2 cc = *reinterpret_cast<const float2*>(c + i);
+            float2 ss = *reinterpret_cast<const float2*>(s + i);
+            float2 ra = {a.x * cc.x - b.x * ss.x, a.y * cc.y - b.y * ss.y};
+            float2 rb = {b.x * cc.x + a.x * ss.x, b.y * cc.y + a.y * ss.y};
+            *reinterpret_cast<float2*>(v + i) = ra;
+            *reinterpret_cast<float2*>(v + i + half) = rb;
+        }
+    }
+    else
+    {
+        for (int p = threadIdx.x; p < heads * half; p += blockDim.x)
+        {
+            int h = p / half, i = p - h * half;
+            float2* v = reinterpret_cast<float2*>(row + h * 2 * half) + i;
+            float2 a = *v;
+            float cc = c[i], ss = s[i];
+            float2 r = {a.x * cc - a.y * ss, a.y * cc + a.x * ss};
+            *v = r;
+        }
+    }
+}

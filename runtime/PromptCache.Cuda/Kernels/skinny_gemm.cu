@@ -8,8 +8,8 @@
 // their own buffers and no fused copy of the weights is needed.
 //
 // Tensor cores (mma.sync m16n8k16): tokens are the M side (16 per m-tile, MT tiles), weight rows the
-// N side (8 per n-tile). A block is 8 warps = 2 feature groups × 4 K-quarters; a warp owns 32 weight
-// rows (4 n-tiles) of its block's 64 and a quarter of the block's K slice. blockIdx.y splits K across
+// N side (8 per n-tile). A block is 8 warps = FG feature groups × 8/FG K parts; a warp owns 32 weight
+// rows (4 n-tiles) of its block's 32·FG and one part of the block's K slice. blockIdx.y splits K across
 // blocks when there are too few blocks to fill the GPU; those partial sums are added with atomics
 // into an output the host zeroed first (split == 1: plain stores).
 //
@@ -21,8 +21,7 @@
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
 
 #define SK_WARPS 8
-#define SK_FEATURES 64   // weight rows per block
-#define SK_UNROLL 2      // 32-wide k chunks whose weight loads are issued together
+#define U 2      // 32-wide k chunks whose weight loads are issued together
 
 struct SkinnyGroup
 {
@@ -57,10 +56,30 @@ __device__ __forceinline__ uint4 sk_load_cached(const bf16_t* p)
     return v;
 }
 
-template <int MT>
+// U chunks of 32 columns from k (zeros past kw1; warp-uniform since k and kw1 are multiples of 32).
+template <int U>
+__device__ __forceinline__ void sk_load_chunks(uint4 (&dst)[U][4], const bf16_t* const (&wr)[4], int k, int kw1)
+{
+#pragma unroll
+    for (int u = 0; u < U; u++)
+    {
+        bool ok = k + 32 * u < kw1;
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            uint4 zero = {0u, 0u, 0u, 0u};
+            dst[u][j] = ok ? sk_load_stream(wr[j] + k + 32 * u) : zero;
+        }
+    }
+}
+
+// FG feature groups of 32 weight rows per block, KW = 8 / FG warps splitting the block's K slice,
+// U chunks of 32 columns whose weight loads are issued together.
+template <int MT, int FG, int U, bool PIPE>
 __device__ __forceinline__ void skinny_body(const SkinnyGroup& g, const bf16_t* __restrict__ x, int m, int K, int kslice)
 {
-    __shared__ float reduce[3][2][MT * 16][32];
+    constexpr int KW = SK_WARPS / FG;
+    __shared__ float reduce[KW / 2][FG][MT * 16][32];
 
     int b = blockIdx.x, mi = 0;
     while (mi + 1 < g.count && b >= g.start[mi + 1]) mi++;
@@ -69,13 +88,13 @@ __device__ __forceinline__ void skinny_body(const SkinnyGroup& g, const bf16_t* 
     int N = g.rows[mi];
 
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gq = lane >> 2, t = lane & 3;
-    int fg = warp & 1, kq = warp >> 1;
-    int f0 = (b - g.start[mi]) * SK_FEATURES + fg * 32;
+    int fg = warp % FG, kq = warp / FG;
+    int f0 = (b - g.start[mi]) * (32 * FG) + fg * 32;
     int kb0 = blockIdx.y * kslice;
     int kb1 = min(K, kb0 + kslice);
-    int quarter = kslice / 4;
-    int kw0 = kb0 + kq * quarter;
-    int kw1 = min(kb1, kw0 + quarter);
+    int part = kslice / KW; // a multiple of 32
+    int kw0 = kb0 + kq * part;
+    int kw1 = min(kb1, kw0 + part);
 
     const bf16_t* wr[4];
 #pragma unroll
@@ -94,22 +113,17 @@ __device__ __forceinline__ void skinny_body(const SkinnyGroup& g, const bf16_t* 
 #pragma unroll
             for (int c = 0; c < 4; c++) acc[mt][j][c] = 0.0f;
 
-    for (int k = kw0; k < kw1; k += 32 * SK_UNROLL)
+    // PIPE: the next U chunks' weights are requested before this U chunks' products, so each warp
+    // always has loads in flight (twice the registers for weights).
+    uint4 wv[U][4];
+    if (PIPE) sk_load_chunks<U>(wv, wr, kw0, kw1);
+    for (int k = kw0; k < kw1; k += 32 * U)
     {
-        uint4 wv[SK_UNROLL][4];
+        uint4 wn[U][4];
+        if (PIPE) sk_load_chunks<U>(wn, wr, k + 32 * U, kw1);
+        else sk_load_chunks<U>(wv, wr, k, kw1);
 #pragma unroll
-        for (int u = 0; u < SK_UNROLL; u++)
-        {
-            bool ok = k + 32 * u < kw1; // warp-uniform: kw0, kw1 and k are multiples of 32
-#pragma unroll
-            for (int j = 0; j < 4; j++)
-            {
-                uint4 zero = {0u, 0u, 0u, 0u};
-                wv[u][j] = ok ? sk_load_stream(wr[j] + k + 32 * u) : zero;
-            }
-        }
-#pragma unroll
-        for (int u = 0; u < SK_UNROLL; u++)
+        for (int u = 0; u < U; u++)
         {
             if (k + 32 * u >= kw1) break;
 #pragma unroll
@@ -125,19 +139,40 @@ __device__ __forceinline__ void skinny_body(const SkinnyGroup& g, const bf16_t* 
                 }
             }
         }
+        if (PIPE)
+        {
+#pragma unroll
+            for (int u = 0; u < U; u++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) wv[u][j] = wn[u][j];
+        }
     }
 
-    // The four K-quarters of each feature group meet in shared memory; quarter 0 writes.
-    if (kq > 0)
+    // The KW partial sums of each feature group meet in shared memory, halving each round; warp kq 0 writes.
+#pragma unroll
+    for (int half = KW / 2; half >= 1; half /= 2)
     {
+        if (kq >= half && kq < 2 * half)
+        {
 #pragma unroll
-        for (int mt = 0; mt < MT; mt++)
+            for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-            for (int j = 0; j < 4; j++)
+                for (int j = 0; j < 4; j++)
 #pragma unroll
-                for (int c = 0; c < 4; c++) reduce[kq - 1][fg][mt * 16 + j * 4 + c][lane] = acc[mt][j][c];
+                    for (int c = 0; c < 4; c++) reduce[kq - half][fg][mt * 16 + j * 4 + c][lane] = acc[mt][j][c];
+        }
+        __syncthreads();
+        if (kq < half)
+        {
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+#pragma unroll
+                    for (int c = 0; c < 4; c++) acc[mt][j][c] += reduce[kq][fg][mt * 16 + j * 4 + c][lane];
+        }
+        __syncthreads();
     }
-    __syncthreads();
     if (kq != 0) return;
     bool split = gridDim.y > 1;
 #pragma unroll
@@ -145,11 +180,6 @@ __device__ __forceinline__ void skinny_body(const SkinnyGroup& g, const bf16_t* 
 #pragma unroll
         for (int j = 0; j < 4; j++)
         {
-            float v[4];
-#pragma unroll
-            for (int c = 0; c < 4; c++)
-                v[c] = acc[mt][j][c] + reduce[0][fg][mt * 16 + j * 4 + c][lane] + reduce[1][fg][mt * 16 + j * 4 + c][lane]
-                     + reduce[2][fg][mt * 16 + j * 4 + c][lane];
             int f = f0 + 8 * j + 2 * t;
 #pragma unroll
             for (int h = 0; h < 2; h++)
@@ -159,22 +189,31 @@ __device__ __forceinline__ void skinny_body(const SkinnyGroup& g, const bf16_t* 
                 float* out = Y + (i64)tok * N + f;
                 if (split)
                 {
-                    if (f < N) atomicAdd(out, v[2 * h]);
-                    if (f + 1 < N) atomicAdd(out + 1, v[2 * h + 1]);
+                    if (f < N) atomicAdd(out, acc[mt][j][2 * h]);
+                    if (f + 1 < N) atomicAdd(out + 1, acc[mt][j][2 * h + 1]);
                 }
                 else
                 {
-                    if (f < N) out[0] = v[2 * h];
-                    if (f + 1 < N) out[1] = v[2 * h + 1];
+                    if (f < N) out[0] = acc[mt][j][2 * h];
+                    if (f + 1 < N) out[1] = acc[mt][j][2 * h + 1];
                 }
             }
         }
 }
 
-extern "C" __global__ void __launch_bounds__(256, 2) skinny_gemm_mt1(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<1>(g, x, m, K, kslice); }
-extern "C" __global__ void __launch_bounds__(256, 2) skinny_gemm_mt2(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<2>(g, x, m, K, kslice); }
-extern "C" __global__ void __launch_bounds__(256, 2) skinny_gemm_mt3(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<3>(g, x, m, K, kslice); }
-extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_mt4(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<4>(g, x, m, K, kslice); }
+// 64 weight rows per block (2 groups × 4 K-quarters), two 32-column chunks in flight per warp.
+extern "C" __global__ void __launch_bounds__(256, 2) skinny_gemm_mt1(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<1, 2, 2, false>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 2) skinny_gemm_mt2(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<2, 2, 2, false>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 2) skinny_gemm_mt3(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<3, 2, 2, false>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_mt4(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<4, 2, 2, false>(g, x, m, K, kslice); }
+
+// 32 weight rows per block (8 warps along K): twice the blocks of the above for the same rows, so
+// 4096-row matrices fill the GPU without splitting K across blocks (no atomics, no zeroing), and
+// four chunks in flight per warp while it multiplies the previous four.
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_r32_mt1(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<1, 1, 4, true>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_r32_mt2(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<2, 1, 4, true>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_r32_mt3(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<3, 1, 4, true>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_r32_mt4(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<4, 1, 4, true>(g, x, m, K, kslice); }
 
 // Zeroes every member's m × rows outputs before a K-split launch adds into them.
 extern "C" __global__ void skinny_zero(SkinnyGroup g, int m)
