@@ -19,14 +19,18 @@ internal static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "Cached runs per size (median).", DefaultValueFactory = _ => 5 };
         var uncachedReps = new Option<int>("--uncached-reps") { Description = "Uncached runs per size (median); 0 skips them.", DefaultValueFactory = _ => 3 };
         var kv = new Option<string>("--kv") { Description = "K/V storage: f32, f16 or bf16.", DefaultValueFactory = _ => "f32" };
+        var backend = BackendOption.Create();
         var ttft = new Command("ttft", "Cached vs uncached TTFT: four cached modules, two 8-token arguments and a 32-token suffix.");
-        foreach (var o in new Option[] { shape, tokens, reps, uncachedReps, kv }) ttft.Options.Add(o);
+        foreach (var o in new Option[] { shape, tokens, reps, uncachedReps, kv, backend }) ttft.Options.Add(o);
         ttft.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             try
             {
                 var sizes = r.GetValue(tokens)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
-                await TtftBenchmark.RunAsync(Shape(r.GetValue(shape)!), sizes, r.GetValue(reps), r.GetValue(uncachedReps), KvType(r.GetValue(kv)!));
+                var (chosenShape, kvType) = (Shape(r.GetValue(shape)!), KvType(r.GetValue(kv)!));
+                var compute = BackendOption.Open(r.GetValue(backend)!);
+                using var owned = compute as IDisposable;
+                await TtftBenchmark.RunAsync(chosenShape, sizes, r.GetValue(reps), r.GetValue(uncachedReps), kvType, compute);
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or FormatException)

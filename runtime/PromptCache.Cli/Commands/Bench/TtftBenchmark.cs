@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using PromptCache.Engine;
 using PromptCache.Engine.Synthetic;
+using PromptCache.Runtime.Backends;
 using PromptCache.Runtime.Generation;
 using PromptCache.Runtime.Inference;
 
@@ -10,11 +11,11 @@ namespace PromptCache.Cli.Commands.Bench;
 /// <summary>Cached vs uncached TTFT, warm-up cost (compute vs disk), memory per cached token.</summary>
 internal static class TtftBenchmark
 {
-    public static async Task RunAsync(SyntheticShape shape, IReadOnlyList<int> sizes, int reps, int uncachedReps, KvDataType kvType)
+    public static async Task RunAsync(SyntheticShape shape, IReadOnlyList<int> sizes, int reps, int uncachedReps, KvDataType kvType, IComputeBackend? backend = null)
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"Engine TTFT: shape {shape.Name} (d {shape.HiddenSize}, {shape.LayerCount} layers, heads {shape.HeadCount}/{shape.KvHeadCount}, FFN {shape.FfnSize}, {shape.WeightType}), " +
-                          $"{Environment.ProcessorCount} cores, K/V {kvType.ToString().ToLowerInvariant()}, {reps} cached / {uncachedReps} uncached reps (medians), first token only.");
+                          $"{(backend is null ? $"CPU, {Environment.ProcessorCount} cores" : backend.Name)}, K/V {kvType.ToString().ToLowerInvariant()}, {reps} cached / {uncachedReps} uncached reps (medians), first token only.");
         Console.WriteLine("| cached tokens | new tokens | TTFT uncached | TTFT cached | uncached/cached | cached floor | cached/floor | warm (compute) | warm (from disk) | K/V bytes/token | store overhead |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var one = new GenerationOptions { MaxTokens = 1, IgnoreEos = true };
@@ -24,7 +25,7 @@ internal static class TtftBenchmark
             var schema = new PromptSchemaSource(BenchSchema.Pml(size), $"bench{size}.pml");
             var options = new PromptCacheEngineOptions { DiskCacheDirectory = dir, KvDataType = kvType };
             double warmCompute, warmDisk;
-            await using (var first = PromptCacheEngine.CreateSynthetic(shape, 1234, options))
+            await using (var first = PromptCacheEngine.CreateSynthetic(shape, 1234, options, backend))
             {
                 var clock = Stopwatch.StartNew();
                 await first.WarmAsync(schema);
@@ -32,7 +33,7 @@ internal static class TtftBenchmark
                 await first.Store.FlushAsync();
             }
 
-            await using var engine = PromptCacheEngine.CreateSynthetic(shape, 1234, options);
+            await using var engine = PromptCacheEngine.CreateSynthetic(shape, 1234, options, backend);
             var diskClock = Stopwatch.StartNew();
             await engine.WarmAsync(schema);
             warmDisk = diskClock.Elapsed.TotalMilliseconds;
@@ -56,12 +57,13 @@ internal static class TtftBenchmark
             var counters = engine.GetCounters();
             int cachedTokens = last!.CachedTokens, newTokens = last.PrefillTokens;
             int kvBytes = kvType == KvDataType.F32 ? 4 : 2;
+            // The floor uses this CPU's measured peak and bandwidth; a GPU's floors are benchmarks/Cuda's.
             double floorMs = Floor.Seconds(shape, newTokens, cachedTokens, kvBytes) * 1000;
             double c = Median.Of(cached), u = Median.Of(uncached);
             long bytesPerToken = 2L * shape.LayerCount * shape.KvHeadCount * shape.HeadDim * kvBytes;
             double overhead = (counters.Store.DiskBytes - (double)bytesPerToken * cachedTokens) / (bytesPerToken * (double)cachedTokens);
             Console.WriteLine(string.Create(inv,
-                $"| {cachedTokens} | {newTokens} | {u:F0} ms | {c:F1} ms | {u / c:F1}× | {floorMs:F1} ms | {c / floorMs:F2} | {warmCompute:F0} ms | {warmDisk:F0} ms | {bytesPerToken} | {overhead * 100:F3} % disk, {counters.Store.IndexOverheadBytes} B index |"));
+                $"| {cachedTokens} | {newTokens} | {u:F0} ms | {c:F1} ms | {u / c:F1}× | {(backend is null ? $"{floorMs:F1} ms | {c / floorMs:F2}" : "– | –")} | {warmCompute:F0} ms | {warmDisk:F0} ms | {bytesPerToken} | {overhead * 100:F3} % disk, {counters.Store.IndexOverheadBytes} B index |"));
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }
