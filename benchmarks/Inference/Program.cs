@@ -61,7 +61,15 @@ foreach (string name in opts.Models)
     int[] Range(int from, int n) => Enumerable.Range(from, n).ToArray();
 
     // Warm-up: JIT, thread pool, page in the weights.
-    using (var warm = model.CreateSegment(opts.Kv)) model.Forward(RandomIds(64), Range(0, 64), [], warm, LogitsMode.Last);
+    // Decode steps too: the m = 1 paths (GEMV, decode attention) are other methods than prefill's, and
+    // tiered compilation only recompiles a method optimised after ~30 calls and a 100 ms pause, so
+    // without this the first measured decode steps would run tier-0 code.
+    using (var warm = model.CreateSegment(opts.Kv, 64 + 40))
+    {
+        model.Forward(RandomIds(64), Range(0, 64), [], warm, LogitsMode.Last);
+        for (int t = 0; t < 40; t++) model.Forward(RandomIds(1), [64 + t], [], warm, LogitsMode.Last);
+        Thread.Sleep(300);
+    }
     profiler?.Report(TextWriter.Null);
 
     foreach (int n in opts.Lengths)

@@ -36,13 +36,16 @@ public sealed unsafe class DecodeAttentionTests
         float[] storedK = ReadBack(cached, true, cachedTokens), storedV = ReadBack(cached, false, cachedTokens);
         // Scores of a few units, so the softmax is neither flat nor one-hot.
         float[] q = Random(m * heads * headDim, 3);
-        var output = new float[q.Length];
         KvBlock[] blocks = [new(cached, cachedTokens, false), new(mine, 5, true)];
-        fixed (float* qp = q, op = output) DecodeAttention.Run(qp, m, heads, blocks, 0, op, splits);
-
-        double worst = Worst(q, output, m, heads, kvHeads, headDim, cachedTokens, storedK, storedV, ok, ov);
-        // f32 accumulation over ≤ 2k keys of |v| ≤ 2 with weights summing to 1: errors ~1e-6.
-        Assert.True(worst < 2e-5, $"decode attention differs from the reference by {worst}");
+        // Work items of every kv head of a token range (the default), one head, and two heads.
+        foreach (int headsPerItem in new[] { 0, 1, 2 })
+        {
+            var output = new float[q.Length];
+            fixed (float* qp = q, op = output) DecodeAttention.Run(qp, m, heads, blocks, 0, op, splits, headsPerItem);
+            double worst = Worst(q, output, m, heads, kvHeads, headDim, cachedTokens, storedK, storedV, ok, ov);
+            // f32 accumulation over ≤ 2k keys of |v| ≤ 2 with weights summing to 1: errors ~1e-6.
+            Assert.True(worst < 2e-5, $"decode attention ({headsPerItem} heads per item) differs from the reference by {worst}");
+        }
     }
 
     [Fact]

@@ -30,7 +30,7 @@ internal static unsafe class DecodeAttention
     private const int Chunk = AttentionKernels.Chunk;
 
     /// <summary>A key range shorter than this is not worth a work item of its own.</summary>
-    private const int MinKeysPerSplit = 256;
+    private const int MinKeysPerSplit = 128;
 
     /// <summary>Queries (already scaled by 1/√d) at or above this magnitude cannot take the 2^112 of the fast f16 read.</summary>
     private const float ScaledQueryLimit = 16384f;
@@ -49,14 +49,13 @@ internal static unsafe class DecodeAttention
     public static void Run(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output) =>
         (t_call ??= new Call()).Run(q, m, heads, context, layer, output);
 
-    /// <summary>Test hook: the same with a forced number of key ranges per kv head.</summary>
-    internal static void Run(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output, int splits) =>
-        (t_call ??= new Call()).Run(q, m, heads, context, layer, output, splits);
+    /// <summary>Test hook: the same with a forced number of key ranges and kv heads per work item (0: default).</summary>
+    internal static void Run(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output, int splits, int headsPerItem = 0) =>
+        (t_call ??= new Call()).Run(q, m, heads, context, layer, output, splits, headsPerItem);
 
     // One item's scratch (the worker thread's) and running softmax state.
     private struct ItemState
     {
-        public int KvHead;
         public float* Scores, Kt, VRows, Acc, Max, Sum;
     }
 
@@ -68,12 +67,12 @@ internal static unsafe class DecodeAttention
         private readonly Action<int> _body;
         private KvBlock[] _blocks = new KvBlock[4];
         private int[] _starts = new int[5];
-        private int _blockCount, _m, _heads, _kvHeads, _group, _rows, _padded, _headDim, _layer, _splits, _total, _partialStride;
+        private int _blockCount, _m, _heads, _kvHeads, _group, _rows, _padded, _headDim, _layer, _splits, _total, _partialStride, _headsPerItem, _headGroups;
         private float* _q, _q112, _output, _part;
 
         public Call() => _body = Item;
 
-        public void Run(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output, int splits = 0)
+        public void Run(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output, int splits = 0, int headsPerItem = 0)
         {
             if (context.Length == 0) throw new ArgumentException("Attention needs at least one K/V block.", nameof(context));
             var first = context[0].Segment;
@@ -114,11 +113,16 @@ internal static unsafe class DecodeAttention
             GatherQueries(q, 1f / MathF.Sqrt(headDim));
 
             int threads = Environment.ProcessorCount;
+            // Token-major items by default: an item takes every kv head of a range of tokens, so it reads
+            // whole K/V rows (all heads of a token are adjacent) front to back, where one head's slice
+            // of each token is a 128-byte run every kv_dim values.
+            _headsPerItem = headsPerItem > 0 ? Math.Min(headsPerItem, kvHeads) : kvHeads;
+            _headGroups = (kvHeads + _headsPerItem - 1) / _headsPerItem;
             _splits = splits > 0 ? splits
-                : Math.Clamp((4 * threads + kvHeads - 1) / kvHeads, 1, Math.Max(1, total / MinKeysPerSplit));
+                : Math.Clamp(total / MinKeysPerSplit, 1, Math.Max(1, (4 * threads + _headGroups - 1) / _headGroups));
             _partialStride = headDim + 16; // acc, then max and sum; keeps rows 64-byte aligned
             if (_splits > 1) _part = _partials.Get((long)kvHeads * _splits * _padded * _partialStride);
-            int items = kvHeads * _splits;
+            int items = _headGroups * _splits;
             try
             {
                 GemmWorkers.For(items, _body);
@@ -161,78 +165,80 @@ internal static unsafe class DecodeAttention
 
         private void Item(int item)
         {
-            int kvHead = item % _kvHeads, split = item / _kvHeads;
-            int hd = _headDim, rows = _rows, padded = _padded;
+            int h0 = item % _headGroups * _headsPerItem, split = item / _headGroups;
+            int h1 = Math.Min(h0 + _headsPerItem, _kvHeads);
+            int hd = _headDim, rows = _rows, padded = _padded, nh = h1 - h0;
             // Ranges are cut at multiples of the chunk so every chunk but the last of a block is full.
             int lo = (int)((long)_total * split / _splits) & ~(Chunk - 1);
             int hi = split == _splits - 1 ? _total : (int)((long)_total * (split + 1) / _splits) & ~(Chunk - 1);
             var scratch = t_scratch ??= new ScratchBuffer();
-            float* scores = scratch.Get((long)padded * Chunk + 2L * hd * Chunk + (long)padded * (hd + 2));
+            long state = (long)nh * padded * (hd + 2);
+            float* scores = scratch.Get((long)padded * Chunk + 2L * hd * Chunk + state);
             var st = new ItemState
             {
-                KvHead = kvHead,
                 Scores = scores,
                 Kt = scores + padded * Chunk,
                 VRows = scores + padded * Chunk + hd * Chunk,
                 Acc = scores + padded * Chunk + 2 * hd * Chunk,
             };
-            st.Max = st.Acc + (long)padded * hd;
-            st.Sum = st.Max + padded;
-            new Span<float>(st.Acc, padded * hd).Clear();
-            new Span<float>(st.Max, padded).Fill(float.NegativeInfinity);
-            new Span<float>(st.Sum, padded).Clear();
+            st.Max = st.Acc + (long)nh * padded * hd;
+            st.Sum = st.Max + nh * padded;
+            new Span<float>(st.Acc, nh * padded * hd).Clear();
+            new Span<float>(st.Max, nh * padded).Fill(float.NegativeInfinity);
+            new Span<float>(st.Sum, nh * padded).Clear();
 
             for (int b = 0; b < _blockCount; b++)
             {
                 int a = Math.Max(lo - _starts[b], 0), e = Math.Min(hi, _starts[b + 1]) - _starts[b];
                 if (a >= e) continue;
-                float* q = _q + (long)kvHead * padded * hd;
                 switch (_blocks[b].Segment.DataType)
                 {
-                    case KvDataType.F32: Block<F32Kv>(b, a, e, q, st); break;
-                    case KvDataType.BF16: Block<Bf16Kv>(b, a, e, q, st); break;
+                    case KvDataType.F32: Block<F32Kv>(b, a, e, h0, h1, _q, st); break;
+                    case KvDataType.BF16: Block<Bf16Kv>(b, a, e, h0, h1, _q, st); break;
                     default:
-                        if (_q112 != null) Block<F16ScaledKv>(b, a, e, _q112 + (long)kvHead * padded * hd, st);
-                        else Block<F16ExactKv>(b, a, e, q, st);
+                        if (_q112 != null) Block<F16ScaledKv>(b, a, e, h0, h1, _q112, st);
+                        else Block<F16ExactKv>(b, a, e, h0, h1, _q, st);
                         break;
                 }
             }
 
-            if (_splits == 1)
+            for (int h = h0; h < h1; h++)
             {
+                float* acc = st.Acc + (long)(h - h0) * padded * hd, max = st.Max + (h - h0) * padded, sum = st.Sum + (h - h0) * padded;
                 for (int r = 0; r < rows; r++)
                 {
-                    // Every row sees at least its own key, so sum > 0.
-                    var dst = new Span<float>(OutputRow(kvHead, r), hd);
-                    TensorPrimitives.Multiply(new ReadOnlySpan<float>(st.Acc + (long)r * hd, hd), 1f / st.Sum[r], dst);
+                    if (_splits == 1)
+                    {
+                        // Every row sees at least its own key, so sum > 0.
+                        TensorPrimitives.Multiply(new ReadOnlySpan<float>(acc + (long)r * hd, hd), 1f / sum[r], new Span<float>(OutputRow(h, r), hd));
+                        continue;
+                    }
+
+                    float* p = PartialRow(h, split, r);
+                    new ReadOnlySpan<float>(acc + (long)r * hd, hd).CopyTo(new Span<float>(p, hd));
+                    p[hd] = max[r];
+                    p[hd + 1] = sum[r];
                 }
-
-                return;
-            }
-
-            for (int r = 0; r < rows; r++)
-            {
-                float* p = PartialRow(kvHead, split, r);
-                new ReadOnlySpan<float>(st.Acc + (long)r * hd, hd).CopyTo(new Span<float>(p, hd));
-                p[hd] = st.Max[r];
-                p[hd + 1] = st.Sum[r];
             }
         }
 
-        // Keys [a, e) of block b for one item: scores, online softmax, weighted values, chunk by chunk.
+        // Keys [a, e) of block b for kv heads [h0, h1): scores, online softmax, weighted values, chunk by
+        // chunk; all heads of a chunk before the next chunk, so each chunk's rows are read once.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Block<TKv>(int b, int a, int e, float* qs, in ItemState st)
+        private void Block<TKv>(int b, int a, int e, int h0, int h1, float* queries, in ItemState st)
             where TKv : IKvLoader
         {
             int hd = _headDim, rows = _rows, padded = _padded, group = _group;
             var block = _blocks[b];
             var seg = block.Segment;
             long stride = (long)seg.KvDim * TKv.ElementBytes;
-            byte* kBase = seg.Keys(_layer) + (long)st.KvHead * hd * TKv.ElementBytes;
-            byte* vBase = seg.Values(_layer) + (long)st.KvHead * hd * TKv.ElementBytes;
-            float* scores = st.Scores, acc = st.Acc, max = st.Max, sum = st.Sum;
+            int headBytes = hd * TKv.ElementBytes;
+            byte* kBase = seg.Keys(_layer), vBase = seg.Values(_layer);
+            float* scores = st.Scores;
             Span<int> visible = stackalloc int[MaxQueries];
             var pScale = Vector512.Create(TKv.Scale);
+            // The heads this item reads of each token: one contiguous run.
+            int runOffset = h0 * headBytes, runBytes = (h1 - h0) * headBytes;
             for (int c0 = a; c0 < e; c0 += Chunk)
             {
                 int nk = Math.Min(Chunk, e - c0);
@@ -244,62 +250,67 @@ internal static unsafe class DecodeAttention
                 }
 
                 if (used == 0) continue;
-                byte* keys = kBase + c0 * stride, values = vBase + c0 * stride;
                 // This chunk's values are read after its scores, the next chunk's keys after that.
-                DecodeKernels.Prefetch(values, stride, used, hd * TKv.ElementBytes);
-                if (c0 + Chunk < e) DecodeKernels.Prefetch(keys + Chunk * stride, stride, Math.Min(Chunk, e - c0 - Chunk), hd * TKv.ElementBytes);
-                if (padded >= 4)
+                DecodeKernels.Prefetch(vBase + c0 * stride + runOffset, stride, used, runBytes);
+                if (c0 + Chunk < e) DecodeKernels.Prefetch(kBase + (c0 + Chunk) * stride + runOffset, stride, Math.Min(Chunk, e - c0 - Chunk), runBytes);
+                for (int h = h0; h < h1; h++)
                 {
-                    DecodeKernels.TransposeKeys<TKv>(keys, stride, used, hd, st.Kt, st.VRows);
-                    for (int r = 0; r < padded; r += 4) AttentionKernels.Scores4(qs + (long)r * hd, hd, st.Kt, scores + r * Chunk);
-                }
-                else
-                {
-                    for (int r = 0; r < rows; r++)
-                        DecodeKernels.Scores1<TKv>(qs + (long)r * hd, keys, stride, visible[r / group], hd, 1f, scores + r * Chunk);
-                }
-
-                for (int r = 0; r < padded; r++)
-                {
-                    float* s = scores + r * Chunk;
-                    int v = r < rows ? visible[r / group] : 0;
-                    if (v == 0)
+                    byte* keys = kBase + c0 * stride + h * headBytes, values = vBase + c0 * stride + h * headBytes;
+                    float* qs = queries + (long)h * padded * hd;
+                    float* acc = st.Acc + (long)(h - h0) * padded * hd, max = st.Max + (h - h0) * padded, sum = st.Sum + (h - h0) * padded;
+                    if (padded >= 4)
                     {
-                        new Span<float>(s, Chunk).Clear();
-                        continue;
-                    }
-
-                    float c = AttentionKernels.Softmax64(s, v, ref max[r], ref sum[r]);
-                    if (c != 1f) AttentionKernels.Scale(acc + (long)r * hd, hd, c);
-                    if (TKv.Scale != 1f)
-                    {
-                        for (int j = 0; j < Chunk; j += 16) (Vector512.Load(s + j) * pScale).Store(s + j);
-                    }
-                }
-
-                if (padded >= 4)
-                {
-                    float* vr;
-                    int vStride;
-                    if (typeof(TKv) == typeof(F32Kv))
-                    {
-                        vr = (float*)values;
-                        vStride = seg.KvDim;
+                        DecodeKernels.TransposeKeys<TKv>(keys, stride, used, hd, st.Kt, st.VRows);
+                        for (int r = 0; r < padded; r += 4) AttentionKernels.Scores4(qs + (long)r * hd, hd, st.Kt, scores + r * Chunk);
                     }
                     else
                     {
-                        DecodeKernels.ConvertRows<TKv>(values, stride, used, hd, st.VRows);
-                        vr = st.VRows;
-                        vStride = hd;
+                        for (int r = 0; r < rows; r++)
+                            DecodeKernels.Scores1<TKv>(qs + (long)r * hd, keys, stride, visible[r / group], hd, 1f, scores + r * Chunk);
                     }
 
-                    for (int r = 0; r < padded; r += 4)
-                        AttentionKernels.AccumulateValues4(scores + r * Chunk, used, vr, vStride, acc + (long)r * hd, hd);
-                }
-                else
-                {
-                    for (int r = 0; r < rows; r++)
-                        DecodeKernels.AccumulateRow1<TKv>(scores + r * Chunk, visible[r / group], values, stride, hd, acc + (long)r * hd);
+                    for (int r = 0; r < padded; r++)
+                    {
+                        float* s = scores + r * Chunk;
+                        int v = r < rows ? visible[r / group] : 0;
+                        if (v == 0)
+                        {
+                            new Span<float>(s, Chunk).Clear();
+                            continue;
+                        }
+
+                        float c = AttentionKernels.Softmax64(s, v, ref max[r], ref sum[r]);
+                        if (c != 1f) AttentionKernels.Scale(acc + (long)r * hd, hd, c);
+                        if (TKv.Scale != 1f)
+                        {
+                            for (int j = 0; j < Chunk; j += 16) (Vector512.Load(s + j) * pScale).Store(s + j);
+                        }
+                    }
+
+                    if (padded >= 4)
+                    {
+                        float* vr;
+                        int vStride;
+                        if (typeof(TKv) == typeof(F32Kv))
+                        {
+                            vr = (float*)values;
+                            vStride = seg.KvDim;
+                        }
+                        else
+                        {
+                            DecodeKernels.ConvertRows<TKv>(values, stride, used, hd, st.VRows);
+                            vr = st.VRows;
+                            vStride = hd;
+                        }
+
+                        for (int r = 0; r < padded; r += 4)
+                            AttentionKernels.AccumulateValues4(scores + r * Chunk, used, vr, vStride, acc + (long)r * hd, hd);
+                    }
+                    else
+                    {
+                        for (int r = 0; r < rows; r++)
+                            DecodeKernels.AccumulateRow1<TKv>(scores + r * Chunk, visible[r / group], values, stride, hd, acc + (long)r * hd);
+                    }
                 }
             }
         }
