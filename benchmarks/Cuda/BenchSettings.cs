@@ -47,7 +47,7 @@ internal sealed class BenchSettings
           --skinny-gemm G     GEMMs of <= 64 rows for the timings: auto (of cuBLASLt tuned and the skinny
                               kernel, those whose checks passed, timed against cublasGemmEx on a cached
                               4096+48 call with matching logits, fastest wins; cublasGemmEx when checks
-                              were not run), gemmex, lt, kernel (64-row blocks) or kernel32
+                              were not run), gemmex, lt or kernel (variant tuned per shape)
           --fuse-norm F       residual add fused with the next RMSNorm: auto (on if its checks passed;
                               off when checks were not run), on or off
           --no-host-tier      skip the host-tier rows (module K/V in pinned host memory, layer-wise loads)
@@ -85,7 +85,7 @@ internal sealed class BenchSettings
                     break;
                 case "--skinny-gemm":
                     s.SkinnyGemm = Next();
-                    if (s.SkinnyGemm is not ("auto" or "gemmex" or "lt" or "kernel" or "kernel32")) throw new ArgumentException($"Unknown skinny GEMM path '{s.SkinnyGemm}': use auto, gemmex, lt, kernel or kernel32.");
+                    if (s.SkinnyGemm is not ("auto" or "gemmex" or "lt" or "kernel")) throw new ArgumentException($"Unknown skinny GEMM path '{s.SkinnyGemm}': use auto, gemmex, lt or kernel.");
                     break;
                 case "--no-host-tier": s.HostTier = false; break;
                 case "--fuse-norm":

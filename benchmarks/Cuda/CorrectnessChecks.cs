@@ -19,8 +19,6 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check of the skinny-GEMM kernel failed or it fell back to cuBLAS (the timings then do not use it).</summary>
     public static bool SkinnyKernelPassed { get; private set; } = true;
 
-    /// <summary>As <see cref="SkinnyKernelPassed"/>, for the 32-row-block variant (skinny_gemm_r32_*).</summary>
-    public static bool SkinnyKernel32Passed { get; private set; } = true;
 
     /// <summary>False when a check with the fused residual add + RMSNorm failed (the timings then run them apart).</summary>
     public static bool FusedNormPassed { get; private set; } = true;
@@ -28,25 +26,29 @@ internal static unsafe class CorrectnessChecks
     private static readonly HashSet<AttentionKernel> FailedKernels = new();
 
     /// <summary>
-    /// The HF models through LlamaModel with every new path on (skinny kernel in both block sizes, fused
-    /// add + RMSNorm, row RoPE): Qwen2 biases, Qwen3 q/k norms, llama3 RoPE, and LlamaModel's own
-    /// calls (attention groups by interior pointers). A failure takes all of them out of the timings.
+    /// The HF models through LlamaModel with the new paths (skinny kernel tuned per shape; fused add +
+    /// RMSNorm with row RoPE): Qwen2 biases, Qwen3 q/k norms, llama3 RoPE, and LlamaModel's own calls
+    /// (attention groups by interior pointers). A failure takes that path out of the timings.
     /// </summary>
     public static void HfFastPaths(IEnumerable<(IEnumerable<string> Names, string Root)> models)
     {
-        int failuresBefore = Failures;
-        foreach (int rows in new[] { 64, 32 })
+        var list = models.ToList();
+        var runs = new (string Label, CudaBackendOptions Options, bool Skinny)[]
         {
-            var options = new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyBlockRows = rows, FuseResidualNorm = true, RowRope = true };
-            foreach (var (names, root) in models)
+            ("skinny kernel tuned per shape", new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.Kernel }, true),
+            ("fused add+norm, row RoPE", new CudaBackendOptions { FuseResidualNorm = true, RowRope = true }, false),
+        };
+        foreach (var (label, options, skinny) in runs)
+        {
+            int failuresBefore = Failures;
+            foreach (var (names, root) in list)
             {
-                Console.Write($"(skinny kernel {rows}-row blocks, fused add+norm, row RoPE) ");
+                Console.Write($"({label}) ");
                 HfModels(names, root, options);
             }
-        }
-        if (Failures != failuresBefore)
-        {
-            SkinnyKernelPassed = SkinnyKernel32Passed = FusedNormPassed = false;
+            if (Failures == failuresBefore) continue;
+            if (skinny) SkinnyKernelPassed = false;
+            else FusedNormPassed = false;
         }
     }
 
@@ -259,15 +261,19 @@ internal static unsafe class CorrectnessChecks
         // the segment prefills) and the fused residual add + RMSNorm (fused_norm.cu), new this session:
         // 1, 20, 45 and 60 rows cover all four m-tile variants; the head (vocab 1000) is not a multiple
         // of the 64-row block. A fallback to cuBLAS counts as a failure, so the timings never claim it.
-        var fast = new (string Name, CudaBackendOptions Options, int Skinny, bool Fused)[]
+        static CudaBackendOptions Skinny(SkinnyKernelVariant variant, int splits = 0, AttentionKernel attention = AttentionKernel.Pipelined, bool fused = false) =>
+            new() { Attention = attention, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyVariant = variant, SkinnySplits = splits, FuseResidualNorm = fused, RowRope = fused };
+        var fast = new (string Name, CudaBackendOptions Options, bool Skinny, bool Fused)[]
         {
-            ("skinny kernel, pipelined", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel }, 64, false),
-            ("skinny kernel, tiled", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel }, 64, false),
-            ("skinny kernel, 1 split", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnySplits = 1 }, 64, false),
-            ("fused add+norm", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = true, RowRope = true }, 0, true),
-            ("skinny kernel + fused add+norm", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, FuseResidualNorm = true, RowRope = true }, 64, true),
-            ("skinny kernel r32", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyBlockRows = 32 }, 32, false),
-            ("skinny kernel r32, 2 splits", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyBlockRows = 32, SkinnySplits = 2 }, 32, false),
+            ("skinny tuned per shape", Skinny(SkinnyKernelVariant.Auto), true, false),
+            ("skinny Rows64", Skinny(SkinnyKernelVariant.Rows64), true, false),
+            ("skinny Rows64, 1 split, tiled", Skinny(SkinnyKernelVariant.Rows64, 1, AttentionKernel.Tiled), true, false),
+            ("skinny Rows32", Skinny(SkinnyKernelVariant.Rows32), true, false),
+            ("skinny Rows32, 2 splits", Skinny(SkinnyKernelVariant.Rows32, 2), true, false),
+            ("skinny Rows64Pipelined", Skinny(SkinnyKernelVariant.Rows64Pipelined), true, false),
+            ("skinny Rows64Pipelined, 3 splits", Skinny(SkinnyKernelVariant.Rows64Pipelined, 3), true, false),
+            ("fused add+norm, row RoPE", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = true, RowRope = true }, false, true),
+            ("skinny tuned + fused add+norm, row RoPE", Skinny(SkinnyKernelVariant.Auto, fused: true), true, false),
         };
         foreach (var (name, options, skinny, fused) in fast)
         {
@@ -290,6 +296,7 @@ internal static unsafe class CorrectnessChecks
                 Report($"suffix 20 rows, {name}", LogitCompare.Of(f.RunToHost(query20, pos20, [a, b], o20, query20.Length), cpu20, config.VocabSize));
                 Report($"suffix 60 rows, {name}", LogitCompare.Of(f.RunToHost(query60, pos60, [a, b], o60, query60.Length), cpu60, config.VocabSize));
                 if (cuda.SkinnyKernelError is { } se) Error($"{name}: skinny kernel fell back to cuBLAS", new InvalidOperationException(se));
+                foreach (string line in cuda.SkinnyTuneLog) Console.WriteLine($"        {line}");
                 if (cuda.FusedNormError is { } fe) Error($"{name}: fused add+norm fell back", new InvalidOperationException(fe));
             }
             catch (Exception e)
@@ -298,8 +305,7 @@ internal static unsafe class CorrectnessChecks
             }
             if (Failures != failuresBefore)
             {
-                if (skinny == 64) SkinnyKernelPassed = false;
-                if (skinny == 32) SkinnyKernel32Passed = false;
+                if (skinny) SkinnyKernelPassed = false;
                 if (fused) FusedNormPassed = false;
             }
         }

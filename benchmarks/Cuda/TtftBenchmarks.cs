@@ -12,7 +12,6 @@ internal sealed unsafe class TtftBenchmarks
     private readonly BenchSettings _s;
     private readonly List<string> _table = new();
     private SkinnyGemmPath _skinny = SkinnyGemmPath.CublasGemmEx;
-    private int _skinnyRows = 64;
     private bool _fuseNorm;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
@@ -30,8 +29,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"Residual add fused with RMSNorm, and row RoPE, for the timings: {_fuseNorm}");
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
-        (_skinny, _skinnyRows) = ChooseSkinnyGemm(kernel);
-        Console.WriteLine($"Skinny GEMMs (<= 64 rows) for the timings: {_skinny}{(_skinny == SkinnyGemmPath.Kernel ? $" ({_skinnyRows}-row blocks)" : "")}");
+        _skinny = ChooseSkinnyGemm(kernel);
+        Console.WriteLine($"Skinny GEMMs (<= 64 rows) for the timings: {_skinny}{(_skinny == SkinnyGemmPath.Kernel ? " (variant, split or cuBLAS tuned per shape at its first call)" : "")}");
         for (int i = 0; i < _s.Shapes.Length; i++)
         {
             // The first shape's failure propagates as before; a later (newer) shape's failure is
@@ -57,7 +56,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, SkinnyBlockRows = _skinnyRows, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -133,6 +132,7 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"{"row",-34} {"tokens",7} {"wall ms",9} {"gpu ms",9} {"floor ms",9} {"wall/floor",10} {"HF ms",8} {"HF/ours",8}");
         foreach (string row in _table) Console.WriteLine(row);
         foreach (string line in cuda.SkinnyGemmLog) Console.WriteLine($"Skinny {line}");
+        foreach (string line in cuda.SkinnyTuneLog) Console.WriteLine($"Tuned {line}");
         if (cuda.SkinnyKernelError is { } se) Console.WriteLine($"SKINNY KERNEL FELL BACK TO cublasGemmEx: {se}");
         if (cuda.FusedNormError is { } fe) Console.WriteLine($"FUSED ADD+NORM FELL BACK: {fe}");
     }
@@ -141,49 +141,46 @@ internal sealed unsafe class TtftBenchmarks
     // model: each on its own backend, median GPU time of 3 after one warm-up that also tunes. Lt is
     // taken only when its CPU-vs-CUDA checks passed, its last-row logits match cublasGemmEx's
     // (relative L2 <= 1e-2, same argmax) and it is faster; any error keeps cublasGemmEx.
-    private (SkinnyGemmPath Path, int Rows) ChooseSkinnyGemm(AttentionKernel kernel)
+    private SkinnyGemmPath ChooseSkinnyGemm(AttentionKernel kernel)
     {
-        if (_s.SkinnyGemm == "gemmex") return (SkinnyGemmPath.CublasGemmEx, 64);
-        if (_s.SkinnyGemm == "lt") return (SkinnyGemmPath.CublasLtTuned, 64);
-        if (_s.SkinnyGemm == "kernel") return (SkinnyGemmPath.Kernel, 64);
-        if (_s.SkinnyGemm == "kernel32") return (SkinnyGemmPath.Kernel, 32);
-        if (!_s.Check) return (SkinnyGemmPath.CublasGemmEx, 64);
-        var candidates = new List<(SkinnyGemmPath Path, int Rows)>();
-        if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add((SkinnyGemmPath.Kernel, 64));
-        if (CorrectnessChecks.SkinnyKernel32Passed) candidates.Add((SkinnyGemmPath.Kernel, 32));
-        if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add((SkinnyGemmPath.CublasLtTuned, 64));
-        if (candidates.Count == 0) return (SkinnyGemmPath.CublasGemmEx, 64);
+        if (_s.SkinnyGemm == "gemmex") return SkinnyGemmPath.CublasGemmEx;
+        if (_s.SkinnyGemm == "lt") return SkinnyGemmPath.CublasLtTuned;
+        if (_s.SkinnyGemm == "kernel") return SkinnyGemmPath.Kernel;
+        if (!_s.Check) return SkinnyGemmPath.CublasGemmEx;
+        var candidates = new List<SkinnyGemmPath>();
+        if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add(SkinnyGemmPath.Kernel);
+        if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add(SkinnyGemmPath.CublasLtTuned);
+        if (candidates.Count == 0) return SkinnyGemmPath.CublasGemmEx;
         float[] exLogits;
         double exMs;
         try
         {
-            (exMs, exLogits, _, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx, 64, _fuseNorm);
+            (exMs, exLogits, _, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx, _fuseNorm);
             Console.WriteLine($"Skinny GEMM choice: cached 4096+48 cublasGemmEx {exMs:0.00} ms (gpu, median of 3)");
         }
         catch (Exception e)
         {
             Console.WriteLine($"Skinny GEMM choice: cublasGemmEx failed to run ({e.GetType().Name}: {e.Message})");
-            return (SkinnyGemmPath.CublasGemmEx, 64);
+            return SkinnyGemmPath.CublasGemmEx;
         }
-        var best = (Path: SkinnyGemmPath.CublasGemmEx, Rows: 64, Ms: exMs);
-        foreach (var (path, rows) in candidates)
+        var best = (Path: SkinnyGemmPath.CublasGemmEx, Ms: exMs);
+        foreach (var path in candidates)
         {
-            string label = path == SkinnyGemmPath.Kernel ? $"Kernel/{rows}" : path.ToString();
             try
             {
-                var (ms, logits, log, error) = TimeSkinny(kernel, path, rows, _fuseNorm);
+                var (ms, logits, log, error) = TimeSkinny(kernel, path, _fuseNorm);
                 foreach (string line in log) Console.WriteLine($"Skinny GEMM choice: {line}");
                 var compare = LogitCompare.Of(logits, exLogits, exLogits.Length);
                 bool same = compare.RelativeL2 <= 1e-2 && LogitCompare.ArgMax(logits) == LogitCompare.ArgMax(exLogits) && !compare.HasNaN && error is null;
-                Console.WriteLine($"Skinny GEMM choice: cached 4096+48 {label} {ms:0.00} ms (gpu, median of 3); logits vs cublasGemmEx {compare}{(same ? "" : "  MISMATCH or fallback: not chosen")}{(error is null ? "" : " (" + error + ")")}");
-                if (same && ms < best.Ms) best = (path, rows, ms);
+                Console.WriteLine($"Skinny GEMM choice: cached 4096+48 {path} {ms:0.00} ms (gpu, median of 3); logits vs cublasGemmEx {compare}{(same ? "" : "  MISMATCH or fallback: not chosen")}{(error is null ? "" : " (" + error + ")")}");
+                if (same && ms < best.Ms) best = (path, ms);
             }
             catch (Exception e)
             {
-                Console.WriteLine($"Skinny GEMM choice: {label} failed to run ({e.GetType().Name}: {e.Message}); not chosen");
+                Console.WriteLine($"Skinny GEMM choice: {path} failed to run ({e.GetType().Name}: {e.Message}); not chosen");
             }
         }
-        return (best.Path, best.Rows);
+        return best.Path;
     }
 
     // Per-shape GPU time of the skinny GEMMs of a cached 48-row call (one weight matrix per launch, with
@@ -195,13 +192,13 @@ internal sealed unsafe class TtftBenchmarks
         int d = config.HiddenSize;
         var shapes = new[] { (Name: "o", Rows: d, Cols: config.QueryDim), (Name: "qkv", Rows: config.QueryDim + 2 * config.KvDim, Cols: d),
             (Name: "gate+up", Rows: 2 * config.FfnSize, Cols: d), (Name: "down", Rows: d, Cols: config.FfnSize) };
-        var settings = new List<(string Label, SkinnyGemmPath Path, int Rows, int Splits)>
+        var settings = new List<(string Label, SkinnyGemmPath Path, SkinnyKernelVariant Variant, int Splits)>
         {
-            ("gemmex", SkinnyGemmPath.CublasGemmEx, 64, 0), ("lt", SkinnyGemmPath.CublasLtTuned, 64, 0),
+            ("gemmex", SkinnyGemmPath.CublasGemmEx, SkinnyKernelVariant.Auto, 0), ("lt", SkinnyGemmPath.CublasLtTuned, SkinnyKernelVariant.Auto, 0),
         };
-        foreach (int rows in new[] { 64, 32 })
-            foreach (int splits in new[] { 0, 1, 2, 4, 8 })
-                settings.Add(($"k{rows}/{(splits == 0 ? "auto" : "s" + splits)}", SkinnyGemmPath.Kernel, rows, splits));
+        foreach (var (variant, tag) in new[] { (SkinnyKernelVariant.Rows64, "k64"), (SkinnyKernelVariant.Rows32, "k32"), (SkinnyKernelVariant.Rows64Pipelined, "p64") })
+            foreach (int splits in new[] { 0, 1, 2, 4 })
+                settings.Add(($"{tag}/{(splits == 0 ? "auto" : "s" + splits)}", SkinnyGemmPath.Kernel, variant, splits));
         try
         {
             foreach (var shape in shapes)
@@ -213,10 +210,10 @@ internal sealed unsafe class TtftBenchmarks
                 cuda.Embed(table, Enumerable.Range(0, m).ToArray(), x);
                 var parts = new List<string>();
                 double bytes = (double)shape.Rows * shape.Cols * 2;
-                foreach (var (label, path, rows, splits) in settings)
+                foreach (var (label, path, variant, splits) in settings)
                 {
                     cuda.SkinnyPathOverride = path;
-                    cuda.SkinnyBlockRowsOverride = rows;
+                    cuda.SkinnyVariantOverride = variant;
                     cuda.SkinnySplitsOverride = splits;
                     var times = new List<double>();
                     for (int i = 0; i < 13; i++)
@@ -243,15 +240,15 @@ internal sealed unsafe class TtftBenchmarks
         finally
         {
             cuda.SkinnyPathOverride = null;
-            cuda.SkinnyBlockRowsOverride = null;
+            cuda.SkinnyVariantOverride = null;
             cuda.SkinnySplitsOverride = null;
         }
     }
 
-    private static (double Ms, float[] Logits, IReadOnlyList<string> Log, string? Error) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path, int blockRows, bool fuseNorm)
+    private static (double Ms, float[] Logits, IReadOnlyList<string> Log, string? Error) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path, bool fuseNorm)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, SkinnyBlockRows = blockRows, FuseResidualNorm = fuseNorm, RowRope = fuseNorm });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, FuseResidualNorm = fuseNorm, RowRope = fuseNorm });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
@@ -269,7 +266,7 @@ internal sealed unsafe class TtftBenchmarks
         }
         output.Truncate(0);
         float[] logits = forward.RunToHost(freshIds, freshPositions, [module], output, 1);
-        var log = cuda.SkinnyGemmLog;
+        var log = cuda.SkinnyGemmLog.Concat(cuda.SkinnyTuneLog).ToList();
         string? error = cuda.SkinnyKernelError;
         cuda.Release(module);
         cuda.Release(output);

@@ -16,25 +16,26 @@ public sealed class SkinnyGemmPlanTests
     }
 
     [Theory]
-    [InlineData(64, 4096, 48, 64, 0)]     // o projection, Llama-2-7B
-    [InlineData(192, 4096, 48, 64, 0)]    // q+k+v
-    [InlineData(344, 4096, 48, 64, 0)]    // gate+up
-    [InlineData(64, 11008, 48, 64, 0)]    // down
-    [InlineData(500, 4096, 1, 64, 0)]     // head
-    [InlineData(64, 4096, 60, 64, 0)]     // 4 m-tiles: one block per SM
-    [InlineData(1, 32, 1, 64, 0)]
-    [InlineData(3, 4000, 17, 64, 0)]
-    [InlineData(128, 4096, 48, 32, 0)]
-    [InlineData(128, 11008, 48, 32, 0)]
-    [InlineData(32, 512, 45, 32, 0)]
-    [InlineData(64, 4096, 48, 64, 3)]
-    [InlineData(128, 11008, 48, 32, 8)]
-    [InlineData(128, 256, 48, 32, 8)]     // more splits asked than slices exist
-    public void Splits_cover_k_exactly_with_slices_of_whole_warp_parts(int blocks, int k, int m, int blockRows, int forced)
+    [InlineData(64, 4096, 48, SkinnyKernelVariant.Rows64, 0)]     // o projection, Llama-2-7B
+    [InlineData(192, 4096, 48, SkinnyKernelVariant.Rows64, 0)]    // q+k+v
+    [InlineData(344, 4096, 48, SkinnyKernelVariant.Rows64, 0)]    // gate+up
+    [InlineData(64, 11008, 48, SkinnyKernelVariant.Rows64, 0)]    // down
+    [InlineData(500, 4096, 1, SkinnyKernelVariant.Rows64, 0)]     // head
+    [InlineData(64, 4096, 60, SkinnyKernelVariant.Rows64, 0)]     // 4 m-tiles: one block per SM
+    [InlineData(1, 32, 1, SkinnyKernelVariant.Rows64, 0)]
+    [InlineData(3, 4000, 17, SkinnyKernelVariant.Rows64, 0)]
+    [InlineData(128, 4096, 48, SkinnyKernelVariant.Rows32, 0)]
+    [InlineData(128, 11008, 48, SkinnyKernelVariant.Rows32, 0)]
+    [InlineData(32, 512, 45, SkinnyKernelVariant.Rows32, 0)]
+    [InlineData(64, 4096, 48, SkinnyKernelVariant.Rows64, 3)]
+    [InlineData(64, 4096, 48, SkinnyKernelVariant.Rows64Pipelined, 0)]
+    [InlineData(128, 11008, 48, SkinnyKernelVariant.Rows32, 8)]
+    [InlineData(128, 256, 48, SkinnyKernelVariant.Rows32, 8)]     // more splits asked than slices exist
+    public void Splits_cover_k_exactly_with_slices_of_whole_warp_parts(int blocks, int k, int m, SkinnyKernelVariant variant, int forced)
     {
-        var split = SkinnyGemmPlan.Choose(blocks, k, m, multiprocessors: 132, blockRows, forced);
+        var split = SkinnyGemmPlan.Choose(blocks, k, m, multiprocessors: 132, variant, forced);
         Assert.True(split.Splits >= 1);
-        Assert.Equal(0, split.KSlice % SkinnyGemmPlan.Granule(blockRows));
+        Assert.Equal(0, split.KSlice % SkinnyGemmPlan.Granule(variant));
         Assert.True((long)split.KSlice * split.Splits >= k, "the slices reach the end of K");
         Assert.True((long)split.KSlice * (split.Splits - 1) < k, "no slice starts past K");
     }
@@ -44,11 +45,12 @@ public sealed class SkinnyGemmPlanTests
     {
         Assert.True(SkinnyGemmPlan.Choose(64, 4096, 48, 132).Splits > 1, "64 blocks alone would leave half the SMs idle");
         Assert.Equal(1, SkinnyGemmPlan.Choose(2004, 4096, 1, 132).Splits);
-        Assert.Equal(1, SkinnyGemmPlan.Choose(128, 4096, 48, 132, blockRows: 32).Splits);
-        Assert.Equal("skinny_gemm_r32_mt3", SkinnyGemmPlan.Kernel(32, 48));
-        Assert.Equal("skinny_gemm_mt1", SkinnyGemmPlan.Kernel(64, 1));
-        Assert.Equal(256, SkinnyGemmPlan.Granule(32));
-        Assert.Equal(128, SkinnyGemmPlan.Granule(64));
+        Assert.Equal(1, SkinnyGemmPlan.Choose(128, 4096, 48, 132, SkinnyKernelVariant.Rows32).Splits);
+        Assert.Equal("skinny_gemm_r32_mt3", SkinnyGemmPlan.Kernel(SkinnyKernelVariant.Rows32, 48));
+        Assert.Equal("skinny_gemm_mt1", SkinnyGemmPlan.Kernel(SkinnyKernelVariant.Rows64, 1));
+        Assert.Equal("skinny_gemm_p64_mt4", SkinnyGemmPlan.Kernel(SkinnyKernelVariant.Rows64Pipelined, 64));
+        Assert.Equal(256, SkinnyGemmPlan.Granule(SkinnyKernelVariant.Rows32));
+        Assert.Equal(128, SkinnyGemmPlan.Granule(SkinnyKernelVariant.Rows64Pipelined));
     }
 
     [Theory]

@@ -218,8 +218,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyGemm"/> on a live backend.</summary>
     internal SkinnyGemmPath? SkinnyPathOverride { get; set; }
 
-    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyBlockRows"/>.</summary>
-    internal int? SkinnyBlockRowsOverride { get; set; }
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyVariant"/>.</summary>
+    internal SkinnyKernelVariant? SkinnyVariantOverride { get; set; }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnySplits"/>.</summary>
     internal int? SkinnySplitsOverride { get; set; }
@@ -262,23 +262,34 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         (_chainInput, _chainRows, _chainCols) = (x, m, cols);
     }
 
-    // Runs the held-back GEMM group: one skinny launch, or cublasGemmEx per member when the skinny
-    // kernels cannot be built or launched here.
+    // Runs the held-back GEMM group: one skinny launch (variant and K split fixed by the options, or
+    // chosen per shape by TuneSkinny), or cublasGemmEx per member when the skinny kernels cannot be
+    // built or launched here.
     private void FlushGroup()
     {
         if (_group.Count == 0) return;
         var g = _group;
         _group = default;
-        g.Starts[0] = 0;
-        int rows = SkinnyBlockRowsOverride ?? Options.SkinnyBlockRows;
-        int blockRows = SkinnyGemmPlan.IsVariant(rows) ? rows : 64;
-        for (int i = 0; i < g.Count; i++) g.Starts[i + 1] = g.Starts[i] + SkinnyGemmPlan.Blocks(g.Rows[i], blockRows);
+        int m = _groupRows, k = _groupCols;
+        ulong xb = _groupInputBf16;
         if (!_skinnyUnavailable)
         {
+            var variant = SkinnyVariantOverride ?? Options.SkinnyVariant;
+            int forced = SkinnySplitsOverride ?? Options.SkinnySplits;
             try
             {
-                var split = SkinnyGemmPlan.Choose(g.Starts[g.Count], _groupCols, _groupRows, _device.MultiprocessorCount, blockRows, SkinnySplitsOverride ?? Options.SkinnySplits);
-                _kernels.SkinnyGemm(g, _groupInputBf16, _groupRows, _groupCols, split, blockRows);
+                SkinnyCandidate c;
+                if (variant != SkinnyKernelVariant.Auto) c = KernelCandidate(g, variant, forced, m, k);
+                else
+                {
+                    var key = (g.Count, g.Rows[0], g.Rows[1], g.Rows[2], k, m);
+                    if (!_skinnyChoices.TryGetValue(key, out c))
+                    {
+                        c = TuneSkinny(g, m, k, xb);
+                        _skinnyChoices[key] = c;
+                    }
+                }
+                RunCandidate(c, g, m, k, xb);
                 return;
             }
             catch (CudaException e)
@@ -288,7 +299,108 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 SkinnyKernelError = e.Message;
             }
         }
-        for (int i = 0; i < g.Count; i++) GemmEx(g.Weights[i], g.Rows[i], _groupCols, _groupInputBf16, _groupRows, g.Outputs[i]);
+        for (int i = 0; i < g.Count; i++) GemmEx(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+    }
+
+    private enum SkinnyKind { GemmEx, Lt, Kernel }
+
+    private readonly record struct SkinnyCandidate(SkinnyKind Kind, SkinnyKernelVariant Variant, SkinnyGemmPlan.Split Split)
+    {
+        public override string ToString() => Kind == SkinnyKind.Kernel ? $"{Variant}/s{Split.Splits}" : Kind == SkinnyKind.Lt ? "cuBLASLt" : "cublasGemmEx";
+    }
+
+    private readonly Dictionary<(int, int, int, int, int, int), SkinnyCandidate> _skinnyChoices = new();
+    private readonly List<string> _skinnyTuneLog = new();
+
+    /// <summary>With <see cref="SkinnyKernelVariant.Auto"/>: one line per GEMM group shape tuned so far (every candidate's time, the winner).</summary>
+    public IReadOnlyList<string> SkinnyTuneLog
+    {
+        get
+        {
+            lock (_gate) return _skinnyTuneLog.ToArray();
+        }
+    }
+
+    private SkinnyCandidate KernelCandidate(in SkinnyGroupArgs g, SkinnyKernelVariant variant, int forcedSplits, int m, int k)
+    {
+        int blocks = 0;
+        for (int i = 0; i < g.Count; i++) blocks += SkinnyGemmPlan.Blocks(g.Rows[i], SkinnyGemmPlan.BlockRows(variant));
+        return new SkinnyCandidate(SkinnyKind.Kernel, variant, SkinnyGemmPlan.Choose(blocks, k, m, _device.MultiprocessorCount, variant, forcedSplits));
+    }
+
+    private void RunCandidate(SkinnyCandidate c, SkinnyGroupArgs g, int m, int k, ulong xb)
+    {
+        switch (c.Kind)
+        {
+            case SkinnyKind.GemmEx:
+                for (int i = 0; i < g.Count; i++) GemmEx(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+                break;
+            case SkinnyKind.Lt:
+                for (int i = 0; i < g.Count; i++)
+                {
+                    ulong w = g.Weights[i], y = g.Outputs[i];
+                    int rows = g.Rows[i];
+                    _skinny.Run(w, rows, k, xb, m, y, () => GemmEx(w, rows, k, xb, m, y));
+                }
+                break;
+            default:
+                int blockRows = SkinnyGemmPlan.BlockRows(c.Variant);
+                g.Starts[0] = 0;
+                for (int i = 0; i < g.Count; i++) g.Starts[i + 1] = g.Starts[i] + SkinnyGemmPlan.Blocks(g.Rows[i], blockRows);
+                _kernels.SkinnyGemm(g, xb, m, k, c.Split, c.Variant);
+                break;
+        }
+    }
+
+    // Times every candidate on the group's real operands (median of 5 after one untimed run, GPU
+    // events) and returns the fastest; the winner then writes the outputs. A kernel candidate that
+    // fails to compile or launch is skipped; when all of them fail the error is kept in SkinnyKernelError.
+    private SkinnyCandidate TuneSkinny(SkinnyGroupArgs g, int m, int k, ulong xb)
+    {
+        var candidates = new List<SkinnyCandidate> { new(SkinnyKind.GemmEx, default, default), new(SkinnyKind.Lt, default, default) };
+        foreach (var v in new[] { SkinnyKernelVariant.Rows64, SkinnyKernelVariant.Rows32, SkinnyKernelVariant.Rows64Pipelined })
+        {
+            var auto = KernelCandidate(g, v, 0, m, k);
+            candidates.Add(auto);
+            if (auto.Split.Splits != 1) candidates.Add(KernelCandidate(g, v, 1, m, k));
+        }
+        var best = (Candidate: candidates[0], Ms: double.MaxValue);
+        var parts = new List<string>();
+        string? kernelError = null;
+        int kernelsRun = 0;
+        foreach (var c in candidates)
+        {
+            try
+            {
+                RunCandidate(c, g, m, k, xb);
+                var times = new double[5];
+                using var start = CudaEvent.Create(_device.Context);
+                using var end = CudaEvent.Create(_device.Context);
+                for (int i = 0; i < times.Length; i++)
+                {
+                    start.Record(_device.Stream);
+                    RunCandidate(c, g, m, k, xb);
+                    end.Record(_device.Stream);
+                    times[i] = end.MillisecondsSince(start);
+                }
+                Array.Sort(times);
+                double ms = times[times.Length / 2];
+                parts.Add($"{c} {ms * 1e3:0}us");
+                if (c.Kind == SkinnyKind.Kernel) kernelsRun++;
+                if (ms < best.Ms) best = (c, ms);
+            }
+            catch (CudaException e)
+            {
+                if (c.Kind != SkinnyKind.Kernel) throw;
+                kernelError ??= e.Message;
+                parts.Add($"{c} failed ({e.Message.Split('\n')[0]})");
+            }
+        }
+        if (kernelsRun == 0 && kernelError is not null) SkinnyKernelError = kernelError;
+        string rows = string.Join("+", Enumerable.Range(0, g.Count).Select(i => g.Rows[i]));
+        _skinnyTuneLog.Add($"skinny {m} x [{rows}] x {k}: {string.Join(", ", parts)} -> {best.Candidate}");
+        RunCandidate(best.Candidate, g, m, k, xb);
+        return best.Candidate;
     }
 
     // Held-back residual add, when nothing fused it.

@@ -49,6 +49,22 @@ public enum SkinnyGemmPath
     Kernel,
 }
 
+/// <summary>The skinny-GEMM kernels of skinny_gemm.cu.</summary>
+public enum SkinnyKernelVariant
+{
+    /// <summary>Chosen per shape by measurement at its first call (cuBLAS included).</summary>
+    Auto,
+
+    /// <summary>64 weight rows per block (2 row groups × 4 warps along K), two 32-column chunks in flight per warp, two blocks per SM.</summary>
+    Rows64,
+
+    /// <summary>32 weight rows per block (8 warps along K), the next four chunks requested while four are multiplied.</summary>
+    Rows32,
+
+    /// <summary>64 weight rows per block with the next four chunks requested while four are multiplied (one block per SM).</summary>
+    Rows64Pipelined,
+}
+
 /// <summary>Settings of a <see cref="CudaBackend"/>.</summary>
 public sealed class CudaBackendOptions
 {
@@ -80,8 +96,12 @@ public sealed class CudaBackendOptions
     /// <summary>The most activation rows a GEMM may have to count as skinny (at most 64 for <see cref="SkinnyGemmPath.Kernel"/>).</summary>
     public int SkinnyGemmMaxRows { get; init; } = 64;
 
-    /// <summary>Weight rows per block of the skinny-GEMM kernel: 64 (2 row groups × 4 warps along K) or 32 (8 warps along K).</summary>
-    public int SkinnyBlockRows { get; init; } = 64;
+    /// <summary>
+    /// Which skinny-GEMM kernel (<see cref="SkinnyGemmPath.Kernel"/>) runs. <see cref="SkinnyKernelVariant.Auto"/>
+    /// times, at the first call of each shape, every variant with its own and with no K split, plus
+    /// cublasGemmEx and cuBLASLt, on the real operands, and keeps the fastest for that shape.
+    /// </summary>
+    public SkinnyKernelVariant SkinnyVariant { get; init; } = SkinnyKernelVariant.Auto;
 
     /// <summary>K splits across blocks of the skinny-GEMM kernel (added with atomics); 0 chooses from the SM count.</summary>
     public int SkinnySplits { get; init; }

@@ -195,10 +195,10 @@ internal sealed unsafe class DeviceKernels
 
     /// <summary>
     /// skinny_gemm(_r32)_mt{1..4} of skinny_gemm.cu: every member of <paramref name="group"/> gets
-    /// y[m × rows] = x[m × k] · Wᵀ in one launch (blocks of 8 warps × <paramref name="blockRows"/> weight rows); with more than
+    /// y[m × rows] = x[m × k] · Wᵀ in one launch (blocks of 8 warps × 32 or 64 weight rows, by <paramref name="variant"/>; starts in <paramref name="group"/> must match); with more than
     /// one K split the outputs are zeroed first (skinny_zero) and the splits add into them.
     /// </summary>
-    public void SkinnyGemm(in SkinnyGroupArgs group, ulong x, int m, int k, SkinnyGemmPlan.Split split, int blockRows)
+    public void SkinnyGemm(in SkinnyGroupArgs group, ulong x, int m, int k, SkinnyGemmPlan.Split split, SkinnyKernelVariant variant)
     {
         if (m < 1 || m > SkinnyGemmPlan.MaxRows) throw new ArgumentOutOfRangeException(nameof(m), m, "The skinny GEMM takes 1 to 64 rows.");
         SkinnyGroupArgs copy = group;
@@ -211,7 +211,7 @@ internal sealed unsafe class DeviceKernels
         }
         int kslice = split.KSlice;
         void** a = stackalloc void*[] { &copy, &x, &m, &k, &kslice };
-        Launch(_modules.SkinnyGemm(SkinnyGemmPlan.Kernel(blockRows, m)), (uint)copy.Starts[copy.Count], (uint)split.Splits, 1, SkinnyGemmPlan.Threads, a);
+        Launch(_modules.SkinnyGemm(SkinnyGemmPlan.Kernel(variant, m)), (uint)copy.Starts[copy.Count], (uint)split.Splits, 1, SkinnyGemmPlan.Threads, a);
     }
 
     /// <summary>add_rmsnorm4 of fused_norm.cu: x += r (when r is not 0), then y = RMSNorm(x)·w and its bf16 copy yb (0 for none).</summary>

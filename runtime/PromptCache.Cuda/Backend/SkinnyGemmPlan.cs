@@ -47,20 +47,25 @@ internal static class SkinnyGemmPlan
     /// <summary>Whether the kernel takes an inner dimension of <paramref name="k"/> (16-byte loads of 32-column chunks).</summary>
     public static bool Supports(int k) => k > 0 && k % 32 == 0;
 
-    /// <summary>Whether <paramref name="blockRows"/> names a kernel variant (32: skinny_gemm_r32_*, 64: skinny_gemm_*).</summary>
-    public static bool IsVariant(int blockRows) => blockRows is 32 or 64;
+    /// <summary>Weight rows per block of <paramref name="variant"/>.</summary>
+    public static int BlockRows(SkinnyKernelVariant variant) => variant == SkinnyKernelVariant.Rows32 ? 32 : 64;
 
     /// <summary>Blocks for <paramref name="rows"/> weight rows.</summary>
     public static int Blocks(int rows, int blockRows) => (rows + blockRows - 1) / blockRows;
 
     /// <summary>K columns a slice is a multiple of: 32 per warp along K (8 warps for 32-row blocks, 4 for 64).</summary>
-    public static int Granule(int blockRows) => 32 * (8 / (blockRows / 32));
+    public static int Granule(SkinnyKernelVariant variant) => variant == SkinnyKernelVariant.Rows32 ? 256 : 128;
 
-    /// <summary>The kernel of <paramref name="blockRows"/> rows per block for <paramref name="m"/> activation rows.</summary>
-    public static string Kernel(int blockRows, int m) => (blockRows == 32 ? "skinny_gemm_r32_mt" : "skinny_gemm_mt") + ((m + 15) / 16);
+    /// <summary>The kernel of <paramref name="variant"/> for <paramref name="m"/> activation rows.</summary>
+    public static string Kernel(SkinnyKernelVariant variant, int m) => variant switch
+    {
+        SkinnyKernelVariant.Rows32 => "skinny_gemm_r32_mt",
+        SkinnyKernelVariant.Rows64Pipelined => "skinny_gemm_p64_mt",
+        _ => "skinny_gemm_mt",
+    } + ((m + 15) / 16);
 
-    /// <summary>Blocks of one SM at a time: the 64-row kernel for up to 48 rows fits two, the others one.</summary>
-    public static int Resident(int blockRows, int m) => blockRows == 64 && m <= 48 ? 2 : 1;
+    /// <summary>Blocks of one SM at a time: the plain 64-row kernel for up to 48 rows fits two, the others one.</summary>
+    public static int Resident(SkinnyKernelVariant variant, int m) => variant is SkinnyKernelVariant.Rows64 or SkinnyKernelVariant.Auto && m <= 48 ? 2 : 1;
 
     /// <summary>
     /// Chooses the K split for <paramref name="blocks"/> row blocks: the fewest block waves times the
@@ -68,12 +73,12 @@ internal static class SkinnyGemmPlan
     /// a charge for splitting at all (zeroing the outputs, atomics). <paramref name="forced"/> &gt; 0
     /// asks for that many splits (rounded to whole slices).
     /// </summary>
-    public static Split Choose(int blocks, int k, int m, int multiprocessors, int blockRows = 64, int forced = 0)
+    public static Split Choose(int blocks, int k, int m, int multiprocessors, SkinnyKernelVariant variant = SkinnyKernelVariant.Rows64, int forced = 0)
     {
         if (!Supports(k)) throw new ArgumentException($"K = {k} is not a positive multiple of 32.", nameof(k));
-        int granule = Granule(blockRows);
+        int granule = Granule(variant);
         if (forced > 0) return Make(k, forced, granule);
-        int resident = Math.Max(1, multiprocessors * Resident(blockRows, m));
+        int resident = Math.Max(1, multiprocessors * Resident(variant, m));
         int maxSplits = Math.Max(1, Math.Min(32, k / granule));
         var best = Make(k, 1, granule);
         double bestCost = double.MaxValue;

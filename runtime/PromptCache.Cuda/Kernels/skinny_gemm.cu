@@ -21,7 +21,6 @@
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
 
 #define SK_WARPS 8
-#define U 2      // 32-wide k chunks whose weight loads are issued together
 
 struct SkinnyGroup
 {
@@ -58,7 +57,7 @@ __device__ __forceinline__ uint4 sk_load_cached(const bf16_t* p)
 
 // U chunks of 32 columns from k (zeros past kw1; warp-uniform since k and kw1 are multiples of 32).
 template <int U>
-__device__ __forceinline__ void sk_load_chunks(uint4 (&dst)[U][4], const bf16_t* const (&wr)[4], int k, int kw1)
+__device__ __forceinline__ void sk_load_chunks(uint4 (&dst)[U][4], const bf16_t* (&wr)[4], int k, int kw1)
 {
 #pragma unroll
     for (int u = 0; u < U; u++)
@@ -214,6 +213,13 @@ extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_r32_mt1(SkinnyG
 extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_r32_mt2(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<2, 1, 4, true>(g, x, m, K, kslice); }
 extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_r32_mt3(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<3, 1, 4, true>(g, x, m, K, kslice); }
 extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_r32_mt4(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<4, 1, 4, true>(g, x, m, K, kslice); }
+
+// 64 weight rows per block like the first set, with four chunks in flight per warp while it multiplies
+// the previous four (more registers: one block per SM).
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_p64_mt1(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<1, 2, 4, true>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_p64_mt2(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<2, 2, 4, true>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_p64_mt3(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<3, 2, 4, true>(g, x, m, K, kslice); }
+extern "C" __global__ void __launch_bounds__(256, 1) skinny_gemm_p64_mt4(SkinnyGroup g, const bf16_t* __restrict__ x, int m, int K, int kslice) { skinny_body<4, 2, 4, true>(g, x, m, K, kslice); }
 
 // Zeroes every member's m × rows outputs before a K-split launch adds into them.
 extern "C" __global__ void skinny_zero(SkinnyGroup g, int m)
