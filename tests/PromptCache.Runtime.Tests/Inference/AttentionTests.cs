@@ -29,9 +29,25 @@ public sealed unsafe class AttentionTests
         // Read back what was stored (rounded to the storage type) for the reference.
         float[] storedK = ReadBack(cached, true), storedV = ReadBack(cached, false);
         float[] q = Random(m * heads * headDim);
-        var output = new float[m * heads * headDim];
         KvBlock[] blocks = [new(cached, 150, false), new(own, 10, true)];
-        fixed (float* qp = q, op = output) CpuAttention.Run(qp, m, heads, blocks, 0, op);
+        // The dispatching entry point, and the query-tiled path it uses above 64 rows forced for any m.
+        foreach (bool tiled in new[] { false, true })
+        {
+            var output = new float[m * heads * headDim];
+            fixed (float* qp = q, op = output)
+            {
+                if (tiled) CpuAttention.RunTiled(qp, m, heads, blocks, 0, op);
+                else CpuAttention.Run(qp, m, heads, blocks, 0, op);
+            }
+
+            float worst = Worst(q, output, m, heads, kvHeads, headDim, storedK, storedV, ok, ov);
+            Assert.True(worst < 1e-4f, $"attention ({(tiled ? "tiled" : "dispatched")}) differs from the naive softmax by {worst}");
+        }
+    }
+
+    private static float Worst(float[] q, float[] output, int m, int heads, int kvHeads, int headDim, float[] storedK, float[] storedV, float[] ok, float[] ov)
+    {
+        int kvDim = kvHeads * headDim;
 
         float worst = 0;
         for (int i = 0; i < m; i++)
@@ -53,7 +69,7 @@ public sealed unsafe class AttentionTests
                 worst = MathF.Max(worst, MathF.Abs((float)expected - output[(i * heads + h) * headDim + d]));
             }
         }
-        Assert.True(worst < 1e-4f, $"attention differs from the naive softmax by {worst}");
+        return worst;
     }
 
     private static float[] ReadBack(KvSegment s, bool keys)

@@ -21,6 +21,9 @@ public sealed unsafe class DecodeAttentionTests
     [InlineData(3, 6, 2, 48, KvDataType.BF16, 65, 2)]     // 3 tokens x 3 heads = 9 rows, padded to 12
     [InlineData(4, 2, 1, 16, KvDataType.F16, 15, 1)]      // head_dim 16, fewer keys than one shuffle group
     [InlineData(1, 3, 3, 32, KvDataType.F16, 1, 1)]       // no cached keys at all
+    [InlineData(17, 4, 2, 64, KvDataType.F16, 300, 2)]    // a short suffix: causal rows differ per chunk
+    [InlineData(32, 32, 4, 64, KvDataType.F16, 700, 0)]   // the engine's cached call on the TinyLlama shape (256 rows per head)
+    [InlineData(64, 12, 12, 64, KvDataType.BF16, 129, 3)] // MHA, the most query tokens this path takes
     public void Matches_a_double_precision_softmax(int m, int heads, int kvHeads, int headDim, KvDataType type, int cachedTokens, int splits)
     {
         if (!Vector512.IsHardwareAccelerated) return; // the path is AVX-512 only; CpuAttentionTests cover the others

@@ -42,6 +42,16 @@ internal static unsafe class CpuAttention
             return;
         }
 
+        RunTiled(q, m, heads, context, layer, output);
+    }
+
+    /// <summary>The query-tiled path (prefill), whatever the number of rows; tests and benchmarks compare it with <see cref="DecodeAttention"/>.</summary>
+    internal static void RunTiled(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output)
+    {
+        if (context.Length == 0) throw new ArgumentException("Attention needs at least one K/V block.", nameof(context));
+        var first = context[0].Segment;
+        int headDim = first.HeadDim, kvHeads = first.KvHeadCount;
+        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} kv heads.");
         var views = new KvView[context.Length];
         var converted = new List<nint>();
         try
@@ -116,7 +126,7 @@ internal static unsafe class CpuAttention
             float[] max = pool.Rent(padded), sum = pool.Rent(padded);
             float[] qs = pool.Rent(padded * headDim), acc = pool.Rent(padded * headDim);
             float[] kt = pool.Rent(headDim * Chunk), s = pool.Rent(padded * Chunk);
-            float[] kBuf = pool.Rent(Chunk * headDim), vBuf = pool.Rent(Chunk * headDim);
+            float[] kBuf = pool.Rent(Chunk * headDim), vBuf = pool.Rent(Chunk * headDim), tail = pool.Rent(16 * headDim);
             int[] visibleRows = ArrayPool<int>.Shared.Rent(padded);
             try
             {
@@ -131,7 +141,7 @@ internal static unsafe class CpuAttention
                     var src = new ReadOnlySpan<float>(q + ((long)(q0 + qi) * heads + kvHead * group + hh) * headDim, headDim);
                     TensorPrimitives.Multiply(src, scale, qs.AsSpan(r * headDim, headDim));
                 }
-                fixed (float* qsp = qs, accp = acc, ktp = kt, sp = s, kBufP = kBuf, vBufP = vBuf)
+                fixed (float* qsp = qs, accp = acc, ktp = kt, sp = s, kBufP = kBuf, vBufP = vBuf, tailP = tail)
                 {
                     foreach (var view in views)
                     {
@@ -159,7 +169,8 @@ internal static unsafe class CpuAttention
                                 visibleRows[r] = r < rows ? Math.Clamp(view.Block.VisibleTo(q0 + r / group) - c0, 0, nk) : 0;
                             if (blocked)
                             {
-                                Transpose(keys, stride, nk, ktp);
+                                // 16×16 in registers (blocked implies AVX-512 and head_dim % 16 == 0).
+                                DecodeKernels.TransposeKeys<F32Kv>((byte*)keys, (long)stride * sizeof(float), nk, headDim, ktp, tailP);
                                 for (int r = 0; r < padded; r += 4)
                                     AttentionKernels.Scores4(qsp + (long)r * headDim, headDim, ktp, sp + r * Chunk);
                                 int used = 0;
@@ -205,7 +216,7 @@ internal static unsafe class CpuAttention
             finally
             {
                 pool.Return(max); pool.Return(sum); pool.Return(qs); pool.Return(acc);
-                pool.Return(kt); pool.Return(s); pool.Return(kBuf); pool.Return(vBuf);
+                pool.Return(kt); pool.Return(s); pool.Return(kBuf); pool.Return(vBuf); pool.Return(tail);
                 ArrayPool<int>.Shared.Return(visibleRows);
             }
         }
@@ -220,18 +231,6 @@ internal static unsafe class CpuAttention
                 if (type == KvDataType.F16) FloatConversions.HalfToSingle((ushort*)rows + element, destination + (long)j * headDim, headDim);
                 else FloatConversions.BFloat16ToSingle(new ReadOnlySpan<ushort>((ushort*)rows + element, headDim), dst);
             }
-        }
-
-        // kt[d][j] = keys[j][d]; columns past nk are zeroed so the kernels read finite values.
-        private void Transpose(float* keys, int stride, int nk, float* kt)
-        {
-            for (int j = 0; j < nk; j++)
-            {
-                float* row = keys + (long)j * stride;
-                for (int d = 0; d < headDim; d++) kt[d * Chunk + j] = row[d];
-            }
-            if (nk < Chunk)
-                for (int d = 0; d < headDim; d++) new Span<float>(kt + d * Chunk + nk, Chunk - nk).Clear();
         }
 
         // scores[j] = q · k_j (q is pre-scaled), one key at a time.

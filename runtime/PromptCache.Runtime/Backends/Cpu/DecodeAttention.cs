@@ -24,8 +24,11 @@ namespace PromptCache.Runtime.Backends.Cpu;
 /// </remarks>
 internal static unsafe class DecodeAttention
 {
-    /// <summary>Most query tokens (rows of q) this path takes; more go to the prefill path.</summary>
-    public const int MaxQueries = 4;
+    /// <summary>
+    /// Most query tokens (rows of q) this path takes; more go to the query-tiled prefill path. Up to
+    /// 64 covers decode and the Prompt Cache engine's cached call (a short suffix over long K/V).
+    /// </summary>
+    public const int MaxQueries = 64;
 
     private const int Chunk = AttentionKernels.Chunk;
 
@@ -116,7 +119,9 @@ internal static unsafe class DecodeAttention
             // Token-major items by default: an item takes every kv head of a range of tokens, so it reads
             // whole K/V rows (all heads of a token are adjacent) front to back, where one head's slice
             // of each token is a 128-byte run every kv_dim values.
-            _headsPerItem = headsPerItem > 0 ? Math.Min(headsPerItem, kvHeads) : kvHeads;
+            // With many rows per head (a short suffix rather than decode) the item is compute-bound and
+            // its state large, so one head per item, and fewer ranges to merge.
+            _headsPerItem = headsPerItem > 0 ? Math.Min(headsPerItem, kvHeads) : _padded >= 32 ? 1 : kvHeads;
             _headGroups = (kvHeads + _headsPerItem - 1) / _headsPerItem;
             _splits = splits > 0 ? splits
                 : Math.Clamp(total / MinKeysPerSplit, 1, Math.Max(1, (4 * threads + _headGroups - 1) / _headGroups));
