@@ -31,6 +31,16 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
         _skinny = ChooseSkinnyGemm(kernel);
         Console.WriteLine($"Skinny GEMMs (<= 64 rows) for the timings: {_skinny}{(_skinny == SkinnyGemmPath.Kernel ? " (variant, split or cuBLAS tuned per shape at its first call)" : "")}");
+        try
+        {
+            // On a backend of its own: a variant that fails here must not switch the timed backend to cuBLAS.
+            using var diagnostics = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+            SkinnyShapes(diagnostics, RandomModels.Llama2_7B(1));
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"Skinny shapes failed: {e.GetType().Name}: {e.Message}");
+        }
         for (int i = 0; i < _s.Shapes.Length; i++)
         {
             // The first shape's failure propagates as before; a later (newer) shape's failure is
@@ -70,7 +80,6 @@ internal sealed unsafe class TtftBenchmarks
         var forward = new SeamForward(config, weights, cuda);
 
         GemmRate(cuda, config);
-        if (llama2) SkinnyShapes(cuda, config);
 
         var rng = new Random(7);
         foreach (int n in prefillSizes)
@@ -195,6 +204,7 @@ internal sealed unsafe class TtftBenchmarks
         var settings = new List<(string Label, SkinnyGemmPath Path, SkinnyKernelVariant Variant, int Splits)>
         {
             ("gemmex", SkinnyGemmPath.CublasGemmEx, SkinnyKernelVariant.Auto, 0), ("lt", SkinnyGemmPath.CublasLtTuned, SkinnyKernelVariant.Auto, 0),
+            ("tuned", SkinnyGemmPath.Kernel, SkinnyKernelVariant.Auto, 0),
         };
         foreach (var (variant, tag) in new[] { (SkinnyKernelVariant.Rows64, "k64"), (SkinnyKernelVariant.Rows32, "k32"), (SkinnyKernelVariant.Rows64Pipelined, "p64") })
             foreach (int splits in new[] { 0, 1, 2, 4 })
@@ -239,6 +249,7 @@ internal sealed unsafe class TtftBenchmarks
         }
         finally
         {
+            foreach (string line in cuda.SkinnyTuneLog) Console.WriteLine($"Skinny shape tuning: {line}");
             cuda.SkinnyPathOverride = null;
             cuda.SkinnyVariantOverride = null;
             cuda.SkinnySplitsOverride = null;

@@ -396,7 +396,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 parts.Add($"{c} failed ({e.Message.Split('\n')[0]})");
             }
         }
-        if (kernelsRun == 0 && kernelError is not null) SkinnyKernelError = kernelError;
+        if (kernelsRun == 0 && kernelError is not null)
+        {
+            SkinnyKernelError = kernelError;
+            _skinnyUnavailable = true; // do not recompile the broken unit for every shape
+        }
         string rows = string.Join("+", Enumerable.Range(0, g.Count).Select(i => g.Rows[i]));
         _skinnyTuneLog.Add($"skinny {m} x [{rows}] x {k}: {string.Join(", ", parts)} -> {best.Candidate}");
         RunCandidate(best.Candidate, g, m, k, xb);
