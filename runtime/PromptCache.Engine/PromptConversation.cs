@@ -427,6 +427,7 @@ public sealed class PromptConversation : IDisposable
         var info = turn.Info with { SaveTime = clock.Elapsed };
         LastTurn = info;
         Counters = Counters.Add(info);
+        _engine.ConversationTurnCompleted(info);
     }
 
     /// <summary>One turn's inputs and the memory it holds until saved.</summary>

@@ -36,4 +36,7 @@ public sealed partial class PromptCacheEngine
     internal void UnregisterSession(string sessionId) => _liveSessions.TryRemove(sessionId, out _);
 
     internal void ConversationLog(string message) => Log(message);
+
+    // Session loads, disk reloads and recomputations reach GetCounters() and the engine's meter.
+    internal void ConversationTurnCompleted(ConversationTurnInfo turn) => _metrics.ConversationTurn(turn);
 }

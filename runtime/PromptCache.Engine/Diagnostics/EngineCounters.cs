@@ -32,6 +32,21 @@ public sealed record EngineCounters
     /// <summary>Tokens calls took from cached segments instead of computing.</summary>
     public long ReusedTokens { get; init; }
 
+    /// <summary>Conversation turns run (<see cref="PromptConversation"/>; each is also counted in <see cref="CachedRequests"/>).</summary>
+    public long ConversationTurns { get; init; }
+
+    /// <summary>Turns whose session history came from the store's memory tier.</summary>
+    public long SessionMemoryLoads { get; init; }
+
+    /// <summary>Turns whose session history was loaded back from the disk tier (spilled under memory pressure), without recomputation.</summary>
+    public long SessionDiskLoads { get; init; }
+
+    /// <summary>Turns whose session history was gone from the store and had to be recomputed from its tokens.</summary>
+    public long SessionRecomputes { get; init; }
+
+    /// <summary>Tokens those recomputations pushed through the model.</summary>
+    public long SessionRecomputedTokens { get; init; }
+
     /// <summary>Cache files the store found corrupt or mismatched (reported, then recomputed).</summary>
     public long CorruptFiles { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using PromptCache.Engine.Conversations;
 using PromptCache.Runtime.Caching.Store;
 
 namespace PromptCache.Engine.Diagnostics;
@@ -18,6 +19,7 @@ internal sealed class EngineMetrics : IDisposable
     private readonly Histogram<long> _prefill;
     private readonly Func<KvCacheCounters> _store;
     private long _schemas, _computed, _loaded, _precomputeTokens, _cachedRequests, _uncachedRequests, _hits, _prefillTokens, _reused, _corrupt;
+    private long _turns, _sessionMemory, _sessionDisk, _sessionRecomputes, _sessionRecomputedTokens;
 
     public EngineMetrics(Func<KvCacheCounters> store)
     {
@@ -28,6 +30,10 @@ internal sealed class EngineMetrics : IDisposable
         _meter.CreateObservableCounter("promptcache.engine.module.hits", () => Interlocked.Read(ref _hits), "{segment}", "Cached segments reused by calls.");
         _meter.CreateObservableCounter("promptcache.engine.module.misses", () => Interlocked.Read(ref _computed), "{segment}", "Segments computed because no cached copy existed.");
         _meter.CreateObservableCounter("promptcache.engine.store.evictions", () => { var c = _store(); return c.MemoryEvictions + c.DiskEvictions; }, "{entry}", "Entries evicted from the store's tiers.");
+        _meter.CreateObservableCounter("promptcache.engine.session.loads", ObserveSessionLoads, "{turn}",
+            "Conversation turns by where their session history came from (tag source = memory, disk or recomputed).");
+        _meter.CreateObservableCounter("promptcache.engine.session.recomputed.tokens", () => Interlocked.Read(ref _sessionRecomputedTokens), "{token}",
+            "Session tokens recomputed because the session was gone from the store.");
         _meter.CreateObservableGauge("promptcache.engine.store.memory.bytes", () => _store().MemoryBytes, "By", "Bytes in the store's memory tier.");
         _meter.CreateObservableGauge("promptcache.engine.store.disk.bytes", () => _store().DiskBytes, "By", "Bytes in the store's disk tier.");
     }
@@ -38,6 +44,19 @@ internal sealed class EngineMetrics : IDisposable
         Interlocked.Add(ref _computed, computed);
         Interlocked.Add(ref _loaded, loaded);
         Interlocked.Add(ref _precomputeTokens, tokens);
+    }
+
+    /// <summary>Counts one conversation turn by where its history came from (a first turn has none).</summary>
+    public void ConversationTurn(ConversationTurnInfo turn)
+    {
+        Interlocked.Increment(ref _turns);
+        switch (turn.Source)
+        {
+            case SessionSource.Memory: Interlocked.Increment(ref _sessionMemory); break;
+            case SessionSource.Disk: Interlocked.Increment(ref _sessionDisk); break;
+            case SessionSource.Recomputed: Interlocked.Increment(ref _sessionRecomputes); break;
+        }
+        Interlocked.Add(ref _sessionRecomputedTokens, turn.RecomputedTokens);
     }
 
     public void CorruptFile() => Interlocked.Increment(ref _corrupt);
@@ -65,9 +84,21 @@ internal sealed class EngineMetrics : IDisposable
         ModuleHits = Interlocked.Read(ref _hits),
         PrefillTokens = Interlocked.Read(ref _prefillTokens),
         ReusedTokens = Interlocked.Read(ref _reused),
+        ConversationTurns = Interlocked.Read(ref _turns),
+        SessionMemoryLoads = Interlocked.Read(ref _sessionMemory),
+        SessionDiskLoads = Interlocked.Read(ref _sessionDisk),
+        SessionRecomputes = Interlocked.Read(ref _sessionRecomputes),
+        SessionRecomputedTokens = Interlocked.Read(ref _sessionRecomputedTokens),
         CorruptFiles = Interlocked.Read(ref _corrupt),
         Store = _store(),
     };
+
+    private IEnumerable<Measurement<long>> ObserveSessionLoads() =>
+    [
+        new(Interlocked.Read(ref _sessionMemory), new KeyValuePair<string, object?>("source", "memory")),
+        new(Interlocked.Read(ref _sessionDisk), new KeyValuePair<string, object?>("source", "disk")),
+        new(Interlocked.Read(ref _sessionRecomputes), new KeyValuePair<string, object?>("source", "recomputed")),
+    ];
 
     public void Dispose() => _meter.Dispose();
 }

@@ -88,6 +88,13 @@ public sealed class HostedPromptCache : IPromptCache, IAsyncDisposable, IDisposa
         return result;
     }
 
+    // Conversation turns of the chat client run on the engine directly; they are recorded here like calls.
+    internal void RecordConversationTurn(string schemaName, PromptRunStats stats, Engine.Conversations.ConversationTurnInfo? turn)
+    {
+        if (stats.TimeToFirstToken > TimeSpan.Zero) _metrics.CallCompleted(schemaName, stats);
+        if (turn is not null) _metrics.ConversationTurn(schemaName, turn);
+    }
+
     private PromptCacheEngine LoadEngine()
     {
         var clock = Stopwatch.StartNew();

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using PromptCache.Engine;
+using PromptCache.Engine.Conversations;
 using PromptCache.Runtime.Caching.Store;
 
 namespace PromptCache.Hosting.Metrics;
@@ -12,6 +13,8 @@ namespace PromptCache.Hosting.Metrics;
 /// <item><c>promptcache.prefill.tokens</c> (histogram): tokens computed before the first token of each call.</item>
 /// <item><c>promptcache.cache.hits</c> (counter): cached segments used; tag <c>promptcache.phase</c> = <c>call</c> (reused by a call) or <c>warm</c> (loaded from the store instead of computed).</item>
 /// <item><c>promptcache.cache.misses</c> (counter): segments computed at warm-up because the store had no valid copy.</item>
+/// <item><c>promptcache.session.loads</c> (counter): chat conversation turns that continued a session; tag <c>source</c> = <c>memory</c>, <c>disk</c> (spilled, loaded back) or <c>recomputed</c> (gone from the store).</item>
+/// <item><c>promptcache.session.recomputed.tokens</c> (counter): session tokens those turns had to recompute.</item>
 /// <item><c>promptcache.cache.evictions</c> (observable counter): entries evicted from the store; tag <c>tier</c> = memory/disk.</item>
 /// <item><c>promptcache.store.bytes</c> (observable gauge, bytes): bytes held per tier; tag <c>tier</c> = memory/disk.</item>
 /// </list>
@@ -27,6 +30,8 @@ internal sealed class PromptCacheMetrics : IDisposable
     private readonly Histogram<long> _prefill;
     private readonly Counter<long> _hits;
     private readonly Counter<long> _misses;
+    private readonly Counter<long> _sessionLoads;
+    private readonly Counter<long> _sessionRecomputed;
     private Func<KvCacheCounters>? _store;
 
     public PromptCacheMetrics(IMeterFactory? meterFactory)
@@ -38,6 +43,8 @@ internal sealed class PromptCacheMetrics : IDisposable
         _prefill = _meter.CreateHistogram<long>("promptcache.prefill.tokens", "{token}", "Tokens computed before the first token of a call.");
         _hits = _meter.CreateCounter<long>("promptcache.cache.hits", "{segment}", "Cached K/V segments used instead of computed.");
         _misses = _meter.CreateCounter<long>("promptcache.cache.misses", "{segment}", "K/V segments computed at warm-up because the store had no valid copy.");
+        _sessionLoads = _meter.CreateCounter<long>("promptcache.session.loads", "{turn}", "Conversation turns that continued a stored session, by where its history came from.");
+        _sessionRecomputed = _meter.CreateCounter<long>("promptcache.session.recomputed.tokens", "{token}", "Session tokens recomputed because the session was gone from the store.");
         _meter.CreateObservableCounter("promptcache.cache.evictions", ObserveEvictions, "{entry}", "Entries evicted from the cache store.");
         _meter.CreateObservableGauge("promptcache.store.bytes", ObserveBytes, "By", "Bytes held by the cache store, per tier.");
     }
@@ -54,6 +61,22 @@ internal sealed class PromptCacheMetrics : IDisposable
         _ttft.Record(stats.TimeToFirstToken.TotalMilliseconds, schema);
         _prefill.Record(stats.PrefillTokens, schema);
         if (stats.ModuleHits > 0) _hits.Add(stats.ModuleHits, schema, new("promptcache.phase", "call"));
+    }
+
+    /// <summary>Records where a conversation turn found its history (a first turn, with none, records nothing).</summary>
+    public void ConversationTurn(string schemaName, ConversationTurnInfo turn)
+    {
+        string? source = turn.Source switch
+        {
+            SessionSource.Memory => "memory",
+            SessionSource.Disk => "disk",
+            SessionSource.Recomputed => "recomputed",
+            _ => null,
+        };
+        if (source is null) return;
+        var schema = new KeyValuePair<string, object?>("promptcache.schema", schemaName);
+        _sessionLoads.Add(1, schema, new("source", source));
+        if (turn.RecomputedTokens > 0) _sessionRecomputed.Add(turn.RecomputedTokens, schema);
     }
 
     public void SchemaWarmed(WarmProgress progress)
