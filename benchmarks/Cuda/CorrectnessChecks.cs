@@ -23,6 +23,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check with the fused residual add + RMSNorm failed (the timings then run them apart).</summary>
     public static bool FusedNormPassed { get; private set; } = true;
 
+    /// <summary>False when the check with attention key splits tuned per shape failed (the timings then use the computed split).</summary>
+    public static bool TunedSplitsPassed { get; private set; } = true;
+
     private static readonly HashSet<AttentionKernel> FailedKernels = new();
 
     /// <summary>
@@ -274,6 +277,7 @@ internal static unsafe class CorrectnessChecks
             ("skinny Rows64Pipelined, 3 splits", Skinny(SkinnyKernelVariant.Rows64Pipelined, 3), true, false),
             ("fused add+norm, row RoPE", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = true, RowRope = true }, false, true),
             ("skinny tuned + fused add+norm, row RoPE", Skinny(SkinnyKernelVariant.Auto, fused: true), true, false),
+            ("attention key splits tuned per shape", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, TuneAttentionSplits = true, KvHostWriteBack = false }, false, false),
         };
         foreach (var (name, options, skinny, fused) in fast)
         {
@@ -296,7 +300,7 @@ internal static unsafe class CorrectnessChecks
                 Report($"suffix 20 rows, {name}", LogitCompare.Of(f.RunToHost(query20, pos20, [a, b], o20, query20.Length), cpu20, config.VocabSize));
                 Report($"suffix 60 rows, {name}", LogitCompare.Of(f.RunToHost(query60, pos60, [a, b], o60, query60.Length), cpu60, config.VocabSize));
                 if (cuda.SkinnyKernelError is { } se) Error($"{name}: skinny kernel fell back to cuBLAS", new InvalidOperationException(se));
-                foreach (string line in cuda.SkinnyTuneLog) Console.WriteLine($"        {line}");
+                foreach (string line in cuda.SkinnyTuneLog.Concat(cuda.AttentionTuneLog)) Console.WriteLine($"        {line}");
                 if (cuda.FusedNormError is { } fe) Error($"{name}: fused add+norm fell back", new InvalidOperationException(fe));
             }
             catch (Exception e)
@@ -305,6 +309,7 @@ internal static unsafe class CorrectnessChecks
             }
             if (Failures != failuresBefore)
             {
+                if (options.TuneAttentionSplits) TunedSplitsPassed = false;
                 if (skinny) SkinnyKernelPassed = false;
                 if (fused) FusedNormPassed = false;
             }

@@ -13,6 +13,7 @@ internal sealed unsafe class TtftBenchmarks
     private readonly List<string> _table = new();
     private SkinnyGemmPath _skinny = SkinnyGemmPath.CublasGemmEx;
     private bool _fuseNorm;
+    private static bool _tuneSplits;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -27,6 +28,8 @@ internal sealed unsafe class TtftBenchmarks
     {
         _fuseNorm = _s.FuseNorm switch { "on" => true, "off" => false, _ => _s.Check && CorrectnessChecks.FusedNormPassed };
         Console.WriteLine($"Residual add fused with RMSNorm, and row RoPE, for the timings: {_fuseNorm}");
+        _tuneSplits = _s.Check && CorrectnessChecks.TunedSplitsPassed;
+        Console.WriteLine($"Short-query attention key splits tuned per shape for the timings: {_tuneSplits}");
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
         _skinny = ChooseSkinnyGemm(kernel);
@@ -66,7 +69,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -142,6 +145,7 @@ internal sealed unsafe class TtftBenchmarks
         foreach (string row in _table) Console.WriteLine(row);
         foreach (string line in cuda.SkinnyGemmLog) Console.WriteLine($"Skinny {line}");
         foreach (string line in cuda.SkinnyTuneLog) Console.WriteLine($"Tuned {line}");
+        foreach (string line in cuda.AttentionTuneLog) Console.WriteLine($"Tuned {line}");
         if (cuda.SkinnyKernelError is { } se) Console.WriteLine($"SKINNY KERNEL FELL BACK TO cublasGemmEx: {se}");
         if (cuda.FusedNormError is { } fe) Console.WriteLine($"FUSED ADD+NORM FELL BACK: {fe}");
     }
@@ -259,7 +263,7 @@ internal sealed unsafe class TtftBenchmarks
     private static (double Ms, float[] Logits, IReadOnlyList<string> Log, string? Error) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path, bool fuseNorm)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, FuseResidualNorm = fuseNorm, RowRope = fuseNorm });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, FuseResidualNorm = fuseNorm, RowRope = fuseNorm, TuneAttentionSplits = _tuneSplits });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
@@ -327,7 +331,7 @@ internal sealed unsafe class TtftBenchmarks
     private (double Prefill, double Cached) TimeKernel(AttentionKernel kernel)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);

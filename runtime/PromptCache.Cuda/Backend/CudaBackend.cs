@@ -675,17 +675,76 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             // head, so more splits than that cost bandwidth (at m = 48, 8 splits already add ~20 %).
             long target = 2L * _device.MultiprocessorCount;
             splits = blocks >= target ? 1 : (int)Math.Clamp(target / blocks, 1, Math.Min(Math.Max(keyTiles, 1), 64));
+            if (Options.TuneAttentionSplits && blocks < target && m <= SkinnyGemmPlan.MaxRows)
+            {
+                KvList copy = list;
+                ulong qd = (ulong)q, od = (ulong)output;
+                splits = TunedSplits((m, heads, kvHeads, headDim, keyTiles, wide), splits, keyTiles,
+                    s => RunPipelined(wide, headDim, qd, od, m, heads, kvHeads, scaleLog2, s, copy));
+            }
         }
+        RunPipelined(wide, headDim, (ulong)q, (ulong)output, m, heads, kvHeads, scaleLog2, splits, list);
+    }
+
+    private void RunPipelined(bool wide, int headDim, ulong q, ulong output, int m, int heads, int kvHeads, float scaleLog2, int splits, KvList list)
+    {
         if (splits == 1)
         {
-            _kernels.AttentionPipelined(wide, headDim, (ulong)q, (ulong)output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
+            _kernels.AttentionPipelined(wide, headDim, q, output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
             return;
         }
         long partialRows = (long)splits * m * heads;
         ulong partials = _partials.Get(partialRows * (headDim + 2) * sizeof(float));
         ulong partO = partials, partMl = partials + (ulong)(partialRows * headDim * sizeof(float));
-        _kernels.AttentionPipelined(wide, headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
-        _kernels.AttentionCombine(headDim, partO, partMl, (ulong)output, m, heads, splits);
+        _kernels.AttentionPipelined(wide, headDim, q, output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
+        _kernels.AttentionCombine(headDim, partO, partMl, output, m, heads, splits);
+    }
+
+    private readonly Dictionary<(int, int, int, int, int, bool), int> _attentionSplits = new();
+    private readonly List<string> _attentionTuneLog = new();
+
+    /// <summary>With <see cref="CudaBackendOptions.TuneAttentionSplits"/>: one line per short-query attention shape tuned so far.</summary>
+    public IReadOnlyList<string> AttentionTuneLog
+    {
+        get
+        {
+            lock (_gate) return _attentionTuneLog.ToArray();
+        }
+    }
+
+    // Short queries over long contexts: the key split that fills the GPU best depends on the context
+    // length and the tile pipeline; time a few around the computed one at the first call of the shape
+    // (median of 5, GPU events; each run writes the same output) and keep the fastest.
+    private int TunedSplits((int, int, int, int, int, bool) key, int computed, int keyTiles, Action<int> run)
+    {
+        if (_attentionSplits.TryGetValue(key, out int known)) return known;
+        int cap = Math.Min(Math.Max(keyTiles, 1), 64);
+        var candidates = new[] { computed / 2, computed, computed * 3 / 2, computed * 2, computed * 3, computed * 4 }
+            .Select(c => Math.Clamp(c, 1, cap)).Distinct().ToArray();
+        int best = computed;
+        double bestMs = double.MaxValue;
+        var parts = new List<string>();
+        using var start = CudaEvent.Create(_device.Context);
+        using var end = CudaEvent.Create(_device.Context);
+        foreach (int c in candidates)
+        {
+            run(c);
+            var times = new double[5];
+            for (int i = 0; i < times.Length; i++)
+            {
+                start.Record(_device.Stream);
+                run(c);
+                end.Record(_device.Stream);
+                times[i] = end.MillisecondsSince(start);
+            }
+            Array.Sort(times);
+            double ms = times[times.Length / 2];
+            parts.Add($"{c} splits {ms * 1e3:0}us");
+            if (ms < bestMs) (best, bestMs) = (c, ms);
+        }
+        _attentionSplits[key] = best;
+        _attentionTuneLog.Add($"attention {key.Item1} rows x {key.Item2}/{key.Item3} heads over {keyTiles} key tiles: {string.Join(", ", parts)} -> {best}");
+        return best;
     }
 
     /// <summary>Whether the pipelined attention kernels (attention_pipelined.cu) handle <paramref name="headDim"/>.</summary>

@@ -90,6 +90,13 @@ public sealed class CudaBackendOptions
     /// <summary>Key splits for the tiled kernel (split-K "flash decoding"); 0 chooses from the SM count.</summary>
     public int AttentionSplits { get; init; }
 
+    /// <summary>
+    /// Pipelined kernels, short queries (at most 64 rows) and <see cref="AttentionSplits"/> 0: at the
+    /// first call of each (rows, heads, key tiles) shape, time a few key splits around the computed
+    /// one and keep the fastest for that shape.
+    /// </summary>
+    public bool TuneAttentionSplits { get; init; }
+
     /// <summary>How GEMMs of at most <see cref="SkinnyGemmMaxRows"/> activation rows run.</summary>
     public SkinnyGemmPath SkinnyGemm { get; init; } = SkinnyGemmPath.CublasGemmEx;
 
