@@ -24,6 +24,7 @@ public sealed unsafe class KvSegment : IDisposable
     private NativeBuffer? _buffer;
     private readonly nint[]? _borrowedLayers;
     private IDisposable? _owner;
+    private Action<int, CancellationToken>? _layerGate;
     private readonly List<int> _positions = new();
 
     /// <summary>Creates an empty segment shaped for <paramref name="config"/>.</summary>
@@ -93,6 +94,55 @@ public sealed unsafe class KvSegment : IDisposable
 
     /// <summary>Whether this segment borrows its K/V (read-only) rather than owning it.</summary>
     public bool IsBorrowed => _borrowedLayers is not null;
+
+    /// <summary>
+    /// A segment of <paramref name="positions"/>.Count tokens whose bytes the caller fills layer by layer
+    /// through <see cref="GetWritableKeys"/> and <see cref="GetWritableValues"/> (e.g. while reading a
+    /// stored session). Until a layer is written its K/V is zero. The caller owns the result.
+    /// </summary>
+    /// <param name="layerCount">Decoder layers.</param>
+    /// <param name="kvHeadCount">Key/value heads per layer.</param>
+    /// <param name="headDim">Dimension of one head.</param>
+    /// <param name="dataType">Storage type.</param>
+    /// <param name="positions">The position of each token.</param>
+    public static KvSegment Allocate(int layerCount, int kvHeadCount, int headDim, KvDataType dataType, IReadOnlyList<int> positions)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        var segment = new KvSegment(layerCount, kvHeadCount, headDim, dataType, positions.Count);
+        var list = new int[positions.Count];
+        for (int i = 0; i < list.Length; i++) list[i] = positions[i];
+        segment.Commit(list);
+        return segment;
+    }
+
+    /// <summary>Layer <paramref name="layer"/>'s key rows of the valid tokens, writable (not for borrowed segments).</summary>
+    public Span<byte> GetWritableKeys(int layer)
+    {
+        ThrowIfBorrowed("written");
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, LayerCount);
+        return new Span<byte>(Keys(layer), checked(Count * KvDim * ElementBytes));
+    }
+
+    /// <summary>Layer <paramref name="layer"/>'s value rows of the valid tokens, writable (not for borrowed segments).</summary>
+    public Span<byte> GetWritableValues(int layer)
+    {
+        ThrowIfBorrowed("written");
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, LayerCount);
+        return new Span<byte>(Values(layer), checked(Count * KvDim * ElementBytes));
+    }
+
+    /// <summary>
+    /// Makes a forward pass wait, before it attends to layer l of this segment, until
+    /// <paramref name="waitForLayer"/>(l) returns: the segment is still being filled layer by layer, and
+    /// the forward computes the layers before l meanwhile (AttentionStore's layer-wise preloading). The
+    /// callback may throw to abort the forward (e.g. a layer failed its checksum). Null removes the gate.
+    /// </summary>
+    public void SetLayerGate(Action<int, CancellationToken>? waitForLayer) => _layerGate = waitForLayer;
+
+    /// <summary>Blocks until layer <paramref name="layer"/> is ready (no-op without a gate).</summary>
+    internal void WaitForLayer(int layer, CancellationToken ct) => _layerGate?.Invoke(layer, ct);
 
     /// <summary>Decoder layers.</summary>
     public int LayerCount { get; }

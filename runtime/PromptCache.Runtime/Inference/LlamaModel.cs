@@ -182,6 +182,7 @@ public sealed unsafe class LlamaModel : IDisposable
             B.Rope(q, n, H, rope, c.RopeStyle);
             B.Rope(k, n, KV, rope, c.RopeStyle);
             B.StoreKv(output, l, start, k, v, n);
+            for (int i = 0; i < context.Count; i++) context[i].WaitForLayer(l, ct); // layer-wise loads overlap the layers before
             foreach (var g in groups)
                 B.Attention(q + (long)g.FirstRow * H * hd, g.Rows, H, g.Blocks, l, att + (long)g.FirstRow * H * hd);
             B.MatMul(att, n, L.Output, xb);
