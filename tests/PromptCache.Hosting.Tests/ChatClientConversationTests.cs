@@ -290,4 +290,70 @@ public sealed class ChatClientConversationTests
         Assert.DoesNotContain(loads, l => l.Source != "memory");
         await host.StopAsync();
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_session_that_left_memory_is_reloaded_from_disk_or_recomputed_and_counted(bool disk)
+    {
+        string? directory = disk ? TestHosts.TempDirectory() : null;
+        // A memory tier too small for any session: without a disk tier the store rejects it (recomputed next turn);
+        // with one it goes straight to disk (loaded back).
+        using var host = TestHosts.Create(o =>
+        {
+            o.MemoryBudgetBytes = 1024;
+            o.DiskCache = directory;
+        });
+        var factory = host.Services.GetRequiredService<IMeterFactory>();
+        var loads = new ConcurrentQueue<(string Instrument, long Value, string? Source)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "PromptCache" && ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name.StartsWith("promptcache.session.", StringComparison.Ordinal))
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) =>
+        {
+            string? source = null;
+            foreach (var tag in tags) if (tag.Key == "source") source = tag.Value as string;
+            loads.Enqueue((i.Name, v, source));
+        });
+        listener.Start();
+        var cache = host.Services.GetRequiredService<HostedPromptCache>();
+        var engine = await cache.GetEngineAsync();
+        using var client = Client(cache);
+        using var plain = Client(cache, maxConversations: 0);
+
+        var first = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "Hello!")], Greedy());
+        ChatMessage[] history = [new(ChatRole.User, "Hello!"), new(ChatRole.Assistant, first.Text), new(ChatRole.User, "More.")];
+        var second = await client.GetResponseAsync(history, Greedy());
+        var reference = await plain.GetResponseAsync(history, Greedy());
+        Assert.Equal(reference.Text, second.Text);
+        Assert.Equal(reference.Usage!.InputTokenCount, second.Usage!.InputTokenCount);
+
+        var conversation = client.Conversations.Snapshot().Single().Conversation!;
+        var counters = engine.GetCounters();
+        Assert.Equal(2, counters.ConversationTurns);
+        if (disk)
+        {
+            Assert.Equal(Engine.Conversations.SessionSource.Disk, conversation.LastTurn!.Source);
+            Assert.Equal(1, counters.SessionDiskLoads);
+            Assert.Equal(0, counters.SessionRecomputes);
+            Assert.True(second.Usage.CachedInputTokenCount > reference.Usage.CachedInputTokenCount);
+            Assert.Equal([("promptcache.session.loads", 1L, "disk")], loads);
+        }
+        else
+        {
+            int recomputed = conversation.LastTurn!.RecomputedTokens;
+            Assert.Equal(Engine.Conversations.SessionSource.Recomputed, conversation.LastTurn.Source);
+            Assert.True(recomputed > 0);
+            Assert.Equal(1, counters.SessionRecomputes);
+            Assert.Equal(recomputed, counters.SessionRecomputedTokens);
+            Assert.Equal(0, counters.SessionMemoryLoads + counters.SessionDiskLoads);
+            // Recomputed history is computed, not cached.
+            Assert.Equal(reference.Usage.CachedInputTokenCount, second.Usage.CachedInputTokenCount);
+            Assert.Contains(("promptcache.session.loads", 1L, "recomputed"), loads);
+            Assert.Contains(("promptcache.session.recomputed.tokens", (long)recomputed, (string?)null), loads);
+        }
+    }
 }
