@@ -178,13 +178,16 @@ internal static unsafe class DecodeAttention
             int hi = split == _splits - 1 ? _total : (int)((long)_total * (split + 1) / _splits) & ~(Chunk - 1);
             var scratch = t_scratch ??= new ScratchBuffer();
             long state = (long)nh * padded * (hd + 2);
-            float* scores = scratch.Get((long)padded * Chunk + 2L * hd * Chunk + state);
+            // Scores of every head of the item; the transposed chunk (or, across heads, the partial
+            // vectors: 256 floats per head); converted values; then the running state.
+            long scoreFloats = (long)nh * padded * Chunk, ktFloats = Math.Max((long)hd * Chunk, 256L * nh);
+            float* scores = scratch.Get(scoreFloats + ktFloats + (long)hd * Chunk + state);
             var st = new ItemState
             {
                 Scores = scores,
-                Kt = scores + padded * Chunk,
-                VRows = scores + padded * Chunk + hd * Chunk,
-                Acc = scores + padded * Chunk + 2 * hd * Chunk,
+                Kt = scores + scoreFloats,
+                VRows = scores + scoreFloats + ktFloats,
+                Acc = scores + scoreFloats + ktFloats + hd * Chunk,
             };
             st.Max = st.Acc + (long)nh * padded * hd;
             st.Sum = st.Max + nh * padded;
@@ -258,6 +261,12 @@ internal static unsafe class DecodeAttention
                 // This chunk's values are read after its scores, the next chunk's keys after that.
                 DecodeKernels.Prefetch(vBase + c0 * stride + runOffset, stride, used, runBytes);
                 if (c0 + Chunk < e) DecodeKernels.Prefetch(kBase + (c0 + Chunk) * stride + runOffset, stride, Math.Min(Chunk, e - c0 - Chunk), runBytes);
+                if (padded < 4 && h1 - h0 > 1)
+                {
+                    AcrossHeads<TKv>(kBase + c0 * stride + runOffset, vBase + c0 * stride + runOffset, stride, h0, h1, queries, visible, st);
+                    continue;
+                }
+
                 for (int h = h0; h < h1; h++)
                 {
                     byte* keys = kBase + c0 * stride + h * headBytes, values = vBase + c0 * stride + h * headBytes;
@@ -317,6 +326,48 @@ internal static unsafe class DecodeAttention
                             DecodeKernels.AccumulateRow1<TKv>(scores + r * Chunk, visible[r / group], values, stride, hd, acc + (long)r * hd);
                     }
                 }
+            }
+        }
+
+        // One chunk for one to three rows per head and several heads: every K and V row is read once,
+        // in order, all heads of a token together (one head at a time reads a 128-byte run every
+        // kv_dim values, which the hardware prefetchers follow poorly).
+        private void AcrossHeads<TKv>(byte* keys, byte* values, long stride, int h0, int h1, float* queries, Span<int> visible, in ItemState st)
+            where TKv : IKvLoader
+        {
+            int hd = _headDim, rows = _rows, padded = _padded, group = _group, nh = h1 - h0;
+            float* scores = st.Scores;
+            var pScale = Vector512.Create(TKv.Scale);
+            for (int r = 0; r < rows; r++)
+            {
+                DecodeKernels.ScoresHeads<TKv>(queries + ((long)h0 * padded + r) * hd, (long)padded * hd, keys, stride, nh,
+                    visible[r / group], hd, st.Kt, scores + r * Chunk, padded * Chunk);
+            }
+
+            for (int h = 0; h < nh; h++)
+            for (int r = 0; r < rows; r++)
+            {
+                int i = h * padded + r;
+                float* s = scores + i * Chunk;
+                int v = visible[r / group];
+                if (v == 0)
+                {
+                    new Span<float>(s, Chunk).Clear();
+                    continue;
+                }
+
+                float c = AttentionKernels.Softmax64(s, v, ref st.Max[i], ref st.Sum[i]);
+                if (c != 1f) AttentionKernels.Scale(st.Acc + (long)i * hd, hd, c);
+                if (TKv.Scale != 1f)
+                {
+                    for (int j = 0; j < Chunk; j += 16) (Vector512.Load(s + j) * pScale).Store(s + j);
+                }
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                DecodeKernels.AccumulateHeads<TKv>(scores + r * Chunk, padded * Chunk, values, stride, nh, visible[r / group], hd,
+                    st.Acc + (long)r * hd, padded * hd);
             }
         }
 

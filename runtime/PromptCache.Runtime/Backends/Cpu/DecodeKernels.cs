@@ -43,6 +43,87 @@ internal static unsafe class DecodeKernels
         }
     }
 
+    /// <summary>
+    /// Scores of one query row for every kv head of an item, reading each token's K row (all those
+    /// heads, adjacent in memory) once and in order: scores[h·scoreStride + j] = q_h · k_j,h for keys
+    /// [0, count). q_h is at q + h·qStride. Each token leaves one partial vector per head in
+    /// <paramref name="part"/> (heads × 16 vectors); every 16 tokens one shuffle tree per head sums them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScoresHeads<TKv>(float* q, long qStride, byte* keys, long stride, int heads, int count, int headDim,
+        float* part, float* scores, int scoreStride)
+        where TKv : IKvLoader
+    {
+        int headBytes = headDim * TKv.ElementBytes;
+        for (int g = 0; g < count; g += 16)
+        {
+            int n = Math.Min(16, count - g);
+            for (int j = 0; j < 16; j++)
+            {
+                byte* row = keys + (g + j) * stride;
+                for (int h = 0; h < heads; h++)
+                {
+                    var t = j < n ? Partial<TKv>(q + h * qStride, row + h * headBytes, headDim) : Vector512<float>.Zero;
+                    t.Store(part + (h * 16 + j) * 16);
+                }
+            }
+
+            for (int h = 0; h < heads; h++)
+            {
+                float* t = part + h * 256;
+                ScoreReduction.Reduce16(
+                    Vector512.Load(t), Vector512.Load(t + 16), Vector512.Load(t + 32), Vector512.Load(t + 48),
+                    Vector512.Load(t + 64), Vector512.Load(t + 80), Vector512.Load(t + 96), Vector512.Load(t + 112),
+                    Vector512.Load(t + 128), Vector512.Load(t + 144), Vector512.Load(t + 160), Vector512.Load(t + 176),
+                    Vector512.Load(t + 192), Vector512.Load(t + 208), Vector512.Load(t + 224), Vector512.Load(t + 240))
+                    .Store(scores + h * scoreStride + g);
+            }
+        }
+    }
+
+    /// <summary>
+    /// acc_h += Σ_j p_h[j] · v_j,h for every kv head of an item and values [0, count), reading each
+    /// token's V row once and in order, two tokens per pass. p_h at p + h·pStride, acc_h at acc + h·accStride.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulateHeads<TKv>(float* p, int pStride, byte* values, long stride, int heads, int count, int headDim,
+        float* acc, int accStride)
+        where TKv : IKvLoader
+    {
+        int headBytes = headDim * TKv.ElementBytes;
+        int j = 0;
+        for (; j + 2 <= count; j += 2)
+        {
+            byte* r0 = values + j * stride, r1 = r0 + stride;
+            for (int h = 0; h < heads; h++)
+            {
+                var w0 = Vector512.Create(p[h * pStride + j]);
+                var w1 = Vector512.Create(p[h * pStride + j + 1]);
+                float* o = acc + h * accStride;
+                byte* a0 = r0 + h * headBytes, a1 = r1 + h * headBytes;
+                for (int d = 0; d < headDim; d += 16)
+                {
+                    var x = Avx512F.FusedMultiplyAdd(w0, TKv.Load16(a0, d), Vector512.Load(o + d));
+                    Avx512F.FusedMultiplyAdd(w1, TKv.Load16(a1, d), x).Store(o + d);
+                }
+            }
+        }
+
+        if (j < count)
+        {
+            byte* r0 = values + j * stride;
+            for (int h = 0; h < heads; h++)
+            {
+                var w0 = Vector512.Create(p[h * pStride + j]);
+                float* o = acc + h * accStride;
+                for (int d = 0; d < headDim; d += 16)
+                {
+                    Avx512F.FusedMultiplyAdd(w0, TKv.Load16(r0 + h * headBytes, d), Vector512.Load(o + d)).Store(o + d);
+                }
+            }
+        }
+    }
+
     // The 16 lane-wise partial sums of q · row.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Partial<TKv>(float* q, byte* row, int headDim)
