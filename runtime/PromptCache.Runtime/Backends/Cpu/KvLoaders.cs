@@ -45,29 +45,20 @@ internal readonly unsafe struct Bf16Kv : IKvLoader
 }
 
 /// <summary>
-/// f16 K/V, 2^112 too small: a half's sign, exponent and mantissa moved to their f32 places form a
-/// float equal to the half times 2^-112, exactly, subnormal halves included (the exponent biases are
-/// 15 and 127). Three integer operations per 16 values (sign-extending widen, shift, mask) instead
-/// of the eight of an exact conversion; the caller multiplies the other operand by <see cref="Scale"/>
-/// = 2^112, a power of two, so every product and therefore every result is bit-identical to exact
-/// conversion as long as that operand stays below 2^15 in magnitude (checked by the caller).
-/// The one difference: a stored ±inf or NaN (an f32 that overflowed the half range when stored)
-/// reads as a finite ±65536..131071 here instead of propagating.
+/// f16 K/V read 2^112 too small with three integer operations (<see cref="F16ScaledLoader"/>); the
+/// caller multiplies the queries and the softmax weights by <see cref="Scale"/> = 2^112 instead, a
+/// power of two, so every result is bit-identical to exact conversion as long as those operands stay
+/// below 2^15 in magnitude (checked by the caller). A stored ±inf or NaN (an f32 that overflowed the
+/// half range when stored) reads as a finite ±65536..131071 here instead of propagating.
 /// </summary>
 internal readonly unsafe struct F16ScaledKv : IKvLoader
 {
     public static int ElementBytes => 2;
 
-    public static float Scale => 5.192296858534828e33f; // 2^112
+    public static float Scale => F16ScaledLoader.Scale;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load16(byte* row, int d)
-    {
-        // Sign-extended, shifted by 13: bits 13..27 hold the magnitude, 28..31 copies of the sign;
-        // the mask keeps bit 31 as the sign and clears 28..30.
-        Vector512<int> wide = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)row + d));
-        return (Vector512.ShiftLeft(wide, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
-    }
+    public static Vector512<float> Load16(byte* row, int d) => F16ScaledLoader.Load16(row, d);
 }
 
 /// <summary>f16 K/V converted exactly (inf and NaN kept): the fallback when an operand is too large to take the 2^112 of <see cref="F16ScaledKv"/>.</summary>

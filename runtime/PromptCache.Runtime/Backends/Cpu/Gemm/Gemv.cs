@@ -32,7 +32,7 @@ internal static unsafe class Gemv
         long rowBytes = WeightLayout.RowBytes(wType, k);
         int tasks = (n + RowsPerTask - 1) / RowsPerTask;
         // f16 on AVX-512: read the weights 2^112 too small with 3 integer operations per 16 values
-        // (F16ScaledKv) instead of the 8 of an exact conversion, and scale A by 2^112 instead. A power
+        // (F16ScaledLoader) instead of the 8 of an exact conversion, and scale A by 2^112 instead. A power
         // of two, so every product, and C, is bit-identical to exact conversion; m = 1 with f16 weights
         // is otherwise bound by that conversion rather than by memory.
         bool scaled = false;
@@ -42,7 +42,7 @@ internal static unsafe class Gemv
             if (MathF.Abs(TensorPrimitives.MaxMagnitude(all)) < ScaledActivationLimit)
             {
                 float* copy = (t_scaledA ??= new ScratchBuffer()).Get((long)m * k);
-                TensorPrimitives.Multiply(all, F16ScaledKv.Scale, new Span<float>(copy, m * k));
+                TensorPrimitives.Multiply(all, F16ScaledLoader.Scale, new Span<float>(copy, m * k));
                 a = copy;
                 scaled = true;
             }
