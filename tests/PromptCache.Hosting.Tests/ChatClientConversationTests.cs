@@ -166,6 +166,8 @@ public sealed class ChatClientConversationTests
         var reference = await plain.GetResponseAsync(
             [new(ChatRole.User, "Hello!"), new(ChatRole.Assistant, first.Text), new(ChatRole.User, "How are you?")], Greedy());
         Assert.Equal("chat-42", second.ConversationId);
+        Assert.Equal(false, first.Messages.Single().AdditionalProperties?[PromptCacheChatClient.ReusedProperty]);
+        Assert.Equal(true, second.Messages.Single().AdditionalProperties?[PromptCacheChatClient.ReusedProperty]);
         Assert.Equal(reference.Text, second.Text);
         Assert.Equal(reference.Usage!.InputTokenCount, second.Usage!.InputTokenCount);
         Assert.True(second.Usage.CachedInputTokenCount > reference.Usage.CachedInputTokenCount);

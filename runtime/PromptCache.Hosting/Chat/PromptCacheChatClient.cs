@@ -74,6 +74,13 @@ public sealed class PromptCacheChatClient : IChatClient
         _pool = new ChatConversationPool(_options.MaxConversations);
     }
 
+    /// <summary>
+    /// The key of a bool in the final update's <c>AdditionalProperties</c> (which <c>ToChatResponse</c> puts on the answer
+    /// message's <c>AdditionalProperties</c>), present when the
+    /// call ran on an engine conversation: true when it continued an earlier one, false when it started a new one.
+    /// </summary>
+    public const string ReusedProperty = "promptcache.conversation_reused";
+
     /// <summary>Live conversations held for reuse (for diagnostics and tests).</summary>
     internal ChatConversationPool Conversations => _pool;
 
@@ -137,6 +144,8 @@ public sealed class PromptCacheChatClient : IChatClient
         };
         // Only a kept conversation is named back: a caller that sends only new messages needs it to still exist.
         if (turn is { Kept: true, Session.ConversationId: { } conversationId }) last.ConversationId = conversationId;
+        // Lets a caller see whether history was reused (e.g. that an id it sent was still held) without reading usage.
+        if (turn is not null) last.AdditionalProperties = new() { [ReusedProperty] = turn.Reused };
         if (stats.TimeToFirstToken > TimeSpan.Zero)
         {
             int cached = stats.CachedTokens - recomputed;
