@@ -23,6 +23,7 @@ internal sealed class BenchSettings
     public string Attention { get; private set; } = "auto";
     public string SkinnyGemm { get; private set; } = "auto";
     public string FuseNorm { get; private set; } = "auto";
+    public string FusedGroup { get; private set; } = "auto";
     public List<string> HfModels { get; } = new();
 
     public const string Usage = """
@@ -50,6 +51,9 @@ internal sealed class BenchSettings
                               were not run), gemmex, lt or kernel (variant tuned per shape)
           --fuse-norm F       residual add fused with the next RMSNorm: auto (on if its checks passed;
                               off when checks were not run), on or off
+          --fused-group F     q/k/v and gate/up as one GEMM over weights placed back to back: auto (timed
+                              with each skinny path when its checks passed; off when checks were not
+                              run), on or off
           --no-host-tier      skip the host-tier rows (module K/V in pinned host memory, layer-wise loads)
           --decode N          greedy decode steps timed after each cached row (default 32; 0: none)
         """;
@@ -91,6 +95,10 @@ internal sealed class BenchSettings
                 case "--fuse-norm":
                     s.FuseNorm = Next();
                     if (s.FuseNorm is not ("auto" or "on" or "off")) throw new ArgumentException($"Unknown --fuse-norm '{s.FuseNorm}': use auto, on or off.");
+                    break;
+                case "--fused-group":
+                    s.FusedGroup = Next();
+                    if (s.FusedGroup is not ("auto" or "on" or "off")) throw new ArgumentException($"Unknown --fused-group '{s.FusedGroup}': use auto, on or off.");
                     break;
                 case "--hf-model": s.HfModels.Add(Next()); break;
                 case "--decode": s.DecodeSteps = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;

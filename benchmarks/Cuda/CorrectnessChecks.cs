@@ -23,6 +23,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check with the fused residual add + RMSNorm failed (the timings then run them apart).</summary>
     public static bool FusedNormPassed { get; private set; } = true;
 
+    /// <summary>False when a check of the fused q/k/v and gate/up GEMM failed or it ran apart (the timings then do not use it).</summary>
+    public static bool FusedGroupPassed { get; private set; } = true;
+
     /// <summary>False when the check with attention key splits tuned per shape failed (the timings then use the computed split).</summary>
     public static bool TunedSplitsPassed { get; private set; } = true;
 
@@ -40,6 +43,7 @@ internal static unsafe class CorrectnessChecks
         {
             ("skinny kernel tuned per shape", new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.Kernel }, true),
             ("fused add+norm, row RoPE", new CudaBackendOptions { FuseResidualNorm = true, RowRope = true }, false),
+            ("fused q/k/v + gate/up GEMM, fused add+norm, row RoPE", new CudaBackendOptions { FusedGroupGemm = true, FuseResidualNorm = true, RowRope = true, SkinnyGemm = SkinnyGemmPath.CublasLtTuned }, false),
         };
         foreach (var (label, options, skinny) in runs)
         {
@@ -50,7 +54,8 @@ internal static unsafe class CorrectnessChecks
                 HfModels(names, root, options);
             }
             if (Failures == failuresBefore) continue;
-            if (skinny) SkinnyKernelPassed = false;
+            if (options.FusedGroupGemm) FusedGroupPassed = false;
+            else if (skinny) SkinnyKernelPassed = false;
             else FusedNormPassed = false;
         }
     }
@@ -130,6 +135,11 @@ internal static unsafe class CorrectnessChecks
                 finally
                 {
                     segments.ForEach(s => s.Dispose());
+                }
+                if (options.FusedGroupGemm)
+                {
+                    foreach (string line in backend.FusedGroupLog) Console.WriteLine($"        {line}");
+                    if (backend.FusedGroupError is { } ge) Error($"{name}: fused group GEMM fell back", new InvalidOperationException(ge));
                 }
             }
             catch (Exception e)
@@ -278,6 +288,15 @@ internal static unsafe class CorrectnessChecks
             ("fused add+norm, row RoPE", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = true, RowRope = true }, false, true),
             ("skinny tuned + fused add+norm, row RoPE", Skinny(SkinnyKernelVariant.Auto, fused: true), true, false),
             ("attention key splits tuned per shape", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, TuneAttentionSplits = true, KvHostWriteBack = false }, false, false),
+            // One cuBLAS(Lt) GEMM over q/k/v (gate/up) placed back to back, split by group_split.cu;
+            // host weights here, so the first fused call moves each group into one allocation.
+            ("fused group GEMM", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FusedGroupGemm = true }, false, false),
+            ("fused group GEMM, cuBLASLt", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FusedGroupGemm = true, SkinnyGemm = SkinnyGemmPath.CublasLtTuned }, false, false),
+            ("fused group GEMM + skinny tuned + fused add+norm, row RoPE", new CudaBackendOptions
+            {
+                Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FusedGroupGemm = true, SkinnyGemm = SkinnyGemmPath.Kernel,
+                FuseResidualNorm = true, RowRope = true, TuneAttentionSplits = true,
+            }, false, false),
         };
         foreach (var (name, options, skinny, fused) in fast)
         {
@@ -302,6 +321,14 @@ internal static unsafe class CorrectnessChecks
                 if (cuda.SkinnyKernelError is { } se) Error($"{name}: skinny kernel fell back to cuBLAS", new InvalidOperationException(se));
                 foreach (string line in cuda.SkinnyTuneLog.Concat(cuda.AttentionTuneLog)) Console.WriteLine($"        {line}");
                 if (cuda.FusedNormError is { } fe) Error($"{name}: fused add+norm fell back", new InvalidOperationException(fe));
+                if (options.FusedGroupGemm)
+                {
+                    foreach (string line in cuda.FusedGroupLog) Console.WriteLine($"        {line}");
+                    if (cuda.FusedGroupError is { } ge) Error($"{name}: fused group GEMM fell back", new InvalidOperationException(ge));
+                    // A check that never fused would pass without testing anything.
+                    else if (!cuda.FusedGroupLog.Any(l => l.Contains("one GEMM", StringComparison.Ordinal)))
+                        Error($"{name}: no group was fused", new InvalidOperationException(string.Join("; ", cuda.FusedGroupLog)));
+                }
             }
             catch (Exception e)
             {
@@ -309,6 +336,11 @@ internal static unsafe class CorrectnessChecks
             }
             if (Failures != failuresBefore)
             {
+                if (options.FusedGroupGemm)
+                {
+                    FusedGroupPassed = false;
+                    continue;
+                }
                 if (options.TuneAttentionSplits) TunedSplitsPassed = false;
                 if (skinny) SkinnyKernelPassed = false;
                 if (fused) FusedNormPassed = false;

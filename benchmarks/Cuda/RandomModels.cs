@@ -39,7 +39,34 @@ internal static unsafe class RandomModels
     public static ModelWeights OnDevice(ModelConfig c, CudaBackend backend, ulong seed)
     {
         ulong next = seed;
-        return Build(c, (name, rows, cols, scale) => backend.CreateRandomWeight(name, rows, cols, next++ * 0x9E3779B97F4A7C15ul + 1, scale), new Random((int)seed));
+        ulong SeedAt(int ahead) => (next + (ulong)ahead) * 0x9E3779B97F4A7C15ul + 1;
+        // q/k/v and gate/up are made back to back in one allocation, as the fused group GEMM wants them
+        // (seeds as if made one call each, so the values do not change); Build asks for them in order.
+        var pending = new Queue<WeightTensor>();
+        WeightTensor Matrix(string name, int rows, int cols, float scale)
+        {
+            if (pending.Count > 0)
+            {
+                next++;
+                var member = pending.Dequeue();
+                return member.Rows == rows && member.Cols == cols && member.Name == name
+                    ? member
+                    : throw new InvalidOperationException($"Expected group member {member.Name}, was asked for {name}.");
+            }
+            string prefix = name[..(name.LastIndexOf('.') + 1)];
+            (string, int, ulong)[]? group = null;
+            if (name.EndsWith(".q", StringComparison.Ordinal))
+                group = [(name, rows, SeedAt(0)), (prefix + "k", c.KvDim, SeedAt(1)), (prefix + "v", c.KvDim, SeedAt(2))];
+            else if (name.EndsWith(".gate", StringComparison.Ordinal))
+                group = [(name, rows, SeedAt(0)), (prefix + "up", c.FfnSize, SeedAt(1))];
+            ulong seed0 = SeedAt(0);
+            next++;
+            if (group is null) return backend.CreateRandomWeight(name, rows, cols, seed0, scale);
+            var made = backend.CreateRandomWeightGroup(group, cols, scale);
+            for (int i = 1; i < made.Length; i++) pending.Enqueue(made[i]);
+            return made[0];
+        }
+        return Build(c, Matrix, new Random((int)seed));
     }
 
     private static ModelWeights Build(ModelConfig c, Func<string, int, int, float, WeightTensor> matrix, Random rng)

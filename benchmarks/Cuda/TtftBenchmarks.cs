@@ -13,6 +13,7 @@ internal sealed unsafe class TtftBenchmarks
     private readonly List<string> _table = new();
     private SkinnyGemmPath _skinny = SkinnyGemmPath.CublasGemmEx;
     private bool _fuseNorm;
+    private bool _fusedGroup;
     private static bool _tuneSplits;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
@@ -32,8 +33,17 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"Short-query attention key splits tuned per shape for the timings: {_tuneSplits}");
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
-        _skinny = ChooseSkinnyGemm(kernel);
+        (_skinny, _fusedGroup) = ChooseSkinnyGemm(kernel);
         Console.WriteLine($"Skinny GEMMs (<= 64 rows) for the timings: {_skinny}{(_skinny == SkinnyGemmPath.Kernel ? " (variant, split or cuBLAS tuned per shape at its first call)" : "")}");
+        Console.WriteLine($"q/k/v and gate/up as one GEMM over weights placed back to back, for the timings: {_fusedGroup}");
+        try
+        {
+            FusedGroupShapes(RandomModels.Llama2_7B(1));
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"Fused group shapes failed: {e.GetType().Name}: {e.Message}");
+        }
         try
         {
             // On a backend of its own: a variant that fails here must not switch the timed backend to cuBLAS.
@@ -69,7 +79,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -148,52 +158,122 @@ internal sealed unsafe class TtftBenchmarks
         foreach (string line in cuda.AttentionTuneLog) Console.WriteLine($"Tuned {line}");
         if (cuda.SkinnyKernelError is { } se) Console.WriteLine($"SKINNY KERNEL FELL BACK TO cublasGemmEx: {se}");
         if (cuda.FusedNormError is { } fe) Console.WriteLine($"FUSED ADD+NORM FELL BACK: {fe}");
+        foreach (string line in cuda.FusedGroupLog) Console.WriteLine($"Fused {line}");
+        if (cuda.FusedGroupError is { } ge) Console.WriteLine($"FUSED GROUP GEMM FELL BACK: {ge}");
     }
 
     // cuBLASLt (tuned per shape) against cublasGemmEx on a cached 4096+48 call of the Llama-2-7B
     // model: each on its own backend, median GPU time of 3 after one warm-up that also tunes. Lt is
     // taken only when its CPU-vs-CUDA checks passed, its last-row logits match cublasGemmEx's
     // (relative L2 <= 1e-2, same argmax) and it is faster; any error keeps cublasGemmEx.
-    private SkinnyGemmPath ChooseSkinnyGemm(AttentionKernel kernel)
+    // The fused q/k/v and gate/up GEMM is timed with each path (on when its checks passed, or --fused-group on)
+    // and taken under the same rule.
+    private (SkinnyGemmPath Path, bool Fused) ChooseSkinnyGemm(AttentionKernel kernel)
     {
-        if (_s.SkinnyGemm == "gemmex") return SkinnyGemmPath.CublasGemmEx;
-        if (_s.SkinnyGemm == "lt") return SkinnyGemmPath.CublasLtTuned;
-        if (_s.SkinnyGemm == "kernel") return SkinnyGemmPath.Kernel;
-        if (!_s.Check) return SkinnyGemmPath.CublasGemmEx;
-        var candidates = new List<SkinnyGemmPath>();
-        if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add(SkinnyGemmPath.Kernel);
-        if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add(SkinnyGemmPath.CublasLtTuned);
-        if (candidates.Count == 0) return SkinnyGemmPath.CublasGemmEx;
+        bool fusedAllowed = _s.FusedGroup switch { "on" => true, "off" => false, _ => _s.Check && CorrectnessChecks.FusedGroupPassed };
+        bool fusedForced = _s.FusedGroup == "on";
+        if (_s.SkinnyGemm == "gemmex") return (SkinnyGemmPath.CublasGemmEx, fusedForced);
+        if (_s.SkinnyGemm == "lt") return (SkinnyGemmPath.CublasLtTuned, fusedForced);
+        if (_s.SkinnyGemm == "kernel") return (SkinnyGemmPath.Kernel, fusedForced);
+        if (!_s.Check) return (SkinnyGemmPath.CublasGemmEx, fusedForced);
+        var candidates = new List<(SkinnyGemmPath Path, bool Fused)>();
+        if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add((SkinnyGemmPath.Kernel, false));
+        if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add((SkinnyGemmPath.CublasLtTuned, false));
+        if (fusedAllowed)
+        {
+            candidates.Add((SkinnyGemmPath.CublasGemmEx, true));
+            if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add((SkinnyGemmPath.CublasLtTuned, true));
+            if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add((SkinnyGemmPath.Kernel, true));
+        }
+        if (candidates.Count == 0) return (SkinnyGemmPath.CublasGemmEx, false);
         float[] exLogits;
         double exMs;
         try
         {
-            (exMs, exLogits, _, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx, _fuseNorm);
+            // The baseline: every new path off explicitly.
+            (exMs, exLogits, _, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx, _fuseNorm, fusedGroup: false);
             Console.WriteLine($"Skinny GEMM choice: cached 4096+48 cublasGemmEx {exMs:0.00} ms (gpu, median of 3)");
         }
         catch (Exception e)
         {
             Console.WriteLine($"Skinny GEMM choice: cublasGemmEx failed to run ({e.GetType().Name}: {e.Message})");
-            return SkinnyGemmPath.CublasGemmEx;
+            return (SkinnyGemmPath.CublasGemmEx, false);
         }
-        var best = (Path: SkinnyGemmPath.CublasGemmEx, Ms: exMs);
-        foreach (var path in candidates)
+        var best = (Choice: (SkinnyGemmPath.CublasGemmEx, false), Ms: exMs);
+        foreach (var (path, fused) in candidates)
         {
+            string label = fused ? $"{path} + fused group GEMM" : path.ToString();
             try
             {
-                var (ms, logits, log, error) = TimeSkinny(kernel, path, _fuseNorm);
+                var (ms, logits, log, error) = TimeSkinny(kernel, path, _fuseNorm, fused);
                 foreach (string line in log) Console.WriteLine($"Skinny GEMM choice: {line}");
                 var compare = LogitCompare.Of(logits, exLogits, exLogits.Length);
                 bool same = compare.RelativeL2 <= 1e-2 && LogitCompare.ArgMax(logits) == LogitCompare.ArgMax(exLogits) && !compare.HasNaN && error is null;
-                Console.WriteLine($"Skinny GEMM choice: cached 4096+48 {path} {ms:0.00} ms (gpu, median of 3); logits vs cublasGemmEx {compare}{(same ? "" : "  MISMATCH or fallback: not chosen")}{(error is null ? "" : " (" + error + ")")}");
-                if (same && ms < best.Ms) best = (path, ms);
+                Console.WriteLine($"Skinny GEMM choice: cached 4096+48 {label} {ms:0.00} ms (gpu, median of 3); logits vs cublasGemmEx {compare}{(same ? "" : "  MISMATCH or fallback: not chosen")}{(error is null ? "" : " (" + error + ")")}");
+                if (same && ms < best.Ms) best = ((path, fused), ms);
             }
             catch (Exception e)
             {
-                Console.WriteLine($"Skinny GEMM choice: {path} failed to run ({e.GetType().Name}: {e.Message}); not chosen");
+                Console.WriteLine($"Skinny GEMM choice: {label} failed to run ({e.GetType().Name}: {e.Message}); not chosen");
             }
         }
-        return best.Path;
+        return best.Choice;
+    }
+
+    // One GEMM over q/k/v (gate/up) placed back to back plus its split, against the same GEMMs apart
+    // (separately allocated weights, which the backend cannot fuse), at 1, 48 and 4096 rows, both
+    // through cuBLASLt tuned per shape; gate/up followed by the SiLU·mul that consumes them. Median
+    // GPU time of 10 after 3 warm-ups (the first call learns the group and tunes).
+    private static void FusedGroupShapes(ModelConfig config)
+    {
+        using var cuda = new CudaBackend(new CudaBackendOptions
+        {
+            KvHostWriteBack = false, FusedGroupGemm = true, SkinnyGemm = SkinnyGemmPath.CublasLtTuned, SkinnyGemmMaxRows = 4096,
+        });
+        int d = config.HiddenSize;
+        float scale = MathF.Sqrt(3f / d);
+        var groups = new[] { (Name: "qkv", Rows: new[] { config.QueryDim, config.KvDim, config.KvDim }), (Name: "gate+up", Rows: new[] { config.FfnSize, config.FfnSize }) };
+        foreach (int m in new[] { 1, 48, 4096 })
+        {
+            var table = cuda.CreateRandomWeight("x", m, d, 91, 1f);
+            float* x = cuda.Allocate((long)m * d);
+            cuda.Embed(table, Enumerable.Range(0, m).ToArray(), x);
+            foreach (var (name, rows) in groups)
+            {
+                var members = new (string, int, ulong)[rows.Length];
+                for (int i = 0; i < rows.Length; i++) members[i] = ($"g{i}", rows[i], (ulong)(100 + i));
+                var together = cuda.CreateRandomWeightGroup(members, d, scale);
+                var apart = new WeightTensor[rows.Length];
+                for (int i = 0; i < rows.Length; i++) apart[i] = cuda.CreateRandomWeight($"a{i}", rows[i], d, (ulong)(100 + i), scale);
+                var ys = new nint[rows.Length];
+                for (int i = 0; i < rows.Length; i++) ys[i] = (nint)cuda.Allocate((long)m * rows[i]);
+                double Time(WeightTensor[] ws)
+                {
+                    var times = new List<double>();
+                    for (int r = 0; r < 13; r++)
+                    {
+                        cuda.Synchronize();
+                        using var start = CudaEvent.Create(cuda.Device.Context);
+                        using var end = CudaEvent.Create(cuda.Device.Context);
+                        start.Record(cuda.Device.Stream);
+                        for (int i = 0; i < ws.Length; i++) cuda.MatMul(x, m, ws[i], (float*)ys[i]);
+                        if (ws.Length == 2) cuda.SiluMul((float*)ys[0], (float*)ys[1], (long)m * rows[0]);
+                        cuda.Flush();
+                        end.Record(cuda.Device.Stream);
+                        double ms = end.MillisecondsSince(start);
+                        if (r >= 3) times.Add(ms);
+                    }
+                    return Median(times);
+                }
+                double fused = Time(together), separate = Time(apart);
+                double bytes = (double)rows.Sum() * d * 2;
+                Console.WriteLine($"Fused group {name} {m} x {rows.Sum()} x {d}{(rows.Length == 2 ? " + SiLU·mul" : "")}: one GEMM + split {fused * 1000:0}us ({bytes / (fused * 1e-3) / 1e12:0.00} TB/s), apart {separate * 1000:0}us ({bytes / (separate * 1e-3) / 1e12:0.00} TB/s), {separate / fused:0.00}x");
+                for (int i = 0; i < rows.Length; i++) cuda.Free((float*)ys[i]);
+            }
+            cuda.Free(x);
+        }
+        foreach (string line in cuda.FusedGroupLog) Console.WriteLine($"Fused group shapes: {line}");
+        if (cuda.FusedGroupError is { } e) Console.WriteLine($"Fused group shapes: FELL BACK: {e}");
     }
 
     // Per-shape GPU time of the skinny GEMMs of a cached 48-row call (one weight matrix per launch, with
@@ -260,10 +340,10 @@ internal sealed unsafe class TtftBenchmarks
         }
     }
 
-    private static (double Ms, float[] Logits, IReadOnlyList<string> Log, string? Error) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path, bool fuseNorm)
+    private static (double Ms, float[] Logits, IReadOnlyList<string> Log, string? Error) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path, bool fuseNorm, bool fusedGroup)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, FuseResidualNorm = fuseNorm, RowRope = fuseNorm, TuneAttentionSplits = _tuneSplits });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, FuseResidualNorm = fuseNorm, RowRope = fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = fusedGroup });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
@@ -281,8 +361,8 @@ internal sealed unsafe class TtftBenchmarks
         }
         output.Truncate(0);
         float[] logits = forward.RunToHost(freshIds, freshPositions, [module], output, 1);
-        var log = cuda.SkinnyGemmLog.Concat(cuda.SkinnyTuneLog).ToList();
-        string? error = cuda.SkinnyKernelError;
+        var log = cuda.SkinnyGemmLog.Concat(cuda.SkinnyTuneLog).Concat(cuda.FusedGroupLog).ToList();
+        string? error = cuda.SkinnyKernelError ?? cuda.FusedGroupError;
         cuda.Release(module);
         cuda.Release(output);
         return (Median(times), logits, log, error);

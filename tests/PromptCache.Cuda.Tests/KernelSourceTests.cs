@@ -14,7 +14,7 @@ public sealed partial class KernelSourceTests
     [Fact]
     public void All_kernel_sources_are_embedded()
     {
-        Assert.Equal(["attention.cu", "attention_pipelined.cu", "common.cuh", "fused_norm.cu", "skinny_gemm.cu", "transformer.cu"], KernelSource.Names());
+        Assert.Equal(["attention.cu", "attention_pipelined.cu", "common.cuh", "fused_norm.cu", "group_split.cu", "skinny_gemm.cu", "transformer.cu"], KernelSource.Names());
     }
 
     [Fact]
@@ -33,6 +33,18 @@ public sealed partial class KernelSourceTests
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows"], Declared(KernelSource.FusedNorm).Order());
+        Assert.Equal(["silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
+    }
+
+    [Fact]
+    public void The_group_split_kernels_take_the_launchers_arguments_in_order()
+    {
+        // DeviceKernels.SplitColumns / SiluMulConcat pass their arguments in exactly this order and these types.
+        string source = KernelSource.Read(KernelSource.GroupSplit);
+        Assert.Equal("const float* __restrict__ y, int total, float* __restrict__ out0, int n0, float* __restrict__ out1, int n1, float* __restrict__ out2, int n2",
+            Parameters(source, "split_columns"));
+        Assert.Equal("const float* __restrict__ y, int f, i64 n, float* __restrict__ gate, float* __restrict__ up, bf16_t* __restrict__ gb",
+            Parameters(source, "silu_mul_concat"));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly DeviceWeights _weights;
     private readonly DeviceResidentStores _stores;
     private readonly ActivationPool _pool;
-    private readonly ScratchBuffer _gemmInput, _ids, _partials, _staging;
+    private readonly ScratchBuffer _gemmInput, _ids, _partials, _staging, _groupOutput;
     private readonly LtSkinnyGemm _skinny;
     private readonly ConditionalWeakTable<KvSegment, DeviceKvSegment> _kv = new();
     private readonly IntPtr _blas;
@@ -52,7 +52,12 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private ulong[] _groupFollowers = [];
     private ulong _groupInput, _groupInputBf16;
     private int _groupRows, _groupCols;
-    private bool _skinnyUnavailable, _fusedNormUnavailable, _rowRopeUnavailable;
+    private bool _skinnyUnavailable, _fusedNormUnavailable, _rowRopeUnavailable, _fusedGroupUnavailable;
+
+    // A fused gate/up GEMM whose output (y[m × 2f] in _groupOutput) is not yet split into gate and up:
+    // a SiluMul over exactly those buffers does the split itself; any other call splits it first.
+    private (ulong Y, int M, int F, ulong Gate, ulong Up) _pendingSplit;
+    private bool _hasPendingSplit;
     private (ulong X, ulong R, long Count) _pendingAdd;
     private bool _hasPendingAdd;
 
@@ -75,6 +80,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _ids = new ScratchBuffer(_device);
             _partials = new ScratchBuffer(_device);
             _staging = new ScratchBuffer(_device);
+            _groupOutput = new ScratchBuffer(_device);
             _skinny = new LtSkinnyGemm(_device);
             try
             {
@@ -177,7 +183,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             ulong weights = _weights.Get(w);
             Learn((ulong)x, m, w.Cols, weights);
             long inputs = (long)m * w.Cols, outputs = (long)m * w.Rows;
-            if (!UseSkinnyKernel(m, w.Cols))
+            if (!Groups(m, w.Cols))
             {
                 FlushGroup();
                 ulong xb = GemmInput(x, inputs);
@@ -230,6 +236,10 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         SkinnyPath == SkinnyGemmPath.Kernel && !_skinnyUnavailable
         && m <= Math.Min(Options.SkinnyGemmMaxRows, SkinnyGemmPlan.MaxRows) && SkinnyGemmPlan.Supports(cols);
 
+    // Whether GEMMs of this shape are held back to run as a group (one skinny launch, or one fused GEMM).
+    private bool Groups(int m, int cols) =>
+        UseSkinnyKernel(m, cols) || (Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows);
+
     private static bool Overlaps(ulong a, long aFloats, ulong b, long bFloats) =>
         a < b + (ulong)(bFloats * sizeof(float)) && b < a + (ulong)(aFloats * sizeof(float));
 
@@ -265,13 +275,28 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // Runs the held-back GEMM group: one skinny launch (variant and K split fixed by the options, or
     // chosen per shape by TuneSkinny), or cublasGemmEx per member when the skinny kernels cannot be
     // built or launched here.
-    private void FlushGroup()
+    private void FlushGroup(bool keepSplit = false)
     {
-        if (_group.Count == 0) return;
+        if (_group.Count == 0)
+        {
+            if (!keepSplit) FlushSplit();
+            return;
+        }
+        FlushSplit();
         var g = _group;
         _group = default;
         int m = _groupRows, k = _groupCols;
         ulong xb = _groupInputBf16;
+        if (g.Count > 1 && Options.FusedGroupGemm && !_fusedGroupUnavailable && FusedGroup(ref g, m, k, xb))
+        {
+            if (!keepSplit) FlushSplit();
+            return;
+        }
+        if (!UseSkinnyKernel(m, k))
+        {
+            for (int i = 0; i < g.Count; i++) Gemm(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+            return;
+        }
         if (!_skinnyUnavailable)
         {
             var variant = SkinnyVariantOverride ?? Options.SkinnyVariant;
@@ -300,6 +325,97 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             }
         }
         for (int i = 0; i < g.Count; i++) GemmEx(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+    }
+
+    /// <summary>Why the fused group GEMM (<see cref="CudaBackendOptions.FusedGroupGemm"/>) was given up, or null.</summary>
+    public string? FusedGroupError { get; private set; }
+
+    private readonly List<string> _fusedGroupLog = new();
+
+    /// <summary>With <see cref="CudaBackendOptions.FusedGroupGemm"/>: one line per group shape (fused or why not).</summary>
+    public IReadOnlyList<string> FusedGroupLog
+    {
+        get
+        {
+            lock (_gate) return _fusedGroupLog.ToArray();
+        }
+    }
+
+    // One GEMM over the group's weights back to back (moved together on first use), then the split:
+    // at once for q/k/v, deferred to the SiluMul for gate/up. False (nothing launched, g's weights
+    // updated if they moved) when this group cannot be fused; the caller then runs it apart.
+    private bool FusedGroup(ref SkinnyGroupArgs g, int m, int k, ulong xb)
+    {
+        int total = 0;
+        bool aligned = true;
+        for (int i = 0; i < g.Count; i++)
+        {
+            total += g.Rows[i];
+            aligned &= g.Rows[i] % 4 == 0 && (g.Outputs[i] & 15) == 0;
+        }
+        var rows = new int[g.Count];
+        for (int i = 0; i < g.Count; i++) rows[i] = g.Rows[i];
+        string shape = $"{m} x [{string.Join("+", rows)}] x {k}";
+        if (!aligned)
+        {
+            NoteGroup($"group {shape}: apart (outputs not 16-byte aligned multiples of 4 floats)");
+            return false;
+        }
+        var members = new ulong[g.Count];
+        for (int i = 0; i < g.Count; i++) members[i] = g.Weights[i];
+        ulong[]? placed;
+        try
+        {
+            placed = _weights.Coalesce(members, k);
+            // Compile group_split.cu now, before anything is launched, so a build error falls back cleanly.
+            _modules.GroupSplit("split_columns");
+            _modules.GroupSplit("silu_mul_concat");
+        }
+        catch (CudaException e)
+        {
+            _fusedGroupUnavailable = true;
+            FusedGroupError = e.Message;
+            return false;
+        }
+        if (placed is null)
+        {
+            NoteGroup($"group {shape}: apart (weights cannot be placed back to back)");
+            return false;
+        }
+        if (placed[0] != members[0])
+        {
+            // The weights moved: the learned group and this launch use their new addresses.
+            _followers.Remove(members[0]);
+            _followers[placed[0]] = placed[1..];
+            _chainLength = 0;
+            for (int i = 0; i < g.Count; i++) g.Weights[i] = placed[i];
+        }
+        ulong y = _groupOutput.Get((long)m * total * sizeof(float));
+        ulong w = g.Weights[0];
+        _skinny.Run(w, total, k, xb, m, y, () => GemmEx(w, total, k, xb, m, y));
+        if (g.Count == 2 && g.Rows[0] == g.Rows[1])
+        {
+            _pendingSplit = (y, m, g.Rows[0], g.Outputs[0], g.Outputs[1]);
+            _hasPendingSplit = true;
+        }
+        else
+            _kernels.SplitColumns(y, m, g.Outputs[0], g.Rows[0], g.Outputs[1], g.Rows[1], g.Count > 2 ? g.Outputs[2] : 0, g.Count > 2 ? g.Rows[2] : 0);
+        NoteGroup($"group {shape}: one GEMM of {total} rows");
+        return true;
+    }
+
+    private void NoteGroup(string line)
+    {
+        if (!_fusedGroupLog.Contains(line)) _fusedGroupLog.Add(line);
+    }
+
+    // Splits a fused gate/up output that no SiluMul consumed.
+    private void FlushSplit()
+    {
+        if (!_hasPendingSplit) return;
+        _hasPendingSplit = false;
+        var p = _pendingSplit;
+        _kernels.SplitColumns(p.Y, p.M, p.Gate, p.F, p.Up, p.F, 0, 0);
     }
 
     private enum SkinnyKind { GemmEx, Lt, Kernel }
@@ -527,7 +643,20 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
-            Begin();
+            FlushGroup(keepSplit: true);
+            FlushAdd();
+            _chainLength = 0;
+            var p = _pendingSplit;
+            if (_hasPendingSplit && p.Gate == (ulong)gate && p.Up == (ulong)up && count == (long)p.M * p.F)
+            {
+                // The fused gate/up GEMM's output is split by this one pass.
+                _hasPendingSplit = false;
+                ulong fusedShadow = _gemmInput.Get(count * sizeof(ushort));
+                _kernels.SiluMulConcat(p.Y, p.M, p.F, (ulong)gate, (ulong)up, fusedShadow);
+                (_shadowSource, _shadowCount) = ((ulong)gate, count);
+                return;
+            }
+            FlushSplit();
             ulong shadow = _gemmInput.Get(count * sizeof(ushort));
             _kernels.SiluMul((ulong)gate, (ulong)up, count, shadow);
             (_shadowSource, _shadowCount) = ((ulong)gate, count);
@@ -798,6 +927,16 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         lock (_gate) return _weights.CreateRandom(name, rows, cols, seed, scale);
     }
 
+    /// <summary>
+    /// As <see cref="CreateRandomWeight"/> for matrices that share their input (q/k/v, gate/up): one
+    /// allocation with the members back to back (each from its own seed, so the values equal separate
+    /// calls), which <see cref="CudaBackendOptions.FusedGroupGemm"/> multiplies with one GEMM.
+    /// </summary>
+    public WeightTensor[] CreateRandomWeightGroup(ReadOnlySpan<(string Name, int Rows, ulong Seed)> members, int cols, float scale)
+    {
+        lock (_gate) return _weights.CreateRandomGroup(members, cols, scale);
+    }
+
     /// <summary>Frees the device copy of <paramref name="segment"/> now (it is otherwise freed when the segment is collected).</summary>
     public void Release(KvSegment segment)
     {
@@ -1036,6 +1175,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _ids.Dispose();
             _partials.Dispose();
             _staging.Dispose();
+            _groupOutput.Dispose();
             _modules.Dispose();
             _device.Dispose();
         }

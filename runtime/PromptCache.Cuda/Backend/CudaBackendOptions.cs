@@ -122,4 +122,16 @@ public sealed class CudaBackendOptions
 
     /// <summary>RoPE with one block per token over all heads and paired accesses (rope_rows of fused_norm.cu) instead of a block per token and head.</summary>
     public bool RowRope { get; init; }
+
+    /// <summary>
+    /// GEMMs that share their input (q/k/v, gate/up; learned from the first forward) with at most
+    /// <see cref="SkinnyGemmMaxRows"/> activation rows run as ONE cuBLAS(Lt) GEMM over their weights
+    /// placed back to back in one allocation (moved there at the group's first fused call; no second
+    /// copy), then one small kernel hands each member its rows; gate/up are split by the SiLU·mul that
+    /// consumes them (group_split.cu). Groups whose weights cannot be made contiguous, or whose outputs
+    /// are not 16-byte aligned multiples of 4 floats, run apart; so does everything when group_split.cu
+    /// fails to build (<see cref="CudaBackend.FusedGroupError"/>).
+    /// Prefill is not fused: splitting thousands of rows costs more than the one launch saves.
+    /// </summary>
+    public bool FusedGroupGemm { get; init; }
 }

@@ -132,6 +132,24 @@ internal sealed unsafe class DeviceKernels
         Elementwise("silu_mul", n, a);
     }
 
+    /// <summary>split_columns of group_split.cu: y[m × (n0+n1+n2)] into out_i[m × n_i] (n_i multiples of 4, buffers 16-byte aligned; n2 may be 0).</summary>
+    public void SplitColumns(ulong y, int m, ulong out0, int n0, ulong out1, int n1, ulong out2, int n2)
+    {
+        if (m == 0) return;
+        int total = n0 + n1 + n2;
+        void** a = stackalloc void*[] { &y, &total, &out0, &n0, &out1, &n1, &out2, &n2 };
+        Launch(_modules.GroupSplit("split_columns"), (uint)((total / 4 + Threads - 1) / Threads), (uint)m, 1, Threads, a);
+    }
+
+    /// <summary>silu_mul_concat of group_split.cu: y[m × 2f] (gate then up per token) into gate = silu(g)·u, up = u and gateBf16 (0 for none).</summary>
+    public void SiluMulConcat(ulong y, int m, int f, ulong gate, ulong up, ulong gateBf16)
+    {
+        long n = (long)m * f;
+        if (n == 0) return;
+        void** a = stackalloc void*[] { &y, &f, &n, &gate, &up, &gateBf16 };
+        Launch(_modules.GroupSplit("silu_mul_concat"), GridFor(n), 1, 1, Threads, a);
+    }
+
     public void Add(ulong x, ulong y, long n)
     {
         void** a = stackalloc void*[] { &x, &y, &n };

@@ -34,6 +34,9 @@ internal sealed class KernelModules : IDisposable
     /// <summary>A kernel of the fused add + RMSNorm unit (fused_norm.cu).</summary>
     public IntPtr FusedNorm(string kernel) => Function(KernelSource.FusedNorm, NvrtcOptions.None, kernel);
 
+    /// <summary>A kernel of the group-split unit (group_split.cu).</summary>
+    public IntPtr GroupSplit(string kernel) => Function(KernelSource.GroupSplit, NvrtcOptions.None, kernel);
+
     /// <summary>A kernel of the attention unit compiled for <paramref name="headDim"/>.</summary>
     public IntPtr Attention(int headDim, string kernel) =>
         Function(KernelSource.Attention, NvrtcOptions.Define("HEAD_DIM", headDim), kernel);

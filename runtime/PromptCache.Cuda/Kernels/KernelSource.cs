@@ -28,6 +28,9 @@ internal static class KernelSource
     /// <summary>The residual add fused with the next RMSNorm: a unit of its own for the same reason.</summary>
     public const string FusedNorm = "fused_norm.cu";
 
+    /// <summary>The split of a GEMM over concatenated weights into its members' outputs: a unit of its own for the same reason.</summary>
+    public const string GroupSplit = "group_split.cu";
+
     /// <summary>The helpers every kernel file is compiled with.</summary>
     public const string Common = "common.cuh";
 
