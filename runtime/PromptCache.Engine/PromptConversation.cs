@@ -290,6 +290,7 @@ public sealed class PromptConversation : IDisposable
         var source = SessionSource.None;
         KvLayerwiseLoad? load = null;
         KvSegment? history = null;
+        FillingHistory? filling = null;
         int recomputed = 0;
         try
         {
@@ -302,9 +303,9 @@ public sealed class PromptConversation : IDisposable
                     source = load!.Source == KvTier.Memory ? SessionSource.Memory : SessionSource.Disk;
                     if (_rowIds.Count > 0)
                     {
-                        var positions = _rowPositions.ToArray();
-                        history = await Task.Run(() => SessionMaterializer.Materialize(load, kept, positions, _rotary, _dataType, ct), ct).ConfigureAwait(false);
-                        if (history is null) source = SessionSource.None;
+                        // Layer-wise: the forward starts now and waits only for layers not yet converted.
+                        filling = FillingHistory.Begin(load!, kept, [.. _rowPositions], _rotary, _dataType, RecomputeInto([.. _rowIds], [.. _rowPositions]));
+                        history = filling.Segment;
                     }
                 }
                 else if (load is not null)
@@ -338,15 +339,35 @@ public sealed class PromptConversation : IDisposable
                 LoadTime = clock.Elapsed,
             };
             var output = _engine.Model.CreateSegment(_dataType, ids.Length + Math.Min(Math.Max(maxTokens, 1), 4096));
-            return new Turn(ids, pendingPositions, load, kept, history, output, history is null ? _context : [.. _context, history], info);
+            return new Turn(ids, pendingPositions, load, kept, filling, history, output, history is null ? _context : [.. _context, history], info);
         }
         catch
         {
             load?.Dispose();
-            history?.Dispose();
+            if (filling is not null) filling.Dispose();
+            else history?.Dispose();
             throw;
         }
     }
+
+    // Used when a stored session fails verification part-way through its overlapped load: computes the kept
+    // history from its tokens straight into the segment (inside the turn's forward, which holds the engine's
+    // forward gate, so it calls the model directly).
+    private Func<KvSegment, CancellationToken, int> RecomputeInto(int[] ids, int[] positions) => (target, ct) =>
+    {
+        using var fresh = _engine.Model.CreateSegment(_dataType, ids.Length);
+        _engine.Model.Forward(ids, positions, _context, fresh, LogitsMode.None, ContextVisibility.BelowQueryPosition, ct);
+        int half = checked((int)(fresh.LayerByteCount / 2));
+        var bytes = new byte[fresh.LayerByteCount];
+        for (int layer = 0; layer < fresh.LayerCount; layer++)
+        {
+            fresh.CopyLayerTo(layer, bytes);
+            bytes.AsSpan(0, half).CopyTo(target.GetWritableKeys(layer));
+            bytes.AsSpan(half).CopyTo(target.GetWritableValues(layer));
+        }
+        _engine.ConversationLog($"conversation {SessionId}: the stored session failed verification while loading; recomputed its {ids.Length} tokens.");
+        return ids.Length;
+    };
 
     // Drops the planned turns from every list and shifts what follows; returns the stored rows to keep.
     private List<RowRange> Truncate(OverflowPlan plan)
@@ -410,9 +431,15 @@ public sealed class PromptConversation : IDisposable
             _answered = true;
             Turns++;
         }
+        // The previous entry's rows go into the new one only if every layer loaded and verified; a load that
+        // failed part-way was replaced by a recompute (or, if the forward stopped first, nothing valid is left).
+        bool loadGood = turn.Filling is null || await LoadedAsync(turn.Filling).ConfigureAwait(false);
+        bool recomputedInTurn = turn.Filling is { RecomputedTokens: > 0 };
+        var previous = loadGood ? turn.Load : null;
         try
         {
-            var blob = new SessionEntryBlob(turn.Load, turn.Kept, turn.History is null || turn.Load is not null ? [output] : [turn.History, output],
+            if (!loadGood && !recomputedInTurn) throw new InvalidDataException("the stored session failed verification while loading");
+            var blob = new SessionEntryBlob(previous, previous is null ? [] : turn.Kept, turn.History is null || previous is not null ? [output] : [turn.History, output],
                 _rowPositions, _rotary, _dataType, _engine.Model.Config.LayerCount, $"{_schema.Name}:session:{SessionId}");
             var result = _rowIds.Count == 0 ? new KvPutResult(KvPutOutcome.Rejected, false) : await _sessions.SaveAsync(SessionId, blob).ConfigureAwait(false);
             _saved = result.Outcome is KvPutOutcome.Stored or KvPutOutcome.StoredOnDiskOnly;
@@ -425,14 +452,27 @@ public sealed class PromptConversation : IDisposable
             _engine.ConversationLog($"conversation {SessionId}: saving the session failed ({e.Message}); its next turn recomputes it.");
         }
         var info = turn.Info with { SaveTime = clock.Elapsed };
+        if (recomputedInTurn) info = info with { Source = SessionSource.Recomputed, RecomputedTokens = turn.Filling!.RecomputedTokens };
         LastTurn = info;
         Counters = Counters.Add(info);
         _engine.ConversationTurnCompleted(info);
     }
 
+    private static async Task<bool> LoadedAsync(FillingHistory filling)
+    {
+        try
+        {
+            return await filling.Completion.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>One turn's inputs and the memory it holds until saved.</summary>
-    private sealed class Turn(int[] ids, int[] positions, KvLayerwiseLoad? load, List<RowRange> kept, KvSegment? history, KvSegment output,
-        IReadOnlyList<KvSegment> context, ConversationTurnInfo info) : IDisposable
+    private sealed class Turn(int[] ids, int[] positions, KvLayerwiseLoad? load, List<RowRange> kept, FillingHistory? filling, KvSegment? history,
+        KvSegment output, IReadOnlyList<KvSegment> context, ConversationTurnInfo info) : IDisposable
     {
         public int[] Ids { get; } = ids;
 
@@ -442,6 +482,9 @@ public sealed class PromptConversation : IDisposable
         public KvLayerwiseLoad? Load { get; } = load;
 
         public List<RowRange> Kept { get; } = kept;
+
+        /// <summary>The layer-wise fill of <see cref="History"/> from <see cref="Load"/>, when the history came from the store.</summary>
+        public FillingHistory? Filling { get; } = filling;
 
         /// <summary>The history with keys rotated to their positions (materialised or recomputed).</summary>
         public KvSegment? History { get; } = history;
@@ -456,8 +499,10 @@ public sealed class PromptConversation : IDisposable
 
         public void Dispose()
         {
+            // The fill reads the load: stop it first.
+            if (Filling is not null) Filling.Dispose();
+            else History?.Dispose();
             Load?.Dispose();
-            History?.Dispose();
             Output.Dispose();
         }
     }

@@ -101,57 +101,140 @@ internal sealed class SessionEntryBlob : IKvBlob
 
 /// <summary>
 /// Turns a stored session entry (keys before RoPE) into a segment the model can attend to: the kept rows,
-/// keys rotated to their (possibly shifted) positions, values copied. On a disk load, layer l is converted
-/// as soon as its CRC passed, while later layers are still being read.
+/// keys rotated to their (possibly shifted) positions, values copied straight into the segment.
 /// </summary>
-internal static class SessionMaterializer
+/// <remarks>
+/// The fill is layer-wise and overlaps the turn's forward pass (AttentionStore's preloading): the segment
+/// is handed out at once with a layer gate, a worker converts layer l as soon as the store has it (on a
+/// disk load, as soon as its CRC passed, while later layers are still being read), and the forward only
+/// waits before attending to a layer that is not there yet. If a layer fails verification part-way, the
+/// gate recomputes the whole history from its tokens before the forward
+/// goes on, so a corrupt file costs time, never a wrong answer.
+/// </remarks>
+internal sealed class FillingHistory : IDisposable
 {
     // 32 rows of a 768-wide f32 key are 96 KiB: the block is rotated while it is still in L2.
     private const int RowsPerBlock = 32;
 
-    /// <summary>Builds the history segment; null when the load failed part-way (the caller recomputes).</summary>
-    public static KvSegment? Materialize(KvLayerwiseLoad load, IReadOnlyList<RowRange> kept, IReadOnlyList<int> positions,
-        RotaryRotation rotary, KvDataType type, CancellationToken ct)
+    private readonly TaskCompletionSource<bool>[] _layers;
+    private readonly Func<KvSegment, CancellationToken, int> _recompute;
+    private readonly Lock _recomputeGate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private bool _recomputed;
+
+    private FillingHistory(KvSegment segment, int layerCount, Func<KvSegment, CancellationToken, int> recompute)
+    {
+        Segment = segment;
+        _recompute = recompute;
+        _layers = [.. Enumerable.Range(0, layerCount).Select(_ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously))];
+        segment.SetLayerGate(WaitForLayer);
+    }
+
+    /// <summary>The history segment (filled in the background until <see cref="Completion"/>).</summary>
+    public KvSegment Segment { get; }
+
+    /// <summary>The background fill (false when a layer failed and the history was, or will be, recomputed).</summary>
+    public Task<bool> Completion { get; private set; } = Task.FromResult(true);
+
+    /// <summary>Tokens recomputed because the stored entry failed part-way (0 normally).</summary>
+    public int RecomputedTokens { get; private set; }
+
+    /// <summary>Starts filling a history segment from <paramref name="load"/>.</summary>
+    /// <param name="load">The stored entry, arriving layer by layer.</param>
+    /// <param name="kept">Its rows to keep, in order.</param>
+    /// <param name="positions">The position of each kept row (after any truncation).</param>
+    /// <param name="rotary">The model's rotation.</param>
+    /// <param name="type">K/V element type.</param>
+    /// <param name="recompute">Fills the segment from the history's tokens instead (a forward pass); returns the tokens computed.</param>
+    public static FillingHistory Begin(KvLayerwiseLoad load, IReadOnlyList<RowRange> kept, IReadOnlyList<int> positions,
+        RotaryRotation rotary, KvDataType type, Func<KvSegment, CancellationToken, int> recompute)
     {
         var metadata = load.Metadata;
         int count = kept.Sum(r => r.Count);
         if (count != positions.Count) throw new InvalidOperationException($"Session: {count} kept rows but {positions.Count} positions.");
-        var (cos, sin) = rotary.Table([.. Enumerable.Repeat(RotaryRotation.Unrotated, count)], [.. positions]);
+        var segment = KvSegment.Allocate(metadata.LayerCount, metadata.KvHeads, metadata.HeadDim, type, positions);
+        var filling = new FillingHistory(segment, metadata.LayerCount, recompute);
+        filling.Completion = Task.Run(() => filling.Fill(load, kept, positions, rotary, type));
+        return filling;
+    }
+
+    private async Task<bool> Fill(KvLayerwiseLoad load, IReadOnlyList<RowRange> kept, IReadOnlyList<int> positions, RotaryRotation rotary, KvDataType type)
+    {
+        var metadata = load.Metadata;
+        var (cos, sin) = rotary.Table([.. Enumerable.Repeat(RotaryRotation.Unrotated, positions.Count)], [.. positions]);
         long row = metadata.RowBytes;
-        var buffer = new byte[checked(2 * count * row)];
         var scratch = new float[rotary.KvHeads * rotary.HeadDim];
-        try
+        for (int layer = 0; layer < _layers.Length; layer++)
         {
-            return KvSegment.FromLayers(metadata.LayerCount, metadata.KvHeads, metadata.HeadDim, type, positions, layer =>
+            bool ok;
+            try
             {
-                ct.ThrowIfCancellationRequested();
-                // Blocking is fine here: this runs on a worker thread of its own, and the wait is the disk read
-                // that the conversion of the previous layer overlapped.
-                if (!load.WaitForLayerAsync(layer, ct).AsTask().GetAwaiter().GetResult()) throw new SessionLoadFailedException();
-                var source = load.GetLayer(layer);
-                int at = 0;
-                foreach (var range in kept)
-                {
-                    // Keys: copy a block of rows and rotate it while it is still in cache (one pass over memory).
-                    for (int done = 0; done < range.Count; done += RowsPerBlock)
-                    {
-                        int n = Math.Min(RowsPerBlock, range.Count - done);
-                        var keys = buffer.AsSpan((int)((at + done) * row), (int)(n * row));
-                        source.Slice((int)((range.Start + done) * row), keys.Length).CopyTo(keys);
-                        rotary.Rotate(keys, n, type, cos, sin, at + done, scratch);
-                    }
-                    int bytes = checked((int)(range.Count * row));
-                    source.Slice((int)((metadata.TokenCount + range.Start) * row), bytes).CopyTo(buffer.AsSpan((int)((count + at) * row), bytes));
-                    at += range.Count;
-                }
-                return buffer;
-            });
+                ok = await load.WaitForLayerAsync(layer, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                ok = false;
+            }
+            if (!ok)
+            {
+                for (int l = layer; l < _layers.Length; l++) _layers[l].TrySetResult(false);
+                return false;
+            }
+            CopyLayer(load.GetLayer(layer), metadata.TokenCount, layer, kept, row, rotary, type, cos, sin, scratch);
+            _layers[layer].TrySetResult(true);
         }
-        catch (SessionLoadFailedException)
+        return true;
+    }
+
+    // Keys: copy a block of rows and rotate it while it is still in cache (one pass over memory); values: copy.
+    private void CopyLayer(ReadOnlySpan<byte> source, int storedRows, int layer, IReadOnlyList<RowRange> kept, long row,
+        RotaryRotation rotary, KvDataType type, float[] cos, float[] sin, float[] scratch)
+    {
+        var keys = Segment.GetWritableKeys(layer);
+        var values = Segment.GetWritableValues(layer);
+        int at = 0;
+        foreach (var range in kept)
         {
-            return null;
+            for (int done = 0; done < range.Count; done += RowsPerBlock)
+            {
+                int n = Math.Min(RowsPerBlock, range.Count - done);
+                var block = keys.Slice((int)((at + done) * row), (int)(n * row));
+                source.Slice((int)((range.Start + done) * row), block.Length).CopyTo(block);
+                rotary.Rotate(block, n, type, cos, sin, at + done, scratch);
+            }
+            int bytes = checked((int)(range.Count * row));
+            source.Slice((int)((storedRows + range.Start) * row), bytes).CopyTo(values.Slice((int)(at * row), bytes));
+            at += range.Count;
         }
     }
 
-    private sealed class SessionLoadFailedException : Exception;
+    // The forward's wait before attending to `layer`. A failed layer means the stored entry cannot be trusted:
+    // the history is recomputed once (every layer), and the forward continues with it.
+    private void WaitForLayer(int layer, CancellationToken ct)
+    {
+        if (_layers[layer].Task.WaitAsync(ct).GetAwaiter().GetResult()) return;
+        lock (_recomputeGate)
+        {
+            if (_recomputed) return;
+            Segment.SetLayerGate(null); // the recompute writes the segment; its own forward must not wait on it
+            RecomputedTokens = _recompute(Segment, ct);
+            _recomputed = true;
+        }
+    }
+
+    /// <summary>Stops the fill (if still running) and frees the segment.</summary>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        try
+        {
+            Completion.Wait();
+        }
+        catch (AggregateException)
+        {
+            // A failed fill was already handled by the gate or is moot now.
+        }
+        Segment.Dispose();
+        _stop.Dispose();
+    }
 }
