@@ -38,7 +38,7 @@ public sealed class PromptCacheBuilder
 
     /// <summary>
     /// Registers an <see cref="IChatClient"/> over the same engine (<see cref="PromptCacheChatClient"/>)
-    /// for plain chat: no schema of the user's, the conversation goes into the uncached suffix.
+    /// for plain chat: no schema of the user's; each chat continues an engine conversation whose K/V is kept between turns.
     /// </summary>
     public PromptCacheBuilder AddChatClient(Action<PromptCacheChatClientOptions>? configure = null)
     {
