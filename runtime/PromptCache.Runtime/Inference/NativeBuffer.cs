@@ -8,7 +8,9 @@ internal sealed unsafe class NativeBuffer : SafeHandle
     public NativeBuffer(long bytes) : base(IntPtr.Zero, ownsHandle: true)
     {
         Bytes = Math.Max(bytes, 64);
-        SetHandle((IntPtr)NativeMemory.AlignedAlloc((nuint)Bytes, 64));
+        // Segment-sized blocks bypass malloc (LargeBuffers says why).
+        void* large = LargeBuffers.TryAllocate((nuint)Bytes);
+        SetHandle((IntPtr)(large != null ? large : NativeMemory.AlignedAlloc((nuint)Bytes, 64)));
         GC.AddMemoryPressure(Bytes);
     }
 
@@ -20,7 +22,7 @@ internal sealed unsafe class NativeBuffer : SafeHandle
 
     protected override bool ReleaseHandle()
     {
-        NativeMemory.AlignedFree((void*)handle);
+        if (!LargeBuffers.TryFree((void*)handle)) NativeMemory.AlignedFree((void*)handle);
         GC.RemoveMemoryPressure(Bytes);
         return true;
     }

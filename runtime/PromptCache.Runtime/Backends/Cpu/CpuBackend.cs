@@ -22,10 +22,19 @@ public sealed unsafe class CpuBackend : IComputeBackend
     public string Name => "cpu";
 
     /// <inheritdoc />
-    public float* Allocate(long count) => (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(count, 1) * sizeof(float)), 64);
+    public float* Allocate(long count)
+    {
+        nuint bytes = (nuint)(Math.Max(count, 1) * sizeof(float));
+        // Chunk-sized activations bypass malloc (Inference/LargeBuffers says why).
+        void* large = LargeBuffers.TryAllocate(bytes);
+        return (float*)(large != null ? large : NativeMemory.AlignedAlloc(bytes, 64));
+    }
 
     /// <inheritdoc />
-    public void Free(float* buffer) => NativeMemory.AlignedFree(buffer);
+    public void Free(float* buffer)
+    {
+        if (!LargeBuffers.TryFree(buffer)) NativeMemory.AlignedFree(buffer);
+    }
 
     /// <inheritdoc />
     public void Embed(in WeightTensor embedding, ReadOnlySpan<int> ids, float* y)
