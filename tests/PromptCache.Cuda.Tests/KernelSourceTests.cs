@@ -43,7 +43,7 @@ public sealed partial class KernelSourceTests
         string source = KernelSource.Read(KernelSource.GroupSplit);
         Assert.Equal("const float* __restrict__ y, int total, float* __restrict__ out0, int n0, float* __restrict__ out1, int n1, float* __restrict__ out2, int n2",
             Parameters(source, "split_columns"));
-        Assert.Equal("const float* __restrict__ y, int f, i64 n, float* __restrict__ gate, float* __restrict__ up, bf16_t* __restrict__ gb",
+        Assert.Equal("const float* __restrict__ y, int f, float* __restrict__ gate, float* __restrict__ up, bf16_t* __restrict__ gb",
             Parameters(source, "silu_mul_concat"));
     }
 

@@ -141,13 +141,12 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.GroupSplit("split_columns"), (uint)((total / 4 + Threads - 1) / Threads), (uint)m, 1, Threads, a);
     }
 
-    /// <summary>silu_mul_concat of group_split.cu: y[m × 2f] (gate then up per token) into gate = silu(g)·u, up = u and gateBf16 (0 for none).</summary>
+    /// <summary>silu_mul_concat of group_split.cu: y[m × 2f] (gate then up per token) into gate = silu(g)·u, up = u and gateBf16 (0 for none); f a multiple of 4, buffers 16-byte aligned.</summary>
     public void SiluMulConcat(ulong y, int m, int f, ulong gate, ulong up, ulong gateBf16)
     {
-        long n = (long)m * f;
-        if (n == 0) return;
-        void** a = stackalloc void*[] { &y, &f, &n, &gate, &up, &gateBf16 };
-        Launch(_modules.GroupSplit("silu_mul_concat"), GridFor(n), 1, 1, Threads, a);
+        if (m == 0 || f == 0) return;
+        void** a = stackalloc void*[] { &y, &f, &gate, &up, &gateBf16 };
+        Launch(_modules.GroupSplit("silu_mul_concat"), (uint)((f / 4 + Threads - 1) / Threads), (uint)m, 1, Threads, a);
     }
 
     public void Add(ulong x, ulong y, long n)

@@ -18,7 +18,7 @@ namespace PromptCache.Cuda.Backend;
 /// </remarks>
 internal sealed unsafe class LtSkinnyGemm : IDisposable
 {
-    private const int Candidates = 8, TimedReps = 5;
+    private const int Candidates = 16, TimedReps = 5;
     private const long WorkspaceBytes = 32L << 20;
 
     private readonly CudaDevice _device;
