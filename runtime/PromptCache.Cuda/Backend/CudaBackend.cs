@@ -694,6 +694,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             ulong kDst = mirror.Keys(layer) + (ulong)(start * rowBytes);
             ulong vDst = mirror.Values(layer) + (ulong)(start * rowBytes);
             _kernels.StoreKvBf16((ulong)k, (ulong)v, kDst, vDst, (long)m * segment.KvDim);
+            mirror.Stored = start + m;
             if (layer == segment.LayerCount - 1) mirror.Valid = start + m;
             if (Options.KvHostWriteBack) WriteBack(segment, layer, start, m, k, v, kDst, vDst);
         }
@@ -721,13 +722,16 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 if (seg.HeadDim != headDim || seg.KvHeadCount != kvHeads || seg.LayerCount <= layer)
                     throw new ArgumentException("All K/V segments of one attention call must have the same shape.", nameof(context));
                 var mirror = Mirror(seg);
-                if (mirror.Valid < block.Visible)
+                // The output block's rows of this chunk were stored for this layer just before (see Stored).
+                int present = block.Causal ? Math.Max(mirror.Valid, mirror.Stored) : mirror.Valid;
+                if (present < block.Visible)
                 {
                     if (LayerwiseHostLoad && seg.DataType == KvDataType.BF16 && !block.Causal) LoadLayerwise(seg, mirror);
                     else SyncFromHost(seg, mirror);
+                    present = block.Causal ? Math.Max(mirror.Valid, mirror.Stored) : mirror.Valid;
                 }
-                if (mirror.Valid < block.Visible)
-                    throw new InvalidOperationException($"A K/V block claims {block.Visible} visible tokens but its segment holds {mirror.Valid}.");
+                if (present < block.Visible)
+                    throw new InvalidOperationException($"A K/V block claims {block.Visible} visible tokens but its segment holds {present}.");
                 if (mirror.LayerReady is { } ready)
                 {
                     var arrived = OverlapHostLoad ? ready[layer] : ready[^1];

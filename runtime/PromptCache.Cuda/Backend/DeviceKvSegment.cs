@@ -31,6 +31,14 @@ internal sealed class DeviceKvSegment : IDisposable
     public int Valid { get; set; }
 
     /// <summary>
+    /// Leading tokens stored by the forward pass in flight for the layer it is on (StoreKv precedes that
+    /// layer's attention). A causal block may see them before <see cref="Valid"/> moves at the last layer:
+    /// with position-causal attention the model splits a chunk's rows into groups, and a later group sees
+    /// the chunk's earlier rows.
+    /// </summary>
+    public int Stored { get; set; }
+
+    /// <summary>
     /// While a layer-wise load from host memory is in flight: one event per layer, recorded on the
     /// copy stream after that layer's K and V arrived. Attention of layer l waits for event l only.
     /// </summary>
