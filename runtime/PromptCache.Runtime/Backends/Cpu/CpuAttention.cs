@@ -59,10 +59,7 @@ internal static unsafe class CpuAttention
         {
             var b = context[i];
             var seg = b.Segment;
-            if (seg.HeadDim != headDim || seg.KvHeadCount != kvHeads || seg.LayerCount <= layer)
-                throw new ArgumentException("All K/V segments of one attention call must have the same shape.");
-            int rows = b.VisibleTo(m - 1);
-            if (rows > seg.Capacity) throw new ArgumentException("A K/V block claims more tokens than its segment holds.");
+            int rows = CheckBlock(b, m, layer, headDim, kvHeads);
             // f16/bf16 rows are converted where they are used, a chunk of one kv head at a time (no
             // f32 copy of the block: see the remarks).
             views[i] = new KvView((nint)seg.Keys(layer), (nint)seg.Values(layer), seg.KvDim, b, Packed: seg.DataType == KvDataType.F32);
@@ -75,6 +72,20 @@ internal static unsafe class CpuAttention
         var job = new Job(q, m, heads, headDim, kvHeads, views, output, 1f / MathF.Sqrt(headDim), queryTile);
         if (items == 1) job.Tile(0, 0);
         else Parallel.For(0, items, i => job.Tile(i % kvHeads, i / kvHeads));
+    }
+
+    /// <summary>
+    /// Checks one block of an attention call against the call's shape; returns the keys the last query row sees.
+    /// Shared by the tiled and the split-K paths.
+    /// </summary>
+    internal static int CheckBlock(in KvBlock block, int m, int layer, int headDim, int kvHeads)
+    {
+        var seg = block.Segment;
+        if (seg.HeadDim != headDim || seg.KvHeadCount != kvHeads || seg.LayerCount <= layer)
+            throw new ArgumentException("All K/V segments of one attention call must have the same shape.");
+        int rows = block.VisibleTo(m - 1);
+        if (rows > seg.Capacity) throw new ArgumentException("A K/V block claims more tokens than its segment holds.");
+        return rows;
     }
 
     private sealed class Job(float* q, int m, int heads, int headDim, int kvHeads, KvView[] views, float* output, float scale, int queryTile)

@@ -92,10 +92,7 @@ internal static unsafe class DecodeAttention
             {
                 var b = context[i];
                 var seg = b.Segment;
-                if (seg.HeadDim != headDim || seg.KvHeadCount != kvHeads || seg.LayerCount <= layer)
-                    throw new ArgumentException("All K/V segments of one attention call must have the same shape.");
-                int rows = b.VisibleTo(m - 1);
-                if (rows > seg.Capacity) throw new ArgumentException("A K/V block claims more tokens than its segment holds.");
+                int rows = CpuAttention.CheckBlock(b, m, layer, headDim, kvHeads);
                 _blocks[i] = b;
                 _starts[i] = total;
                 total += rows;
