@@ -98,7 +98,8 @@ public sealed unsafe class KvSegment : IDisposable
     /// <summary>
     /// A segment of <paramref name="positions"/>.Count tokens whose bytes the caller fills layer by layer
     /// through <see cref="GetWritableKeys"/> and <see cref="GetWritableValues"/> (e.g. while reading a
-    /// stored session). Until a layer is written its K/V is zero. The caller owns the result.
+    /// stored session). Until a layer is written its bytes are unspecified: gate the forward (SetLayerGate) or
+    /// write every layer before attending to it. The caller owns the result.
     /// </summary>
     /// <param name="layerCount">Decoder layers.</param>
     /// <param name="kvHeadCount">Key/value heads per layer.</param>
