@@ -42,26 +42,14 @@ internal static unsafe class AttentionKernels
     }
 
     /// <summary>
-    /// e^x for x ≤ 0 (−∞ gives 0): x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r
-    /// (relative error ≈ 2e-7), then 2^n through the exponent bits. Below −87 the result is 0.
+    /// e^x for x ≤ 0 (−∞ gives 0): <see cref="ElementwiseKernels.Exp"/> on x clamped at −87, and 0 below −87.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ExpNonPositive(Vector512<float> x)
     {
         var underflow = Vector512.LessThan(x, Vector512.Create(-87f));
-        x = Vector512.Max(x, Vector512.Create(-87f));
-        var n = Vector512.Round(x * Vector512.Create(1.44269504f));
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693145752f), x);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-1.42860677e-6f), r);
-        var p = Vector512.Create(1f / 720);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 120));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        var scale = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
-        return Vector512.ConditionalSelect(underflow, Vector512<float>.Zero, p * scale.AsSingle());
+        var e = ElementwiseKernels.Exp(Vector512.Max(x, Vector512.Create(-87f)));
+        return Vector512.ConditionalSelect(underflow, Vector512<float>.Zero, e);
     }
 
     /// <summary>acc[0..headDim) *= factor.</summary>
