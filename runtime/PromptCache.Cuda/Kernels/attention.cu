@@ -148,6 +148,69 @@ __device__ __forceinline__ void ldmatrix_x4_trans(unsigned* d, const bf16_t* row
                  : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3]) : "r"(shared_address(row)) : "memory");
 }
 
+// 2^x by the SFU instruction alone (exp2f adds range handling we do not need): ex2.approx(-inf) = +0,
+// relative error ~2^-22, far below the bf16 rounding of the probabilities that follows.
+__device__ __forceinline__ float fast_exp2(float x)
+{
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+template <bool FAST>
+__device__ __forceinline__ float softmax_exp2(float x) { return FAST ? fast_exp2(x) : exp2f(x); }
+
+// Sets to -inf the scores of one warp's KW-key tile (m16n8 accumulator layout) that a row may not see:
+// keys past its segment's visible prefix or causal limit, and every key of the padding rows past m.
+template <int KW>
+__device__ __forceinline__ void mask_scores(float (&sc)[KW / 8][4], const KvSegmentView& seg, int row0, int m, int k0, int g, int t)
+{
+#pragma unroll
+    for (int nt = 0; nt < KW / 8; nt++)
+    {
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+        {
+            int r = row0 + g + ((e >> 1) << 3);
+            int key = k0 + nt * 8 + 2 * t + (e & 1);
+            if (r >= m || key >= keys_for_row(seg, r)) sc[nt][e] = NEG_INF;
+        }
+    }
+}
+
+// Online softmax over one KW-key tile for the two rows a thread holds (g and g+8; the 4 threads of a
+// quad share a row): the new running max, the running sum and the output rescaled to it, and the
+// scores turned into probabilities for the P·V product. FAST: the SFU's ex2 instead of exp2f.
+template <int KW, bool FAST>
+__device__ __forceinline__ void softmax_tile(float (&sc)[KW / 8][4], float (&mrow)[2], float (&lrow)[2], float (&o)[HEAD_DIM / 8][4])
+{
+#pragma unroll
+    for (int h2 = 0; h2 < 2; h2++)
+    {
+        float mx = NEG_INF;
+#pragma unroll
+        for (int nt = 0; nt < KW / 8; nt++) mx = fmaxf(mx, fmaxf(sc[nt][2 * h2], sc[nt][2 * h2 + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        float mnew = fmaxf(mrow[h2], mx);
+        float corr = 1.0f, base = 0.0f;
+        if (mnew != NEG_INF) { corr = softmax_exp2<FAST>(mrow[h2] - mnew); base = mnew; }
+        float sum = 0.0f;
+#pragma unroll
+        for (int nt = 0; nt < KW / 8; nt++)
+        {
+            float p0 = softmax_exp2<FAST>(sc[nt][2 * h2] - base), p1 = softmax_exp2<FAST>(sc[nt][2 * h2 + 1] - base);
+            sc[nt][2 * h2] = p0;
+            sc[nt][2 * h2 + 1] = p1;
+            sum += p0 + p1;
+        }
+        lrow[h2] = lrow[h2] * corr + sum;
+        mrow[h2] = mnew;
+#pragma unroll
+        for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][2 * h2] *= corr; o[nt][2 * h2 + 1] *= corr; }
+    }
+}
+
 // scale_log2 = log2(e)/sqrt(head_dim): scores come out in base-2 units so exp2f does the softmax.
 // splits > 1: block z handles its share of the key tiles and writes unnormalised partials.
 // LDM: fetch V fragments with ldmatrix.trans (one instruction per two mma) instead of 16-bit loads.
@@ -245,44 +308,8 @@ __device__ __forceinline__ void attention_tiled_body(
             }
 
             // Mask keys a row may not see (beyond the segment, or in the future) and padding rows.
-#pragma unroll
-            for (int nt = 0; nt < KT / 8; nt++)
-            {
-#pragma unroll
-                for (int e = 0; e < 4; e++)
-                {
-                    int r = row0 + g + ((e >> 1) << 3);
-                    int key = k0 + nt * 8 + 2 * t + (e & 1);
-                    if (r >= m || key >= keys_for_row(seg, r)) sc[nt][e] = NEG_INF;
-                }
-            }
-
-            // Online softmax per row (the 4 threads of a quad share a row).
-#pragma unroll
-            for (int h2 = 0; h2 < 2; h2++)
-            {
-                float mx = NEG_INF;
-#pragma unroll
-                for (int nt = 0; nt < KT / 8; nt++) mx = fmaxf(mx, fmaxf(sc[nt][2 * h2], sc[nt][2 * h2 + 1]));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-                float mnew = fmaxf(mrow[h2], mx);
-                float corr = 1.0f, base = 0.0f;
-                if (mnew != NEG_INF) { corr = exp2f(mrow[h2] - mnew); base = mnew; }
-                float sum = 0.0f;
-#pragma unroll
-                for (int nt = 0; nt < KT / 8; nt++)
-                {
-                    float p0 = exp2f(sc[nt][2 * h2] - base), p1 = exp2f(sc[nt][2 * h2 + 1] - base);
-                    sc[nt][2 * h2] = p0;
-                    sc[nt][2 * h2 + 1] = p1;
-                    sum += p0 + p1;
-                }
-                lrow[h2] = lrow[h2] * corr + sum;
-                mrow[h2] = mnew;
-#pragma unroll
-                for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][2 * h2] *= corr; o[nt][2 * h2 + 1] *= corr; }
-            }
+            mask_scores<KT>(sc, seg, row0, m, k0, g, t);
+            softmax_tile<KT, false>(sc, mrow, lrow, o);
 
             // O += P·V
 #pragma unroll

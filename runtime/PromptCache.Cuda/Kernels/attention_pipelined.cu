@@ -30,15 +30,6 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
 
-// 2^x by the SFU instruction alone (exp2f adds range handling we do not need): ex2.approx(-inf) = +0,
-// relative error ~2^-22, far below the bf16 rounding of the probabilities that follows.
-__device__ __forceinline__ float fast_exp2(float x)
-{
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-    return y;
-}
-
 // Four 8x8 bf16 matrices, not transposed: lane gets row lane/4, columns 2(lane%4), +1 of each, which
 // is the B-operand fragment of Q·Kᵀ when the rows are keys and the columns head dimensions.
 __device__ __forceinline__ void ldmatrix_x4(unsigned* d, const bf16_t* row)
@@ -174,46 +165,8 @@ __device__ __forceinline__ void attention_pipelined_body(
             }
 
             // Mask only where some row of the warp misses some key of the tile (keys_for_row grows with the row).
-            if (row0 + 15 >= m || k0 + PKT > keys_for_row(seg, row0))
-            {
-#pragma unroll
-                for (int nt = 0; nt < PKT / 8; nt++)
-                {
-#pragma unroll
-                    for (int e = 0; e < 4; e++)
-                    {
-                        int r = row0 + g + ((e >> 1) << 3);
-                        int key = k0 + nt * 8 + 2 * t + (e & 1);
-                        if (r >= m || key >= keys_for_row(seg, r)) sc[nt][e] = NEG_INF;
-                    }
-                }
-            }
-
-#pragma unroll
-            for (int h2 = 0; h2 < 2; h2++)
-            {
-                float mx = NEG_INF;
-#pragma unroll
-                for (int nt = 0; nt < PKT / 8; nt++) mx = fmaxf(mx, fmaxf(sc[nt][2 * h2], sc[nt][2 * h2 + 1]));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-                float mnew = fmaxf(mrow[h2], mx);
-                float corr = 1.0f, base = 0.0f;
-                if (mnew != NEG_INF) { corr = fast_exp2(mrow[h2] - mnew); base = mnew; }
-                float sum = 0.0f;
-#pragma unroll
-                for (int nt = 0; nt < PKT / 8; nt++)
-                {
-                    float p0 = fast_exp2(sc[nt][2 * h2] - base), p1 = fast_exp2(sc[nt][2 * h2 + 1] - base);
-                    sc[nt][2 * h2] = p0;
-                    sc[nt][2 * h2 + 1] = p1;
-                    sum += p0 + p1;
-                }
-                lrow[h2] = lrow[h2] * corr + sum;
-                mrow[h2] = mnew;
-#pragma unroll
-                for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][2 * h2] *= corr; o[nt][2 * h2 + 1] *= corr; }
-            }
+            if (row0 + 15 >= m || k0 + PKT > keys_for_row(seg, row0)) mask_scores<PKT>(sc, seg, row0, m, k0, g, t);
+            softmax_tile<PKT, true>(sc, mrow, lrow, o);
 
 #pragma unroll
             for (int j = 0; j < PKT / 16; j++)
