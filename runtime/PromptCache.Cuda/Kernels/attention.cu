@@ -211,6 +211,72 @@ __device__ __forceinline__ void softmax_tile(float (&sc)[KW / 8][4], float (&mro
     }
 }
 
+// Q fragments (the A operand of Q·Kᵀ), pre-scaled to base-2 units: rows g and g+8 of the warp's 16
+// starting at row0, zero past m.
+__device__ __forceinline__ void load_q_fragments(unsigned (&qa)[HEAD_DIM / 16][4], const float* __restrict__ q,
+    int row0, int m, int heads, int head, int g, int t, float scale_log2)
+{
+#pragma unroll
+    for (int kk = 0; kk < HEAD_DIM / 16; kk++)
+    {
+#pragma unroll
+        for (int h2 = 0; h2 < 2; h2++)
+        {
+            int r = row0 + g + h2 * 8;
+            float x0 = 0.0f, x1 = 0.0f, x8 = 0.0f, x9 = 0.0f;
+            if (r < m)
+            {
+                const float* qr = q + ((i64)r * heads + head) * HEAD_DIM + kk * 16 + 2 * t;
+                x0 = qr[0]; x1 = qr[1]; x8 = qr[8]; x9 = qr[9];
+            }
+            qa[kk][h2] = pack_bf16x2(x0 * scale_log2, x1 * scale_log2);
+            qa[kk][2 + h2] = pack_bf16x2(x8 * scale_log2, x9 * scale_log2);
+        }
+    }
+}
+
+// The probabilities of 16 keys (two 8-key score tiles) as the A operand of P·V: the score
+// accumulator's layout is exactly that operand's.
+__device__ __forceinline__ void pack_probabilities(unsigned (&a)[4], const float (&lo)[4], const float (&hi)[4])
+{
+    a[0] = pack_bf16x2(lo[0], lo[1]);
+    a[1] = pack_bf16x2(lo[2], lo[3]);
+    a[2] = pack_bf16x2(hi[0], hi[1]);
+    a[3] = pack_bf16x2(hi[2], hi[3]);
+}
+
+// Writes a warp's two rows per thread: normalised output (one split), or the unnormalised partial
+// output with its running max and sum (split-key launch, merged by attention_merge).
+__device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], const float (&mrow)[2], const float (&lrow)[2],
+    float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int row0, int m, int heads, int head, int split, int splits, int g, int t)
+{
+#pragma unroll
+    for (int h2 = 0; h2 < 2; h2++)
+    {
+        float l = lrow[h2];
+        l += __shfl_xor_sync(0xffffffffu, l, 1);
+        l += __shfl_xor_sync(0xffffffffu, l, 2);
+        int r = row0 + g + h2 * 8;
+        if (r >= m) continue;
+        if (splits == 1)
+        {
+            float inv = l > 0.0f ? 1.0f / l : 0.0f;
+            float* dst = out + ((i64)r * heads + head) * HEAD_DIM + 2 * t;
+#pragma unroll
+            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2] * inv; dst[nt * 8 + 1] = o[nt][2 * h2 + 1] * inv; }
+        }
+        else
+        {
+            i64 idx = ((i64)split * m + r) * heads + head;
+            float* dst = part_o + idx * HEAD_DIM + 2 * t;
+#pragma unroll
+            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2]; dst[nt * 8 + 1] = o[nt][2 * h2 + 1]; }
+            if (t == 0) { part_ml[idx * 2] = mrow[h2]; part_ml[idx * 2 + 1] = l; }
+        }
+    }
+}
+
 // scale_log2 = log2(e)/sqrt(head_dim): scores come out in base-2 units so exp2f does the softmax.
 // splits > 1: block z handles its share of the key tiles and writes unnormalised partials.
 // LDM: fetch V fragments with ldmatrix.trans (one instruction per two mma) instead of 16-bit loads.
@@ -229,25 +295,8 @@ __device__ __forceinline__ void attention_tiled_body(
     const int row0 = blockIdx.x * QT + warp * 16;
     const int lastRow = min(m, (int)blockIdx.x * QT + QT) - 1;
 
-    // Q fragments (A operand), pre-scaled, rows g and g+8 of this warp's 16.
     unsigned qa[HEAD_DIM / 16][4];
-#pragma unroll
-    for (int kk = 0; kk < HEAD_DIM / 16; kk++)
-    {
-#pragma unroll
-        for (int h2 = 0; h2 < 2; h2++)
-        {
-            int r = row0 + g + h2 * 8;
-            float x0 = 0.0f, x1 = 0.0f, x8 = 0.0f, x9 = 0.0f;
-            if (r < m)
-            {
-                const float* qr = q + ((i64)r * heads + head) * HEAD_DIM + kk * 16 + 2 * t;
-                x0 = qr[0]; x1 = qr[1]; x8 = qr[8]; x9 = qr[9];
-            }
-            qa[kk][h2] = pack_bf16x2(x0 * scale_log2, x1 * scale_log2);
-            qa[kk][2 + h2] = pack_bf16x2(x8 * scale_log2, x9 * scale_log2);
-        }
-    }
+    load_q_fragments(qa, q, row0, m, heads, head, g, t, scale_log2);
 
     float o[HEAD_DIM / 8][4];
 #pragma unroll
@@ -316,10 +365,7 @@ __device__ __forceinline__ void attention_tiled_body(
             for (int j = 0; j < KT / 16; j++)
             {
                 unsigned a[4];
-                a[0] = pack_bf16x2(sc[2 * j][0], sc[2 * j][1]);
-                a[1] = pack_bf16x2(sc[2 * j][2], sc[2 * j][3]);
-                a[2] = pack_bf16x2(sc[2 * j + 1][0], sc[2 * j + 1][1]);
-                a[3] = pack_bf16x2(sc[2 * j + 1][2], sc[2 * j + 1][3]);
+                pack_probabilities(a, sc[2 * j], sc[2 * j + 1]);
                 if (LDM)
                 {
                     // Matrices: keys j*16+[0,8) / [8,16) (b0 / b1) × dims of n-tiles nt and nt+1.
@@ -350,30 +396,7 @@ __device__ __forceinline__ void attention_tiled_body(
         }
     }
 
-#pragma unroll
-    for (int h2 = 0; h2 < 2; h2++)
-    {
-        float l = lrow[h2];
-        l += __shfl_xor_sync(0xffffffffu, l, 1);
-        l += __shfl_xor_sync(0xffffffffu, l, 2);
-        int r = row0 + g + h2 * 8;
-        if (r >= m) continue;
-        if (splits == 1)
-        {
-            float inv = l > 0.0f ? 1.0f / l : 0.0f;
-            float* dst = out + ((i64)r * heads + head) * HEAD_DIM + 2 * t;
-#pragma unroll
-            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2] * inv; dst[nt * 8 + 1] = o[nt][2 * h2 + 1] * inv; }
-        }
-        else
-        {
-            i64 idx = ((i64)split * m + r) * heads + head;
-            float* dst = part_o + idx * HEAD_DIM + 2 * t;
-#pragma unroll
-            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2]; dst[nt * 8 + 1] = o[nt][2 * h2 + 1]; }
-            if (t == 0) { part_ml[idx * 2] = mrow[h2]; part_ml[idx * 2 + 1] = l; }
-        }
-    }
+    store_rows(o, mrow, lrow, out, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
 }
 extern "C" __global__ void __launch_bounds__(128) attention_tiled(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,

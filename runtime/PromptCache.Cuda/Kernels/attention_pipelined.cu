@@ -88,23 +88,7 @@ __device__ __forceinline__ void attention_pipelined_body(
     const int warpLast = min(row0 + 15, m - 1);
 
     unsigned qa[HEAD_DIM / 16][4];
-#pragma unroll
-    for (int kk = 0; kk < HEAD_DIM / 16; kk++)
-    {
-#pragma unroll
-        for (int h2 = 0; h2 < 2; h2++)
-        {
-            int r = row0 + g + h2 * 8;
-            float x0 = 0.0f, x1 = 0.0f, x8 = 0.0f, x9 = 0.0f;
-            if (r < m)
-            {
-                const float* qr = q + ((i64)r * heads + head) * HEAD_DIM + kk * 16 + 2 * t;
-                x0 = qr[0]; x1 = qr[1]; x8 = qr[8]; x9 = qr[9];
-            }
-            qa[kk][h2] = pack_bf16x2(x0 * scale_log2, x1 * scale_log2);
-            qa[kk][2 + h2] = pack_bf16x2(x8 * scale_log2, x9 * scale_log2);
-        }
-    }
+    load_q_fragments(qa, q, row0, m, heads, head, g, t, scale_log2);
 
     float o[HEAD_DIM / 8][4];
 #pragma unroll
@@ -172,10 +156,7 @@ __device__ __forceinline__ void attention_pipelined_body(
             for (int j = 0; j < PKT / 16; j++)
             {
                 unsigned a[4];
-                a[0] = pack_bf16x2(sc[2 * j][0], sc[2 * j][1]);
-                a[1] = pack_bf16x2(sc[2 * j][2], sc[2 * j][3]);
-                a[2] = pack_bf16x2(sc[2 * j + 1][0], sc[2 * j + 1][1]);
-                a[3] = pack_bf16x2(sc[2 * j + 1][2], sc[2 * j + 1][3]);
+                pack_probabilities(a, sc[2 * j], sc[2 * j + 1]);
                 const bf16_t* vrow = sv + (j * 16 + (mi & 1) * 8 + r8) * SSTR + (mi >> 1) * 8;
 #pragma unroll
                 for (int nt = 0; nt < HEAD_DIM / 8; nt += 2)
@@ -193,30 +174,7 @@ __device__ __forceinline__ void attention_pipelined_body(
     }
     cp_async_wait<0>();
 
-#pragma unroll
-    for (int h2 = 0; h2 < 2; h2++)
-    {
-        float l = lrow[h2];
-        l += __shfl_xor_sync(0xffffffffu, l, 1);
-        l += __shfl_xor_sync(0xffffffffu, l, 2);
-        int r = row0 + g + h2 * 8;
-        if (r >= m) continue;
-        if (splits == 1)
-        {
-            float inv = l > 0.0f ? 1.0f / l : 0.0f;
-            float* dst = out + ((i64)r * heads + head) * HEAD_DIM + 2 * t;
-#pragma unroll
-            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2] * inv; dst[nt * 8 + 1] = o[nt][2 * h2 + 1] * inv; }
-        }
-        else
-        {
-            i64 idx = ((i64)split * m + r) * heads + head;
-            float* dst = part_o + idx * HEAD_DIM + 2 * t;
-#pragma unroll
-            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2]; dst[nt * 8 + 1] = o[nt][2 * h2 + 1]; }
-            if (t == 0) { part_ml[idx * 2] = mrow[h2]; part_ml[idx * 2 + 1] = l; }
-        }
-    }
+    store_rows(o, mrow, lrow, out, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_pipelined(
