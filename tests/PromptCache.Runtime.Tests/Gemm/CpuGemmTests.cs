@@ -14,6 +14,7 @@ public sealed class CpuGemmTests
         { 1, 37, 5 },
         { 1, 768, 96 },
         { 1, 1000, 33 },
+        { 1, 4128, 19 }, // k ≥ 4096: the GEMV dots eight W rows per pass, then a tail
         { 2, 3, 2 },
         { 3, 5, 7 },
         { 4, 50, 19 },
