@@ -110,6 +110,11 @@ foreach (string name in opts.Models)
             sw.Restart();
             model.Forward(tail, Range(n, opts.Suffix), [session], null, LogitsMode.Last);
             suffix.Add(sw.Elapsed.TotalMilliseconds);
+            if (profiler is not null && rep == 0)
+            {
+                Console.Error.WriteLine($"{shape.Name} cached suffix of {opts.Suffix} after {n}: {sw.Elapsed.TotalMilliseconds:F0} ms");
+                profiler.Report(Console.Error);
+            }
         }
         double pMs = Median(prefill), dMs = Median(decode), sMs = Median(suffix);
         double gflops = shape.Flops(n, 0) / (pMs / 1000) / 1e9;
