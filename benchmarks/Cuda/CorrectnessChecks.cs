@@ -41,9 +41,9 @@ internal static unsafe class CorrectnessChecks
         var list = models.ToList();
         var runs = new (string Label, CudaBackendOptions Options, bool Skinny)[]
         {
-            ("skinny kernel tuned per shape", new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.Kernel }, true),
-            ("fused add+norm, row RoPE", new CudaBackendOptions { FuseResidualNorm = true, RowRope = true }, false),
-            ("fused q/k/v + gate/up GEMM, fused add+norm, row RoPE", new CudaBackendOptions { FusedGroupGemm = true, FuseResidualNorm = true, RowRope = true, SkinnyGemm = SkinnyGemmPath.CublasLtTuned }, false),
+            ("skinny kernel tuned per shape", new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.Kernel, FuseResidualNorm = false, RowRope = false, FusedGroupGemm = false }, true),
+            ("fused add+norm, row RoPE", new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false }, false),
+            ("library defaults: fused q/k/v + gate/up GEMM, fused add+norm, row RoPE, cuBLASLt tuned", new CudaBackendOptions(), false),
         };
         foreach (var (label, options, skinny) in runs)
         {
@@ -195,21 +195,21 @@ internal static unsafe class CorrectnessChecks
 
         var variants = new (string Name, CudaBackendOptions Options)[]
         {
-            ("simple kernel", new CudaBackendOptions { Attention = AttentionKernel.Simple, KvHostWriteBack = false }),
-            ("tiled kernel", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = false }),
-            ("tiled kernel, 3 key splits", new CudaBackendOptions { Attention = AttentionKernel.Tiled, AttentionSplits = 3, KvHostWriteBack = false }),
-            ("tiled kernel, host write-back on", new CudaBackendOptions { Attention = AttentionKernel.Tiled, KvHostWriteBack = true }),
-            ("ldmatrix kernel", new CudaBackendOptions { Attention = AttentionKernel.TiledLdmatrix, KvHostWriteBack = false }),
-            ("ldmatrix kernel, 5 key splits", new CudaBackendOptions { Attention = AttentionKernel.TiledLdmatrix, AttentionSplits = 5, KvHostWriteBack = false }),
+            ("simple kernel", CudaBackendOptions.Unfused(AttentionKernel.Simple, kvHostWriteBack: false)),
+            ("tiled kernel", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: false)),
+            ("tiled kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.Tiled, 3, kvHostWriteBack: false)),
+            ("tiled kernel, host write-back on", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true)),
+            ("ldmatrix kernel", CudaBackendOptions.Unfused(AttentionKernel.TiledLdmatrix, kvHostWriteBack: false)),
+            ("ldmatrix kernel, 5 key splits", CudaBackendOptions.Unfused(AttentionKernel.TiledLdmatrix, 5, kvHostWriteBack: false)),
             // New since the first H100 run (attention_pipelined.cu); last, so that a fault in them
             // cannot hide the results of the kernels above. Forced splits 1 exercise the unsplit path
             // for the short queries too; forced splits on the
             // 600-token prefill give the first query blocks splits with no key tile at all.
-            ("pipelined kernel", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false }),
-            ("pipelined kernel, 1 key split", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, AttentionSplits = 1, KvHostWriteBack = false }),
-            ("pipelined kernel, 7 key splits", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, AttentionSplits = 7, KvHostWriteBack = false }),
-            ("pipelined wide kernel", new CudaBackendOptions { Attention = AttentionKernel.PipelinedWide, KvHostWriteBack = false }),
-            ("pipelined wide kernel, 3 key splits", new CudaBackendOptions { Attention = AttentionKernel.PipelinedWide, AttentionSplits = 3, KvHostWriteBack = false }),
+            ("pipelined kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false)),
+            ("pipelined kernel, 1 key split", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 1, kvHostWriteBack: false)),
+            ("pipelined kernel, 7 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 7, kvHostWriteBack: false)),
+            ("pipelined wide kernel", CudaBackendOptions.Unfused(AttentionKernel.PipelinedWide, kvHostWriteBack: false)),
+            ("pipelined wide kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.PipelinedWide, 3, kvHostWriteBack: false)),
         };
         foreach (var (name, options) in variants)
         {
@@ -275,7 +275,11 @@ internal static unsafe class CorrectnessChecks
         // 1, 20, 45 and 60 rows cover all four m-tile variants; the head (vocab 1000) is not a multiple
         // of the 64-row block. A fallback to cuBLAS counts as a failure, so the timings never claim it.
         static CudaBackendOptions Skinny(SkinnyKernelVariant variant, int splits = 0, AttentionKernel attention = AttentionKernel.Pipelined, bool fused = false) =>
-            new() { Attention = attention, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyVariant = variant, SkinnySplits = splits, FuseResidualNorm = fused, RowRope = fused };
+            new()
+            {
+                Attention = attention, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyVariant = variant, SkinnySplits = splits,
+                FuseResidualNorm = fused, RowRope = fused, FusedGroupGemm = false, TuneAttentionSplits = false,
+            };
         var fast = new (string Name, CudaBackendOptions Options, bool Skinny, bool Fused)[]
         {
             ("skinny tuned per shape", Skinny(SkinnyKernelVariant.Auto), true, false),
@@ -285,13 +289,13 @@ internal static unsafe class CorrectnessChecks
             ("skinny Rows32, 2 splits", Skinny(SkinnyKernelVariant.Rows32, 2), true, false),
             ("skinny Rows64Pipelined", Skinny(SkinnyKernelVariant.Rows64Pipelined), true, false),
             ("skinny Rows64Pipelined, 3 splits", Skinny(SkinnyKernelVariant.Rows64Pipelined, 3), true, false),
-            ("fused add+norm, row RoPE", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = true, RowRope = true }, false, true),
+            ("fused add+norm, row RoPE", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false, TuneAttentionSplits = false }, false, true),
             ("skinny tuned + fused add+norm, row RoPE", Skinny(SkinnyKernelVariant.Auto, fused: true), true, false),
-            ("attention key splits tuned per shape", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, TuneAttentionSplits = true, KvHostWriteBack = false }, false, false),
+            ("attention key splits tuned per shape", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FuseResidualNorm = false, RowRope = false, FusedGroupGemm = false }, false, false),
             // One cuBLAS(Lt) GEMM over q/k/v (gate/up) placed back to back, split by group_split.cu;
             // host weights here, so the first fused call moves each group into one allocation.
-            ("fused group GEMM", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FusedGroupGemm = true }, false, false),
-            ("fused group GEMM, cuBLASLt", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FusedGroupGemm = true, SkinnyGemm = SkinnyGemmPath.CublasLtTuned }, false, false),
+            ("fused group GEMM", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FuseResidualNorm = false, RowRope = false, TuneAttentionSplits = false }, false, false),
+            ("fused group GEMM, cuBLASLt", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FuseResidualNorm = false, RowRope = false, TuneAttentionSplits = false }, false, false),
             ("fused group GEMM + skinny tuned + fused add+norm, row RoPE", new CudaBackendOptions
             {
                 Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, FusedGroupGemm = true, SkinnyGemm = SkinnyGemmPath.Kernel,

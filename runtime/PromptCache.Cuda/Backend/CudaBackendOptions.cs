@@ -95,10 +95,14 @@ public sealed class CudaBackendOptions
     /// first call of each (rows, heads, key tiles) shape, time a few key splits around the computed
     /// one and keep the fastest for that shape.
     /// </summary>
-    public bool TuneAttentionSplits { get; init; }
+    public bool TuneAttentionSplits { get; init; } = true;
 
-    /// <summary>How GEMMs of at most <see cref="SkinnyGemmMaxRows"/> activation rows run.</summary>
-    public SkinnyGemmPath SkinnyGemm { get; init; } = SkinnyGemmPath.CublasGemmEx;
+    /// <summary>
+    /// How GEMMs of at most <see cref="SkinnyGemmMaxRows"/> activation rows run. Default: cuBLASLt with
+    /// the algorithm timed per shape at its first call (on the H100, 1–8 % faster than cublasGemmEx at 48
+    /// rows; benchmarks/RESULTS.md).
+    /// </summary>
+    public SkinnyGemmPath SkinnyGemm { get; init; } = SkinnyGemmPath.CublasLtTuned;
 
     /// <summary>The most activation rows a GEMM may have to count as skinny (at most 64 for <see cref="SkinnyGemmPath.Kernel"/>).</summary>
     public int SkinnyGemmMaxRows { get; init; } = 64;
@@ -118,10 +122,10 @@ public sealed class CudaBackendOptions
     /// (fused_norm.cu): the add is held back until the next call, and run alone when that call is
     /// anything else. Rows whose width is not a multiple of 4, or at most 256, are not fused.
     /// </summary>
-    public bool FuseResidualNorm { get; init; }
+    public bool FuseResidualNorm { get; init; } = true;
 
     /// <summary>RoPE with one block per token over all heads and paired accesses (rope_rows of fused_norm.cu) instead of a block per token and head.</summary>
-    public bool RowRope { get; init; }
+    public bool RowRope { get; init; } = true;
 
     /// <summary>
     /// GEMMs that share their input (q/k/v, gate/up; learned from the first forward) with at most
@@ -133,5 +137,21 @@ public sealed class CudaBackendOptions
     /// fails to build (<see cref="CudaBackend.FusedGroupError"/>).
     /// Prefill is not fused: splitting thousands of rows costs more than the one launch saves.
     /// </summary>
-    public bool FusedGroupGemm { get; init; }
+    public bool FusedGroupGemm { get; init; } = true;
+
+    /// <summary>
+    /// Every fused or tuned fast path off (cublasGemmEx, separate add and norm, per-head RoPE, no GEMM
+    /// groups, computed attention splits): the plain reference path the fast ones are checked against.
+    /// </summary>
+    public static CudaBackendOptions Unfused(AttentionKernel attention = AttentionKernel.Auto, int attentionSplits = 0, bool kvHostWriteBack = true) => new()
+    {
+        Attention = attention,
+        AttentionSplits = attentionSplits,
+        KvHostWriteBack = kvHostWriteBack,
+        SkinnyGemm = SkinnyGemmPath.CublasGemmEx,
+        TuneAttentionSplits = false,
+        FuseResidualNorm = false,
+        RowRope = false,
+        FusedGroupGemm = false,
+    };
 }
