@@ -800,14 +800,14 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         bool wide = Options.Attention == AttentionKernel.PipelinedWide && m > DeviceKernels.PipelinedRows(false);
         int rows = DeviceKernels.PipelinedRows(wide);
         int splits;
-        if (Options.AttentionSplits > 0) splits = Math.Max(1, Math.Min(Options.AttentionSplits, Math.Max(keyTiles, 1)));
+        if (Options.AttentionSplits > 0) splits = Math.Max(1, Math.Min(Options.AttentionSplits, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits)));
         else
         {
             long blocks = (long)((m + rows - 1) / rows) * heads;
             // Rounded down: one full wave. Each split also writes and re-reads m × head_dim partials per
             // head, so more splits than that cost bandwidth (at m = 48, 8 splits already add ~20 %).
             long target = 2L * _device.MultiprocessorCount;
-            splits = blocks >= target ? 1 : (int)Math.Clamp(target / blocks, 1, Math.Min(Math.Max(keyTiles, 1), 64));
+            splits = blocks >= target ? 1 : (int)Math.Clamp(target / blocks, 1, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits));
             if (Options.TuneAttentionSplits && blocks < target && m <= SkinnyGemmPlan.MaxRows)
             {
                 KvList copy = list;
@@ -851,7 +851,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private int TunedSplits((int, int, int, int, int, bool) key, int computed, int keyTiles, Action<int> run)
     {
         if (_attentionSplits.TryGetValue(key, out int known)) return known;
-        int cap = Math.Min(Math.Max(keyTiles, 1), 64);
+        int cap = Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits);
         var candidates = new[] { computed / 2, computed, computed * 3 / 2, computed * 2, computed * 3, computed * 4 }
             .Select(c => Math.Clamp(c, 1, cap)).Distinct().ToArray();
         int best = computed;
@@ -890,11 +890,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // blocks per SM run, but never more splits than key tiles.
     private int ChooseSplits(int m, int heads, int keyTiles)
     {
-        if (Options.AttentionSplits > 0) return Math.Max(1, Math.Min(Options.AttentionSplits, Math.Max(keyTiles, 1)));
+        if (Options.AttentionSplits > 0) return Math.Max(1, Math.Min(Options.AttentionSplits, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits)));
         long blocks = (long)((m + 63) / 64) * heads;
         long target = 2L * _device.MultiprocessorCount;
         if (blocks >= target) return 1;
-        return (int)Math.Clamp((target + blocks - 1) / blocks, 1, Math.Min(Math.Max(keyTiles, 1), 64));
+        return (int)Math.Clamp((target + blocks - 1) / blocks, 1, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits));
     }
 
     /// <inheritdoc />

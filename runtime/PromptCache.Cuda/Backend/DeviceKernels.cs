@@ -191,8 +191,11 @@ internal sealed unsafe class DeviceKernels
     /// <summary>Query rows per block of the pipelined kernels (16 per warp).</summary>
     public static int PipelinedRows(bool wide) => wide ? 128 : 64;
 
-    /// <summary>Dynamic shared memory of the pipelined kernels: 2 stages × K,V × 64 keys × (headDim + 8) bf16 (PKT, SSTR).</summary>
-    public static int PipelinedSharedBytes(int headDim) => 2 * 2 * 64 * (headDim + 8) * sizeof(ushort);
+    /// <summary>K/V tile stages of the pipelined kernels (attention_pipelined.cu's PSTAGES).</summary>
+    public const int PipelinedStages = 2;
+
+    /// <summary>Dynamic shared memory of the pipelined kernels: stages × K,V × 64 keys × (headDim + 8) bf16 (PKT, SSTR).</summary>
+    public static int PipelinedSharedBytes(int headDim) => PipelinedStages * 2 * 64 * (headDim + 8) * sizeof(ushort);
 
     /// <summary>
     /// attention_pipelined(_wide) of attention_pipelined.cu: cp.async double-buffered K/V tiles of 64
@@ -238,6 +241,9 @@ internal sealed unsafe class DeviceKernels
         void** a = stackalloc void*[] { &x, &r, &y, &w, &width, &eps, &yBf16 };
         Launch(_modules.FusedNorm("add_rmsnorm4"), (uint)rows, 1, 1, width >= 4096 ? 512u : 256u, a);
     }
+
+    /// <summary>The most key splits <c>attention_combine</c> merges (its MAX_SPLITS).</summary>
+    public const int MaxAttentionSplits = 64;
 
     public void AttentionCombine(int headDim, ulong partO, ulong partMl, ulong output, int m, int heads, int splits)
     {
