@@ -42,6 +42,60 @@ internal static unsafe class AttentionKernels
     }
 
     /// <summary>
+    /// <see cref="Softmax64"/> on four consecutive 64-wide rows, as one straight-line body so that the four
+    /// rows' max → exp → sum chains overlap: one row at a time left the core waiting on each chain (a
+    /// 64×64 tile's softmax took 3.1 µs, against 4.8 µs for its scores). Row i keeps its first
+    /// <paramref name="visible"/>[i] scores; a row with none becomes zeros and keeps its running state.
+    /// Writes each row's rescale factor for its earlier sums to <paramref name="corrections"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Softmax64x4(float* s, int* visible, float* runningMax, float* runningSum, float* corrections)
+    {
+        float m0 = RowMax(s, visible[0]), m1 = RowMax(s + Chunk, visible[1]), m2 = RowMax(s + 2 * Chunk, visible[2]), m3 = RowMax(s + 3 * Chunk, visible[3]);
+        var old = Vector128.Load(runningMax);
+        var seen = Vector128.GreaterThan(Vector128.Create(visible[0], visible[1], visible[2], visible[3]), Vector128<int>.Zero).AsSingle();
+        // A row with keys here gets a finite new max, and e^(old − new) ≤ 1 (0 while old is −∞); a row
+        // without keys keeps its max and a factor of 1 (old − old would be NaN at −∞).
+        var fresh = Vector128.ConditionalSelect(seen, Vector128.Max(old, Vector128.Create(m0, m1, m2, m3)), old);
+        var factor = Vector128.ConditionalSelect(seen, ExpNonPositive(Vector512.Create(Vector256.Create(old - fresh, Vector128<float>.Zero), Vector256<float>.Zero)).GetLower().GetLower(), Vector128<float>.One);
+        var sums = Vector128.Create(
+            RowExp(s, visible[0], fresh.GetElement(0)), RowExp(s + Chunk, visible[1], fresh.GetElement(1)),
+            RowExp(s + 2 * Chunk, visible[2], fresh.GetElement(2)), RowExp(s + 3 * Chunk, visible[3], fresh.GetElement(3)));
+        (Vector128.Load(runningSum) * factor + sums).Store(runningSum);
+        fresh.Store(runningMax);
+        factor.Store(corrections);
+    }
+
+    // The largest of a row's first `visible` scores (−∞ for none).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowMax(float* s, int visible)
+    {
+        var limit = Vector512.Create((float)visible);
+        var minusInf = Vector512.Create(float.NegativeInfinity);
+        var v0 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes, limit), Vector512.Load(s), minusInf);
+        var v1 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(16f), limit), Vector512.Load(s + 16), minusInf);
+        var v2 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(32f), limit), Vector512.Load(s + 32), minusInf);
+        var v3 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(48f), limit), Vector512.Load(s + 48), minusInf);
+        var mx = Vector512.Max(Vector512.Max(v0, v1), Vector512.Max(v2, v3));
+        var m128 = Vector128.Max(Vector256.Max(mx.GetLower(), mx.GetUpper()).GetLower(), Vector256.Max(mx.GetLower(), mx.GetUpper()).GetUpper());
+        return MathF.Max(MathF.Max(m128.GetElement(0), m128.GetElement(1)), MathF.Max(m128.GetElement(2), m128.GetElement(3)));
+    }
+
+    // Scores [0, visible) become e^(score − max), the rest 0 (all 0 when visible is 0); returns their sum.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowExp(float* s, int visible, float max)
+    {
+        var limit = Vector512.Create((float)visible);
+        var shift = Vector512.Create(visible > 0 ? max : 0f);
+        var v0 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes, limit), ExpNonPositive(Vector512.Load(s) - shift), Vector512<float>.Zero);
+        var v1 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(16f), limit), ExpNonPositive(Vector512.Load(s + 16) - shift), Vector512<float>.Zero);
+        var v2 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(32f), limit), ExpNonPositive(Vector512.Load(s + 32) - shift), Vector512<float>.Zero);
+        var v3 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(48f), limit), ExpNonPositive(Vector512.Load(s + 48) - shift), Vector512<float>.Zero);
+        v0.Store(s); v1.Store(s + 16); v2.Store(s + 32); v3.Store(s + 48);
+        return Vector512.Sum((v0 + v1) + (v2 + v3));
+    }
+
+    /// <summary>
     /// e^x for x ≤ 0 (−∞ gives 0): <see cref="ElementwiseKernels.Exp"/> on x clamped at −87, and 0 below −87.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

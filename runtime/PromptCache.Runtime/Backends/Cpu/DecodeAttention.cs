@@ -241,6 +241,8 @@ internal static unsafe class DecodeAttention
             byte* kBase = seg.Keys(_layer), vBase = seg.Values(_layer);
             float* scores = st.Scores;
             Span<int> visible = stackalloc int[MaxQueries];
+            int* rowVisible = stackalloc int[padded];
+            float* corrections = stackalloc float[4];
             var pScale = Vector512.Create(TKv.Scale);
             // The heads this item reads of each token: one contiguous run.
             int runOffset = h0 * headBytes, runBytes = (h1 - h0) * headBytes;
@@ -280,22 +282,38 @@ internal static unsafe class DecodeAttention
                             DecodeKernels.Scores1<TKv>(qs + (long)r * hd, keys, stride, visible[r / group], hd, 1f, scores + r * Chunk);
                     }
 
-                    for (int r = 0; r < padded; r++)
+                    if (padded >= 4)
                     {
-                        float* s = scores + r * Chunk;
-                        int v = r < rows ? visible[r / group] : 0;
-                        if (v == 0)
+                        // Four rows per softmax call (their chains overlap); padding rows see nothing.
+                        for (int r = 0; r < padded; r++) rowVisible[r] = r < rows ? visible[r / group] : 0;
+                        for (int r = 0; r < padded; r += 4)
                         {
-                            new Span<float>(s, Chunk).Clear();
-                            continue;
+                            AttentionKernels.Softmax64x4(scores + r * Chunk, rowVisible + r, max + r, sum + r, corrections);
+                            for (int i = 0; i < 4; i++)
+                                if (corrections[i] != 1f) AttentionKernels.Scale(acc + (long)(r + i) * hd, hd, corrections[i]);
                         }
+                    }
+                    else
+                    {
+                        for (int r = 0; r < padded; r++)
+                        {
+                            float* s = scores + r * Chunk;
+                            int v = r < rows ? visible[r / group] : 0;
+                            if (v == 0)
+                            {
+                                new Span<float>(s, Chunk).Clear();
+                                continue;
+                            }
 
-                        float c = AttentionKernels.Softmax64(s, v, ref max[r], ref sum[r]);
-                        if (c != 1f) AttentionKernels.Scale(acc + (long)r * hd, hd, c);
-                        if (TKv.Scale != 1f)
-                        {
-                            for (int j = 0; j < Chunk; j += 16) (Vector512.Load(s + j) * pScale).Store(s + j);
+                            float c = AttentionKernels.Softmax64(s, v, ref max[r], ref sum[r]);
+                            if (c != 1f) AttentionKernels.Scale(acc + (long)r * hd, hd, c);
                         }
+                    }
+
+                    if (TKv.Scale != 1f)
+                    {
+                        // The softmax weights carry the 2^112 the f16 read leaves out (rows that saw nothing stay 0).
+                        for (int j = 0; j < padded * Chunk; j += 16) (Vector512.Load(scores + j) * pScale).Store(scores + j);
                     }
 
                     if (padded >= 4)
