@@ -21,22 +21,9 @@ internal static unsafe class AttentionKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Softmax64(float* s, int visible, ref float runningMax, ref float runningSum)
     {
-        var limit = Vector512.Create((float)visible);
-        var minusInf = Vector512.Create(float.NegativeInfinity);
-        var v0 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes, limit), Vector512.Load(s), minusInf);
-        var v1 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(16f), limit), Vector512.Load(s + 16), minusInf);
-        var v2 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(32f), limit), Vector512.Load(s + 32), minusInf);
-        var v3 = Vector512.ConditionalSelect(Vector512.LessThan(Lanes + Vector512.Create(48f), limit), Vector512.Load(s + 48), minusInf);
-        var mx = Vector512.Max(Vector512.Max(v0, v1), Vector512.Max(v2, v3));
-        var m256 = Vector256.Max(mx.GetLower(), mx.GetUpper());
-        var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
-        float chunkMax = MathF.Max(MathF.Max(m128.GetElement(0), m128.GetElement(1)), MathF.Max(m128.GetElement(2), m128.GetElement(3)));
-        float newMax = MathF.Max(runningMax, chunkMax);
+        float newMax = MathF.Max(runningMax, RowMax(s, visible));
         float correction = MathF.Exp(runningMax - newMax);
-        var shift = Vector512.Create(newMax);
-        v0 = ExpNonPositive(v0 - shift); v1 = ExpNonPositive(v1 - shift); v2 = ExpNonPositive(v2 - shift); v3 = ExpNonPositive(v3 - shift);
-        v0.Store(s); v1.Store(s + 16); v2.Store(s + 32); v3.Store(s + 48);
-        runningSum = runningSum * correction + Vector512.Sum((v0 + v1) + (v2 + v3));
+        runningSum = runningSum * correction + RowExp(s, visible, newMax);
         runningMax = newMax;
         return correction;
     }
