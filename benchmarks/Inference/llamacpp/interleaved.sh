@@ -2,7 +2,8 @@
 # Interleaved same-machine comparison, for a shared machine whose speed drifts by 10-20 % within
 # minutes: ours and llama.cpp alternate, one prompt length at a time, ROUNDS rounds each (one
 # repetition per round), and the table reports each side's median over the rounds and their ratio.
-# Our side is the NativeAOT build (as `AOT=1 run.sh`), which also reports peak RSS.
+# Our side is the NativeAOT build (as `AOT=1 run.sh`), which also reports peak RSS and its prefill GFLOP/s (this
+# machine's ceilings, benchmarks/RESULTS.md "Session 3": FMA ~227 GFLOP/s, Debian OpenBLAS sgemm 185-198).
 # Usage: benchmarks/Inference/llamacpp/interleaved.sh [models=llama-110m,llama-1b] [lengths=512,2048] [rounds=3]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,25 +22,25 @@ for m in ${models//,/ }; do
     for r in $(seq 1 "$rounds"); do
       # | model | dtype | prompt | prefill ms | prefill tok/s | GFLOP/s | decode ms/tok | decode tok/s | suffix ms | weights | K/V | peak RSS | RSS ratio | ...
       "$ours" --dir "$dir" "${extra[@]}" --models "$m" --lengths "$n" --reps 1 --decode 16 2>/dev/null |
-        awk -F'|' -v m="$m" -v n="$n" '$2 ~ m { print "ours", m, n, $6+0, $9+0, $10+0, $14+0 }' >> "$log"
+        awk -F'|' -v m="$m" -v n="$n" '$2 ~ m { print "ours", m, n, $6+0, $9+0, $10+0, $14+0, $7+0 }' >> "$log"
       # | engine | model | prompt | prefill ms | prefill tok/s | decode ms/tok | decode tok/s | suffix ms |
       node "$here/bench.mjs" --model "$dir/$m-v512-$t.gguf" --lengths "$n" --reps 1 --decode 16 --threads "${THREADS:-2}" 2>/dev/null |
-        awk -F'|' -v m="$m" -v n="$n" '$2 ~ /llama.cpp/ { print "peer", m, n, $6+0, $8+0, $9+0, 0 }' >> "$log"
+        awk -F'|' -v m="$m" -v n="$n" '$2 ~ /llama.cpp/ { print "peer", m, n, $6+0, $8+0, $9+0, 0, 0 }' >> "$log"
     done
   done
 done
-echo "| model | prompt | rounds | ours prefill tok/s | llama.cpp prefill tok/s | prefill ratio | ours decode tok/s | llama.cpp decode tok/s | decode ratio | ours cached suffix ms | llama.cpp cached suffix ms | ours peak RSS / (weights + K/V) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| model | prompt | rounds | ours prefill tok/s | llama.cpp prefill tok/s | prefill ratio | ours prefill GFLOP/s | ours decode tok/s | llama.cpp decode tok/s | decode ratio | ours cached suffix ms | llama.cpp cached suffix ms | ours peak RSS / (weights + K/V) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 python3 - "$log" "$rounds" <<'PY'
 import sys, statistics as st, collections
 rows = collections.defaultdict(lambda: collections.defaultdict(list))
 for line in open(sys.argv[1]):
-    side, m, n, prefill, decode, suffix, rss = line.split()
-    for k, v in (("prefill", prefill), ("decode", decode), ("suffix", suffix), ("rss", rss)):
+    side, m, n, prefill, decode, suffix, rss, gflops = line.split()
+    for k, v in (("prefill", prefill), ("decode", decode), ("suffix", suffix), ("rss", rss), ("gflops", gflops)):
         rows[(m, int(n))][side + k].append(float(v))
 for (m, n), r in rows.items():
     med = lambda k: st.median(r[k]) if r[k] else float("nan")
-    print(f"| {m} | {n} | {sys.argv[2]} | {med('oursprefill'):.1f} | {med('peerprefill'):.1f} | {med('oursprefill') / med('peerprefill'):.2f}x "
+    print(f"| {m} | {n} | {sys.argv[2]} | {med('oursprefill'):.1f} | {med('peerprefill'):.1f} | {med('oursprefill') / med('peerprefill'):.2f}x | {med('oursgflops'):.1f} "
           f"| {med('oursdecode'):.1f} | {med('peerdecode'):.1f} | {med('oursdecode') / med('peerdecode'):.2f}x "
           f"| {med('ourssuffix'):.0f} | {med('peersuffix'):.0f} | {max(r['oursrss']):.2f} |")
 PY
