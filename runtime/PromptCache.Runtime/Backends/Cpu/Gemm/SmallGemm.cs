@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using System.Runtime.CompilerServices;
 
 namespace PromptCache.Runtime.Backends.Cpu;
@@ -103,6 +104,20 @@ internal static unsafe class SmallGemm
 
                 wt = buffer;
                 ldw = k;
+            }
+
+            // The next tile's stored rows are requested into L2 now, so that converting them does not wait
+            // on memory after this tile's arithmetic: the conversion is a pass of its own, where f32 rows,
+            // used in place, stream while the kernel multiplies. (m = 48, 1.1B shapes, interleaved A/B on
+            // the noisy machine: f16/bf16 66–72 % → 72–80 % of the FMA ceiling per CPU time.)
+            if (wType != WeightType.F32 && j + nj < j1)
+            {
+                int next = Math.Min(nj, j1 - j - nj);
+                for (int r = 0; r < next; r++)
+                {
+                    byte* line = w + (j + nj + r) * rowBytes;
+                    for (long offset = 0; offset < rowBytes; offset += 64) Sse.Prefetch1(line + offset);
+                }
             }
 
             switch (mPad / 16)
