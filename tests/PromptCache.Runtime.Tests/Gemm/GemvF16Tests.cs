@@ -14,7 +14,6 @@ public sealed unsafe class GemvF16Tests
     [InlineData(2, 2048, 33)]
     [InlineData(4, 64, 5)]
     [InlineData(1, 4608, 21)] // k ≥ 4096: eight rows per pass, then a 5-row tail
-
     public void Scaled_read_equals_exact_conversion_bit_for_bit(int m, int k, int n)
     {
         if (!GemmPaths.Vector512Supported) return; // the scaled read is an AVX-512 path
