@@ -247,24 +247,11 @@ internal sealed unsafe class TtftBenchmarks
                 for (int i = 0; i < rows.Length; i++) apart[i] = cuda.CreateRandomWeight($"a{i}", rows[i], d, (ulong)(100 + i), scale);
                 var ys = new nint[rows.Length];
                 for (int i = 0; i < rows.Length; i++) ys[i] = (nint)cuda.Allocate((long)m * rows[i]);
-                double Time(WeightTensor[] ws)
+                double Time(WeightTensor[] ws) => GpuMedianMs(cuda, () =>
                 {
-                    var times = new List<double>();
-                    for (int r = 0; r < 13; r++)
-                    {
-                        cuda.Synchronize();
-                        using var start = CudaEvent.Create(cuda.Device.Context);
-                        using var end = CudaEvent.Create(cuda.Device.Context);
-                        start.Record(cuda.Device.Stream);
-                        for (int i = 0; i < ws.Length; i++) cuda.MatMul(x, m, ws[i], (float*)ys[i]);
-                        if (ws.Length == 2) cuda.SiluMul((float*)ys[0], (float*)ys[1], (long)m * rows[0]);
-                        cuda.Flush();
-                        end.Record(cuda.Device.Stream);
-                        double ms = end.MillisecondsSince(start);
-                        if (r >= 3) times.Add(ms);
-                    }
-                    return Median(times);
-                }
+                    for (int i = 0; i < ws.Length; i++) cuda.MatMul(x, m, ws[i], (float*)ys[i]);
+                    if (ws.Length == 2) cuda.SiluMul((float*)ys[0], (float*)ys[1], (long)m * rows[0]);
+                });
                 double fused = Time(together), separate = Time(apart);
                 double bytes = (double)rows.Sum() * d * 2;
                 Console.WriteLine($"Fused group {name} {m} x {rows.Sum()} x {d}{(rows.Length == 2 ? " + SiLU·mul" : "")}: one GEMM + split {fused * 1000:0}us ({bytes / (fused * 1e-3) / 1e12:0.00} TB/s), apart {separate * 1000:0}us ({bytes / (separate * 1e-3) / 1e12:0.00} TB/s), {separate / fused:0.00}x");
@@ -309,20 +296,7 @@ internal sealed unsafe class TtftBenchmarks
                     cuda.SkinnyPathOverride = path;
                     cuda.SkinnyVariantOverride = variant;
                     cuda.SkinnySplitsOverride = splits;
-                    var times = new List<double>();
-                    for (int i = 0; i < 13; i++)
-                    {
-                        cuda.Synchronize();
-                        using var start = CudaEvent.Create(cuda.Device.Context);
-                        using var end = CudaEvent.Create(cuda.Device.Context);
-                        start.Record(cuda.Device.Stream);
-                        cuda.MatMul(x, m, w, y);
-                        cuda.Flush();
-                        end.Record(cuda.Device.Stream);
-                        double ms = end.MillisecondsSince(start);
-                        if (i >= 3) times.Add(ms);
-                    }
-                    double med = Median(times);
+                    double med = GpuMedianMs(cuda, () => cuda.MatMul(x, m, w, y));
                     parts.Add($"{label} {med * 1000:0}us ({bytes / (med * 1e-3) / 1e12:0.00} TB/s)");
                 }
                 Console.WriteLine($"Skinny shape {shape.Name} {m} x {shape.Rows} x {shape.Cols}: " + string.Join(", ", parts));
@@ -523,6 +497,26 @@ internal sealed unsafe class TtftBenchmarks
             gpus.Add(g);
         }
         return (Median(walls), Median(gpus));
+    }
+
+    // Median GPU time (ms) of `body` over 10 runs after 3 untimed ones, between events on the stream;
+    // work the backend holds back (GEMM groups, a pending add) is flushed inside the timed span.
+    private static double GpuMedianMs(CudaBackend cuda, Action body)
+    {
+        var times = new List<double>();
+        for (int r = 0; r < 13; r++)
+        {
+            cuda.Synchronize();
+            using var start = CudaEvent.Create(cuda.Device.Context);
+            using var end = CudaEvent.Create(cuda.Device.Context);
+            start.Record(cuda.Device.Stream);
+            body();
+            cuda.Flush();
+            end.Record(cuda.Device.Stream);
+            double ms = end.MillisecondsSince(start);
+            if (r >= 3) times.Add(ms);
+        }
+        return Median(times);
     }
 
     private static double Median(List<double> values)
