@@ -106,6 +106,7 @@ public sealed partial class KernelSourceTests
         Assert.True(bytes > 48 * 1024);
         Assert.Equal(36_864, DeviceKernels.PipelinedSharedBytes(64));
         Assert.Contains($"#define PSTAGES {DeviceKernels.PipelinedStages}\n", KernelSource.Read("attention_pipelined.cu"));
+        Assert.Contains($"#define MAX_SPLITS {DeviceKernels.MaxAttentionSplits}\n", KernelSource.Read("attention.cu"));
         Assert.True(bytes <= 163 * 1024, "sm_80 allows 163 KB of dynamic shared memory per block");
         Assert.Equal(64, DeviceKernels.PipelinedRows(false));
         Assert.Equal(128, DeviceKernels.PipelinedRows(true));

@@ -87,7 +87,10 @@ public sealed class CudaBackendOptions
     /// <summary>Which attention kernel to use.</summary>
     public AttentionKernel Attention { get; init; } = AttentionKernel.Auto;
 
-    /// <summary>Key splits for the tiled kernel (split-K "flash decoding"); 0 chooses from the SM count.</summary>
+    /// <summary>
+    /// Key splits for the tiled kernel (split-K "flash decoding"); 0 chooses from the SM count. A forced
+    /// value is capped at the key tiles of the call and at 64, the most the merge kernel combines.
+    /// </summary>
     public int AttentionSplits { get; init; }
 
     /// <summary>
