@@ -9,6 +9,9 @@ internal sealed record ModelShape(string Name, int Dim, int Layers, int Heads, i
     /// <summary>Parameters of the matrices every token multiplies (all linear layers of all blocks).</summary>
     public long BlockMatrixParams => (long)Layers * ((long)Dim * Dim * 2 + 2L * Dim * KvDim + 3L * Dim * Ffn);
 
+    /// <summary>Bytes one decode step reads from the weights: every block matrix and the output head, once.</summary>
+    public long DecodeWeightBytes => (BlockMatrixParams + (long)Vocab * Dim) * (DType == "f32" ? 4 : 2);
+
     public long TotalParams => BlockMatrixParams + 2L * Vocab * Dim + (2L * Layers + 1) * Dim;
 
     /// <summary>

@@ -36,8 +36,8 @@ var opts = Options.Parse(args);
 Console.WriteLine($"# PromptCache CPU inference benchmark — {Environment.ProcessorCount} cores, {RuntimeInfo()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"# reps {opts.Reps} (median), decode {opts.Decode} tokens, cached suffix {opts.Suffix} tokens, K/V {opts.Kv}, vocab {opts.Vocab}");
 Console.WriteLine();
-Console.WriteLine("| model | dtype | prompt | prefill ms | prefill tok/s | prefill GFLOP/s | decode ms/tok | decode tok/s | cached-suffix TTFT ms | weights MiB | K/V MiB | peak RSS MiB | RSS / (weights+K/V) | RSS before load MiB |");
-Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| model | dtype | prompt | prefill ms | prefill tok/s | prefill GFLOP/s | decode ms/tok | decode tok/s | cached-suffix TTFT ms | weights MiB | K/V MiB | peak RSS MiB | RSS / (weights+K/V) | RSS before load MiB | decode weight GB/s | read ceiling GB/s | decode / floor |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 
 foreach (string name in opts.Models)
 {
@@ -117,11 +117,14 @@ foreach (string name in opts.Models)
             }
         }
         double pMs = Median(prefill), dMs = Median(decode), sMs = Median(suffix);
+        // Decode floor: every weight matrix (the blocks and the output head) is read once per token.
         double gflops = shape.Flops(n, 0) / (pMs / 1000) / 1e9;
         long weights = model.Weights.TotalBytes;
         long peak = PeakMemory.PeakBytes();
+        double decodeGBps = shape.DecodeWeightBytes / (dMs / 1000) / 1e9, ceiling = ReadBandwidth.Measure();
+        PeakMemory.Reset(); // the next length's peak must not include the bandwidth probe's buffer
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {shape.Name} | {shape.DType} | {n} | {pMs:F0} | {n / (pMs / 1000):F1} | {gflops:F1} | {dMs:F1} | {1000 / dMs:F1} | {sMs:F0} | {weights / 1048576.0:F0} | {kvBytes / 1048576.0:F1} | {peak / 1048576.0:F0} | {(double)peak / (weights + kvBytes):F2} | {baseline / 1048576.0:F0} |"));
+            $"| {shape.Name} | {shape.DType} | {n} | {pMs:F0} | {n / (pMs / 1000):F1} | {gflops:F1} | {dMs:F1} | {1000 / dMs:F1} | {sMs:F0} | {weights / 1048576.0:F0} | {kvBytes / 1048576.0:F1} | {peak / 1048576.0:F0} | {(double)peak / (weights + kvBytes):F2} | {baseline / 1048576.0:F0} | {decodeGBps:F1} | {ceiling:F1} | {ceiling / decodeGBps:F2} |"));
     }
 }
 
