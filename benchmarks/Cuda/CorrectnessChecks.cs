@@ -73,6 +73,51 @@ internal static unsafe class CorrectnessChecks
         Console.WriteLine($"  FAIL  {name,-52} {e.GetType().Name}: {e.Message}");
     }
 
+    /// <summary>
+    /// K/V written back to host memory asynchronously (HostWriteBack) against the synchronous copy, byte for
+    /// byte, for every storage type: a prompt then three decode steps into one segment, read back at once
+    /// (the read has to wait for copies still in flight).
+    /// </summary>
+    public static void HostWriteBack(IEnumerable<string> names, string root)
+    {
+        Console.WriteLine($"Host write-back, asynchronous vs synchronous ({root}):");
+        foreach (string name in names)
+        {
+            foreach (var type in new[] { KvDataType.F16, KvDataType.BF16, KvDataType.F32 })
+            {
+                string label = $"write-back bytes, {name}, {type}";
+                try
+                {
+                    byte[] sync = WrittenBack(Path.Combine(root, name), type, asynchronous: false);
+                    byte[] async = WrittenBack(Path.Combine(root, name), type, asynchronous: true);
+                    bool same = sync.AsSpan().SequenceEqual(async);
+                    if (!same) Failures++;
+                    Console.WriteLine($"  {(same ? "PASS" : "FAIL")}  {label,-52} {sync.Length} bytes {(same ? "identical" : "DIFFER")}");
+                }
+                catch (Exception e)
+                {
+                    Error(label, e);
+                }
+            }
+        }
+    }
+
+    private static byte[] WrittenBack(string folder, KvDataType type, bool asynchronous)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference.json")));
+        var plain = doc.RootElement.GetProperty("plain");
+        int[] ids = plain.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        int[] positions = plain.GetProperty("positions").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        using var backend = new CudaBackend(new CudaBackendOptions { AsyncHostWriteBack = asynchronous });
+        using var model = LlamaModel.Load(folder, backend);
+        using var segment = model.CreateSegment(type, ids.Length + 3);
+        model.Forward(ids, positions, [], segment, LogitsMode.Last);
+        for (int t = 0; t < 3; t++) model.Forward([ids[t]], [positions[^1] + 1 + t], [], segment, LogitsMode.Last);
+        var bytes = new byte[segment.LayerCount * segment.LayerByteCount];
+        for (int l = 0; l < segment.LayerCount; l++) segment.CopyLayerTo(l, bytes.AsSpan((int)(l * segment.LayerByteCount), (int)segment.LayerByteCount));
+        return bytes;
+    }
+
     /// <summary>The tiny HF models (llama with llama3 RoPE, qwen2 with bias and tied head, qwen3 with q/k norm) vs transformers' f32 logits.</summary>
     public static void HfFixtures(string fixturesDir, CudaBackendOptions options) =>
         HfModels(["llama", "qwen2", "qwen3"], fixturesDir, options);
@@ -199,6 +244,10 @@ internal static unsafe class CorrectnessChecks
             ("tiled kernel", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: false)),
             ("tiled kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.Tiled, 3, kvHostWriteBack: false)),
             ("tiled kernel, host write-back on", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true)),
+            ("tiled kernel, synchronous host write-back", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true, asyncHostWriteBack: false)),
+            // A 1-byte device tier: every idle segment copy is dropped after each call and loaded again.
+            ("tiled kernel, device K/V budget 1 byte", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true, deviceKvBudgetBytes: 1)),
+            ("tiled kernel, device K/V budget 1 byte, no write-back", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: false, deviceKvBudgetBytes: 1)),
             ("ldmatrix kernel", CudaBackendOptions.Unfused(AttentionKernel.TiledLdmatrix, kvHostWriteBack: false)),
             ("ldmatrix kernel, 5 key splits", CudaBackendOptions.Unfused(AttentionKernel.TiledLdmatrix, 5, kvHostWriteBack: false)),
             // New since the first H100 run (attention_pipelined.cu); last, so that a fault in them
@@ -227,6 +276,12 @@ internal static unsafe class CorrectnessChecks
                 f.Run(segB, posB, [a], b, 0);
                 Report($"modular, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
                 Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
+                if (options.DeviceKvBudgetBytes > 0)
+                {
+                    bool evicted = cuda.DeviceKvEvictions > 0;
+                    if (!evicted) Failures++;
+                    Console.WriteLine($"  {(evicted ? "PASS" : "FAIL")}  {"device tier kept to its budget, " + name,-52} {cuda.DeviceKvEvictions} copies dropped, {cuda.DeviceKvBytes} bytes held");
+                }
                 if (options.KvHostWriteBack)
                 {
                     // Segments written on the GPU, then read by the CPU backend from host memory.

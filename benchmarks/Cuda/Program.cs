@@ -61,6 +61,7 @@ if (settings.Check)
         fastModels.Add(([Path.GetFileName(full)], Path.GetDirectoryName(full)!));
     }
     CorrectnessChecks.HfFastPaths(fastModels);
+    foreach (var (names, root) in fastModels) CorrectnessChecks.HostWriteBack(names, root);
     Console.WriteLine(CorrectnessChecks.Failures == 0 ? "CHECKS: ALL PASS" : $"CHECKS: {CorrectnessChecks.Failures} FAILED");
     Console.WriteLine($"(checks took {started.Elapsed.TotalSeconds:0.0} s)");
 }

@@ -133,6 +133,7 @@ internal sealed unsafe class TtftBenchmarks
             AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
                 llama2 && HfPrefixReuse.TryGetValue(context, out var hf) ? hf : double.NaN);
             if (_s.DecodeSteps > 0) Decode(cuda, forward, module, output, context + fresh);
+            if (context == _s.CachedContexts[0]) WriteBackRows(cuda, forward, module, ids, positions);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try
@@ -460,6 +461,53 @@ internal sealed unsafe class TtftBenchmarks
         AddRow($"decode step (after {module.Count}+48)", module.Count + output.Count, median, double.NaN,
             Floors.Milliseconds(forward.Config, 1, module.Count + output.Count), double.NaN);
         Console.WriteLine($"Decode: {1000 / median:0.0} tokens/s at batch 1 over {module.Count} cached tokens (median of {times.Count} steps)");
+    }
+
+    // The cached call with its new K/V also written back to host memory (the library default, so that
+    // the segment can be stored, saved or used on the CPU), into an f16 segment as the engine keeps it:
+    // off, one synchronous copy per layer, and HostWriteBack's asynchronous copies. "queued" is when the
+    // forward had handed all its work to the GPU; "landed" when the host bytes were complete.
+    private void WriteBackRows(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
+    {
+        try
+        {
+            foreach (var (label, enabled, asynchronous) in new[] { ("off", false, false), ("sync", true, false), ("async", true, true) })
+            {
+                cuda.HostWriteBackOverride = (enabled, asynchronous);
+                using var output = new KvSegment(forward.Config, KvDataType.F16, ids.Length);
+                var (walls, queued, landed) = (new List<double>(), new List<double>(), new List<double>());
+                for (int i = 0; i < _s.Warmup + _s.Reps; i++)
+                {
+                    output.Truncate(0);
+                    cuda.Synchronize();
+                    var watch = Stopwatch.StartNew();
+                    float* head = forward.Run(ids, positions, [module], output, 1);
+                    double issue = watch.Elapsed.TotalMilliseconds;
+                    int token = cuda.Argmax(head, 1, forward.Config.VocabSize)[0];
+                    double wall = watch.Elapsed.TotalMilliseconds;
+                    output.WaitForHostWrites();
+                    double land = watch.Elapsed.TotalMilliseconds;
+                    cuda.Free(head);
+                    if (token < 0 || token >= forward.Config.VocabSize) throw new InvalidOperationException($"argmax returned {token}");
+                    if (i < _s.Warmup) continue;
+                    walls.Add(wall);
+                    queued.Add(issue);
+                    landed.Add(land);
+                }
+                AddRow($"cached, f16 write-back {label}", module.Count + ids.Length, Median(walls), double.NaN,
+                    Floors.Milliseconds(forward.Config, ids.Length, module.Count), double.NaN);
+                Console.WriteLine($"Host write-back {label}: TTFT {Median(walls):0.00} ms, forward queued after {Median(queued):0.00} ms, host bytes complete after {Median(landed):0.00} ms (medians of {walls.Count})");
+                cuda.Release(output);
+            }
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"WRITE-BACK ROWS FAILED: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            cuda.HostWriteBackOverride = null;
+        }
     }
 
     private void AddRow(string name, int tokens, double wall, double gpu, double floor, double hf) =>

@@ -80,7 +80,7 @@ public sealed class GpuParityTests
         return best;
     }
 
-    private static string FixtureFolder(string name)
+    internal static string FixtureFolder(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -90,7 +90,7 @@ public sealed class GpuParityTests
         throw new DirectoryNotFoundException($"Fixtures/hf/{name} not found above {AppContext.BaseDirectory}.");
     }
 
-    private static int[] Ints(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(x => x.GetInt32()).ToArray();
+    internal static int[] Ints(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(x => x.GetInt32()).ToArray();
 
     private static float[] Logits(JsonElement e) =>
         e.GetProperty("logits").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(x => (float)x.GetDouble())).ToArray();

@@ -26,7 +26,7 @@ for m in ${models//,/ }; do
     for r in $(seq 1 "$rounds"); do
       # | model | dtype | prompt | prefill ms | prefill tok/s | GFLOP/s | decode ms/tok | decode tok/s | suffix ms | weights | K/V | peak RSS | RSS ratio | RSS before | decode GB/s | read GB/s | ...
       "$ours" --dir "$dir" "${extra[@]}" --models "$m" --lengths "$n" --reps 1 --decode "${DECODE:-16}" 2>/dev/null |
-        awk -F'|' -v m="$m" -v n="$n" '$2 ~ m { print "ours", m, n, $6+0, $9+0, $10+0, $14+0, $7+0, $17+0, $18+0 }' >> "$log"
+        awk -F'|' -v m="$m" -v n="$n" '$2 ~ m { print "ours", m, n, $6+0, $9+0, $10+0, $14+0, $7+0, $16+0, $17+0 }' >> "$log"
       # | engine | model | prompt | prefill ms | prefill tok/s | decode ms/tok | decode tok/s | suffix ms |
       node "$here/bench.mjs" --model "$dir/$m-v512-$t.gguf" --lengths "$n" --reps 1 --decode "${DECODE:-16}" --threads "${THREADS:-2}" 2>/dev/null |
         awk -F'|' -v m="$m" -v n="$n" '$2 ~ /llama.cpp/ { print "peer", m, n, $6+0, $8+0, $9+0, 0, 0, 0, 0 }' >> "$log"

@@ -29,6 +29,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly ActivationPool _pool;
     private readonly ScratchBuffer _gemmInput, _ids, _partials, _staging, _groupOutput;
     private readonly LtSkinnyGemm _skinny;
+    private readonly HostWriteBack _writeBack;
+    private readonly DeviceKvBudget _budget;
     private readonly ConditionalWeakTable<KvSegment, DeviceKvSegment> _kv = new();
     private readonly IntPtr _blas;
     private bool _disposed;
@@ -82,6 +84,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _staging = new ScratchBuffer(_device);
             _groupOutput = new ScratchBuffer(_device);
             _skinny = new LtSkinnyGemm(_device);
+            _writeBack = new HostWriteBack(_device);
+            _budget = new DeviceKvBudget(Options.DeviceKvBudgetBytes);
             try
             {
                 CudaCheck.Blas(Cublas.cublasCreate(out _blas));
@@ -223,6 +227,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyGemm"/> on a live backend.</summary>
     internal SkinnyGemmPath? SkinnyPathOverride { get; set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.KvHostWriteBack"/> and <see cref="CudaBackendOptions.AsyncHostWriteBack"/>.</summary>
+    internal (bool Enabled, bool Asynchronous)? HostWriteBackOverride { get; set; }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyVariant"/>.</summary>
     internal SkinnyKernelVariant? SkinnyVariantOverride { get; set; }
@@ -689,14 +696,16 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             Begin();
             var mirror = Mirror(segment);
             if (mirror.Valid < start) SyncFromHost(segment, mirror);
-            mirror.EnsureCapacity(Math.Max(start + m, segment.Capacity));
+            Grow(mirror, Math.Max(start + m, segment.Capacity));
             long rowBytes = (long)segment.KvDim * sizeof(ushort);
             ulong kDst = mirror.Keys(layer) + (ulong)(start * rowBytes);
             ulong vDst = mirror.Values(layer) + (ulong)(start * rowBytes);
             _kernels.StoreKvBf16((ulong)k, (ulong)v, kDst, vDst, (long)m * segment.KvDim);
             mirror.Stored = start + m;
             if (layer == segment.LayerCount - 1) mirror.Valid = start + m;
-            if (Options.KvHostWriteBack) WriteBack(segment, layer, start, m, k, v, kDst, vDst);
+            var (writeBack, asynchronous) = HostWriteBackOverride ?? (Options.KvHostWriteBack, Options.AsyncHostWriteBack);
+            if (writeBack && asynchronous) QueueWriteBack(segment, layer, start, m, k, v, kDst, vDst);
+            else if (writeBack) WriteBack(segment, layer, start, m, k, v, kDst, vDst);
         }
     }
 
@@ -904,6 +913,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             Begin();
             fixed (float* d = destination) _device.Download(d, (ulong)source, (long)destination.Length * sizeof(float));
+            _budget.EndCall();
         }
     }
 
@@ -917,6 +927,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _kernels.ArgmaxRows((ulong)logits, rows, vocab, output);
             var result = new int[rows];
             fixed (int* r = result) _device.Download(r, output, (long)rows * sizeof(int));
+            _budget.EndCall();
             return result;
         }
     }
@@ -959,13 +970,17 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Device bytes held for <paramref name="segment"/>, or 0 when it has no device copy.</summary>
     public long DeviceBytes(KvSegment segment) => _kv.TryGetValue(segment, out var m) ? m.Bytes : 0;
 
-    /// <summary>Waits for all queued work (surfacing asynchronous kernel errors).</summary>
+    /// <summary>
+    /// Waits for all queued work, K/V copies back to host memory included (surfacing asynchronous
+    /// kernel errors).
+    /// </summary>
     public void Synchronize()
     {
         lock (_gate)
         {
             Begin();
             _device.Synchronize();
+            _writeBack.WaitAll();
         }
     }
 
@@ -977,15 +992,89 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     private DeviceKvSegment Mirror(KvSegment segment)
     {
-        if (!_kv.TryGetValue(segment, out var mirror))
+        if (_kv.TryGetValue(segment, out var mirror))
         {
-            mirror = new DeviceKvSegment(_device, segment.LayerCount, segment.KvDim, segment.Capacity);
+            _budget.Touch(mirror);
+        }
+        else
+        {
+            mirror = WithDeviceMemory(() => new DeviceKvSegment(_device, segment.LayerCount, segment.KvDim, segment.Capacity));
             _kv.AddOrUpdate(segment, mirror);
+            _budget.Touch(mirror); // before the budget check: the forward in flight needs it
+            KeepToBudget();
         }
         // No clamping to segment.Count: during a forward the new tokens are written (Valid advances
         // at the last layer) before the segment commits them. After a Truncate the stale tail is
         // simply never read (attention reads block.Visible tokens) and the next append overwrites it.
         return mirror;
+    }
+
+    // Grows a device copy, keeping to the budget (the grown copy belongs to the current call, so others go).
+    private void Grow(DeviceKvSegment mirror, int tokens)
+    {
+        if (tokens <= mirror.Capacity) return;
+        WithDeviceMemory(() =>
+        {
+            mirror.EnsureCapacity(tokens);
+            return mirror;
+        });
+        KeepToBudget();
+    }
+
+    private void KeepToBudget()
+    {
+        if (_budget.Bytes > 0) Evict(_budget.Bytes);
+    }
+
+    // An allocation that finds the device full drops every idle K/V copy and tries once more.
+    private T WithDeviceMemory<T>(Func<T> allocate)
+    {
+        try
+        {
+            return allocate();
+        }
+        catch (CudaException e) when (e.Code == CuDriver.ErrorOutOfMemory && e.Library == CudaCheck.DriverLibrary)
+        {
+            if (Evict(0) == 0) throw;
+            return allocate();
+        }
+    }
+
+    // Drops device K/V copies (DeviceKvBudget picks them) down to `limit` bytes, or every idle one for 0.
+    // The host copy must be current first: with write-back it is once the queued copies land (the drop
+    // does not need them: they read the staging ring); without, the device rows are saved now.
+    private int Evict(long limit)
+    {
+        var victims = _budget.Victims(_kv.Select(pair => (pair.Key, pair.Value.Bytes, pair.Value.LastUse)), limit);
+        if (victims.Count == 0) return 0;
+        var (writeBack, _) = HostWriteBackOverride ?? (Options.KvHostWriteBack, Options.AsyncHostWriteBack);
+        _device.Synchronize(); // queued kernels may still read them
+        foreach (var segment in victims)
+        {
+            if (!_kv.TryGetValue(segment, out var mirror)) continue;
+            if (!writeBack && !segment.IsBorrowed) SaveMirror(segment, mirror);
+            _kv.Remove(segment);
+            mirror.Dispose();
+        }
+        return victims.Count;
+    }
+
+    /// <summary>Device bytes held by K/V copies of segments (the device tier).</summary>
+    public long DeviceKvBytes
+    {
+        get
+        {
+            lock (_gate) return _kv.Sum(pair => pair.Value.Bytes);
+        }
+    }
+
+    /// <summary>Device K/V copies dropped to keep to <see cref="CudaBackendOptions.DeviceKvBudgetBytes"/> or to make room.</summary>
+    public long DeviceKvEvictions
+    {
+        get
+        {
+            lock (_gate) return _budget.Evictions;
+        }
     }
 
     // Tokens that exist only in host memory (computed on the CPU, loaded from disk): upload all
@@ -994,7 +1083,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         int count = segment.Count;
         if (count == 0) return;
-        mirror.EnsureCapacity(count);
+        Grow(mirror, count);
         long values = (long)count * segment.KvDim;
         var bytes = new byte[segment.LayerByteCount];
         for (int layer = 0; layer < segment.LayerCount; layer++)
@@ -1032,7 +1121,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         int count = segment.Count;
         if (count == 0) return;
-        mirror.EnsureCapacity(count);
+        segment.WaitForHostWrites(); // the host bytes must be current before they are uploaded
+        Grow(mirror, count);
         mirror.ClearLayerReady();
         var copy = _device.CopyStream;
         // Anything the compute stream still does with this block (a grow copy) comes first.
@@ -1090,29 +1180,35 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             Begin();
             if (!_kv.TryGetValue(segment, out var mirror)) return; // never on the device: the host copy is the only one
-            long values = (long)Math.Min(segment.Count, mirror.Valid) * segment.KvDim;
-            for (int layer = 0; layer < segment.LayerCount; layer++)
+            SaveMirror(segment, mirror);
+        }
+    }
+
+    private void SaveMirror(KvSegment segment, DeviceKvSegment mirror)
+    {
+        segment.WaitForHostWrites(); // a queued copy landing later would undo nothing, but keep the order plain
+        long values = (long)Math.Min(segment.Count, mirror.Valid) * segment.KvDim;
+        for (int layer = 0; layer < segment.LayerCount; layer++)
+        {
+            for (int kv = 0; kv < 2; kv++)
             {
-                for (int kv = 0; kv < 2; kv++)
+                ulong source = kv == 0 ? mirror.Keys(layer) : mirror.Values(layer);
+                byte* host = kv == 0 ? SegmentKeys(segment, layer) : SegmentValues(segment, layer);
+                switch (segment.DataType)
                 {
-                    ulong source = kv == 0 ? mirror.Keys(layer) : mirror.Values(layer);
-                    byte* host = kv == 0 ? SegmentKeys(segment, layer) : SegmentValues(segment, layer);
-                    switch (segment.DataType)
-                    {
-                        case KvDataType.BF16:
-                            _device.Download(host, source, values * sizeof(ushort));
-                            break;
-                        case KvDataType.F32:
-                            ulong f32 = _staging.Get(values * sizeof(float));
-                            _kernels.ConvertBf16ToF32(source, f32, values);
-                            _device.Download(host, f32, values * sizeof(float));
-                            break;
-                        default:
-                            ulong f16 = _staging.Get(values * sizeof(ushort));
-                            _kernels.ConvertBf16ToF16(source, f16, values);
-                            _device.Download(host, f16, values * sizeof(ushort));
-                            break;
-                    }
+                    case KvDataType.BF16:
+                        _device.Download(host, source, values * sizeof(ushort));
+                        break;
+                    case KvDataType.F32:
+                        ulong f32 = _staging.Get(values * sizeof(float));
+                        _kernels.ConvertBf16ToF32(source, f32, values);
+                        _device.Download(host, f32, values * sizeof(float));
+                        break;
+                    default:
+                        ulong f16 = _staging.Get(values * sizeof(ushort));
+                        _kernels.ConvertBf16ToF16(source, f16, values);
+                        _device.Download(host, f16, values * sizeof(ushort));
+                        break;
                 }
             }
         }
@@ -1125,6 +1221,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         long offset = (long)start * segment.KvDim * segment.ElementBytes;
         byte* hostK = SegmentKeys(segment, layer) + offset;
         byte* hostV = SegmentValues(segment, layer) + offset;
+        segment.WaitForHostWrites(); // an earlier asynchronous copy may still target these rows
         switch (segment.DataType)
         {
             case KvDataType.F32:
@@ -1145,12 +1242,39 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         }
     }
 
+    // Queues the new rows' copy back to host memory (HostWriteBack): they go into the staging ring in the
+    // segment's storage type, on the compute stream and in order with the kernels that wrote them.
+    private void QueueWriteBack(KvSegment segment, int layer, int start, int m, float* k, float* v, ulong kBf16, ulong vBf16)
+    {
+        long values = (long)m * segment.KvDim, half = values * segment.ElementBytes;
+        long offset = (long)start * segment.KvDim * segment.ElementBytes;
+        var staging = _writeBack.Reserve(2 * half);
+        ulong kStage = staging.Device, vStage = staging.Device + (ulong)half;
+        switch (segment.DataType)
+        {
+            case KvDataType.F32:
+                _device.Copy(kStage, (ulong)k, half);
+                _device.Copy(vStage, (ulong)v, half);
+                break;
+            case KvDataType.BF16:
+                _device.Copy(kStage, kBf16, half);
+                _device.Copy(vStage, vBf16, half);
+                break;
+            default:
+                _kernels.ConvertBf16ToF16(kBf16, kStage, values);
+                _kernels.ConvertBf16ToF16(vBf16, vStage, values);
+                break;
+        }
+        _writeBack.Queue(staging, segment, SegmentKeys(segment, layer) + offset, SegmentValues(segment, layer) + offset, half);
+    }
+
     // KvSegment keeps its storage accessors internal to the runtime; until the seam exposes a
-    // storage hook (see notes/cuda-seam.md) the write-back reaches them directly.
-    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "Keys")]
+    // storage hook (see notes/cuda-seam.md) the backend reaches them directly. The in-flight variants do
+    // not wait for this backend's own queued copies; callers that read host bytes wait explicitly.
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "KeysInFlight")]
     private static extern byte* SegmentKeys(KvSegment segment, int layer);
 
-    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "Values")]
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "ValuesInFlight")]
     private static extern byte* SegmentValues(KvSegment segment, int layer);
 
     /// <summary>Frees all device memory and the context reference.</summary>
@@ -1168,6 +1292,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             {
                 // Tear down anyway; an earlier asynchronous error was already reported or will be lost.
             }
+            _writeBack.Dispose(); // lands what is queued before the memory goes
             Cublas.cublasDestroy(_blas);
             _skinny.Dispose();
             foreach (var pair in _kv) pair.Value.Dispose();

@@ -84,6 +84,23 @@ public sealed class CudaBackendOptions
     /// </summary>
     public bool KvHostWriteBack { get; init; } = true;
 
+    /// <summary>
+    /// Byte budget of the device tier: K/V copies of segments in GPU memory. Past it the least recently
+    /// used copies not needed by the forward in flight are dropped (their segments keep their host bytes,
+    /// saved first when <see cref="KvHostWriteBack"/> is off, and are loaded again when next attended to).
+    /// 0 (default): no budget of its own; idle copies are still dropped when an allocation finds the
+    /// device full.
+    /// </summary>
+    public long DeviceKvBudgetBytes { get; init; }
+
+    /// <summary>
+    /// With <see cref="KvHostWriteBack"/>: copy back asynchronously (a staging ring, a copy stream and a
+    /// drain thread; the segment's host bytes are waited for when read), so the thread issuing kernels
+    /// never waits for the GPU. False copies each layer synchronously, stalling that thread per layer: the
+    /// reference the asynchronous path is timed and checked against.
+    /// </summary>
+    public bool AsyncHostWriteBack { get; init; } = true;
+
     /// <summary>Which attention kernel to use.</summary>
     public AttentionKernel Attention { get; init; } = AttentionKernel.Auto;
 
@@ -146,8 +163,11 @@ public sealed class CudaBackendOptions
     /// Every fused or tuned fast path off (cublasGemmEx, separate add and norm, per-head RoPE, no GEMM
     /// groups, computed attention splits): the plain reference path the fast ones are checked against.
     /// </summary>
-    public static CudaBackendOptions Unfused(AttentionKernel attention = AttentionKernel.Auto, int attentionSplits = 0, bool kvHostWriteBack = true) => new()
+    public static CudaBackendOptions Unfused(AttentionKernel attention = AttentionKernel.Auto, int attentionSplits = 0, bool kvHostWriteBack = true,
+        bool asyncHostWriteBack = true, long deviceKvBudgetBytes = 0) => new()
     {
+        AsyncHostWriteBack = asyncHostWriteBack,
+        DeviceKvBudgetBytes = deviceKvBudgetBytes,
         Attention = attention,
         AttentionSplits = attentionSplits,
         KvHostWriteBack = kvHostWriteBack,

@@ -23,6 +23,9 @@ internal sealed class DeviceKvSegment : IDisposable
 
     public int Layers { get; }
 
+    /// <summary>The call that last used this copy (<see cref="DeviceKvBudget"/>'s clock).</summary>
+    public long LastUse { get; set; }
+
     public int KvDim { get; }
 
     public int Capacity { get; private set; }

@@ -26,6 +26,12 @@ internal static unsafe partial class CuDriver
     /// <summary>CU_EVENT_DEFAULT (timing enabled).</summary>
     public const uint EventDefault = 0;
 
+    /// <summary>CUDA_ERROR_OUT_OF_MEMORY.</summary>
+    public const int ErrorOutOfMemory = 2;
+
+    /// <summary>CU_EVENT_DISABLE_TIMING: an event only ordered against, cheaper to record and wait on.</summary>
+    public const uint EventDisableTiming = 2;
+
     /// <summary>CU_STREAM_CAPTURE_MODE_THREAD_LOCAL.</summary>
     public const int CaptureModeThreadLocal = 1;
 

@@ -9,10 +9,13 @@ namespace PromptCache.Cuda.Interop;
 /// </summary>
 internal static class CudaCheck
 {
+    /// <summary>The <see cref="CudaException.Library"/> of driver API failures.</summary>
+    public const string DriverLibrary = "CUDA driver";
+
     /// <summary>Throws when a driver API call did not return CUDA_SUCCESS.</summary>
     public static void Driver(int result, [CallerArgumentExpression(nameof(result))] string? call = null)
     {
-        if (result != 0) throw new CudaException("CUDA driver", CudaErrorText.CallName(call), result, DriverErrorName(result), DriverErrorString(result));
+        if (result != 0) throw new CudaException(DriverLibrary, CudaErrorText.CallName(call), result, DriverErrorName(result), DriverErrorString(result));
     }
 
     /// <summary>Throws when a cuBLAS call did not return CUBLAS_STATUS_SUCCESS.</summary>

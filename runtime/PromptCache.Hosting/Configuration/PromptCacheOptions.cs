@@ -36,6 +36,13 @@ public sealed class PromptCacheOptions
     /// <summary>Byte budget of the disk tier (default 32 GiB).</summary>
     public long DiskBudgetBytes { get; set; } = 32L << 30;
 
+    /// <summary>
+    /// Byte budget of the device tier when the CUDA backend runs: K/V copies in GPU memory beyond it are
+    /// dropped least recently used first (the store keeps their host bytes). 0 (default): no budget of its
+    /// own; idle copies still go when the GPU runs out of memory.
+    /// </summary>
+    public long DeviceBudgetBytes { get; set; }
+
     /// <summary>A tenant namespace: entries of different salts never share cache keys.</summary>
     public string? TenantSalt { get; set; }
 

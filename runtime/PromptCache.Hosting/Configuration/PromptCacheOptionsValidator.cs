@@ -34,6 +34,8 @@ public sealed class PromptCacheOptionsValidator : IValidateOptions<PromptCacheOp
             problems.Add($"PromptCache MemoryBudgetBytes must be positive (got {options.MemoryBudgetBytes}).");
         if (options.DiskBudgetBytes <= 0)
             problems.Add($"PromptCache DiskBudgetBytes must be positive (got {options.DiskBudgetBytes}).");
+        if (options.DeviceBudgetBytes < 0)
+            problems.Add($"PromptCache DeviceBudgetBytes must be 0 (no budget) or positive (got {options.DeviceBudgetBytes}).");
         if (!string.IsNullOrWhiteSpace(options.DiskCache) && File.Exists(options.DiskCache))
             problems.Add($"PromptCache DiskCache '{options.DiskCache}' is a file; it must be a directory (created when missing).");
         if (options.MaxConcurrentForwards < 1)

@@ -11,15 +11,17 @@ namespace PromptCache.Hosting;
 internal sealed record BackendSelection(IComputeBackend? Backend, string Name, string Reason) : IDisposable
 {
     /// <summary>Resolves <paramref name="requested"/>: Auto takes CUDA when a device opens, else the CPU.</summary>
+    /// <param name="requested">The configured backend.</param>
+    /// <param name="deviceBudgetBytes">The CUDA backend's device K/V budget (0: none of its own).</param>
     /// <exception cref="InvalidOperationException">CUDA was requested but cannot be used here; the message says why.</exception>
-    public static BackendSelection Choose(ComputeBackend requested)
+    public static BackendSelection Choose(ComputeBackend requested, long deviceBudgetBytes = 0)
     {
         if (requested == ComputeBackend.Cpu) return new(null, "CPU", "requested");
         bool available = CudaDevice.IsAvailable(out string reason);
         if (requested == ComputeBackend.Cuda && !available)
             throw new InvalidOperationException($"PromptCache Backend = Cuda, but CUDA cannot be used on this machine: {reason}. Use ComputeBackend.Auto or Cpu to run on the CPU.");
         return available
-            ? new(new CudaBackend(), "CUDA", requested == ComputeBackend.Cuda ? "requested" : "Auto: a CUDA device is present")
+            ? new(new CudaBackend(new CudaBackendOptions { DeviceKvBudgetBytes = deviceBudgetBytes }), "CUDA", requested == ComputeBackend.Cuda ? "requested" : "Auto: a CUDA device is present")
             : new(null, "CPU", $"Auto: no usable CUDA device ({reason}), so the managed CPU backend runs the model");
     }
 

@@ -25,6 +25,7 @@ public sealed unsafe class KvSegment : IDisposable
     private readonly nint[]? _borrowedLayers;
     private IDisposable? _owner;
     private Action<int, CancellationToken>? _layerGate;
+    private volatile IPendingHostWrites? _pendingWrites;
     private readonly List<int> _positions = new();
 
     /// <summary>Creates an empty segment shaped for <paramref name="config"/>.</summary>
@@ -142,6 +143,17 @@ public sealed unsafe class KvSegment : IDisposable
     /// </summary>
     public void SetLayerGate(Action<int, CancellationToken>? waitForLayer) => _layerGate = waitForLayer;
 
+    /// <summary>
+    /// Registers host writes into this segment that are still in flight (a GPU backend's asynchronous
+    /// copy-back of new K/V). Reading the bytes (<see cref="CopyLayerTo"/>, <see cref="Clone"/>,
+    /// <see cref="Slice"/>, a CPU forward), growing the segment and disposing it wait for them first.
+    /// </summary>
+    /// <remarks>Only a backend calls this; the same object may be registered again with more writes queued.</remarks>
+    public void SetPendingHostWrites(IPendingHostWrites? pending) => _pendingWrites = pending;
+
+    /// <summary>Waits for the host writes registered with <see cref="SetPendingHostWrites"/> (no-op without any).</summary>
+    public void WaitForHostWrites() => _pendingWrites?.WaitForHostWrites();
+
     /// <summary>Blocks until layer <paramref name="layer"/> is ready (no-op without a gate).</summary>
     internal void WaitForLayer(int layer, CancellationToken ct) => _layerGate?.Invoke(layer, ct);
 
@@ -182,8 +194,21 @@ public sealed unsafe class KvSegment : IDisposable
     public bool Fits(ModelConfig config) =>
         config.LayerCount == LayerCount && config.KvHeadCount == KvHeadCount && config.HeadDim == HeadDim;
 
-    /// <summary>The first key of <paramref name="layer"/>: <see cref="Capacity"/> rows of <see cref="KvDim"/> values.</summary>
+    /// <summary>
+    /// The first key of <paramref name="layer"/>: <see cref="Capacity"/> rows of <see cref="KvDim"/> values,
+    /// once pending host writes have landed.
+    /// </summary>
     internal byte* Keys(int layer)
+    {
+        _pendingWrites?.WaitForHostWrites();
+        return KeysInFlight(layer);
+    }
+
+    /// <summary>
+    /// The address of <paramref name="layer"/>'s first key without waiting for pending host writes: for the
+    /// backend that queues those writes (waiting there would serialise it with its own copies).
+    /// </summary>
+    internal byte* KeysInFlight(int layer)
     {
         if (_borrowedLayers is null) return Handle() + (long)layer * 2 * Capacity * KvDim * ElementBytes;
         ObjectDisposedException.ThrowIf(_owner is null, this);
@@ -192,6 +217,9 @@ public sealed unsafe class KvSegment : IDisposable
 
     /// <summary>The first value of <paramref name="layer"/>.</summary>
     internal byte* Values(int layer) => Keys(layer) + (long)Capacity * KvDim * ElementBytes;
+
+    /// <summary>The first value of <paramref name="layer"/> without waiting (see <see cref="KeysInFlight"/>).</summary>
+    internal byte* ValuesInFlight(int layer) => KeysInFlight(layer) + (long)Capacity * KvDim * ElementBytes;
 
     private byte* Handle()
     {
@@ -209,6 +237,7 @@ public sealed unsafe class KvSegment : IDisposable
     {
         if (tokens <= Capacity) return;
         ThrowIfBorrowed("appended to");
+        WaitForHostWrites(); // queued writes target the old block
         int newCapacity = Math.Max(tokens, Capacity * 2);
         var bigger = new NativeBuffer(BytesPerToken * newCapacity);
         long rowBytes = (long)KvDim * ElementBytes;
@@ -334,6 +363,14 @@ public sealed unsafe class KvSegment : IDisposable
     /// <summary>Frees the native memory (or releases the owner of borrowed memory).</summary>
     public void Dispose()
     {
+        try
+        {
+            WaitForHostWrites(); // nothing may still be copying into the block being freed
+        }
+        catch (InvalidOperationException)
+        {
+            // A failed copy-back leaves nothing in flight; the memory can go.
+        }
         _buffer?.Dispose();
         Interlocked.Exchange(ref _owner, null)?.Dispose();
     }

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using PromptCache.Cuda.Backend;
+using PromptCache.Runtime.Inference;
+
+namespace PromptCache.Cuda.Tests;
+
+/// <summary>On a GPU: K/V copied back to host memory asynchronously equals the synchronous copy, byte for byte.</summary>
+public sealed class GpuWriteBackTests
+{
+    [CudaTheory]
+    [InlineData(KvDataType.F16)]
+    [InlineData(KvDataType.BF16)]
+    [InlineData(KvDataType.F32)]
+    public void Asynchronous_write_back_lands_the_same_bytes_as_the_synchronous_one(KvDataType type)
+    {
+        byte[][] sync = HostBytes(type, asynchronous: false), async = HostBytes(type, asynchronous: true);
+        Assert.Equal(sync.Length, async.Length);
+        for (int layer = 0; layer < sync.Length; layer++) Assert.True(sync[layer].AsSpan().SequenceEqual(async[layer]), $"layer {layer} differs");
+    }
+
+    // A prompt, then three decode steps into the same segment (the rows land at growing offsets), read
+    // back at once: the read must wait for the copies still in flight.
+    private static byte[][] HostBytes(KvDataType type, bool asynchronous)
+    {
+        string folder = GpuParityTests.FixtureFolder("llama");
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference.json")));
+        var plain = doc.RootElement.GetProperty("plain");
+        int[] ids = GpuParityTests.Ints(plain, "ids"), positions = GpuParityTests.Ints(plain, "positions");
+        using var backend = new CudaBackend(new CudaBackendOptions { AsyncHostWriteBack = asynchronous });
+        using var model = LlamaModel.Load(folder, backend);
+        using var segment = model.CreateSegment(type, ids.Length + 3);
+        model.Forward(ids, positions, [], segment, LogitsMode.Last);
+        for (int t = 0; t < 3; t++) model.Forward([ids[t]], [positions[^1] + 1 + t], [], segment, LogitsMode.Last);
+        var layers = new byte[segment.LayerCount][];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            layers[l] = new byte[segment.LayerByteCount];
+            segment.CopyLayerTo(l, layers[l]);
+        }
+        return layers;
+    }
+}
