@@ -29,6 +29,9 @@ internal static unsafe partial class CuDriver
     /// <summary>CUDA_ERROR_OUT_OF_MEMORY.</summary>
     public const int ErrorOutOfMemory = 2;
 
+    /// <summary>CU_EVENT_BLOCKING_SYNC: cuEventSynchronize sleeps instead of spinning.</summary>
+    public const uint EventBlockingSync = 1;
+
     /// <summary>CU_EVENT_DISABLE_TIMING: an event only ordered against, cheaper to record and wait on.</summary>
     public const uint EventDisableTiming = 2;
 

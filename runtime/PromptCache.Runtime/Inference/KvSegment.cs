@@ -93,6 +93,9 @@ public sealed unsafe class KvSegment : IDisposable
         return new KvSegment(layerCount, kvHeadCount, headDim, dataType, positions, layers, owner);
     }
 
+    /// <summary>Whether <see cref="Dispose"/> has run (its bytes are gone).</summary>
+    public bool IsDisposed => _borrowedLayers is null ? _buffer!.IsClosed : _owner is null;
+
     /// <summary>Whether this segment borrows its K/V (read-only) rather than owning it.</summary>
     public bool IsBorrowed => _borrowedLayers is not null;
 

@@ -83,6 +83,8 @@ public sealed class PendingHostWritesTests
         gate.Fail(new IOException("PCIe went away"));
         var error = Assert.Throws<InvalidOperationException>(() => segment.CopyLayerTo(0, new byte[segment.LayerByteCount]));
         Assert.IsType<IOException>(error.InnerException);
+        Assert.False(segment.IsDisposed);
         segment.Dispose(); // does not throw
+        Assert.True(segment.IsDisposed);
     }
 }
