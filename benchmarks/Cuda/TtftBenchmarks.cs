@@ -134,7 +134,6 @@ internal sealed unsafe class TtftBenchmarks
                 llama2 && HfPrefixReuse.TryGetValue(context, out var hf) ? hf : double.NaN);
             if (_s.DecodeSteps > 0) Decode(cuda, forward, module, output, context + fresh);
             if (context == _s.CachedContexts[0]) WriteBackRows(cuda, forward, module, ids, positions);
-            if (context == _s.CachedContexts[0]) AttentionWarps(cuda, forward, module, ids, positions);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try
@@ -508,36 +507,6 @@ internal sealed unsafe class TtftBenchmarks
         finally
         {
             cuda.HostWriteBackOverride = null;
-        }
-    }
-
-    // The cached call's short-query attention in 4-warp blocks (the kernel before session 4) against
-    // 3-warp ones (the default for at most 48 rows), same backend, alternating, GPU medians.
-    private void AttentionWarps(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
-    {
-        try
-        {
-            using var output = new KvSegment(forward.Config, KvDataType.BF16, ids.Length);
-            var times = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
-            for (int i = 0; i < 2 * (_s.Warmup + _s.Reps); i++)
-            {
-                bool narrow = i % 2 == 1;
-                cuda.NarrowAttentionOverride = narrow;
-                output.Truncate(0);
-                double gpu = TimedCall(cuda, forward, ids, positions, [module], output).Gpu;
-                if (i >= 2 * _s.Warmup) times[narrow].Add(gpu);
-            }
-            double four = Median(times[false]), three = Median(times[true]);
-            Console.WriteLine($"Short-query attention blocks: cached {module.Count}+{ids.Length} {four:0.00} ms with 4 warps, {three:0.00} ms with 3 (gpu, medians of {_s.Reps}, alternating)");
-            cuda.Release(output);
-        }
-        catch (Exception e)
-        {
-            Console.WriteLine($"ATTENTION WARPS ROWS FAILED: {e.GetType().Name}: {e.Message}");
-        }
-        finally
-        {
-            cuda.NarrowAttentionOverride = null;
         }
     }
 

@@ -30,7 +30,7 @@ public sealed partial class KernelSourceTests
         string[] attention = ["attention_simple", "attention_combine", "attention_tiled", "attention_tiled_ldm"];
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
-        Assert.Equal(["attention_pipelined", "attention_pipelined_narrow", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
+        Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
@@ -108,15 +108,8 @@ public sealed partial class KernelSourceTests
         Assert.Contains($"#define PSTAGES {DeviceKernels.PipelinedStages}\n", KernelSource.Read("attention_pipelined.cu"));
         Assert.Contains($"#define MAX_SPLITS {DeviceKernels.MaxAttentionSplits}\n", KernelSource.Read("attention.cu"));
         Assert.True(bytes <= 163 * 1024, "sm_80 allows 163 KB of dynamic shared memory per block");
-        Assert.Equal(64, DeviceKernels.PipelinedRows(4));
-        Assert.Equal(128, DeviceKernels.PipelinedRows(8));
-        // 3 warps up to 48 rows; 8 only when asked for and past 64; else 4.
-        Assert.Equal([3, 3, 4, 4, 4, 8], new[] { (1, false), (48, true), (49, false), (64, true), (65, false), (65, true) }
-            .Select(c => DeviceKernels.PipelinedWarps(c.Item1, c.Item2, narrow: true)));
-        Assert.Equal(4, DeviceKernels.PipelinedWarps(48, wide: false, narrow: false));
-        string source = KernelSource.Read("attention_pipelined.cu");
-        Assert.Contains("__launch_bounds__(96) attention_pipelined_narrow(", source);
-        Assert.Contains("attention_pipelined_body<3>(", source);
+        Assert.Equal(64, DeviceKernels.PipelinedRows(false));
+        Assert.Equal(128, DeviceKernels.PipelinedRows(true));
     }
 
     private static IEnumerable<string> Declared(string file) =>

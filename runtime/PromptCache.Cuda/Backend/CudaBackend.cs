@@ -231,9 +231,6 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.KvHostWriteBack"/> and <see cref="CudaBackendOptions.AsyncHostWriteBack"/>.</summary>
     internal (bool Enabled, bool Asynchronous)? HostWriteBackOverride { get; set; }
 
-    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.NarrowShortQueryAttention"/>.</summary>
-    internal bool? NarrowAttentionOverride { get; set; }
-
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyVariant"/>.</summary>
     internal SkinnyKernelVariant? SkinnyVariantOverride { get; set; }
 
@@ -804,13 +801,13 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (pointer < shadowEnd && _shadowSource < end) _shadowCount = 0;
     }
 
-    // Prefill (many rows) takes the 128-row blocks when asked; short queries the 48- or 64-row ones,
-    // with the keys split so that the SM's resident blocks (3 of 48 rows, 2 of 64) are all busy at once
-    // (flash decoding): each block keeps a 64-key tile of K and V in flight while it multiplies the previous one.
+    // Prefill (many rows) takes the 128-row blocks when asked; short queries always the 64-row ones,
+    // with the keys split so that about two blocks per SM are resident at once (flash decoding):
+    // each block keeps a 64-key tile of K and V in flight while it multiplies the previous one.
     private void PipelinedAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
     {
-        int warps = DeviceKernels.PipelinedWarps(m, Options.Attention == AttentionKernel.PipelinedWide, NarrowAttentionOverride ?? Options.NarrowShortQueryAttention);
-        int rows = DeviceKernels.PipelinedRows(warps);
+        bool wide = Options.Attention == AttentionKernel.PipelinedWide && m > DeviceKernels.PipelinedRows(false);
+        int rows = DeviceKernels.PipelinedRows(wide);
         int splits;
         if (Options.AttentionSplits > 0) splits = Math.Max(1, Math.Min(Options.AttentionSplits, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits)));
         else
@@ -818,34 +815,34 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             long blocks = (long)((m + rows - 1) / rows) * heads;
             // Rounded down: one full wave. Each split also writes and re-reads m × head_dim partials per
             // head, so more splits than that cost bandwidth (at m = 48, 8 splits already add ~20 %).
-            long target = (warps == 3 ? 3L : 2L) * _device.MultiprocessorCount;
+            long target = 2L * _device.MultiprocessorCount;
             splits = blocks >= target ? 1 : (int)Math.Clamp(target / blocks, 1, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits));
             if (Options.TuneAttentionSplits && blocks < target && m <= SkinnyGemmPlan.MaxRows)
             {
                 KvList copy = list;
                 ulong qd = (ulong)q, od = (ulong)output;
-                splits = TunedSplits((m, heads, kvHeads, headDim, keyTiles, warps), splits, keyTiles,
-                    s => RunPipelined(warps, headDim, qd, od, m, heads, kvHeads, scaleLog2, s, copy));
+                splits = TunedSplits((m, heads, kvHeads, headDim, keyTiles, wide), splits, keyTiles,
+                    s => RunPipelined(wide, headDim, qd, od, m, heads, kvHeads, scaleLog2, s, copy));
             }
         }
-        RunPipelined(warps, headDim, (ulong)q, (ulong)output, m, heads, kvHeads, scaleLog2, splits, list);
+        RunPipelined(wide, headDim, (ulong)q, (ulong)output, m, heads, kvHeads, scaleLog2, splits, list);
     }
 
-    private void RunPipelined(int warps, int headDim, ulong q, ulong output, int m, int heads, int kvHeads, float scaleLog2, int splits, KvList list)
+    private void RunPipelined(bool wide, int headDim, ulong q, ulong output, int m, int heads, int kvHeads, float scaleLog2, int splits, KvList list)
     {
         if (splits == 1)
         {
-            _kernels.AttentionPipelined(warps, headDim, q, output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
+            _kernels.AttentionPipelined(wide, headDim, q, output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
             return;
         }
         long partialRows = (long)splits * m * heads;
         ulong partials = _partials.Get(partialRows * (headDim + 2) * sizeof(float));
         ulong partO = partials, partMl = partials + (ulong)(partialRows * headDim * sizeof(float));
-        _kernels.AttentionPipelined(warps, headDim, q, output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
+        _kernels.AttentionPipelined(wide, headDim, q, output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
         _kernels.AttentionCombine(headDim, partO, partMl, output, m, heads, splits);
     }
 
-    private readonly Dictionary<(int, int, int, int, int, int), int> _attentionSplits = new();
+    private readonly Dictionary<(int, int, int, int, int, bool), int> _attentionSplits = new();
     private readonly List<string> _attentionTuneLog = new();
 
     /// <summary>With <see cref="CudaBackendOptions.TuneAttentionSplits"/>: one line per short-query attention shape tuned so far.</summary>
@@ -860,7 +857,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // Short queries over long contexts: the key split that fills the GPU best depends on the context
     // length and the tile pipeline; time a few around the computed one at the first call of the shape
     // (median of 5, GPU events; each run writes the same output) and keep the fastest.
-    private int TunedSplits((int, int, int, int, int, int) key, int computed, int keyTiles, Action<int> run)
+    private int TunedSplits((int, int, int, int, int, bool) key, int computed, int keyTiles, Action<int> run)
     {
         if (_attentionSplits.TryGetValue(key, out int known)) return known;
         int cap = Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits);

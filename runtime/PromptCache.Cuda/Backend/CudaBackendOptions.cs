@@ -85,12 +85,6 @@ public sealed class CudaBackendOptions
     public bool KvHostWriteBack { get; init; } = true;
 
     /// <summary>
-    /// Pipelined attention of at most 48 query rows (a cached call's new tokens, a decode step) in blocks
-    /// of 3 warps rather than 4: the SM then holds 3 blocks instead of 2, so more K/V tiles stream at once.
-    /// </summary>
-    public bool NarrowShortQueryAttention { get; init; } = true;
-
-    /// <summary>
     /// Byte budget of the device tier: K/V copies of segments in GPU memory. Past it the least recently
     /// used copies not needed by the forward in flight are dropped (their segments keep their host bytes,
     /// saved first when <see cref="KvHostWriteBack"/> is off, and are loaded again when next attended to).

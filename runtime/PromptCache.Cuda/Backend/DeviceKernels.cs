@@ -188,15 +188,8 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.Attention(headDim, ldmatrix ? "attention_tiled_ldm" : "attention_tiled"), (uint)((m + 63) / 64), (uint)heads, (uint)splits, 128, a);
     }
 
-    /// <summary>Query rows per block of the pipelined kernel with <paramref name="warps"/> warps (16 per warp).</summary>
-    public static int PipelinedRows(int warps) => 16 * warps;
-
-    /// <summary>
-    /// Warps per block of the pipelined kernels: 8 (attention_pipelined_wide) when asked for and the query is
-    /// longer than 64 rows, 3 (attention_pipelined_narrow) for at most 48 rows unless <paramref name="narrow"/>
-    /// is off, else 4 (attention_pipelined).
-    /// </summary>
-    public static int PipelinedWarps(int m, bool wide, bool narrow) => wide && m > 64 ? 8 : narrow && m <= 48 ? 3 : 4;
+    /// <summary>Query rows per block of the pipelined kernels (16 per warp).</summary>
+    public static int PipelinedRows(bool wide) => wide ? 128 : 64;
 
     /// <summary>K/V tile stages of the pipelined kernels (attention_pipelined.cu's PSTAGES).</summary>
     public const int PipelinedStages = 2;
@@ -208,23 +201,16 @@ internal sealed unsafe class DeviceKernels
     /// attention_pipelined(_wide) of attention_pipelined.cu: cp.async double-buffered K/V tiles of 64
     /// keys in dynamic shared memory (2 stages × K,V × 64 × (headDim + 8) bf16).
     /// </summary>
-    public void AttentionPipelined(int warps, int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+    public void AttentionPipelined(bool wide, int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
         float scaleLog2, int splits, in KvList list)
     {
         KvList copy = list;
-        string name = warps switch
-        {
-            3 => "attention_pipelined_narrow",
-            4 => "attention_pipelined",
-            8 => "attention_pipelined_wide",
-            _ => throw new ArgumentOutOfRangeException(nameof(warps), warps, "The pipelined kernels have 3, 4 or 8 warps."),
-        };
-        IntPtr function = _modules.AttentionPipelined(headDim, name);
+        IntPtr function = _modules.AttentionPipelined(headDim, wide ? "attention_pipelined_wide" : "attention_pipelined");
         int shared = PipelinedSharedBytes(headDim);
         EnsureDynamicShared(function, shared);
-        int rows = PipelinedRows(warps);
+        int rows = PipelinedRows(wide);
         void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
-        Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, (uint)(32 * warps), a, (uint)shared);
+        Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, wide ? 256u : 128u, a, (uint)shared);
     }
 
     /// <summary>

@@ -196,16 +196,6 @@ extern "C" __global__ void __launch_bounds__(128) attention_pipelined(
     attention_pipelined_body<4>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
 }
 
-// Three warps (48 query rows) for a short query of at most 48 rows (a cached call's 2 × 8 + 32 new
-// tokens): the 4-warp block there carries an idle warp's registers, which hold the SM to 2 blocks by
-// registers; at 96 threads the SM fits 3 (then held by shared memory), so more K/V tiles stream at once.
-extern "C" __global__ void __launch_bounds__(96) attention_pipelined_narrow(
-    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
-{
-    attention_pipelined_body<3>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
-}
-
 extern "C" __global__ void __launch_bounds__(256) attention_pipelined_wide(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
