@@ -134,6 +134,7 @@ internal sealed unsafe class TtftBenchmarks
                 llama2 && HfPrefixReuse.TryGetValue(context, out var hf) ? hf : double.NaN);
             if (_s.DecodeSteps > 0) Decode(cuda, forward, module, output, context + fresh);
             if (context == _s.CachedContexts[0]) WriteBackRows(cuda, forward, module, ids, positions);
+            if (context == _s.CachedContexts[0]) GraphReplay(cuda, forward, module, ids, positions);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try
@@ -507,6 +508,63 @@ internal sealed unsafe class TtftBenchmarks
         finally
         {
             cuda.HostWriteBackOverride = null;
+        }
+    }
+
+    // What launching op by op costs the GPU in a cached call: the same call recorded once as a CUDA graph
+    // and replayed (same pointers, same inputs), alternating with ordinary calls; GPU medians. The replay
+    // is the most a graph path could give; the host queues the ordinary call in a third of its GPU time
+    // (WriteBackRows' "queued"), so what a graph removes is the GPU's own gaps between kernels.
+    private void GraphReplay(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
+    {
+        IntPtr exec = IntPtr.Zero;
+        float* head = null;
+        using var staging = PinnedHostMemory.Allocate(cuda.Device.Context, 16 << 20);
+        try
+        {
+            using var output = new KvSegment(forward.Config, KvDataType.BF16, ids.Length);
+            output.Truncate(0);
+            TimedCall(cuda, forward, ids, positions, [module], output);
+            output.Truncate(0);
+            exec = cuda.CaptureGraph(() => head = forward.Run(ids, positions, [module], output, 1), staging);
+            var (eager, replay) = (new List<double>(), new List<double>());
+            int eagerToken = -1;
+            for (int i = 0; i < 2 * (_s.Warmup + _s.Reps); i++)
+            {
+                double gpu;
+                if (i % 2 == 0)
+                {
+                    output.Truncate(0);
+                    gpu = TimedCall(cuda, forward, ids, positions, [module], output).Gpu;
+                }
+                else
+                {
+                    cuda.Synchronize();
+                    using var start = CudaEvent.Create(cuda.Device.Context);
+                    using var end = CudaEvent.Create(cuda.Device.Context);
+                    start.Record(cuda.Device.Stream);
+                    cuda.LaunchGraph(exec);
+                    end.Record(cuda.Device.Stream);
+                    gpu = end.MillisecondsSince(start);
+                }
+                if (i >= 2 * _s.Warmup) (i % 2 == 0 ? eager : replay).Add(gpu);
+            }
+            int replayToken = cuda.Argmax(head, 1, forward.Config.VocabSize)[0];
+            output.Truncate(0);
+            float* again = forward.Run(ids, positions, [module], output, 1);
+            eagerToken = cuda.Argmax(again, 1, forward.Config.VocabSize)[0];
+            cuda.Free(again);
+            Console.WriteLine($"Graph replay: cached {module.Count}+{ids.Length} {Median(replay):0.00} ms replayed as one CUDA graph vs {Median(eager):0.00} ms launched op by op (gpu, medians of {_s.Reps}, alternating); argmax {replayToken} vs {eagerToken}{(replayToken == eagerToken ? "" : " MISMATCH")}");
+            cuda.Release(output);
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"GRAPH REPLAY FAILED: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            if (exec != IntPtr.Zero) CudaBackend.DestroyGraph(exec);
+            if (head != null) cuda.Free(head);
         }
     }
 

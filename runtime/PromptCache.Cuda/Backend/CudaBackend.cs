@@ -231,6 +231,50 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.KvHostWriteBack"/> and <see cref="CudaBackendOptions.AsyncHostWriteBack"/>.</summary>
     internal (bool Enabled, bool Asynchronous)? HostWriteBackOverride { get; set; }
 
+    /// <summary>
+    /// Benchmarks only: records what <paramref name="body"/> queues as one CUDA graph, without running it,
+    /// and returns it instantiated (replay with <see cref="LaunchGraph"/>, free with <see cref="DestroyGraph"/>;
+    /// <paramref name="staging"/> holds the recorded uploads and must outlive it). The replay repeats the
+    /// recorded pointers and inputs exactly: this measures what op-by-op launching costs the GPU, it is not
+    /// a way to serve requests.
+    /// </summary>
+    internal IntPtr CaptureGraph(Action body, PinnedHostMemory staging)
+    {
+        lock (_gate)
+        {
+            Begin();
+            _device.BeginCapture(staging);
+            IntPtr graph;
+            try
+            {
+                body();
+                Begin();
+            }
+            finally
+            {
+                graph = _device.EndCapture();
+            }
+            try
+            {
+                CudaCheck.Driver(CuDriver.cuGraphInstantiateWithFlags(out IntPtr exec, graph, 0));
+                return exec;
+            }
+            finally
+            {
+                CuDriver.cuGraphDestroy(graph);
+            }
+        }
+    }
+
+    /// <summary>Benchmarks only: queues a graph from <see cref="CaptureGraph"/> on the work stream.</summary>
+    internal void LaunchGraph(IntPtr exec)
+    {
+        lock (_gate) CudaCheck.Driver(CuDriver.cuGraphLaunch(exec, _device.Stream.Value));
+    }
+
+    /// <summary>Benchmarks only: frees a graph from <see cref="CaptureGraph"/>.</summary>
+    internal static void DestroyGraph(IntPtr exec) => CuDriver.cuGraphExecDestroy(exec);
+
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyVariant"/>.</summary>
     internal SkinnyKernelVariant? SkinnyVariantOverride { get; set; }
 

@@ -168,7 +168,38 @@ public sealed unsafe class CudaDevice : IDisposable
     {
         if (bytes == 0) return;
         MakeCurrent();
+        if (_captureStaging is not null)
+        {
+            // A recorded copy reads its source at every replay: give it pinned bytes that stay put.
+            if (_captureUsed + bytes > _captureStaging.Bytes) throw new InvalidOperationException($"Uploads while capturing exceed {_captureStaging.Bytes} bytes.");
+            byte* staged = (byte*)_captureStaging.Pointer + _captureUsed;
+            Buffer.MemoryCopy(source, staged, bytes, bytes);
+            source = staged;
+            _captureUsed += (bytes + 255) & ~255L;
+        }
         CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, Stream.Value));
+    }
+
+    private PinnedHostMemory? _captureStaging;
+    private long _captureUsed;
+
+    /// <summary>
+    /// Starts recording the work stream into a CUDA graph (benchmarks: graph replay against launching op
+    /// by op). Uploads are staged in <paramref name="staging"/>, which must outlive the graph.
+    /// </summary>
+    internal void BeginCapture(PinnedHostMemory staging)
+    {
+        MakeCurrent();
+        (_captureStaging, _captureUsed) = (staging, 0);
+        CudaCheck.Driver(CuDriver.cuStreamBeginCapture(Stream.Value, CuDriver.CaptureModeRelaxed));
+    }
+
+    /// <summary>Stops recording; returns the graph (the caller instantiates and destroys it).</summary>
+    internal IntPtr EndCapture()
+    {
+        _captureStaging = null;
+        CudaCheck.Driver(CuDriver.cuStreamEndCapture(Stream.Value, out IntPtr graph));
+        return graph;
     }
 
     /// <summary>Copies a span to the device.</summary>

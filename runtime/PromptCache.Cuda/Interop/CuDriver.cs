@@ -38,6 +38,9 @@ internal static unsafe partial class CuDriver
     /// <summary>CU_STREAM_CAPTURE_MODE_THREAD_LOCAL.</summary>
     public const int CaptureModeThreadLocal = 1;
 
+    /// <summary>CU_STREAM_CAPTURE_MODE_RELAXED: other threads' unsafe calls (allocations) stay legal while capturing.</summary>
+    public const int CaptureModeRelaxed = 2;
+
     [LibraryImport(Lib)] public static partial int cuInit(uint flags);
     [LibraryImport(Lib)] public static partial int cuDriverGetVersion(out int version);
     [LibraryImport(Lib)] public static partial int cuGetErrorName(int error, out IntPtr name);
