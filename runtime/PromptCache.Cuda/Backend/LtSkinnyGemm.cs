@@ -81,31 +81,27 @@ internal sealed unsafe class LtSkinnyGemm : IDisposable
 
             double best = Time(gemmEx);
             double gemmExMs = best;
+            int winner = -1;
             var timings = new List<string>();
-            byte[]? bestAlgo = null;
-            string bestLabel = "cublasGemmEx";
             for (int i = 0; i < Math.Min(returned, Candidates); i++)
             {
                 var span = results.AsSpan(i * CublasLt.HeuristicResultBytes, CublasLt.HeuristicResultBytes);
                 if (BitConverter.ToInt32(span[CublasLt.HeuristicStateOffset..]) != 0) continue;
                 if (BitConverter.ToUInt64(span[CublasLt.HeuristicWorkspaceOffset..]) > WorkspaceBytes) continue;
-                foreach (var (label, algo) in WithSplitK(plan, span[..64].ToArray(), $"#{i}"))
+                plan.Algo = span[..64].ToArray();
+                try
                 {
-                    plan.Algo = algo;
-                    try
-                    {
-                        double ms = Time(() => Launch(plan, w, xb, y));
-                        timings.Add($"{label} {ms * 1e3:0}us");
-                        if (ms < best) (best, bestAlgo, bestLabel) = (ms, algo, $"cuBLASLt {label}");
-                    }
-                    catch (CudaException e)
-                    {
-                        timings.Add($"{label} failed ({e.Message.Split('\n')[0]})");
-                    }
+                    double ms = Time(() => Launch(plan, w, xb, y));
+                    timings.Add($"#{i} {ms * 1e3:0}us");
+                    if (ms < best) (best, winner) = (ms, i);
+                }
+                catch (CudaException e)
+                {
+                    timings.Add($"#{i} failed ({e.Message.Split('\n')[0]})");
                 }
             }
-            plan.Algo = bestAlgo;
-            _log.Add($"GEMM {m} x {rows} x {cols}: cublasGemmEx {gemmExMs * 1e3:0}us; cuBLASLt {returned} candidates: {string.Join(", ", timings)} -> {bestLabel}");
+            plan.Algo = winner < 0 ? null : results.AsSpan(winner * CublasLt.HeuristicResultBytes, 64).ToArray();
+            _log.Add($"GEMM {m} x {rows} x {cols}: cublasGemmEx {gemmExMs * 1e3:0}us; cuBLASLt {returned} candidates: {string.Join(", ", timings)} -> {(winner < 0 ? "cublasGemmEx" : $"cuBLASLt #{winner}")}");
         }
         catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -113,41 +109,6 @@ internal sealed unsafe class LtSkinnyGemm : IDisposable
             _log.Add($"GEMM {m} x {rows} x {cols}: cuBLASLt unusable ({e.GetType().Name}: {e.Message.Split('\n')[0]}) -> cublasGemmEx");
         }
         return plan;
-    }
-
-    // The heuristic's algorithm, then (where it can split K) the same with K split 2, 4, 8 and 16 ways:
-    // a 48-row GEMM over a 4096-row matrix has too few output tiles to keep every SM streaming weights,
-    // and the heuristic does not always offer the split. Variants cuBLASLt rejects are skipped.
-    private List<(string Label, byte[] Algo)> WithSplitK(Plan plan, byte[] algo, string label)
-    {
-        var variants = new List<(string, byte[])> { (label, algo) };
-        int support = 0;
-        uint schemes = 0;
-        fixed (byte* a = algo)
-        {
-            if (CublasLt.cublasLtMatmulAlgoCapGetAttribute(a, CublasLt.AlgoCapSplitKSupport, &support, sizeof(int), out _) != 0 || support == 0) return variants;
-            if (CublasLt.cublasLtMatmulAlgoCapGetAttribute(a, CublasLt.AlgoCapReductionSchemeMask, &schemes, sizeof(uint), out _) != 0) return variants;
-        }
-        uint scheme = (schemes & CublasLt.ReductionComputeType) != 0 ? CublasLt.ReductionComputeType
-            : (schemes & CublasLt.ReductionInPlace) != 0 ? CublasLt.ReductionInPlace : 0;
-        if (scheme == 0) return variants;
-        var check = new byte[CublasLt.HeuristicResultBytes + 1024];
-        foreach (uint splits in new uint[] { 2, 4, 8, 16 })
-        {
-            var variant = (byte[])algo.Clone();
-            bool ok;
-            fixed (byte* v = variant)
-            fixed (byte* r = check)
-            {
-                uint k = splits, s = scheme;
-                ok = CublasLt.cublasLtMatmulAlgoConfigSetAttribute(v, CublasLt.AlgoConfigSplitK, &k, sizeof(uint)) == 0
-                    && CublasLt.cublasLtMatmulAlgoConfigSetAttribute(v, CublasLt.AlgoConfigReductionScheme, &s, sizeof(uint)) == 0
-                    && CublasLt.cublasLtMatmulAlgoCheck(_lt, plan.Desc, plan.A, plan.B, plan.C, plan.C, v, r) == 0
-                    && BitConverter.ToUInt64(check.AsSpan(CublasLt.HeuristicWorkspaceOffset)) <= WorkspaceBytes;
-            }
-            if (ok) variants.Add(($"{label}/k{splits}", variant));
-        }
-        return variants;
     }
 
     private void Launch(Plan plan, ulong w, ulong xb, ulong y)

@@ -26,15 +26,6 @@ internal static partial class CublasLt
     /// <summary>Offsets inside one heuristic result.</summary>
     public const int HeuristicWorkspaceOffset = 64, HeuristicStateOffset = 72, HeuristicWavesOffset = 76;
 
-    /// <summary>cublasLtMatmulAlgoConfigAttributes_t: CUBLASLT_ALGO_CONFIG_SPLITK_NUM, _REDUCTION_SCHEME (uint32 each).</summary>
-    public const int AlgoConfigSplitK = 2, AlgoConfigReductionScheme = 3;
-
-    /// <summary>cublasLtMatmulAlgoCapAttributes_t: CUBLASLT_ALGO_CAP_SPLITK_SUPPORT (int32), _REDUCTION_SCHEME_MASK (uint32).</summary>
-    public const int AlgoCapSplitKSupport = 0, AlgoCapReductionSchemeMask = 1;
-
-    /// <summary>cublasLtReductionScheme_t: in place (in the output) and in a compute-type workspace.</summary>
-    public const uint ReductionInPlace = 1, ReductionComputeType = 2;
-
     [LibraryImport(Lib)] public static partial int cublasLtCreate(out IntPtr handle);
     [LibraryImport(Lib)] public static partial int cublasLtDestroy(IntPtr handle);
     [LibraryImport(Lib)] public static partial int cublasLtMatmulDescCreate(out IntPtr desc, int computeType, int scaleType);
@@ -49,12 +40,6 @@ internal static partial class CublasLt
     [LibraryImport(Lib)]
     public static unsafe partial int cublasLtMatmulAlgoGetHeuristic(IntPtr handle, IntPtr desc, IntPtr a, IntPtr b, IntPtr c, IntPtr d,
         IntPtr preference, int requested, byte* results, out int returned);
-
-    [LibraryImport(Lib)] public static unsafe partial int cublasLtMatmulAlgoConfigSetAttribute(byte* algo, int attribute, void* buffer, nuint bytes);
-    [LibraryImport(Lib)] public static unsafe partial int cublasLtMatmulAlgoCapGetAttribute(byte* algo, int attribute, void* buffer, nuint bytes, out nuint written);
-
-    [LibraryImport(Lib)]
-    public static unsafe partial int cublasLtMatmulAlgoCheck(IntPtr handle, IntPtr desc, IntPtr a, IntPtr b, IntPtr c, IntPtr d, byte* algo, byte* result);
 
     [LibraryImport(Lib)]
     public static unsafe partial int cublasLtMatmul(IntPtr handle, IntPtr desc, float* alpha, ulong a, IntPtr aLayout, ulong b, IntPtr bLayout,
