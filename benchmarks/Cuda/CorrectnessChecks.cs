@@ -26,6 +26,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check of the fused q/k/v and gate/up GEMM failed or it ran apart (the timings then do not use it).</summary>
     public static bool FusedGroupPassed { get; private set; } = true;
 
+    /// <summary>False when a check with CUDA graphs failed (the timings then launch op by op).</summary>
+    public static bool GraphsPassed { get; private set; } = true;
+
     /// <summary>False when the check with attention key splits tuned per shape failed (the timings then use the computed split).</summary>
     public static bool TunedSplitsPassed { get; private set; } = true;
 
@@ -44,6 +47,10 @@ internal static unsafe class CorrectnessChecks
             ("skinny kernel tuned per shape", new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.Kernel, FuseResidualNorm = false, RowRope = false, FusedGroupGemm = false }, true),
             ("fused add+norm, row RoPE", new CudaBackendOptions { SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false }, false),
             ("library defaults: fused q/k/v + gate/up GEMM, fused add+norm, row RoPE, cuBLASLt tuned", new CudaBackendOptions(), false),
+            // New in session 4: forwards recorded as chunked CUDA graphs; with host write-back (a chunk ends
+            // at every layer's copy-back) and without (chunks of ~2 layers).
+            ("library defaults + CUDA graphs", new CudaBackendOptions { CudaGraphs = true }, false),
+            ("library defaults + CUDA graphs, no host write-back", new CudaBackendOptions { CudaGraphs = true, KvHostWriteBack = false }, false),
         };
         foreach (var (label, options, skinny) in runs)
         {
@@ -54,7 +61,8 @@ internal static unsafe class CorrectnessChecks
                 HfModels(names, root, options);
             }
             if (Failures == failuresBefore) continue;
-            if (options.FusedGroupGemm) FusedGroupPassed = false;
+            if (options.CudaGraphs) GraphsPassed = false;
+            else if (options.FusedGroupGemm) FusedGroupPassed = false;
             else if (skinny) SkinnyKernelPassed = false;
             else FusedNormPassed = false;
         }

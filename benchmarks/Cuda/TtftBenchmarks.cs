@@ -15,6 +15,7 @@ internal sealed unsafe class TtftBenchmarks
     private bool _fuseNorm;
     private bool _fusedGroup;
     private static bool _tuneSplits;
+    private bool _graphs;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -30,6 +31,8 @@ internal sealed unsafe class TtftBenchmarks
         _fuseNorm = _s.FuseNorm switch { "on" => true, "off" => false, _ => _s.Check && CorrectnessChecks.FusedNormPassed };
         Console.WriteLine($"Residual add fused with RMSNorm, and row RoPE, for the timings: {_fuseNorm}");
         _tuneSplits = _s.Check && CorrectnessChecks.TunedSplitsPassed;
+        _graphs = _s.Check && CorrectnessChecks.GraphsPassed;
+        Console.WriteLine($"CUDA graphs (forwards recorded in chunks) for the timings: {_graphs}");
         Console.WriteLine($"Short-query attention key splits tuned per shape for the timings: {_tuneSplits}");
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
@@ -79,7 +82,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -135,6 +138,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_s.DecodeSteps > 0) Decode(cuda, forward, module, output, context + fresh);
             if (context == _s.CachedContexts[0]) WriteBackRows(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) GraphReplay(cuda, forward, module, ids, positions);
+            if (context == _s.CachedContexts[0]) GraphChunksAB(cuda, forward, module, ids, positions);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try
@@ -526,6 +530,7 @@ internal sealed unsafe class TtftBenchmarks
             output.Truncate(0);
             TimedCall(cuda, forward, ids, positions, [module], output);
             output.Truncate(0);
+            cuda.GraphsOverride = false; // this records the whole call itself
             exec = cuda.CaptureGraph(() => head = forward.Run(ids, positions, [module], output, 1), staging);
             var (eager, replay) = (new List<double>(), new List<double>());
             int eagerToken = -1;
@@ -563,8 +568,56 @@ internal sealed unsafe class TtftBenchmarks
         }
         finally
         {
+            cuda.GraphsOverride = null;
             if (exec != IntPtr.Zero) CudaBackend.DestroyGraph(exec);
             if (head != null) cuda.Free(head);
+        }
+    }
+
+    // The library's chunked CUDA graphs (CudaBackendOptions.CudaGraphs) against op-by-op launches on the
+    // same backend, alternating, on the cached call and on a decode step: GPU and wall medians.
+    private void GraphChunksAB(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
+    {
+        try
+        {
+            using var output = new KvSegment(forward.Config, KvDataType.BF16, ids.Length + 64);
+            var wall = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
+            var gpu = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
+            var step = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
+            var before = cuda.GraphStats;
+            for (int i = 0; i < 2 * (_s.Warmup + _s.Reps); i++)
+            {
+                bool graphs = i % 2 == 1;
+                cuda.GraphsOverride = graphs;
+                output.Truncate(0);
+                var (w, g) = TimedCall(cuda, forward, ids, positions, [module], output);
+                // one decode step after it
+                cuda.Synchronize();
+                var watch = Stopwatch.StartNew();
+                float* head = forward.Run([1], [positions[^1] + 1], [module], output, 1);
+                int token = cuda.Argmax(head, 1, forward.Config.VocabSize)[0];
+                double d = watch.Elapsed.TotalMilliseconds;
+                cuda.Free(head);
+                if (token < 0) throw new InvalidOperationException("argmax failed");
+                if (i < 2 * _s.Warmup) continue;
+                wall[graphs].Add(w);
+                gpu[graphs].Add(g);
+                step[graphs].Add(d);
+            }
+            var after = cuda.GraphStats;
+            Console.WriteLine($"CUDA graphs: cached {module.Count}+{ids.Length} wall {Median(wall[true]):0.00} ms (gpu {Median(gpu[true]):0.00}) with, {Median(wall[false]):0.00} ms (gpu {Median(gpu[false]):0.00}) without; " +
+                $"decode step {Median(step[true]):0.00} vs {Median(step[false]):0.00} ms (medians of {_s.Reps}, alternating); {after.Launched - before.Launched} chunks launched, {after.Instantiated - before.Instantiated} instantiated");
+            AddRow("cached, CUDA graphs on", module.Count + ids.Length, Median(wall[true]), Median(gpu[true]), Floors.Milliseconds(forward.Config, ids.Length, module.Count), double.NaN);
+            AddRow("cached, CUDA graphs off", module.Count + ids.Length, Median(wall[false]), Median(gpu[false]), Floors.Milliseconds(forward.Config, ids.Length, module.Count), double.NaN);
+            cuda.Release(output);
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"CUDA GRAPHS A/B FAILED: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            cuda.GraphsOverride = null;
         }
     }
 
@@ -663,6 +716,7 @@ internal sealed unsafe class TtftBenchmarks
     private void Profile(CudaBackend cuda, SeamForward forward, string title, Func<IntPtr> call)
     {
         var marks = new List<(string Name, CudaEvent Event)>();
+        cuda.GraphsOverride = false; // events between the ops cannot sit inside recorded graphs
         forward.OnOp = name =>
         {
             var e = CudaEvent.Create(cuda.Device.Context);
@@ -678,6 +732,7 @@ internal sealed unsafe class TtftBenchmarks
         finally
         {
             forward.OnOp = null;
+            cuda.GraphsOverride = null;
         }
         cuda.Synchronize();
         cuda.Free((float*)head);

@@ -31,6 +31,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly LtSkinnyGemm _skinny;
     private readonly HostWriteBack _writeBack;
     private readonly DeviceKvBudget _budget;
+    private readonly GraphChunks _graphs;
     private readonly ConditionalWeakTable<KvSegment, DeviceKvSegment> _kv = new();
     private readonly IntPtr _blas;
     private bool _disposed;
@@ -86,6 +87,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _skinny = new LtSkinnyGemm(_device);
             _writeBack = new HostWriteBack(_device);
             _budget = new DeviceKvBudget(Options.DeviceKvBudgetBytes);
+            _graphs = new GraphChunks(_device);
             try
             {
                 CudaCheck.Blas(Cublas.cublasCreate(out _blas));
@@ -169,6 +171,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"Token id {ids[i]} at index {i} is outside the vocabulary [0, {embedding.Rows}).");
         lock (_gate)
         {
+            using var chunk = Recorded();
             Begin();
             ulong table = _weights.Get(embedding);
             ulong deviceIds = _ids.Get((long)ids.Length * sizeof(int));
@@ -183,6 +186,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            using var chunk = Recorded();
             FlushAdd();
             ulong weights = _weights.Get(w);
             Learn((ulong)x, m, w.Cols, weights);
@@ -227,6 +231,31 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyGemm"/> on a live backend.</summary>
     internal SkinnyGemmPath? SkinnyPathOverride { get; set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.CudaGraphs"/>.</summary>
+    internal bool? GraphsOverride { get; set; }
+
+    /// <summary>Chunks of a forward launched as CUDA graphs so far, and how many needed a new executable graph.</summary>
+    public (long Launched, long Instantiated) GraphStats
+    {
+        get
+        {
+            lock (_gate) return (_graphs.Launched, _graphs.Instantiated);
+        }
+    }
+
+    // Opens (or continues) a recorded chunk for one backend call when CUDA graphs are on; disposing counts the call.
+    private ChunkScope Recorded()
+    {
+        if (!(GraphsOverride ?? Options.CudaGraphs)) return default;
+        _graphs.Enter();
+        return new ChunkScope(_graphs);
+    }
+
+    private readonly struct ChunkScope(GraphChunks? chunks) : IDisposable
+    {
+        public void Dispose() => chunks?.Leave();
+    }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.KvHostWriteBack"/> and <see cref="CudaBackendOptions.AsyncHostWriteBack"/>.</summary>
     internal (bool Enabled, bool Asynchronous)? HostWriteBackOverride { get; set; }
@@ -524,6 +553,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // fails to compile or launch is skipped; when all of them fail the error is kept in SkinnyKernelError.
     private SkinnyCandidate TuneSkinny(SkinnyGroupArgs g, int m, int k, ulong xb)
     {
+        _device.BreakCapture(); // timed with events: runs directly
         var candidates = new List<SkinnyCandidate> { new(SkinnyKind.GemmEx, default, default), new(SkinnyKind.Lt, default, default) };
         foreach (var v in new[] { SkinnyKernelVariant.Rows64, SkinnyKernelVariant.Rows32, SkinnyKernelVariant.Rows64Pipelined })
         {
@@ -619,6 +649,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            using var chunk = Recorded();
             Begin();
             Written((ulong)x, (long)m * bias.Length);
             _kernels.AddBias((ulong)x, _stores.Vector(bias), bias.Length, (long)m * bias.Length);
@@ -631,6 +662,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (weight.Length != width) throw new ArgumentException($"RMSNorm weight has {weight.Length} values for rows of {width}.", nameof(weight));
         lock (_gate)
         {
+            using var chunk = Recorded();
             FlushGroup();
             _chainLength = 0;
             long count = (long)rows * width;
@@ -668,6 +700,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (table.Tokens < m) throw new ArgumentException($"The RoPE table has {table.Tokens} rows for {m} tokens.", nameof(table));
         lock (_gate)
         {
+            using var chunk = Recorded();
             Begin();
             var (cos, sin) = _stores.Rope(table);
             Written((ulong)x, (long)m * heads * 2 * table.HalfDim);
@@ -694,6 +727,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            using var chunk = Recorded();
             FlushGroup(keepSplit: true);
             FlushAdd();
             _chainLength = 0;
@@ -719,6 +753,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            using var chunk = Recorded();
             Begin();
             Written((ulong)x, count);
             if (Options.FuseResidualNorm && !_fusedNormUnavailable)
@@ -737,6 +772,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         lock (_gate)
         {
+            using var chunk = Recorded();
             Begin();
             var mirror = Mirror(segment);
             if (mirror.Valid < start) SyncFromHost(segment, mirror);
@@ -764,6 +800,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} kv heads.");
         lock (_gate)
         {
+            using var chunk = Recorded();
             Begin();
             Written((ulong)output, (long)m * heads * headDim);
             var list = new KvList { Count = context.Length, Stride = first.KvDim };
@@ -787,6 +824,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                     throw new InvalidOperationException($"A K/V block claims {block.Visible} visible tokens but its segment holds {present}.");
                 if (mirror.LayerReady is { } ready)
                 {
+                    _device.BreakCapture(); // waits on the copy stream's events: not recorded
                     var arrived = OverlapHostLoad ? ready[layer] : ready[^1];
                     CudaCheck.Driver(CuDriver.cuStreamWaitEvent(_device.Stream.Value, arrived.Value, 0));
                     if (layer == seg.LayerCount - 1) mirror.ClearLayerReady();
@@ -904,6 +942,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private int TunedSplits((int, int, int, int, int, bool) key, int computed, int keyTiles, Action<int> run)
     {
         if (_attentionSplits.TryGetValue(key, out int known)) return known;
+        _device.BreakCapture(); // timed with events: runs directly
         int cap = Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits);
         var candidates = new[] { computed / 2, computed, computed * 3 / 2, computed * 2, computed * 3, computed * 4 }
             .Select(c => Math.Clamp(c, 1, cap)).Distinct().ToArray();
@@ -956,6 +995,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         lock (_gate)
         {
             Begin();
+            _graphs.EndForward();
             fixed (float* d = destination) _device.Download(d, (ulong)source, (long)destination.Length * sizeof(float));
             _budget.EndCall();
         }
@@ -969,6 +1009,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             Begin();
             ulong output = _ids.Get((long)rows * sizeof(int));
             _kernels.ArgmaxRows((ulong)logits, rows, vocab, output);
+            _graphs.EndForward();
             var result = new int[rows];
             fixed (int* r = result) _device.Download(r, output, (long)rows * sizeof(int));
             _budget.EndCall();
@@ -1023,6 +1064,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         lock (_gate)
         {
             Begin();
+            _graphs.EndForward();
             _device.Synchronize();
             _writeBack.WaitAll();
         }
@@ -1031,7 +1073,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Launches work the backend is holding back (a GEMM group waiting for its other members, a residual add waiting for its RMSNorm).</summary>
     public void Flush()
     {
-        lock (_gate) Begin();
+        lock (_gate)
+        {
+            Begin();
+            _graphs.EndForward();
+        }
     }
 
     private DeviceKvSegment Mirror(KvSegment segment)
@@ -1167,6 +1213,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         int count = segment.Count;
         if (count == 0) return;
         segment.WaitForHostWrites(); // the host bytes must be current before they are uploaded
+        _device.BreakCapture(); // the copy stream joins the compute stream by events: not recorded
         Grow(mirror, count);
         mirror.ClearLayerReady();
         var copy = _device.CopyStream;
@@ -1293,6 +1340,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         long values = (long)m * segment.KvDim, half = values * segment.ElementBytes;
         long offset = (long)start * segment.KvDim * segment.ElementBytes;
+        _device.BreakCapture(); // the copy-back joins another stream by events: runs directly
         var staging = _writeBack.Reserve(2 * half);
         ulong kStage = staging.Device, vStage = staging.Device + (ulong)half;
         switch (segment.DataType)
@@ -1337,6 +1385,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             {
                 // Tear down anyway; an earlier asynchronous error was already reported or will be lost.
             }
+            _graphs.Dispose();
             _writeBack.Dispose(); // lands what is queued before the memory goes
             Cublas.cublasDestroy(_blas);
             _skinny.Dispose();

@@ -85,6 +85,13 @@ public sealed class CudaBackendOptions
     public bool KvHostWriteBack { get; init; } = true;
 
     /// <summary>
+    /// Record each forward's launches as a few CUDA graphs (chunks of ~2 layers, each launched as soon as it
+    /// is recorded, updated in place on the next call) instead of launching every kernel on its own, which
+    /// leaves the GPU idle between short kernels (GraphChunks). Off by default until it has had more use.
+    /// </summary>
+    public bool CudaGraphs { get; init; }
+
+    /// <summary>
     /// Byte budget of the device tier: K/V copies of segments in GPU memory. Past it the least recently
     /// used copies not needed by the forward in flight are dropped (their segments keep their host bytes,
     /// saved first when <see cref="KvHostWriteBack"/> is off, and are loaded again when next attended to).

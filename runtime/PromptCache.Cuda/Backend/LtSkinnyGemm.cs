@@ -50,6 +50,7 @@ internal sealed unsafe class LtSkinnyGemm : IDisposable
 
     private Plan Tune(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx)
     {
+        _device.BreakCapture(); // timed with events: runs directly
         var plan = new Plan();
         try
         {

@@ -144,8 +144,10 @@ public sealed unsafe class CudaDevice : IDisposable
     public void Synchronize()
     {
         MakeCurrent();
+        BreakCapture();
         _copyStream?.Synchronize();
         Stream.Synchronize();
+        _captureUsed = 0; // every recorded copy has run
     }
 
     /// <summary>Free and total device memory in bytes.</summary>
@@ -168,11 +170,11 @@ public sealed unsafe class CudaDevice : IDisposable
     {
         if (bytes == 0) return;
         MakeCurrent();
-        if (_captureStaging is not null)
+        if (Capturing && _captureUsed + bytes > _captureStaging!.Bytes) BreakCapture();
+        if (Capturing)
         {
-            // A recorded copy reads its source at every replay: give it pinned bytes that stay put.
-            if (_captureUsed + bytes > _captureStaging.Bytes) throw new InvalidOperationException($"Uploads while capturing exceed {_captureStaging.Bytes} bytes.");
-            byte* staged = (byte*)_captureStaging.Pointer + _captureUsed;
+            // A recorded copy reads its source when the graph runs: give it pinned bytes that stay put.
+            byte* staged = (byte*)_captureStaging!.Pointer + _captureUsed;
             Buffer.MemoryCopy(source, staged, bytes, bytes);
             source = staged;
             _captureUsed += (bytes + 255) & ~255L;
@@ -183,21 +185,38 @@ public sealed unsafe class CudaDevice : IDisposable
     private PinnedHostMemory? _captureStaging;
     private long _captureUsed;
 
+    /// <summary>Whether the work stream is being recorded into a CUDA graph (nothing queued runs until it is launched).</summary>
+    internal bool Capturing { get; private set; }
+
     /// <summary>
-    /// Starts recording the work stream into a CUDA graph (benchmarks: graph replay against launching op
-    /// by op). Uploads are staged in <paramref name="staging"/>, which must outlive the graph.
+    /// Ends the recording and launches what it holds (set by whoever records); called before anything that
+    /// cannot be recorded: synchronising, downloads, event-timed runs, waits on other streams.
+    /// </summary>
+    internal Action? CaptureBreak { get; set; }
+
+    /// <summary>Launches the work being recorded, if any, so that what follows runs directly.</summary>
+    internal void BreakCapture()
+    {
+        if (Capturing) CaptureBreak?.Invoke();
+    }
+
+    /// <summary>
+    /// Starts recording the work stream into a CUDA graph. Uploads are staged in <paramref name="staging"/>;
+    /// a recorded copy reads its bytes when the graph runs, so they are only reused after the stream has
+    /// been waited for (<see cref="Synchronize"/>, <see cref="Download"/>).
     /// </summary>
     internal void BeginCapture(PinnedHostMemory staging)
     {
         MakeCurrent();
-        (_captureStaging, _captureUsed) = (staging, 0);
+        if (_captureStaging != staging) (_captureStaging, _captureUsed) = (staging, 0);
         CudaCheck.Driver(CuDriver.cuStreamBeginCapture(Stream.Value, CuDriver.CaptureModeRelaxed));
+        Capturing = true;
     }
 
     /// <summary>Stops recording; returns the graph (the caller instantiates and destroys it).</summary>
     internal IntPtr EndCapture()
     {
-        _captureStaging = null;
+        Capturing = false;
         CudaCheck.Driver(CuDriver.cuStreamEndCapture(Stream.Value, out IntPtr graph));
         return graph;
     }
@@ -213,8 +232,10 @@ public sealed unsafe class CudaDevice : IDisposable
     {
         if (bytes == 0) return;
         MakeCurrent();
+        BreakCapture();
         CudaCheck.Driver(CuDriver.cuMemcpyDtoHAsync(destination, source, (nuint)bytes, Stream.Value));
         Stream.Synchronize();
+        _captureUsed = 0; // every recorded copy has run
     }
 
     /// <summary>Device-to-device copy on the work stream.</summary>

@@ -92,6 +92,7 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial int cuStreamEndCapture(IntPtr stream, out IntPtr graph);
     [LibraryImport(Lib)] public static partial int cuGraphInstantiateWithFlags(out IntPtr graphExec, IntPtr graph, ulong flags);
     [LibraryImport(Lib)] public static partial int cuGraphLaunch(IntPtr graphExec, IntPtr stream);
+    [LibraryImport(Lib, EntryPoint = "cuGraphExecUpdate_v2")] public static unsafe partial int cuGraphExecUpdate(IntPtr graphExec, IntPtr graph, byte* resultInfo);
     [LibraryImport(Lib)] public static partial int cuGraphExecDestroy(IntPtr graphExec);
     [LibraryImport(Lib)] public static partial int cuGraphDestroy(IntPtr graph);
 }
