@@ -250,8 +250,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // against 4.1–5.2 without; 1.1B 7.3–8.0 against 6.2–7.8).
     private ChunkScope Recorded()
     {
-        bool writeBack = (HostWriteBackOverride ?? (Options.KvHostWriteBack, Options.AsyncHostWriteBack)).Item1;
-        if (!(GraphsOverride ?? Options.CudaGraphs) || writeBack) return default;
+        if (!(GraphsOverride ?? Options.CudaGraphs) || WriteBackMode.Enabled) return default;
         _graphs.Enter();
         return new ChunkScope(_graphs);
     }
@@ -263,6 +262,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.KvHostWriteBack"/> and <see cref="CudaBackendOptions.AsyncHostWriteBack"/>.</summary>
     internal (bool Enabled, bool Asynchronous)? HostWriteBackOverride { get; set; }
+
+    private (bool Enabled, bool Asynchronous) WriteBackMode => HostWriteBackOverride ?? (Options.KvHostWriteBack, Options.AsyncHostWriteBack);
 
     /// <summary>
     /// Benchmarks only: records what <paramref name="body"/> queues as one CUDA graph, without running it,
@@ -787,7 +788,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _kernels.StoreKvBf16((ulong)k, (ulong)v, kDst, vDst, (long)m * segment.KvDim);
             mirror.Stored = start + m;
             if (layer == segment.LayerCount - 1) mirror.Valid = start + m;
-            var (writeBack, asynchronous) = HostWriteBackOverride ?? (Options.KvHostWriteBack, Options.AsyncHostWriteBack);
+            var (writeBack, asynchronous) = WriteBackMode;
             if (writeBack && asynchronous) QueueWriteBack(segment, layer, start, m, k, v, kDst, vDst);
             else if (writeBack) WriteBack(segment, layer, start, m, k, v, kDst, vDst);
         }
@@ -1141,7 +1142,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         var victims = _budget.Victims(_kv.Select(pair => (pair.Key, pair.Value.Bytes, pair.Value.LastUse)), limit);
         if (victims.Count == 0) return 0;
-        var (writeBack, _) = HostWriteBackOverride ?? (Options.KvHostWriteBack, Options.AsyncHostWriteBack);
+        bool writeBack = WriteBackMode.Enabled;
         _device.Synchronize(); // queued kernels may still read them
         foreach (var segment in victims)
         {

@@ -85,13 +85,10 @@ internal sealed unsafe class GraphChunks : IDisposable
             var execs = _slots[_slot++];
             IntPtr exec = IntPtr.Zero;
             byte* info = stackalloc byte[64];
-            foreach (var candidate in execs)
+            // Most recently used last in the list, so tried first.
+            for (int i = execs.Count - 1; i >= 0 && exec == IntPtr.Zero; i--)
             {
-                if (CuDriver.cuGraphExecUpdate(candidate, graph, info) == 0)
-                {
-                    exec = candidate;
-                    break;
-                }
+                if (CuDriver.cuGraphExecUpdate(execs[i], graph, info) == 0) exec = execs[i];
             }
             if (exec == IntPtr.Zero)
             {
@@ -106,7 +103,6 @@ internal sealed unsafe class GraphChunks : IDisposable
             }
             else
             {
-                // Most recently matched first next time.
                 execs.Remove(exec);
                 execs.Add(exec);
             }
