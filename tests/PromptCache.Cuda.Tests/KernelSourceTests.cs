@@ -61,13 +61,13 @@ public sealed partial class KernelSourceTests
     }
 
     [Fact]
-    public void The_pipelined_kernels_take_the_tiled_kernels_parameters_plus_the_gqa_group()
+    public void The_pipelined_kernels_take_the_tiled_kernels_parameters()
     {
-        // DeviceKernels.AttentionPipelined passes AttentionTiled's argument list, then the packed group.
+        // DeviceKernels.AttentionPipelined passes the same argument list as AttentionTiled.
         string tiled = Parameters(KernelSource.Read(KernelSource.Attention), "attention_tiled_ldm");
         Assert.Contains("int splits, KvList list", tiled);
-        Assert.Equal(tiled + ", int group", Parameters(KernelSource.Read(KernelSource.AttentionPipelined), "attention_pipelined"));
-        Assert.Equal(tiled + ", int group", Parameters(KernelSource.Read(KernelSource.AttentionPipelined), "attention_pipelined_wide"));
+        Assert.Equal(tiled, Parameters(KernelSource.Read(KernelSource.AttentionPipelined), "attention_pipelined"));
+        Assert.Equal(tiled, Parameters(KernelSource.Read(KernelSource.AttentionPipelined), "attention_pipelined_wide"));
     }
 
     private static string Parameters(string source, string kernel)
