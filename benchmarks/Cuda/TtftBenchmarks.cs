@@ -139,7 +139,6 @@ internal sealed unsafe class TtftBenchmarks
             if (context == _s.CachedContexts[0]) WriteBackRows(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) GraphReplay(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) GraphChunksAB(cuda, forward, module, ids, positions);
-            if (context == _s.CachedContexts[0] && config.KvHeadCount < config.HeadCount) GqaPackingAB(cuda, forward, module, ids, positions);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try
@@ -619,35 +618,6 @@ internal sealed unsafe class TtftBenchmarks
         finally
         {
             cuda.GraphsOverride = null;
-        }
-    }
-
-    // Short GQA queries with the query heads of a kv head packed into one block (CudaBackendOptions.PackGqaHeads)
-    // against one block per query head: same backend, alternating, GPU medians of the cached call.
-    private void GqaPackingAB(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
-    {
-        try
-        {
-            using var output = new KvSegment(forward.Config, KvDataType.BF16, ids.Length);
-            var gpu = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
-            for (int i = 0; i < 2 * (_s.Warmup + _s.Reps); i++)
-            {
-                bool packed = i % 2 == 1;
-                cuda.GqaPackingOverride = packed;
-                output.Truncate(0);
-                double g = TimedCall(cuda, forward, ids, positions, [module], output).Gpu;
-                if (i >= 2 * _s.Warmup) gpu[packed].Add(g);
-            }
-            Console.WriteLine($"GQA heads packed per kv head: cached {module.Count}+{ids.Length} {Median(gpu[true]):0.00} ms packed, {Median(gpu[false]):0.00} ms one block per query head (gpu, medians of {_s.Reps}, alternating)");
-            cuda.Release(output);
-        }
-        catch (Exception e)
-        {
-            Console.WriteLine($"GQA PACKING A/B FAILED: {e.GetType().Name}: {e.Message}");
-        }
-        finally
-        {
-            cuda.GqaPackingOverride = null;
         }
     }
 

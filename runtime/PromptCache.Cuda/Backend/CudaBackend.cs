@@ -232,9 +232,6 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyGemm"/> on a live backend.</summary>
     internal SkinnyGemmPath? SkinnyPathOverride { get; set; }
 
-    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.PackGqaHeads"/>.</summary>
-    internal bool? GqaPackingOverride { get; set; }
-
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.CudaGraphs"/>.</summary>
     internal bool? GraphsOverride { get; set; }
 
@@ -898,14 +895,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         bool wide = Options.Attention == AttentionKernel.PipelinedWide && m > DeviceKernels.PipelinedRows(false);
         int rows = DeviceKernels.PipelinedRows(wide);
-        // Short GQA queries: the query heads of a kv head share its blocks, so a K/V tile is read once per
-        // kv head instead of once per query head.
-        int group = (GqaPackingOverride ?? Options.PackGqaHeads) && kvHeads < heads && m <= SkinnyGemmPlan.MaxRows && !wide ? heads / kvHeads : 1;
         int splits;
         if (Options.AttentionSplits > 0) splits = Math.Max(1, Math.Min(Options.AttentionSplits, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits)));
         else
         {
-            long blocks = (long)((m * group + rows - 1) / rows) * (group > 1 ? kvHeads : heads);
+            long blocks = (long)((m + rows - 1) / rows) * heads;
             // Rounded down: one full wave. Each split also writes and re-reads m × head_dim partials per
             // head, so more splits than that cost bandwidth (at m = 48, 8 splits already add ~20 %).
             long target = 2L * _device.MultiprocessorCount;
@@ -914,28 +908,28 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             {
                 KvList copy = list;
                 ulong qd = (ulong)q, od = (ulong)output;
-                splits = TunedSplits((m, heads, kvHeads, headDim, keyTiles, wide ? 0 : group), splits, keyTiles,
-                    s => RunPipelined(wide, headDim, qd, od, m, heads, kvHeads, scaleLog2, s, copy, group));
+                splits = TunedSplits((m, heads, kvHeads, headDim, keyTiles, wide), splits, keyTiles,
+                    s => RunPipelined(wide, headDim, qd, od, m, heads, kvHeads, scaleLog2, s, copy));
             }
         }
-        RunPipelined(wide, headDim, (ulong)q, (ulong)output, m, heads, kvHeads, scaleLog2, splits, list, group);
+        RunPipelined(wide, headDim, (ulong)q, (ulong)output, m, heads, kvHeads, scaleLog2, splits, list);
     }
 
-    private void RunPipelined(bool wide, int headDim, ulong q, ulong output, int m, int heads, int kvHeads, float scaleLog2, int splits, KvList list, int group)
+    private void RunPipelined(bool wide, int headDim, ulong q, ulong output, int m, int heads, int kvHeads, float scaleLog2, int splits, KvList list)
     {
         if (splits == 1)
         {
-            _kernels.AttentionPipelined(wide, headDim, q, output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list, group);
+            _kernels.AttentionPipelined(wide, headDim, q, output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
             return;
         }
         long partialRows = (long)splits * m * heads;
         ulong partials = _partials.Get(partialRows * (headDim + 2) * sizeof(float));
         ulong partO = partials, partMl = partials + (ulong)(partialRows * headDim * sizeof(float));
-        _kernels.AttentionPipelined(wide, headDim, q, output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list, group);
+        _kernels.AttentionPipelined(wide, headDim, q, output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
         _kernels.AttentionCombine(headDim, partO, partMl, output, m, heads, splits);
     }
 
-    private readonly Dictionary<(int, int, int, int, int, int), int> _attentionSplits = new();
+    private readonly Dictionary<(int, int, int, int, int, bool), int> _attentionSplits = new();
     private readonly List<string> _attentionTuneLog = new();
 
     /// <summary>With <see cref="CudaBackendOptions.TuneAttentionSplits"/>: one line per short-query attention shape tuned so far.</summary>
@@ -950,7 +944,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // Short queries over long contexts: the key split that fills the GPU best depends on the context
     // length and the tile pipeline; time a few around the computed one at the first call of the shape
     // (median of 5, GPU events; each run writes the same output) and keep the fastest.
-    private int TunedSplits((int, int, int, int, int, int) key, int computed, int keyTiles, Action<int> run)
+    private int TunedSplits((int, int, int, int, int, bool) key, int computed, int keyTiles, Action<int> run)
     {
         if (_attentionSplits.TryGetValue(key, out int known)) return known;
         _device.BreakCapture(); // timed with events: runs directly

@@ -85,13 +85,6 @@ public sealed class CudaBackendOptions
     public bool KvHostWriteBack { get; init; } = true;
 
     /// <summary>
-    /// Short queries (≤ 64 rows) of a GQA model: the pipelined attention kernel packs the query heads of one
-    /// kv head into the same blocks, so each K/V tile is read from memory once per kv head rather than once
-    /// per query head (4× less K/V traffic on Llama-3-8B).
-    /// </summary>
-    public bool PackGqaHeads { get; init; } = true;
-
-    /// <summary>
     /// Record each forward's launches as a few CUDA graphs (chunks of ~2 layers, each launched as soon as it
     /// is recorded, updated in place on the next call) instead of launching every kernel on its own, which
     /// leaves the GPU idle between short kernels (GraphChunks). H100, cached 4096+48 on the Llama-2-7B shape:
@@ -195,6 +188,5 @@ public sealed class CudaBackendOptions
         RowRope = false,
         FusedGroupGemm = false,
         CudaGraphs = false,
-        PackGqaHeads = false,
     };
 }

@@ -199,19 +199,18 @@ internal sealed unsafe class DeviceKernels
 
     /// <summary>
     /// attention_pipelined(_wide) of attention_pipelined.cu: cp.async double-buffered K/V tiles of 64
-    /// keys in dynamic shared memory (2 stages × K,V × 64 × (headDim + 8) bf16). group > 1 packs the query
-    /// heads of each kv head into one block's rows (GQA; the grid's y is then the kv heads).
+    /// keys in dynamic shared memory (2 stages × K,V × 64 × (headDim + 8) bf16).
     /// </summary>
     public void AttentionPipelined(bool wide, int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
-        float scaleLog2, int splits, in KvList list, int group = 1)
+        float scaleLog2, int splits, in KvList list)
     {
         KvList copy = list;
         IntPtr function = _modules.AttentionPipelined(headDim, wide ? "attention_pipelined_wide" : "attention_pipelined");
         int shared = PipelinedSharedBytes(headDim);
         EnsureDynamicShared(function, shared);
         int rows = PipelinedRows(wide);
-        void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &group };
-        Launch(function, (uint)((m * group + rows - 1) / rows), (uint)(group > 1 ? kvHeads : heads), (uint)splits, wide ? 256u : 128u, a, (uint)shared);
+        void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
+        Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, wide ? 256u : 128u, a, (uint)shared);
     }
 
     /// <summary>

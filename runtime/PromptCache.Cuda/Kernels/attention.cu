@@ -189,15 +189,10 @@ __device__ __forceinline__ float fast_exp2(float x)
 template <bool FAST>
 __device__ __forceinline__ float softmax_exp2(float x) { return FAST ? fast_exp2(x) : exp2f(x); }
 
-// Rows of a block are (token, head) pairs: with G = 1 row r is token r of the block's head; with the
-// G query heads of one kv head packed together (GQA, G > 1), row r is token r / G of query head
-// head·G + r % G, so one K/V tile serves all G heads. m then counts rows (tokens × G).
-__device__ __forceinline__ i64 row_offset(int r, int heads, int head, int G) { return (i64)(r / G) * heads + head * G + r % G; }
-
 // Sets to -inf the scores of one warp's KW-key tile (m16n8 accumulator layout) that a row may not see:
 // keys past its segment's visible prefix or causal limit, and every key of the padding rows past m.
 template <int KW>
-__device__ __forceinline__ void mask_scores(float (&sc)[KW / 8][4], const KvSegmentView& seg, int row0, int m, int k0, int g, int t, int G = 1)
+__device__ __forceinline__ void mask_scores(float (&sc)[KW / 8][4], const KvSegmentView& seg, int row0, int m, int k0, int g, int t)
 {
 #pragma unroll
     for (int nt = 0; nt < KW / 8; nt++)
@@ -207,7 +202,7 @@ __device__ __forceinline__ void mask_scores(float (&sc)[KW / 8][4], const KvSegm
         {
             int r = row0 + g + ((e >> 1) << 3);
             int key = k0 + nt * 8 + 2 * t + (e & 1);
-            if (r >= m || key >= keys_for_row(seg, r / G)) sc[nt][e] = NEG_INF;
+            if (r >= m || key >= keys_for_row(seg, r)) sc[nt][e] = NEG_INF;
         }
     }
 }
@@ -248,7 +243,7 @@ __device__ __forceinline__ void softmax_tile(float (&sc)[KW / 8][4], float (&mro
 // Q fragments (the A operand of Q·Kᵀ), pre-scaled to base-2 units: rows g and g+8 of the warp's 16
 // starting at row0, zero past m.
 __device__ __forceinline__ void load_q_fragments(unsigned (&qa)[HEAD_DIM / 16][4], const float* __restrict__ q,
-    int row0, int m, int heads, int head, int g, int t, float scale_log2, int G = 1)
+    int row0, int m, int heads, int head, int g, int t, float scale_log2)
 {
 #pragma unroll
     for (int kk = 0; kk < HEAD_DIM / 16; kk++)
@@ -260,7 +255,7 @@ __device__ __forceinline__ void load_q_fragments(unsigned (&qa)[HEAD_DIM / 16][4
             float x0 = 0.0f, x1 = 0.0f, x8 = 0.0f, x9 = 0.0f;
             if (r < m)
             {
-                const float* qr = q + row_offset(r, heads, head, G) * HEAD_DIM + kk * 16 + 2 * t;
+                const float* qr = q + ((i64)r * heads + head) * HEAD_DIM + kk * 16 + 2 * t;
                 x0 = qr[0]; x1 = qr[1]; x8 = qr[8]; x9 = qr[9];
             }
             qa[kk][h2] = pack_bf16x2(x0 * scale_log2, x1 * scale_log2);
@@ -283,7 +278,7 @@ __device__ __forceinline__ void pack_probabilities(unsigned (&a)[4], const float
 // output with its running max and sum (split-key launch, merged by attention_merge).
 __device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], const float (&mrow)[2], const float (&lrow)[2],
     float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int row0, int m, int heads, int head, int split, int splits, int g, int t, int G = 1)
+    int row0, int m, int heads, int head, int split, int splits, int g, int t)
 {
 #pragma unroll
     for (int h2 = 0; h2 < 2; h2++)
@@ -296,13 +291,13 @@ __device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], co
         if (splits == 1)
         {
             float inv = l > 0.0f ? 1.0f / l : 0.0f;
-            float* dst = out + row_offset(r, heads, head, G) * HEAD_DIM + 2 * t;
+            float* dst = out + ((i64)r * heads + head) * HEAD_DIM + 2 * t;
 #pragma unroll
             for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2] * inv; dst[nt * 8 + 1] = o[nt][2 * h2 + 1] * inv; }
         }
         else
         {
-            i64 idx = (i64)split * (m / G) * heads + row_offset(r, heads, head, G);
+            i64 idx = ((i64)split * m + r) * heads + head;
             float* dst = part_o + idx * HEAD_DIM + 2 * t;
 #pragma unroll
             for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2]; dst[nt * 8 + 1] = o[nt][2 * h2 + 1]; }

@@ -76,28 +76,24 @@ __device__ __forceinline__ void load_tile_async(bf16_t* sk, bf16_t* sv, const Kv
     }
 }
 
-// group > 1: the block's rows are the (token, query head) pairs of one kv head (row_offset in
-// attention.cu), blockIdx.y that kv head, so each K/V tile loaded serves all its query heads.
 template <int WARPS>
 __device__ __forceinline__ void attention_pipelined_body(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, int group)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list)
 {
     extern __shared__ uint4 pipelined_smem[];
     bf16_t* smem = (bf16_t*)pipelined_smem; // [stage 0: K, V][stage 1: K, V]...
 
     const int QROWS = 16 * WARPS;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const int G = group;
-    const int head = blockIdx.y, kvh = G > 1 ? head : head / (heads / kvheads), split = blockIdx.z;
-    const int rows = m * G; // (token, head) rows; with G = 1 simply the tokens
+    const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
     const int qblock = (int)gridDim.x - 1 - (int)blockIdx.x; // last (longest causal) blocks first
     const int row0 = qblock * QROWS + warp * 16;
-    const int lastRow = (min(rows, qblock * QROWS + QROWS) - 1) / G; // as tokens from here on
-    const int warpLast = (min(row0 + 15, rows - 1)) / G;
+    const int lastRow = min(m, qblock * QROWS + QROWS) - 1;
+    const int warpLast = min(row0 + 15, m - 1);
 
     unsigned qa[HEAD_DIM / 16][4];
-    load_q_fragments(qa, q, row0, rows, heads, head, g, t, scale_log2, G);
+    load_q_fragments(qa, q, row0, m, heads, head, g, t, scale_log2);
 
     float o[HEAD_DIM / 8][4];
 #pragma unroll
@@ -148,7 +144,7 @@ __device__ __forceinline__ void attention_pipelined_body(
         const KvSegmentView seg = list.seg[sCur];
         const int k0 = tileCur * PKT;
         // Warp-uniform: does any row of this warp see any key of the tile? (No state changes otherwise.)
-        if (row0 < rows && k0 < keys_for_row(seg, warpLast))
+        if (row0 < m && k0 < keys_for_row(seg, warpLast))
         {
             float sc[PKT / 8][4];
 #pragma unroll
@@ -167,7 +163,7 @@ __device__ __forceinline__ void attention_pipelined_body(
             }
 
             // Mask only where some row of the warp misses some key of the tile (keys_for_row grows with the row).
-            if (row0 + 15 >= rows || k0 + PKT > keys_for_row(seg, row0 / G)) mask_scores<PKT>(sc, seg, row0, rows, k0, g, t, G);
+            if (row0 + 15 >= m || k0 + PKT > keys_for_row(seg, row0)) mask_scores<PKT>(sc, seg, row0, m, k0, g, t);
             softmax_tile<PKT, true>(sc, mrow, lrow, o);
 
 #pragma unroll
@@ -190,20 +186,20 @@ __device__ __forceinline__ void attention_pipelined_body(
     }
     cp_async_wait<0>();
 
-    store_rows(o, mrow, lrow, out, part_o, part_ml, row0, rows, heads, head, split, splits, g, t, G);
+    store_rows(o, mrow, lrow, out, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_pipelined(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, int group)
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
 {
-    attention_pipelined_body<4>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, group);
+    attention_pipelined_body<4>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_pipelined_wide(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, int group)
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
 {
-    attention_pipelined_body<8>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, group);
+    attention_pipelined_body<8>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
 }
 #endif
