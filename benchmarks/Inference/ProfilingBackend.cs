@@ -50,6 +50,4 @@ internal sealed unsafe class ProfilingBackend(IComputeBackend inner) : IComputeB
         Time("attention", () => inner.Attention(q, m, heads, blocks, layer, output));
     }
     public void CopyToHost(float* source, Span<float> destination) => inner.CopyToHost(source, destination);
-
-    public void ForwardEnded() => inner.ForwardEnded();
 }

@@ -18,8 +18,7 @@ namespace PromptCache.Cuda.Backend;
 /// <see cref="ExecsPerSlot"/> are kept per position).</para>
 /// <para>Anything that must not be recorded ends the chunk first (<see cref="CudaDevice.BreakCapture"/>):
 /// synchronisation, downloads, uploads too large for the staging buffer, tuning runs timed with events,
-/// waits on the copy streams. Asynchronous copy-backs do not end a chunk: their rows are staged inside it and
-/// the copies are submitted after its launch (<see cref="AfterLaunch"/>). Uploads inside a chunk are staged in pinned memory that stays untouched
+/// waits on the copy streams. Uploads inside a chunk are staged in pinned memory that stays untouched
 /// until the forward's result is read. Not thread-safe: the backend locks.</para>
 /// </remarks>
 internal sealed unsafe class GraphChunks : IDisposable
@@ -45,9 +44,6 @@ internal sealed unsafe class GraphChunks : IDisposable
         _device = device;
         _device.CaptureBreak = Launch;
     }
-
-    /// <summary>Runs after each chunk's launch, outside any recording (HostWriteBack submits the copy-backs it parked).</summary>
-    public Action? AfterLaunch { get; init; }
 
     /// <summary>Chunks launched, and those that needed a new executable graph (the rest were updated in place).</summary>
     public long Launched { get; private set; }
@@ -117,7 +113,6 @@ internal sealed unsafe class GraphChunks : IDisposable
         {
             CuDriver.cuGraphDestroy(graph);
         }
-        AfterLaunch?.Invoke();
     }
 
     public void Dispose()

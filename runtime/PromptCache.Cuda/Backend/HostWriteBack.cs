@@ -29,7 +29,6 @@ internal sealed unsafe class HostWriteBack : IDisposable
     private readonly object _gate = new();
     private readonly BlockingCollection<Job> _jobs = new();
     private readonly ConditionalWeakTable<KvSegment, SegmentWrites> _segments = new();
-    private readonly List<Parked> _parked = new();
     private StagingRing? _ring;
     private DeviceMemory? _deviceRing;
     private PinnedHostMemory? _hostRing;
@@ -49,15 +48,10 @@ internal sealed unsafe class HostWriteBack : IDisposable
         lock (_gate)
         {
             ThrowIfFailed();
-            if (_ring is null || bytes > _ring.Size)
-            {
-                _device.BreakCapture(); // parked copies go out first (the rings change only with nothing in flight)
-                Grow(bytes);
-            }
+            if (_ring is null || bytes > _ring.Size) Grow(bytes);
             long offset, span;
             while (!_ring!.TryReserve(bytes, out offset, out span))
             {
-                _device.BreakCapture(); // the ring may be full of parked copies: they can only drain once submitted
                 Monitor.Wait(_gate);
                 ThrowIfFailed();
             }
@@ -71,36 +65,6 @@ internal sealed unsafe class HostWriteBack : IDisposable
     /// </summary>
     public void Queue(Reservation r, KvSegment segment, byte* hostKeys, byte* hostValues, long half)
     {
-        var writes = _segments.GetValue(segment, _ => new SegmentWrites());
-        writes.Add();
-        segment.SetPendingHostWrites(writes);
-        var job = new Parked(r, (nint)hostKeys, (nint)hostValues, half, writes);
-        if (_device.Capturing)
-        {
-            // Recording a CUDA graph chunk: the rows are staged inside it; the copy is submitted after its
-            // launch (SubmitParked), as events and the other stream cannot be part of the recording.
-            lock (_gate) _parked.Add(job);
-            return;
-        }
-        Submit(job);
-    }
-
-    /// <summary>Submits the copy-backs parked while a graph chunk was recorded (call after its launch).</summary>
-    public void SubmitParked()
-    {
-        Parked[] parked;
-        lock (_gate)
-        {
-            if (_parked.Count == 0) return;
-            parked = _parked.ToArray();
-            _parked.Clear();
-        }
-        foreach (var job in parked) Submit(job);
-    }
-
-    private void Submit(Parked p)
-    {
-        var r = p.R;
         // The compute stream has the rows in the ring once it passes this event; our stream waits for it.
         CudaCheck.Driver(CuDriver.cuEventCreate(out IntPtr filled, CuDriver.EventDisableTiming));
         CudaCheck.Driver(CuDriver.cuEventRecord(filled, _device.Stream.Value));
@@ -113,16 +77,18 @@ internal sealed unsafe class HostWriteBack : IDisposable
         // instead of 3.6).
         CudaCheck.Driver(CuDriver.cuEventCreate(out IntPtr copied, CuDriver.EventDisableTiming | CuDriver.EventBlockingSync));
         CudaCheck.Driver(CuDriver.cuEventRecord(copied, _stream.Value));
+
+        var writes = _segments.GetValue(segment, _ => new SegmentWrites());
+        writes.Add();
+        segment.SetPendingHostWrites(writes);
         lock (_gate) _inFlight++;
-        _jobs.Add(new Job(copied, (nint)staged, p.HostKeys, p.HostValues, p.Half, r.Span, p.Writes));
+        _jobs.Add(new Job(copied, (nint)staged, (nint)hostKeys, (nint)hostValues, half, r.Span, writes));
     }
 
     /// <summary>Waits until every queued copy has landed in host memory.</summary>
     /// <exception cref="InvalidOperationException">A copy failed.</exception>
     public void WaitAll()
     {
-        _device.BreakCapture(); // submits what is parked
-        SubmitParked();
         lock (_gate)
         {
             while (_inFlight > 0) Monitor.Wait(_gate);
@@ -209,8 +175,6 @@ internal sealed unsafe class HostWriteBack : IDisposable
         _stream?.Dispose();
         _jobs.Dispose();
     }
-
-    private sealed record Parked(Reservation R, nint HostKeys, nint HostValues, long Half, SegmentWrites Writes);
 
     private sealed record Job(IntPtr Copied, nint Staged, nint HostKeys, nint HostValues, long Half, long Span, SegmentWrites Writes);
 

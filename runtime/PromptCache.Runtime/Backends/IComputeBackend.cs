@@ -52,13 +52,4 @@ public unsafe interface IComputeBackend
 
     /// <summary>Copies activations back to host memory.</summary>
     void CopyToHost(float* source, Span<float> destination);
-
-    /// <summary>
-    /// A forward chunk's calls are all made (its logits, if any, were copied back). A backend that holds
-    /// work back to submit it in batches (CUDA graphs) submits the rest now, so that a forward without
-    /// logits, such as a prefill, is not left waiting for the next call.
-    /// </summary>
-    void ForwardEnded()
-    {
-    }
 }

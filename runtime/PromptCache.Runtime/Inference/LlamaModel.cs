@@ -214,7 +214,6 @@ public sealed unsafe class LlamaModel : IDisposable
                 B.Free(head);
             }
         }
-        B.ForwardEnded();
     }
 
     /// <summary>Unmaps the model files. Segments created earlier stay valid.</summary>
