@@ -5,7 +5,8 @@ namespace PromptCache.Cuda.Tests;
 /// <summary>A fact that runs only where a CUDA device answers (libcuda loads, cuInit succeeds, a GPU is present).</summary>
 internal sealed class CudaFactAttribute : FactAttribute
 {
-    private static readonly string? SkipReason = CudaDevice.IsAvailable(out string reason) ? null : "needs a CUDA GPU: " + reason;
+    /// <summary>Why GPU tests skip here, or null where a device answers (shared with <see cref="CudaTheoryAttribute"/>).</summary>
+    internal static readonly string? SkipReason = CudaDevice.IsAvailable(out string reason) ? null : "needs a CUDA GPU: " + reason;
 
     public CudaFactAttribute()
     {
