@@ -29,6 +29,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check with CUDA graphs failed (the timings then launch op by op).</summary>
     public static bool GraphsPassed { get; private set; } = true;
 
+    /// <summary>False when a check of the wgmma prefill attention failed (the timings then run the other kernels).</summary>
+    public static bool WgmmaPassed { get; private set; } = true;
+
     /// <summary>False when the check with attention key splits tuned per shape failed (the timings then use the computed split).</summary>
     public static bool TunedSplitsPassed { get; private set; } = true;
 
@@ -282,6 +285,11 @@ internal static unsafe class CorrectnessChecks
             ("pipelined kernel, 7 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 7, kvHostWriteBack: false)),
             ("pipelined wide kernel", CudaBackendOptions.Unfused(AttentionKernel.PipelinedWide, kvHostWriteBack: false)),
             ("pipelined wide kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.PipelinedWide, 3, kvHostWriteBack: false)),
+            // New in session 5 (attention_wgmma.cu, Hopper only): the 600-token prefill and the 150- and
+            // 77-row modules (the latter with its keys split over blocks) take it; the 45-row query the
+            // pipelined kernel.
+            ("wgmma prefill + pipelined kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false, wgmmaPrefill: true)),
+            ("wgmma prefill + tiled kernel, host write-back on", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true, wgmmaPrefill: true)),
         };
         foreach (var (name, options) in variants)
         {
@@ -299,6 +307,11 @@ internal static unsafe class CorrectnessChecks
                 f.Run(segB, posB, [a], b, 0);
                 Report($"modular, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
                 Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
+                if (options.WgmmaPrefillAttention && cuda.WgmmaAttentionError is { } wgmmaError)
+                {
+                    Failures++;
+                    Console.WriteLine($"  FAIL  wgmma kernel could not be used: {wgmmaError}");
+                }
                 if (options.DeviceKvBudgetBytes > 0)
                 {
                     bool evicted = cuda.DeviceKvEvictions > 0;
@@ -315,6 +328,12 @@ internal static unsafe class CorrectnessChecks
             catch (Exception e)
             {
                 Error(name, e);
+            }
+            if (options.WgmmaPrefillAttention)
+            {
+                // A failure here is the wgmma kernel's (the other kernel was checked alone above).
+                if (Failures != failuresBefore) WgmmaPassed = false;
+                continue;
             }
             if (Failures == failuresBefore) PassedKernels.Add(options.Attention);
             else FailedKernels.Add(options.Attention);

@@ -16,6 +16,7 @@ internal sealed unsafe class TtftBenchmarks
     private bool _fusedGroup;
     private static bool _tuneSplits;
     private bool _graphs;
+    private bool _wgmma;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -33,6 +34,8 @@ internal sealed unsafe class TtftBenchmarks
         _tuneSplits = _s.Check && CorrectnessChecks.TunedSplitsPassed;
         _graphs = _s.Check && CorrectnessChecks.GraphsPassed;
         Console.WriteLine($"CUDA graphs (forwards recorded in chunks) for the timings: {_graphs}");
+        _wgmma = _s.Check && CorrectnessChecks.WgmmaPassed;
+        Console.WriteLine($"wgmma prefill attention (Hopper, head_dim 128, > 64 rows) for the timings: {_wgmma}");
         Console.WriteLine($"Short-query attention key splits tuned per shape for the timings: {_tuneSplits}");
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
@@ -82,7 +85,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaPrefillAttention = _wgmma });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -108,6 +111,7 @@ internal sealed unsafe class TtftBenchmarks
                 segment.Truncate(0);
                 return TimedCall(cuda, forward, ids, positions, [], segment);
             });
+            WgmmaAB(cuda, forward, ids, positions, segment);
             if (_s.Profile && n == prefillSizes[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
@@ -391,7 +395,7 @@ internal sealed unsafe class TtftBenchmarks
     private (double Prefill, double Cached) TimeKernel(AttentionKernel kernel)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, WgmmaPrefillAttention = _wgmma });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
@@ -571,6 +575,39 @@ internal sealed unsafe class TtftBenchmarks
             cuda.GraphsOverride = null;
             if (exec != IntPtr.Zero) CudaBackend.DestroyGraph(exec);
             if (head != null) cuda.Free(head);
+        }
+    }
+
+    // Uncached prefill with the wgmma attention (CudaBackendOptions.WgmmaPrefillAttention) against the
+    // chosen kernel alone, on the same backend, alternating: GPU and wall medians, and whether the first
+    // token agrees.
+    private void WgmmaAB(CudaBackend cuda, SeamForward forward, int[] ids, int[] positions, KvSegment segment)
+    {
+        if (!_wgmma) return;
+        try
+        {
+            var wall = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
+            var gpu = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
+            for (int i = 0; i < 2 * (_s.Warmup + _s.Reps); i++)
+            {
+                bool wgmma = i % 2 == 1;
+                cuda.WgmmaOverride = wgmma;
+                segment.Truncate(0);
+                var (w, g) = TimedCall(cuda, forward, ids, positions, [], segment);
+                if (i < 2 * _s.Warmup) continue;
+                wall[wgmma].Add(w);
+                gpu[wgmma].Add(g);
+            }
+            string error = cuda.WgmmaAttentionError is { } e ? $"; NOT USED: {e}" : "";
+            Console.WriteLine($"wgmma prefill attention: uncached {ids.Length} wall {Median(wall[true]):0.00} ms (gpu {Median(gpu[true]):0.00}) with, {Median(wall[false]):0.00} ms (gpu {Median(gpu[false]):0.00}) without (medians of {_s.Reps}, alternating){error}");
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"WGMMA A/B FAILED: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            cuda.WgmmaOverride = null;
         }
     }
 

@@ -14,7 +14,7 @@ public sealed partial class KernelSourceTests
     [Fact]
     public void All_kernel_sources_are_embedded()
     {
-        Assert.Equal(["attention.cu", "attention_pipelined.cu", "common.cuh", "fused_norm.cu", "group_split.cu", "skinny_gemm.cu", "transformer.cu"], KernelSource.Names());
+        Assert.Equal(["attention.cu", "attention_pipelined.cu", "attention_wgmma.cu", "common.cuh", "fused_norm.cu", "group_split.cu", "skinny_gemm.cu", "transformer.cu"], KernelSource.Names());
     }
 
     [Fact]
@@ -31,6 +31,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
+        Assert.Equal(["attention_wgmma"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
@@ -112,6 +113,18 @@ public sealed partial class KernelSourceTests
         Assert.Equal(128, DeviceKernels.PipelinedRows(true));
     }
 
+    [Fact]
+    public void Wgmma_shared_memory_matches_the_kernel_and_leaves_room_for_three_blocks_per_sm()
+    {
+        // 2 stages × K,V × 64 keys × 128 dims bf16 + 1 KB to align the swizzled tiles to 1024 bytes.
+        Assert.Equal(66_560, DeviceKernels.WgmmaSharedBytes(128));
+        Assert.True(3 * (DeviceKernels.WgmmaSharedBytes(128) + 1024) <= 228 * 1024, "the H100 has 228 KB of shared memory per SM (1 KB per block reserved)");
+        string source = KernelSource.Read(KernelSource.AttentionWgmma);
+        Assert.Contains($"#define WG_STAGES {DeviceKernels.WgmmaStages} ", source);
+        Assert.Contains("__launch_bounds__(128, 3) attention_wgmma", source);
+        Assert.Equal(64, DeviceKernels.WgmmaRows);
+    }
+
     private static IEnumerable<string> Declared(string file) =>
         KernelDeclaration().Matches(KernelSource.Read(file)).Select(m => m.Groups[1].Value);
 
@@ -158,6 +171,9 @@ public sealed partial class KernelSourceTests
         Assert.Equal(["--gpu-architecture=sm_90", "--std=c++17", "--fmad=true", "-DA_FLAG", "-DHEAD_DIM=128"], options.Arguments());
         Assert.Equal("--gpu-architecture=compute_120", (options with { Capability = new ComputeCapability(12, 0), EmitPtx = true }).Arguments()[0]);
         Assert.Equal("sm_89", new ComputeCapability(8, 9).SmName);
+        // wgmma exists only on the architecture-specific target.
+        Assert.Equal("--gpu-architecture=sm_90a", (options with { ArchSpecific = true }).Arguments()[0]);
+        Assert.Equal("--gpu-architecture=compute_90a", (options with { ArchSpecific = true, EmitPtx = true }).Arguments()[0]);
     }
 
     [Fact]

@@ -857,6 +857,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 return;
             }
             float scaleLog2 = (float)(1.0 / Math.Sqrt(headDim) * 1.4426950408889634);
+            if (UseWgmma(m, headDim) && WgmmaAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output)) return;
             if (Options.Attention is AttentionKernel.Pipelined or AttentionKernel.PipelinedWide)
             {
                 if (!PipelinedSupported(headDim))
@@ -886,6 +887,48 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         ulong end = pointer + (ulong)(count * sizeof(float));
         ulong shadowEnd = _shadowSource + (ulong)(_shadowCount * sizeof(float));
         if (pointer < shadowEnd && _shadowSource < end) _shadowCount = 0;
+    }
+
+    /// <summary>Why the wgmma prefill attention kernel was given up (and the other kernels used), or null.</summary>
+    public string? WgmmaAttentionError { get; private set; }
+
+    private bool _wgmmaUnavailable;
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.WgmmaPrefillAttention"/>.</summary>
+    internal bool? WgmmaOverride { get; set; }
+
+    private bool UseWgmma(int m, int headDim) =>
+        (WgmmaOverride ?? Options.WgmmaPrefillAttention) && !_wgmmaUnavailable && m > DeviceKernels.WgmmaRows
+        && headDim == 128 && _device.ComputeCapability is { Major: 9, Minor: 0 };
+
+    // Prefill rows on Hopper: the wgmma kernel, with the keys split as for the pipelined kernel when there
+    // are too few 64-row blocks to fill the GPU. False (nothing launched) when it cannot be compiled.
+    private bool WgmmaAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
+    {
+        try
+        {
+            _kernels.PrepareAttentionWgmma(headDim); // compiles (or loads from the disk cache) at the first call
+        }
+        catch (CudaException e)
+        {
+            _wgmmaUnavailable = true; // do not recompile the broken unit at every call
+            WgmmaAttentionError = e.Message;
+            return false;
+        }
+        long blocks = (long)((m + DeviceKernels.WgmmaRows - 1) / DeviceKernels.WgmmaRows) * heads;
+        long target = 2L * _device.MultiprocessorCount;
+        int splits = blocks >= target ? 1 : (int)Math.Clamp(target / blocks, 1, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits));
+        if (splits == 1)
+        {
+            _kernels.AttentionWgmma(headDim, (ulong)q, (ulong)output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
+            return true;
+        }
+        long partialRows = (long)splits * m * heads;
+        ulong partials = _partials.Get(partialRows * (headDim + 2) * sizeof(float));
+        ulong partO = partials, partMl = partials + (ulong)(partialRows * headDim * sizeof(float));
+        _kernels.AttentionWgmma(headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
+        _kernels.AttentionCombine(headDim, partO, partMl, (ulong)output, m, heads, splits);
+        return true;
     }
 
     // Prefill (many rows) takes the 128-row blocks when asked; short queries always the 64-row ones,

@@ -115,6 +115,16 @@ public sealed class CudaBackendOptions
     public AttentionKernel Attention { get; init; } = AttentionKernel.Auto;
 
     /// <summary>
+    /// On Hopper GPUs (SM 9.0) with a head dimension of 128, attention over more than 64 new rows
+    /// (prefill) runs the wgmma kernel (attention_wgmma.cu, compiled for sm_90a) whatever
+    /// <see cref="Attention"/> says, unless that is <see cref="AttentionKernel.Simple"/>. On the H100 it
+    /// ran a causal 8192-row prefill at ~360 TFLOP/s against ~200 for the pipelined kernel. When the
+    /// kernel cannot be compiled or loaded, the reason is kept in <see cref="CudaBackend.WgmmaAttentionError"/>
+    /// and the other kernels run.
+    /// </summary>
+    public bool WgmmaPrefillAttention { get; init; } = true;
+
+    /// <summary>
     /// Key splits for the tiled kernel (split-K "flash decoding"); 0 chooses from the SM count. A forced
     /// value is capped at the key tiles of the call and at 64, the most the merge kernel combines.
     /// </summary>
@@ -171,12 +181,13 @@ public sealed class CudaBackendOptions
 
     /// <summary>
     /// Every fused or tuned fast path off (cublasGemmEx, separate add and norm, per-head RoPE, no GEMM
-    /// groups, computed attention splits, kernels launched one by one): the plain reference path the fast
-    /// ones are checked against.
+    /// groups, computed attention splits, kernels launched one by one, no wgmma prefill unless asked):
+    /// the plain reference path the fast ones are checked against.
     /// </summary>
     public static CudaBackendOptions Unfused(AttentionKernel attention = AttentionKernel.Auto, int attentionSplits = 0, bool kvHostWriteBack = true,
-        bool asyncHostWriteBack = true, long deviceKvBudgetBytes = 0) => new()
+        bool asyncHostWriteBack = true, long deviceKvBudgetBytes = 0, bool wgmmaPrefill = false) => new()
     {
+        WgmmaPrefillAttention = wgmmaPrefill,
         AsyncHostWriteBack = asyncHostWriteBack,
         DeviceKvBudgetBytes = deviceKvBudgetBytes,
         Attention = attention,

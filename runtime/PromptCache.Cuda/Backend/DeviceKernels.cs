@@ -213,6 +213,33 @@ internal sealed unsafe class DeviceKernels
         Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, wide ? 256u : 128u, a, (uint)shared);
     }
 
+    /// <summary>K/V tile stages of the wgmma kernel (attention_wgmma.cu's WG_STAGES).</summary>
+    public const int WgmmaStages = 2;
+
+    /// <summary>Query rows per block of the wgmma kernel (one warpgroup).</summary>
+    public const int WgmmaRows = 64;
+
+    /// <summary>
+    /// Dynamic shared memory of the wgmma kernel: stages × K,V × 64 keys × headDim bf16, plus 1 KB so
+    /// that the kernel can start its swizzled tiles on a 1024-byte boundary.
+    /// </summary>
+    public static int WgmmaSharedBytes(int headDim) => WgmmaStages * 2 * 64 * headDim * sizeof(ushort) + 1024;
+
+    /// <summary>Compiles (or loads) attention_wgmma and grants its shared memory; throws <see cref="CudaException"/> when it cannot.</summary>
+    public void PrepareAttentionWgmma(int headDim) => EnsureDynamicShared(_modules.AttentionWgmma(headDim, "attention_wgmma"), WgmmaSharedBytes(headDim));
+
+    /// <summary>attention_wgmma of attention_wgmma.cu (sm_90a, head dimension 128): 64 query rows per block of 128 threads.</summary>
+    public void AttentionWgmma(int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+        float scaleLog2, int splits, in KvList list)
+    {
+        KvList copy = list;
+        IntPtr function = _modules.AttentionWgmma(headDim, "attention_wgmma");
+        int shared = WgmmaSharedBytes(headDim);
+        EnsureDynamicShared(function, shared);
+        void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
+        Launch(function, (uint)((m + WgmmaRows - 1) / WgmmaRows), (uint)heads, (uint)splits, 128, a, (uint)shared);
+    }
+
     /// <summary>
     /// skinny_gemm(_r32)_mt{1..4} of skinny_gemm.cu: every member of <paramref name="group"/> gets
     /// y[m × rows] = x[m × k] · Wᵀ in one launch (blocks of 8 warps × 32 or 64 weight rows, by <paramref name="variant"/>; starts in <paramref name="group"/> must match); with more than

@@ -45,15 +45,24 @@ internal sealed class KernelModules : IDisposable
     public IntPtr AttentionPipelined(int headDim, string kernel) =>
         Function([KernelSource.Attention, KernelSource.AttentionPipelined], NvrtcOptions.Define("HEAD_DIM", headDim), kernel);
 
+    /// <summary>
+    /// A kernel of the wgmma attention unit (attention.cu, attention_pipelined.cu, attention_wgmma.cu)
+    /// for <paramref name="headDim"/>, compiled for the architecture-specific target (sm_90a).
+    /// </summary>
+    public IntPtr AttentionWgmma(int headDim, string kernel) =>
+        Function([KernelSource.Attention, KernelSource.AttentionPipelined, KernelSource.AttentionWgmma],
+            new Dictionary<string, string> { ["HEAD_DIM"] = headDim.ToString(System.Globalization.CultureInfo.InvariantCulture), ["WGMMA_ATTENTION"] = "1" },
+            kernel, archSpecific: true);
+
     private IntPtr Function(string file, IReadOnlyDictionary<string, string> defines, string kernel) => Function([file], defines, kernel);
 
-    private IntPtr Function(string[] files, IReadOnlyDictionary<string, string> defines, string kernel)
+    private IntPtr Function(string[] files, IReadOnlyDictionary<string, string> defines, string kernel, bool archSpecific = false)
     {
-        string moduleKey = string.Join("+", files) + "|" + string.Join(",", defines.OrderBy(d => d.Key).Select(d => d.Key + "=" + d.Value));
-        return _functions.GetOrAdd((moduleKey, kernel), k => Module(k.Module, files, defines).Function(k.Kernel));
+        string moduleKey = string.Join("+", files) + "|" + string.Join(",", defines.OrderBy(d => d.Key).Select(d => d.Key + "=" + d.Value)) + (archSpecific ? "|a" : "");
+        return _functions.GetOrAdd((moduleKey, kernel), k => Module(k.Module, files, defines, archSpecific).Function(k.Kernel));
     }
 
-    private CudaModule Module(string moduleKey, string[] files, IReadOnlyDictionary<string, string> defines)
+    private CudaModule Module(string moduleKey, string[] files, IReadOnlyDictionary<string, string> defines, bool archSpecific)
     {
         string file = files[^1];
         lock (_modules)
@@ -62,7 +71,7 @@ internal sealed class KernelModules : IDisposable
             _device.MakeCurrent();
             string source = KernelSource.Unit(files);
             _compilerVersion ??= NvrtcCompiler.Version();
-            var options = new NvrtcOptions(_device.ComputeCapability, defines);
+            var options = new NvrtcOptions(_device.ComputeCapability, defines, ArchSpecific: archSpecific);
             byte[] image = LoadOrCompile(source, file, options, out bool ptx);
             CudaModule module;
             try

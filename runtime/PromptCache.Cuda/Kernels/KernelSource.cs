@@ -20,6 +20,12 @@ internal static class KernelSource
     public const string AttentionPipelined = "attention_pipelined.cu";
 
     /// <summary>
+    /// The Hopper prefill attention kernel (wgmma): compiled after <see cref="Attention"/> and
+    /// <see cref="AttentionPipelined"/> for the sm_90a target only, as a unit of its own.
+    /// </summary>
+    public const string AttentionWgmma = "attention_wgmma.cu";
+
+    /// <summary>
     /// The skinny-GEMM kernels (few activation rows × a whole weight matrix, up to three matrices per
     /// launch): a unit of their own, so a compile error there leaves the cuBLAS paths working.
     /// </summary>

@@ -8,16 +8,17 @@ namespace PromptCache.Cuda.Kernels;
 /// <param name="Defines">Macros, e.g. HEAD_DIM=128 (name → value), applied in name order.</param>
 /// <param name="EmitPtx">Compile for the virtual architecture (PTX, JIT-compiled by the driver)
 /// instead of a cubin for the real one: the fallback when this NVRTC does not know the GPU.</param>
-internal sealed record NvrtcOptions(ComputeCapability Capability, IReadOnlyDictionary<string, string> Defines, bool EmitPtx = false)
+/// <param name="ArchSpecific">Target the architecture-specific variant (sm_90a): the instructions that
+/// exist on that GPU generation only (wgmma), in code that runs on no other.</param>
+internal sealed record NvrtcOptions(ComputeCapability Capability, IReadOnlyDictionary<string, string> Defines, bool EmitPtx = false, bool ArchSpecific = false)
 {
     /// <summary>The command-line options passed to nvrtcCompileProgram.</summary>
     public IReadOnlyList<string> Arguments()
     {
+        string arch = $"{Capability.Major}{Capability.Minor}{(ArchSpecific ? "a" : "")}";
         var args = new List<string>
         {
-            EmitPtx
-                ? $"--gpu-architecture=compute_{Capability.Major}{Capability.Minor}"
-                : $"--gpu-architecture=sm_{Capability.Major}{Capability.Minor}",
+            EmitPtx ? $"--gpu-architecture=compute_{arch}" : $"--gpu-architecture=sm_{arch}",
             "--std=c++17",
             // Accuracy over speed: expf/rsqrtf keep IEEE behaviour (no --use_fast_math).
             "--fmad=true",

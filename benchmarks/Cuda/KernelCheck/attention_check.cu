@@ -1,0 +1,251 @@
+// Kernel-level check and timing of the attention kernels, built with nvcc on the GPU machine (which has
+// no .NET): the same sources the backend compiles with NVRTC, included here with the same macros.
+//
+//   nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -DHEAD_DIM=128 -DWGMMA_ATTENTION=1 \
+//        -o /tmp/attention_check benchmarks/Cuda/KernelCheck/attention_check.cu && /tmp/attention_check
+//
+// (benchmarks/Cuda/KernelCheck/run.sh does that for head dims 64 and 128.)
+// Correctness: every kernel is compared with attention_simple (float32 scores, one warp per row) on
+// a modular case (three segments, discontinuous visibility, an odd row count) and on causal prefills;
+// the tolerance is bf16's: the tensor-core kernels round Q and P to bf16 (8 significant bits,
+// relative error 2^-9 each), so their output differs from the f32 reference by a few 1e-3 relative.
+// Timing: causal prefill of m rows over their own keys, 32 heads, CUDA events after warm-up.
+#include <cuda_runtime.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "../../../runtime/PromptCache.Cuda/Kernels/common.cuh"
+#include "../../../runtime/PromptCache.Cuda/Kernels/attention.cu"
+#include "../../../runtime/PromptCache.Cuda/Kernels/attention_pipelined.cu"
+#include "../../../runtime/PromptCache.Cuda/Kernels/attention_wgmma.cu"
+
+#define CHECK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { printf("%s failed: %s (line %d)\n", #x, cudaGetErrorString(e_), __LINE__); exit(1); } } while (0)
+
+static unsigned short host_bf16(float f)
+{
+    unsigned u;
+    memcpy(&u, &f, 4);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (unsigned short)(u >> 16);
+}
+
+struct Buffers
+{
+    float* q;
+    float* out;
+    float* part;
+    bf16_t* k;
+    bf16_t* v;
+};
+
+enum Kernel { Simple, PipelinedWide, Wgmma };
+static const char* Names[] = {"simple", "pipelined_wide", "wgmma"};
+
+static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvheads, const KvList& list)
+{
+    float scale = 1.0f / sqrtf((float)HEAD_DIM);
+    float scaleLog2 = scale * 1.4426950408889634f;
+    float* null = nullptr;
+    int splits = 1;
+    switch (kernel)
+    {
+    case Simple:
+        attention_simple<<<dim3(m, heads), 32>>>(b.q, b.out, m, heads, kvheads, scale, list);
+        break;
+    case PipelinedWide:
+    {
+        int shared = PSTAGES * 2 * PTILE * 2;
+        CHECK(cudaFuncSetAttribute(attention_pipelined_wide, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+        attention_pipelined_wide<<<dim3((m + 127) / 128, heads, 1), 256, shared>>>(b.q, b.out, null, null, m, heads, kvheads, scaleLog2, splits, list);
+        break;
+    }
+    case Wgmma:
+    {
+#ifdef HAS_WGMMA_ATTENTION
+        int shared = WG_STAGES * 2 * WTILE * 2 + 1024;
+        CHECK(cudaFuncSetAttribute(attention_wgmma, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+        attention_wgmma<<<dim3((m + 63) / 64, heads, 1), 128, shared>>>(b.q, b.out, null, null, m, heads, kvheads, scaleLog2, splits, list);
+#endif
+        break;
+    }
+    }
+    CHECK(cudaGetLastError());
+}
+
+static std::vector<float> run(Kernel kernel, const Buffers& b, int m, int heads, int kvheads, const KvList& list)
+{
+    CHECK(cudaMemset(b.out, 0, (size_t)m * heads * HEAD_DIM * 4));
+    launch(kernel, b, m, heads, kvheads, list);
+    CHECK(cudaDeviceSynchronize());
+    std::vector<float> host((size_t)m * heads * HEAD_DIM);
+    CHECK(cudaMemcpy(host.data(), b.out, host.size() * 4, cudaMemcpyDeviceToHost));
+    return host;
+}
+
+static int rowFloats;
+
+static bool compare(const char* what, const std::vector<float>& ref, const std::vector<float>& got, double tolerance)
+{
+    double num = 0, den = 0, worst = 0;
+    bool finite = true;
+    for (size_t i = 0; i < ref.size(); i++)
+    {
+        double d = (double)got[i] - ref[i];
+        if (!std::isfinite(got[i])) finite = false;
+        num += d * d;
+        den += (double)ref[i] * ref[i];
+        worst = fmax(worst, fabs(d));
+    }
+    double rel = sqrt(num / fmax(den, 1e-30));
+    bool ok = finite && rel <= tolerance;
+    printf("  %-16s vs simple: relL2 %.2e  max|diff| %.2e  %s\n", what, rel, worst, ok ? "PASS" : "FAIL");
+    if (!ok)
+    {
+        // Where it goes wrong: the error of each 16-row slice (rows are heads * HEAD_DIM floats).
+        size_t row = (size_t)rowFloats;
+        printf("   bad 16-row slices:");
+        int shown = 0;
+        for (size_t r0 = 0; r0 * row < ref.size() && shown < 24; r0 += 16)
+        {
+            double n2 = 0, d2 = 0;
+            for (size_t i = r0 * row; i < std::min(ref.size(), (r0 + 16) * row); i++)
+            {
+                double d = (double)got[i] - ref[i];
+                n2 += d * d;
+                d2 += (double)ref[i] * ref[i];
+            }
+            if (sqrt(n2 / fmax(d2, 1e-30)) > tolerance) { printf(" %zu", r0); shown++; }
+        }
+        printf("\n");
+    }
+    return ok;
+}
+
+int main()
+{
+    cudaDeviceProp prop;
+    CHECK(cudaGetDeviceProperties(&prop, 0));
+    printf("%s, SM %d.%d, %d SMs, HEAD_DIM %d\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount, HEAD_DIM);
+
+    const int heads = 32, maxTokens = 8192;
+    Buffers b;
+    size_t qFloats = (size_t)maxTokens * heads * HEAD_DIM;
+    CHECK(cudaMalloc(&b.q, qFloats * 4));
+    CHECK(cudaMalloc(&b.out, qFloats * 4));
+    CHECK(cudaMalloc(&b.k, qFloats * 2));
+    CHECK(cudaMalloc(&b.v, qFloats * 2));
+    {
+        srand(12345);
+        std::vector<float> q(qFloats);
+        std::vector<unsigned short> k(qFloats), v(qFloats);
+        // Scores of a few units: softmax neither uniform nor one-hot.
+        for (size_t i = 0; i < qFloats; i++) q[i] = (rand() / (float)RAND_MAX - 0.5f) * 4.0f;
+        for (size_t i = 0; i < qFloats; i++) k[i] = host_bf16((rand() / (float)RAND_MAX - 0.5f) * 2.0f);
+        for (size_t i = 0; i < qFloats; i++) v[i] = host_bf16(rand() / (float)RAND_MAX - 0.5f);
+        CHECK(cudaMemcpy(b.q, q.data(), qFloats * 4, cudaMemcpyHostToDevice));
+        CHECK(cudaMemcpy(b.k, k.data(), qFloats * 2, cudaMemcpyHostToDevice));
+        CHECK(cudaMemcpy(b.v, v.data(), qFloats * 2, cudaMemcpyHostToDevice));
+    }
+
+    rowFloats = heads * HEAD_DIM;
+#ifdef HAS_WGMMA_ATTENTION
+    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma};
+#else
+    const std::vector<Kernel> kernels = {PipelinedWide};
+    printf("(attention_wgmma is not compiled for this HEAD_DIM / target)\n");
+#endif
+    if (getenv("ATTN_PROFILE"))
+    {
+        // One launch of each tensor-core kernel on the 8192-row causal prefill, for a profiler.
+        KvList list = {};
+        list.count = 1;
+        list.stride = heads * HEAD_DIM;
+        list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+        for (Kernel kernel : kernels) launch(kernel, b, 8192, heads, heads, list);
+        CHECK(cudaDeviceSynchronize());
+        return 0;
+    }
+    bool allOk = true;
+    const double tolerance = 1e-2;
+    for (int kvheads : {32, 8})
+    {
+        int stride = kvheads * HEAD_DIM;
+        // Modular: two module segments seen in full, the second truncated, then the new rows causally.
+        {
+            int m = 333;
+            KvList list = {};
+            list.count = 3;
+            list.stride = stride;
+            list.seg[0] = {(u64)b.k, (u64)b.v, 700, 0};
+            list.seg[1] = {(u64)(b.k + (size_t)1000 * stride), (u64)(b.v + (size_t)1000 * stride), 301, 0};
+            list.seg[2] = {(u64)(b.k + (size_t)2000 * stride), (u64)(b.v + (size_t)2000 * stride), 17, 1};
+            printf("modular, %d rows over 700 + 301 + 17 + causal, %d/%d heads\n", m, heads, kvheads);
+            auto ref = run(Simple, b, m, heads, kvheads, list);
+            for (Kernel kernel : kernels) allOk &= compare(Names[kernel], ref, run(kernel, b, m, heads, kvheads, list), tolerance);
+        }
+        {
+            // No mask at all: 128 rows over 128 keys seen in full (two tiles), and over one tile.
+            for (int visible : {128, 64})
+            {
+                KvList list = {};
+                list.count = 1;
+                list.stride = stride;
+                list.seg[0] = {(u64)b.k, (u64)b.v, visible, 0};
+                printf("full view, 128 rows over %d keys, %d/%d heads\n", visible, heads, kvheads);
+                auto ref = run(Simple, b, 128, heads, kvheads, list);
+                for (Kernel kernel : kernels) allOk &= compare(Names[kernel], ref, run(kernel, b, 128, heads, kvheads, list), tolerance);
+            }
+        }
+        for (int m : {64, 200, 1024})
+        {
+            KvList list = {};
+            list.count = 1;
+            list.stride = stride;
+            list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+            printf("causal prefill, %d rows, %d/%d heads\n", m, heads, kvheads);
+            auto ref = run(Simple, b, m, heads, kvheads, list);
+            for (Kernel kernel : kernels) allOk &= compare(Names[kernel], ref, run(kernel, b, m, heads, kvheads, list), tolerance);
+        }
+    }
+
+    printf("\ncausal prefill timing (median of 9 after warm-up), %d heads; FLOPs = 4 * m^2/2 * HEAD_DIM * heads\n", heads);
+    printf("%6s %8s %16s %12s %12s\n", "m", "kv", "kernel", "ms", "TFLOP/s");
+    cudaEvent_t e0, e1;
+    CHECK(cudaEventCreate(&e0));
+    CHECK(cudaEventCreate(&e1));
+    for (int kvheads : {32, 8})
+    {
+        for (int m : {2048, 4096, 8192})
+        {
+            KvList list = {};
+            list.count = 1;
+            list.stride = kvheads * HEAD_DIM;
+            list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+            double flops = 4.0 * (double)m * m / 2 * HEAD_DIM * heads;
+            for (Kernel kernel : kernels)
+            {
+                for (int i = 0; i < 3; i++) launch(kernel, b, m, heads, kvheads, list);
+                std::vector<float> times;
+                for (int i = 0; i < 9; i++)
+                {
+                    CHECK(cudaEventRecord(e0));
+                    launch(kernel, b, m, heads, kvheads, list);
+                    CHECK(cudaEventRecord(e1));
+                    CHECK(cudaEventSynchronize(e1));
+                    float ms;
+                    CHECK(cudaEventElapsedTime(&ms, e0, e1));
+                    times.push_back(ms);
+                }
+                std::sort(times.begin(), times.end());
+                double ms = times[times.size() / 2];
+                printf("%6d %8d %16s %12.3f %12.1f\n", m, kvheads, Names[kernel], ms, flops / ms / 1e9);
+            }
+        }
+    }
+    printf(allOk ? "ALL PASS\n" : "SOME FAILED\n");
+    return allOk ? 0 : 1;
+}

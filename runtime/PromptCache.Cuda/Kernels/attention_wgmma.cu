@@ -1,0 +1,225 @@
+// Prefill attention on Hopper's warpgroup tensor-core instructions (wgmma, sm_90a only). Compiled as
+// its own module after attention.cu and attention_pipelined.cu (it reuses KvList, the tile walk, the
+// cp.async helpers, the softmax and the output writer), with WGMMA_ATTENTION defined only when the
+// target is sm_90a: a compile error here disables these kernels and leaves the others running.
+//
+// Why: mma.sync issues one 16x8x16 product per warp instruction and feeds both operands through
+// registers (ldmatrix from shared memory for every K and V fragment). On the H100 that capped the
+// pipelined kernel at ~170 TFLOP/s for long causal prefills. wgmma lets a warpgroup (4 warps, 64
+// query rows) multiply 64x64x16 or 64x128x16 in one asynchronous instruction that reads K and V
+// straight from shared memory.
+//
+// Layout of a block: one warpgroup, 64 query rows of one head, 64-key tiles of K and V. Per tile:
+//   S = Q·Kᵀ     8 (HEAD_DIM/16) wgmma m64n64k16, Q from registers, K from shared memory;
+//   softmax      online, in registers (the accumulator layout is mma.sync's, so softmax_tile and
+//                the masks are shared with the other kernels);
+//   O += P·V     4 wgmma m64n128k16, P from registers, V from shared memory (transposed read).
+// K/V tiles arrive by cp.async into a two-stage ring as in attention_pipelined.cu.
+//
+// Shared memory tile layout, the one wgmma's 128-byte swizzle mode reads: a tile is HEAD_DIM / 64
+// panels of [WKT keys x 64 dims]; in a panel, key row r is 128 bytes at r * 128, and its 16-byte chunk
+// c (dims 8c..8c+7) sits in slot c ^ (r % 8). The XOR spreads the eight rows of any 8x8 core matrix over
+// all 32 banks, for the tensor cores' reads and for the copies that write one key row per 8 lanes.
+// For S the tile is K-major B (dims contiguous), for P·V the same bytes are MN-major B (transposed).
+
+// Head dimension 128 only: at 64 the same code gave wrong results from the second key tile on
+// (benchmarks/Cuda/KernelCheck shows it with HEAD_DIMS=64), for a reason not found yet.
+#if defined(HAS_PIPELINED_ATTENTION) && defined(WGMMA_ATTENTION) && HEAD_DIM == 128
+#define HAS_WGMMA_ATTENTION 1
+#define WKT 64                            // keys per tile (must equal PKT: locate_tile counts in PKT)
+#define WTILE (WKT * HEAD_DIM)            // bf16 elements of one K (or V) tile
+#define WPANEL_BYTES (WKT * 128)          // one 64-dim panel of a tile
+#define WG_STAGES 2                       // must match DeviceKernels.WgmmaStages (3 and 4 measured no faster)
+
+// Shared-memory matrix descriptor, 128-byte swizzle (layout type 1). sbo: bytes between 8-row groups;
+// lbo: bytes between 64-element panels along an MN-major operand's N (unused for K-major).
+__device__ __forceinline__ u64 wgmma_desc(unsigned address, unsigned lbo, unsigned sbo)
+{
+    return (u64)((address & 0x3FFFFu) >> 4) | ((u64)(lbo >> 4) << 16) | ((u64)(sbo >> 4) << 32) | (1ull << 62);
+}
+
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+
+// cp.async writes shared memory through the generic proxy, wgmma reads it through the async proxy.
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+
+// Pins registers in place: the compiler may not move their reads or writes across this point. Needed
+// around wgmma, whose register operands are read and written asynchronously, between fence and wait.
+template <int N>
+__device__ __forceinline__ void pin_registers(float (&r)[N][4])
+{
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(r[i][0]), "+f"(r[i][1]), "+f"(r[i][2]), "+f"(r[i][3])::"memory");
+}
+
+template <int N>
+__device__ __forceinline__ void pin_registers(unsigned (&r)[N][4])
+{
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+r"(r[i][0]), "+r"(r[i][1]), "+r"(r[i][2]), "+r"(r[i][3])::"memory");
+}
+
+#define WG_ACC(i) "+f"(d[i][0]), "+f"(d[i][1]), "+f"(d[i][2]), "+f"(d[i][3])
+#define WG_ACC8(i) WG_ACC(i), WG_ACC(i + 1), WG_ACC(i + 2), WG_ACC(i + 3), WG_ACC(i + 4), WG_ACC(i + 5), WG_ACC(i + 6), WG_ACC(i + 7)
+#define WG_A_DESC_SCALE "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate)
+
+// d[64 x 64] (+)= a[64 x 16] · B, A from registers (mma.sync's A fragment per warp), B K-major in
+// shared memory (stored N x K: keys down, head dims along).
+__device__ __forceinline__ void wgmma_n64(float (&d)[8][4], const unsigned (&a)[4], u64 desc, int accumulate)
+{
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
+        "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, "
+        "{%32,%33,%34,%35}, %36, p, 1, 1, 0;\n}\n"
+        : WG_ACC8(0)
+        : WG_A_DESC_SCALE);
+}
+
+// d[64 x 128] (+)= a[64 x 16] · B, B MN-major in shared memory (stored K x N: V, keys down, head
+// dims along; the transpose flag set).
+__device__ __forceinline__ void wgmma_n128_trans(float (&d)[16][4], const unsigned (&a)[4], u64 desc, int accumulate)
+{
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
+        "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,"
+        "%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,"
+        "%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, "
+        "{%64,%65,%66,%67}, %68, p, 1, 1, 1;\n}\n"
+        : WG_ACC8(0), WG_ACC8(8)
+        : WG_A_DESC_SCALE);
+}
+
+// Issues the copies of one K tile and one V tile into the swizzled layout above. Consecutive lanes
+// take consecutive 16-byte chunks of a key row (whole sectors from L2); the eight lanes that write one
+// 128-byte panel row land in eight different slots, so the stores do not conflict either.
+template <int THREADS>
+__device__ __forceinline__ void wgmma_load_tile(bf16_t* sk, bf16_t* sv, const KvList& list, int s, int tile, int lastRow, int kvh)
+{
+    const KvSegmentView seg = list.seg[s];
+    const int n = keys_for_row(seg, lastRow);
+    const bf16_t* K = (const bf16_t*)seg.keys + kvh * HEAD_DIM;
+    const bf16_t* V = (const bf16_t*)seg.values + kvh * HEAD_DIM;
+    const int k0 = tile * WKT;
+    const int chunks = HEAD_DIM / 8;
+#pragma unroll
+    for (int round = 0; round < WKT * chunks / THREADS; round++)
+    {
+        int idx = round * THREADS + threadIdx.x;
+        int key = idx / chunks, chunk = idx % chunks;
+        int gk = k0 + key;
+        bool ok = gk < n;
+        i64 off = (i64)(ok ? gk : k0) * list.stride + chunk * 8;
+        int so = (chunk / 8) * (WKT * 64) + key * 64 + (((chunk % 8) ^ (key & 7)) * 8);
+        cp_async16(sk + so, K + off, ok);
+        cp_async16(sv + so, V + off, ok);
+    }
+}
+
+// One warpgroup (64 query rows of one head) per block and three blocks per SM: while one block is in
+// its softmax, the others' products keep the tensor cores busy. (Two warpgroups sharing each tile
+// halve the L2 traffic but fit one block per SM: 312 against 357 TFLOP/s at 8192 rows.)
+extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+{
+    // [stage 0: K, V][stage 1: K, V]..., from a 1024-byte boundary (the swizzle repeats every 8 rows
+    // of 128 bytes and is computed from address bits; the launch adds 1 KB of slack for this).
+    extern __shared__ uint4 wgmma_smem[];
+    bf16_t* smem = (bf16_t*)((char*)wgmma_smem + ((1024u - (shared_address(wgmma_smem) & 1023u)) & 1023u));
+
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
+    const int qblock = (int)gridDim.x - 1 - (int)blockIdx.x; // longest causal rows first
+    const int blockRow0 = qblock * 64;
+    const int row0 = blockRow0 + warp * 16;
+    const int lastRow = min(m, blockRow0 + 64) - 1;
+
+    unsigned qa[HEAD_DIM / 16][4];
+    load_q_fragments(qa, q, row0, m, heads, head, g, t, scale_log2);
+
+    float o[HEAD_DIM / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][0] = 0.0f; o[nt][1] = 0.0f; o[nt][2] = 0.0f; o[nt][3] = 0.0f; }
+    float mrow[2] = {NEG_INF, NEG_INF};
+    float lrow[2] = {0.0f, 0.0f};
+
+    int total = 0;
+    for (int s = 0; s < list.count; s++) total += (keys_for_row(list.seg[s], lastRow) + WKT - 1) / WKT;
+    const int tBegin = (int)((i64)total * split / splits), tEnd = (int)((i64)total * (split + 1) / splits);
+
+#pragma unroll
+    for (int p = 0; p < WG_STAGES - 1; p++)
+    {
+        int s, tile;
+        if (tBegin + p < tEnd && locate_tile(list, lastRow, tBegin + p, s, tile))
+        {
+            bf16_t* nk = smem + p * 2 * WTILE;
+            wgmma_load_tile<128>(nk, nk + WTILE, list, s, tile, lastRow, kvh);
+        }
+        cp_async_commit();
+    }
+
+    for (int gi = tBegin, i = 0; gi < tEnd; gi++, i++)
+    {
+        bf16_t* sk = smem + (i % WG_STAGES) * 2 * WTILE;
+        bf16_t* sv = sk + WTILE;
+
+        int sAhead, tileAhead;
+        if (gi + WG_STAGES - 1 < tEnd && locate_tile(list, lastRow, gi + WG_STAGES - 1, sAhead, tileAhead))
+        {
+            bf16_t* nk = smem + ((i + WG_STAGES - 1) % WG_STAGES) * 2 * WTILE;
+            wgmma_load_tile<128>(nk, nk + WTILE, list, sAhead, tileAhead, lastRow, kvh);
+        }
+        cp_async_commit();
+        cp_async_wait<WG_STAGES - 1>();
+        fence_proxy_async();
+        __syncthreads();
+
+        int sCur = 0, tileCur = 0;
+        locate_tile(list, lastRow, gi, sCur, tileCur);
+        const KvSegmentView seg = list.seg[sCur];
+        const int k0 = tileCur * WKT;
+        // Every tile visited holds keys the last row sees, so all four warps multiply it (wgmma needs
+        // the whole warpgroup); rows that see none of it get probabilities of zero from the mask.
+        {
+            const unsigned kAddress = shared_address(sk), vAddress = shared_address(sv);
+            float sc[WKT / 8][4];
+            pin_registers(sc);
+            wgmma_fence();
+#pragma unroll
+            for (int kk = 0; kk < HEAD_DIM / 16; kk++)
+                wgmma_n64(sc, qa[kk], wgmma_desc(kAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024), kk);
+            wgmma_commit();
+            wgmma_wait_all();
+            pin_registers(sc);
+
+            if (row0 + 15 >= m || k0 + WKT > keys_for_row(seg, row0)) mask_scores<WKT>(sc, seg, row0, m, k0, g, t);
+            softmax_tile<WKT, true>(sc, mrow, lrow, o);
+
+            unsigned pa[WKT / 16][4];
+#pragma unroll
+            for (int j = 0; j < WKT / 16; j++) pack_probabilities(pa[j], sc[2 * j], sc[2 * j + 1]);
+            pin_registers(pa);
+            pin_registers(o);
+            wgmma_fence();
+#pragma unroll
+            for (int j = 0; j < WKT / 16; j++)
+                wgmma_n128_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
+            wgmma_commit();
+            wgmma_wait_all();
+            pin_registers(o);
+        }
+        __syncthreads(); // the products that read this stage are done before it is refilled
+    }
+    cp_async_wait<0>();
+
+    store_rows(o, mrow, lrow, out, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
+}
+
+#endif
