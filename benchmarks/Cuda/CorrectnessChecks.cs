@@ -29,7 +29,7 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check with CUDA graphs failed (the timings then launch op by op).</summary>
     public static bool GraphsPassed { get; private set; } = true;
 
-    /// <summary>False when a check of the wgmma prefill attention failed (the timings then run the other kernels).</summary>
+    /// <summary>False when a check of the wgmma attention failed (the timings then run the other kernels).</summary>
     public static bool WgmmaPassed { get; private set; } = true;
 
     /// <summary>False when the check with attention key splits tuned per shape failed (the timings then use the computed split).</summary>
@@ -285,11 +285,11 @@ internal static unsafe class CorrectnessChecks
             ("pipelined kernel, 7 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 7, kvHostWriteBack: false)),
             ("pipelined wide kernel", CudaBackendOptions.Unfused(AttentionKernel.PipelinedWide, kvHostWriteBack: false)),
             ("pipelined wide kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.PipelinedWide, 3, kvHostWriteBack: false)),
-            // New in session 5 (attention_wgmma.cu, Hopper only): the 600-token prefill and the 150- and
-            // 77-row modules (the latter with its keys split over blocks) take it; the 45-row query the
-            // pipelined kernel.
-            ("wgmma prefill + pipelined kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false, wgmmaPrefill: true)),
-            ("wgmma prefill + tiled kernel, host write-back on", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true, wgmmaPrefill: true)),
+            // New in session 5 (attention_wgmma.cu, Hopper only): every call of these runs it, the 77-row
+            // module, the 45-row query and the decode step with their keys split over blocks.
+            ("wgmma kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false, wgmma: true)),
+            ("wgmma kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 3, kvHostWriteBack: false, wgmma: true)),
+            ("wgmma kernel, host write-back on", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true, wgmma: true)),
         };
         foreach (var (name, options) in variants)
         {
@@ -307,7 +307,7 @@ internal static unsafe class CorrectnessChecks
                 f.Run(segB, posB, [a], b, 0);
                 Report($"modular, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
                 Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
-                if (options.WgmmaPrefillAttention && cuda.WgmmaAttentionError is { } wgmmaError)
+                if (options.WgmmaAttention && cuda.WgmmaAttentionError is { } wgmmaError)
                 {
                     Failures++;
                     Console.WriteLine($"  FAIL  wgmma kernel could not be used: {wgmmaError}");
@@ -329,7 +329,7 @@ internal static unsafe class CorrectnessChecks
             {
                 Error(name, e);
             }
-            if (options.WgmmaPrefillAttention)
+            if (options.WgmmaAttention)
             {
                 // A failure here is the wgmma kernel's (the other kernel was checked alone above).
                 if (Failures != failuresBefore) WgmmaPassed = false;

@@ -246,6 +246,73 @@ int main()
             }
         }
     }
+    // Short queries (a cached call's 48 new rows over 4096 module keys, or one decode row): the 64-row
+    // pipelined kernel with the keys split over blocks, then attention_combine. Floor: K/V bytes at 3.35 TB/s.
+    {
+        float* part;
+        CHECK(cudaMalloc(&part, (size_t)64 * 48 * heads * (HEAD_DIM + 2) * 4));
+        printf("\nshort queries over 4096 module keys + causal new rows (median of 21), %d heads\n", heads);
+        printf("%5s %4s %7s %10s %10s %10s %8s\n", "rows", "kv", "splits", "kernel", "us", "floor us", "ratio");
+        for (int kvheads : {32, 8})
+        {
+            int stride = kvheads * HEAD_DIM;
+            for (int rows : {48, 1})
+            {
+                KvList list = {};
+                list.count = 2;
+                list.stride = stride;
+                list.seg[0] = {(u64)b.k, (u64)b.v, 4096, 0};
+                list.seg[1] = {(u64)(b.k + (size_t)4096 * stride), (u64)(b.v + (size_t)4096 * stride), 0, 1};
+                auto ref = run(Simple, b, rows, heads, kvheads, list);
+                double bytes = (4096.0 + rows) * kvheads * HEAD_DIM * 2 * 2;
+                for (Kernel kernel : kernels)
+                for (int splits : {1, 4, 8, 16, 32})
+                {
+                    float scaleLog2 = 1.0f / sqrtf((float)HEAD_DIM) * 1.4426950408889634f;
+                    float* partO = part;
+                    float* partMl = part + (size_t)splits * rows * heads * HEAD_DIM;
+                    auto once = [&]() {
+                        if (kernel == PipelinedWide) // the 64-row variant is the short-query kernel
+                        {
+                            int shared = PSTAGES * 2 * PTILE * 2;
+                            CHECK(cudaFuncSetAttribute(attention_pipelined, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+                            attention_pipelined<<<dim3(1, heads, splits), 128, shared>>>(b.q, b.out, partO, partMl, rows, heads, kvheads, scaleLog2, splits, list);
+                        }
+#ifdef HAS_WGMMA_ATTENTION
+                        else
+                        {
+                            int shared = WG_STAGES * 2 * WTILE * 2 + 1024;
+                            CHECK(cudaFuncSetAttribute(attention_wgmma, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+                            attention_wgmma<<<dim3(1, heads, splits), 128, shared>>>(b.q, b.out, partO, partMl, rows, heads, kvheads, scaleLog2, splits, list);
+                        }
+#endif
+                        if (splits > 1) attention_combine<<<dim3(rows, heads), 128>>>(partO, partMl, b.out, rows, heads, splits);
+                    };
+                    once();
+                    CHECK(cudaDeviceSynchronize());
+                    std::vector<float> got((size_t)rows * heads * HEAD_DIM);
+                    CHECK(cudaMemcpy(got.data(), b.out, got.size() * 4, cudaMemcpyDeviceToHost));
+                    char what[64];
+                    snprintf(what, sizeof what, "%s %d rows, %d splits", kernel == PipelinedWide ? "pipelined" : "wgmma", rows, splits);
+                    allOk &= compare(what, ref, got, tolerance);
+                    std::vector<float> times;
+                    for (int i = 0; i < 21; i++)
+                    {
+                        CHECK(cudaEventRecord(e0));
+                        once();
+                        CHECK(cudaEventRecord(e1));
+                        CHECK(cudaEventSynchronize(e1));
+                        float ms;
+                        CHECK(cudaEventElapsedTime(&ms, e0, e1));
+                        times.push_back(ms);
+                    }
+                    std::sort(times.begin(), times.end());
+                    double us = times[times.size() / 2] * 1e3, floor = bytes / 3.35e12 * 1e6;
+                    printf("%5d %4d %7d %10s %10.1f %10.1f %8.2f\n", rows, kvheads, splits, kernel == PipelinedWide ? "pipelined" : "wgmma", us, floor, us / floor);
+                }
+            }
+        }
+    }
     printf(allOk ? "ALL PASS\n" : "SOME FAILED\n");
     return allOk ? 0 : 1;
 }

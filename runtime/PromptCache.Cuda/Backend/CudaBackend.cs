@@ -857,7 +857,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 return;
             }
             float scaleLog2 = (float)(1.0 / Math.Sqrt(headDim) * 1.4426950408889634);
-            if (UseWgmma(m, headDim) && WgmmaAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output)) return;
+            if (UseWgmma(headDim) && WgmmaAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output)) return;
             if (Options.Attention is AttentionKernel.Pipelined or AttentionKernel.PipelinedWide)
             {
                 if (!PipelinedSupported(headDim))
@@ -889,20 +889,20 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         if (pointer < shadowEnd && _shadowSource < end) _shadowCount = 0;
     }
 
-    /// <summary>Why the wgmma prefill attention kernel was given up (and the other kernels used), or null.</summary>
+    /// <summary>Why the wgmma attention kernel was given up (and the other kernels used), or null.</summary>
     public string? WgmmaAttentionError { get; private set; }
 
     private bool _wgmmaUnavailable;
 
-    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.WgmmaPrefillAttention"/>.</summary>
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.WgmmaAttention"/>.</summary>
     internal bool? WgmmaOverride { get; set; }
 
-    private bool UseWgmma(int m, int headDim) =>
-        (WgmmaOverride ?? Options.WgmmaPrefillAttention) && !_wgmmaUnavailable && m > DeviceKernels.WgmmaRows
+    private bool UseWgmma(int headDim) =>
+        (WgmmaOverride ?? Options.WgmmaAttention) && !_wgmmaUnavailable
         && headDim == 128 && _device.ComputeCapability is { Major: 9, Minor: 0 };
 
-    // Prefill rows on Hopper: the wgmma kernel, with the keys split as for the pipelined kernel when there
-    // are too few 64-row blocks to fill the GPU. False (nothing launched) when it cannot be compiled.
+    // Hopper, head_dim 128: the wgmma kernel, 64 rows per block, the keys split over blocks when there are
+    // too few of them to fill the GPU. False (nothing launched) when it cannot be compiled.
     private bool WgmmaAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
     {
         try
@@ -915,19 +915,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             WgmmaAttentionError = e.Message;
             return false;
         }
-        long blocks = (long)((m + DeviceKernels.WgmmaRows - 1) / DeviceKernels.WgmmaRows) * heads;
-        long target = 2L * _device.MultiprocessorCount;
-        int splits = blocks >= target ? 1 : (int)Math.Clamp(target / blocks, 1, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits));
-        if (splits == 1)
-        {
-            _kernels.AttentionWgmma(headDim, (ulong)q, (ulong)output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
-            return true;
-        }
-        long partialRows = (long)splits * m * heads;
-        ulong partials = _partials.Get(partialRows * (headDim + 2) * sizeof(float));
-        ulong partO = partials, partMl = partials + (ulong)(partialRows * headDim * sizeof(float));
-        _kernels.AttentionWgmma(headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
-        _kernels.AttentionCombine(headDim, partO, partMl, (ulong)output, m, heads, splits);
+        KvList copy = list;
+        ulong qd = (ulong)q, od = (ulong)output;
+        void Launch(int splits) => RunSplit(splits, headDim, od, m, heads,
+            (partO, partMl, n) => _kernels.AttentionWgmma(headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
+        Launch(Splits(m, heads, keyTiles, DeviceKernels.WgmmaRows, (m, heads, kvHeads, headDim, keyTiles, SplitKernel.Wgmma), Launch));
         return true;
     }
 
@@ -937,42 +929,48 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private void PipelinedAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
     {
         bool wide = Options.Attention == AttentionKernel.PipelinedWide && m > DeviceKernels.PipelinedRows(false);
-        int rows = DeviceKernels.PipelinedRows(wide);
-        int splits;
-        if (Options.AttentionSplits > 0) splits = Math.Max(1, Math.Min(Options.AttentionSplits, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits)));
-        else
-        {
-            long blocks = (long)((m + rows - 1) / rows) * heads;
-            // Rounded down: one full wave. Each split also writes and re-reads m × head_dim partials per
-            // head, so more splits than that cost bandwidth (at m = 48, 8 splits already add ~20 %).
-            long target = 2L * _device.MultiprocessorCount;
-            splits = blocks >= target ? 1 : (int)Math.Clamp(target / blocks, 1, Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits));
-            if (Options.TuneAttentionSplits && blocks < target && m <= SkinnyGemmPlan.MaxRows)
-            {
-                KvList copy = list;
-                ulong qd = (ulong)q, od = (ulong)output;
-                splits = TunedSplits((m, heads, kvHeads, headDim, keyTiles, wide), splits, keyTiles,
-                    s => RunPipelined(wide, headDim, qd, od, m, heads, kvHeads, scaleLog2, s, copy));
-            }
-        }
-        RunPipelined(wide, headDim, (ulong)q, (ulong)output, m, heads, kvHeads, scaleLog2, splits, list);
+        KvList copy = list;
+        ulong qd = (ulong)q, od = (ulong)output;
+        void Launch(int splits) => RunSplit(splits, headDim, od, m, heads,
+            (partO, partMl, n) => _kernels.AttentionPipelined(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
+        var shape = (m, heads, kvHeads, headDim, keyTiles, wide ? SplitKernel.PipelinedWide : SplitKernel.Pipelined);
+        Launch(Splits(m, heads, keyTiles, DeviceKernels.PipelinedRows(wide), shape, Launch));
     }
 
-    private void RunPipelined(bool wide, int headDim, ulong q, ulong output, int m, int heads, int kvHeads, float scaleLog2, int splits, KvList list)
+    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma }
+
+    // Key splits for a kernel of `rows` query rows per block: forced by the options, one when the blocks
+    // already fill a wave, else about two blocks per SM; for short queries, optionally timed around that.
+    private int Splits(int m, int heads, int keyTiles, int rows, (int, int, int, int, int, SplitKernel) shape, Action<int> run)
+    {
+        int cap = Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits);
+        if (Options.AttentionSplits > 0) return Math.Max(1, Math.Min(Options.AttentionSplits, cap));
+        long blocks = (long)((m + rows - 1) / rows) * heads;
+        // Rounded down: one full wave. Each split also writes and re-reads m × head_dim partials per
+        // head, so more splits than that cost bandwidth (at m = 48, 8 splits already add ~20 %).
+        long target = 2L * _device.MultiprocessorCount;
+        if (blocks >= target) return 1;
+        int splits = (int)Math.Clamp(target / blocks, 1, cap);
+        return Options.TuneAttentionSplits && m <= SkinnyGemmPlan.MaxRows ? TunedSplits(shape, splits, keyTiles, run) : splits;
+    }
+
+    // One launch of a kernel that can split the keys (`launch(partO, partMl, splits)`), then the merge of
+    // its partial results when it did.
+    private void RunSplit(int splits, int headDim, ulong output, int m, int heads, Action<ulong, ulong, int> launch)
     {
         if (splits == 1)
         {
-            _kernels.AttentionPipelined(wide, headDim, q, output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
+            launch(0, 0, 1);
             return;
         }
         long partialRows = (long)splits * m * heads;
         ulong partials = _partials.Get(partialRows * (headDim + 2) * sizeof(float));
         ulong partO = partials, partMl = partials + (ulong)(partialRows * headDim * sizeof(float));
-        _kernels.AttentionPipelined(wide, headDim, q, output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
+        launch(partO, partMl, splits);
         _kernels.AttentionCombine(headDim, partO, partMl, output, m, heads, splits);
     }
 
-    private readonly Dictionary<(int, int, int, int, int, bool), int> _attentionSplits = new();
+    private readonly Dictionary<(int, int, int, int, int, SplitKernel), int> _attentionSplits = new();
     private readonly List<string> _attentionTuneLog = new();
 
     /// <summary>With <see cref="CudaBackendOptions.TuneAttentionSplits"/>: one line per short-query attention shape tuned so far.</summary>
@@ -987,7 +985,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // Short queries over long contexts: the key split that fills the GPU best depends on the context
     // length and the tile pipeline; time a few around the computed one at the first call of the shape
     // (median of 5, GPU events; each run writes the same output) and keep the fastest.
-    private int TunedSplits((int, int, int, int, int, bool) key, int computed, int keyTiles, Action<int> run)
+    private int TunedSplits((int, int, int, int, int, SplitKernel) key, int computed, int keyTiles, Action<int> run)
     {
         if (_attentionSplits.TryGetValue(key, out int known)) return known;
         _device.BreakCapture(); // timed with events: runs directly

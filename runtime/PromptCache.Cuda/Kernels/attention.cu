@@ -306,6 +306,26 @@ __device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], co
     }
 }
 
+// A warp's running state before its first key tile: output accumulators zero, running max -inf,
+// running sum zero (two rows per thread).
+__device__ __forceinline__ void reset_rows(float (&o)[HEAD_DIM / 8][4], float (&mrow)[2], float (&lrow)[2])
+{
+#pragma unroll
+    for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][0] = 0.0f; o[nt][1] = 0.0f; o[nt][2] = 0.0f; o[nt][3] = 0.0f; }
+    mrow[0] = NEG_INF; mrow[1] = NEG_INF;
+    lrow[0] = 0.0f; lrow[1] = 0.0f;
+}
+
+// This block's share [begin, end) of the KT-key tiles that rows up to lastRow see, when the keys are
+// split over `splits` blocks (every thread computes the same numbers).
+__device__ __forceinline__ void split_key_tiles(const KvList& list, int lastRow, int split, int splits, int& begin, int& end)
+{
+    int total = 0;
+    for (int s = 0; s < list.count; s++) total += (keys_for_row(list.seg[s], lastRow) + KT - 1) / KT;
+    begin = (int)((i64)total * split / splits);
+    end = (int)((i64)total * (split + 1) / splits);
+}
+
 // scale_log2 = log2(e)/sqrt(head_dim): scores come out in base-2 units so exp2f does the softmax.
 // splits > 1: block z handles its share of the key tiles and writes unnormalised partials.
 // LDM: fetch V fragments with ldmatrix.trans (one instruction per two mma) instead of 16-bit loads.
@@ -327,16 +347,11 @@ __device__ __forceinline__ void attention_tiled_body(
     unsigned qa[HEAD_DIM / 16][4];
     load_q_fragments(qa, q, row0, m, heads, head, g, t, scale_log2);
 
-    float o[HEAD_DIM / 8][4];
-#pragma unroll
-    for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][0] = 0.0f; o[nt][1] = 0.0f; o[nt][2] = 0.0f; o[nt][3] = 0.0f; }
-    float mrow[2] = {NEG_INF, NEG_INF};
-    float lrow[2] = {0.0f, 0.0f};
+    float o[HEAD_DIM / 8][4], mrow[2], lrow[2];
+    reset_rows(o, mrow, lrow);
 
-    // This block's share of the key tiles (every thread computes the same numbers).
-    int total = 0;
-    for (int s = 0; s < list.count; s++) total += (keys_for_row(list.seg[s], lastRow) + KT - 1) / KT;
-    const int tBegin = (int)((i64)total * split / splits), tEnd = (int)((i64)total * (split + 1) / splits);
+    int tBegin, tEnd;
+    split_key_tiles(list, lastRow, split, splits, tBegin, tEnd);
 
     int gi = 0;
     for (int s = 0; s < list.count && gi < tEnd; s++)

@@ -17,6 +17,9 @@
 #if defined(HAS_TILED_ATTENTION) && (HEAD_DIM % 32 == 0)
 #define HAS_PIPELINED_ATTENTION 1
 #define PKT 64
+#if PKT != KT
+#error "split_key_tiles counts tiles of KT keys"
+#endif
 #define PTILE (PKT * SSTR) // bf16 elements of one K (or V) tile in shared memory
 // Stages of the K/V tile ring: 2 keeps one tile loading while the previous one is multiplied. Three
 // (two tiles loading) measured no faster on the H100 (cached 4096+48 attention 1.47 vs 1.39 ms on the
@@ -95,15 +98,11 @@ __device__ __forceinline__ void attention_pipelined_body(
     unsigned qa[HEAD_DIM / 16][4];
     load_q_fragments(qa, q, row0, m, heads, head, g, t, scale_log2);
 
-    float o[HEAD_DIM / 8][4];
-#pragma unroll
-    for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][0] = 0.0f; o[nt][1] = 0.0f; o[nt][2] = 0.0f; o[nt][3] = 0.0f; }
-    float mrow[2] = {NEG_INF, NEG_INF};
-    float lrow[2] = {0.0f, 0.0f};
+    float o[HEAD_DIM / 8][4], mrow[2], lrow[2];
+    reset_rows(o, mrow, lrow);
 
-    int total = 0;
-    for (int s = 0; s < list.count; s++) total += (keys_for_row(list.seg[s], lastRow) + PKT - 1) / PKT;
-    const int tBegin = (int)((i64)total * split / splits), tEnd = (int)((i64)total * (split + 1) / splits);
+    int tBegin, tEnd;
+    split_key_tiles(list, lastRow, split, splits, tBegin, tEnd);
 
     // Prologue: the first PSTAGES − 1 tiles, one commit group each (empty groups past the end keep
     // the count, so "all but the newest PSTAGES − 1 groups" below is always exactly the current tile).

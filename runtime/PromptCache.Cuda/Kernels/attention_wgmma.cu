@@ -26,7 +26,7 @@
 // (benchmarks/Cuda/KernelCheck shows it with HEAD_DIMS=64), for a reason not found yet.
 #if defined(HAS_PIPELINED_ATTENTION) && defined(WGMMA_ATTENTION) && HEAD_DIM == 128
 #define HAS_WGMMA_ATTENTION 1
-#define WKT 64                            // keys per tile (must equal PKT: locate_tile counts in PKT)
+#define WKT 64                            // keys per tile (= PKT = KT: locate_tile and split_key_tiles count in those)
 #define WTILE (WKT * HEAD_DIM)            // bf16 elements of one K (or V) tile
 #define WPANEL_BYTES (WKT * 128)          // one 64-dim panel of a tile
 #define WG_STAGES 2                       // must match DeviceKernels.WgmmaStages (3 and 4 measured no faster)
@@ -143,15 +143,11 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
     unsigned qa[HEAD_DIM / 16][4];
     load_q_fragments(qa, q, row0, m, heads, head, g, t, scale_log2);
 
-    float o[HEAD_DIM / 8][4];
-#pragma unroll
-    for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][0] = 0.0f; o[nt][1] = 0.0f; o[nt][2] = 0.0f; o[nt][3] = 0.0f; }
-    float mrow[2] = {NEG_INF, NEG_INF};
-    float lrow[2] = {0.0f, 0.0f};
+    float o[HEAD_DIM / 8][4], mrow[2], lrow[2];
+    reset_rows(o, mrow, lrow);
 
-    int total = 0;
-    for (int s = 0; s < list.count; s++) total += (keys_for_row(list.seg[s], lastRow) + WKT - 1) / WKT;
-    const int tBegin = (int)((i64)total * split / splits), tEnd = (int)((i64)total * (split + 1) / splits);
+    int tBegin, tEnd;
+    split_key_tiles(list, lastRow, split, splits, tBegin, tEnd);
 
 #pragma unroll
     for (int p = 0; p < WG_STAGES - 1; p++)
