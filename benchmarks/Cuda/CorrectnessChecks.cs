@@ -29,6 +29,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check with CUDA graphs failed (the timings then launch op by op).</summary>
     public static bool GraphsPassed { get; private set; } = true;
 
+    /// <summary>False when a check of the bf16 SwiGLU at prefill sizes failed (the timings then run without it).</summary>
+    public static bool Bf16SwiGluPassed { get; private set; } = true;
+
     /// <summary>False when a check of the wgmma attention failed (the timings then run the other kernels).</summary>
     public static bool WgmmaPassed { get; private set; } = true;
 
@@ -290,6 +293,13 @@ internal static unsafe class CorrectnessChecks
             ("wgmma kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false, wgmma: true)),
             ("wgmma kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 3, kvHostWriteBack: false, wgmma: true)),
             ("wgmma kernel, host write-back on", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true, wgmma: true)),
+            // New in session 5: gate/up GEMMs in bf16 feeding SiLU·mul at prefill sizes (the 600-token
+            // prompt, after a first call that learns the gate/up pair, and the 150- and 77-row modules).
+            ("bf16 SwiGLU at prefill sizes", new CudaBackendOptions
+            {
+                Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, TuneAttentionSplits = false,
+                FuseResidualNorm = false, RowRope = false, FusedGroupGemm = false, CudaGraphs = false, WgmmaAttention = false, Bf16SwiGlu = true,
+            }),
         };
         foreach (var (name, options) in variants)
         {
@@ -298,6 +308,9 @@ internal static unsafe class CorrectnessChecks
             {
                 using var cuda = new CudaBackend(options);
                 var f = new SeamForward(config, host.Weights, cuda);
+                if (options.Bf16SwiGlu)
+                    using (var learn = new KvSegment(config, KvDataType.BF16))
+                        f.Run(ids, positions, [], learn, 0); // the backend learns the gate/up pair here
                 using (var outSeg = new KvSegment(config, KvDataType.BF16))
                     Report($"plain, {name}", LogitCompare.Of(f.RunToHost(ids, positions, [], outSeg, tokens), cpuPlain, config.VocabSize));
                 using var a = new KvSegment(config, KvDataType.BF16);
@@ -328,6 +341,11 @@ internal static unsafe class CorrectnessChecks
             catch (Exception e)
             {
                 Error(name, e);
+            }
+            if (options.Bf16SwiGlu)
+            {
+                if (Failures != failuresBefore) Bf16SwiGluPassed = false;
+                continue;
             }
             if (options.WgmmaAttention)
             {
@@ -406,6 +424,9 @@ internal static unsafe class CorrectnessChecks
             {
                 using var cuda = new CudaBackend(options);
                 var f = new SeamForward(config, host.Weights, cuda);
+                if (options.Bf16SwiGlu)
+                    using (var learn = new KvSegment(config, KvDataType.BF16))
+                        f.Run(ids, positions, [], learn, 0); // the backend learns the gate/up pair here
                 using (var outSeg = new KvSegment(config, KvDataType.BF16))
                     Report($"plain, {name}", LogitCompare.Of(f.RunToHost(ids, positions, [], outSeg, tokens), cpuPlain, config.VocabSize));
                 using var a = new KvSegment(config, KvDataType.BF16);

@@ -17,6 +17,7 @@ internal sealed unsafe class TtftBenchmarks
     private static bool _tuneSplits;
     private bool _graphs;
     private bool _wgmma;
+    private bool _bf16SwiGlu;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -36,6 +37,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"CUDA graphs (forwards recorded in chunks) for the timings: {_graphs}");
         _wgmma = _s.Check && CorrectnessChecks.WgmmaPassed;
         Console.WriteLine($"wgmma attention (Hopper, head_dim 128) for the timings: {_wgmma}");
+        _bf16SwiGlu = _s.Check && CorrectnessChecks.Bf16SwiGluPassed;
+        Console.WriteLine($"bf16 gate/up GEMMs feeding SiLU·mul at prefill sizes for the timings: {_bf16SwiGlu}");
         Console.WriteLine($"Short-query attention key splits tuned per shape for the timings: {_tuneSplits}");
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
@@ -85,7 +88,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, Bf16SwiGlu = _bf16SwiGlu });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -111,7 +114,8 @@ internal sealed unsafe class TtftBenchmarks
                 segment.Truncate(0);
                 return TimedCall(cuda, forward, ids, positions, [], segment);
             });
-            WgmmaAB(cuda, forward, ids, positions, [], segment);
+            if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [], segment);
+            if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => cuda.Bf16SwiGluOverride = on, cuda, forward, ids, positions, [], segment);
             if (_s.Profile && n == prefillSizes[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
@@ -143,7 +147,7 @@ internal sealed unsafe class TtftBenchmarks
             if (context == _s.CachedContexts[0]) WriteBackRows(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) GraphReplay(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) GraphChunksAB(cuda, forward, module, ids, positions);
-            WgmmaAB(cuda, forward, ids, positions, [module], output);
+            if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [module], output);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try
@@ -396,7 +400,7 @@ internal sealed unsafe class TtftBenchmarks
     private (double Prefill, double Cached) TimeKernel(AttentionKernel kernel)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, WgmmaAttention = _wgmma });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, WgmmaAttention = _wgmma, Bf16SwiGlu = _bf16SwiGlu });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
@@ -579,36 +583,35 @@ internal sealed unsafe class TtftBenchmarks
         }
     }
 
-    // A call with the wgmma attention (CudaBackendOptions.WgmmaAttention) against the chosen kernel, on
-    // the same backend, alternating: GPU and wall medians.
-    private void WgmmaAB(CudaBackend cuda, SeamForward forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment segment)
+    // A call with one of the backend's options on and off (wgmma attention, bf16 SwiGLU), on the same
+    // backend, alternating: GPU and wall medians.
+    private void FeatureAB(string feature, Action<bool?> set, CudaBackend cuda, SeamForward forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment segment)
     {
-        if (!_wgmma) return;
         try
         {
             var wall = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
             var gpu = new Dictionary<bool, List<double>> { [false] = new(), [true] = new() };
             for (int i = 0; i < 2 * (_s.Warmup + _s.Reps); i++)
             {
-                bool wgmma = i % 2 == 1;
-                cuda.WgmmaOverride = wgmma;
+                bool on = i % 2 == 1;
+                set(on);
                 segment.Truncate(0);
                 var (w, g) = TimedCall(cuda, forward, ids, positions, context, segment);
                 if (i < 2 * _s.Warmup) continue;
-                wall[wgmma].Add(w);
-                gpu[wgmma].Add(g);
+                wall[on].Add(w);
+                gpu[on].Add(g);
             }
-            string error = cuda.WgmmaAttentionError is { } e ? $"; NOT USED: {e}" : "";
+            string error = cuda.WgmmaAttentionError is { } e ? $"; wgmma NOT USED: {e}" : "";
             string call = context.Count == 0 ? $"uncached {ids.Length}" : $"cached {context.Sum(c => c.Count)}+{ids.Length}";
-            Console.WriteLine($"wgmma attention: {call} wall {Median(wall[true]):0.00} ms (gpu {Median(gpu[true]):0.00}) with, {Median(wall[false]):0.00} ms (gpu {Median(gpu[false]):0.00}) without (medians of {_s.Reps}, alternating){error}");
+            Console.WriteLine($"{feature}: {call} wall {Median(wall[true]):0.00} ms (gpu {Median(gpu[true]):0.00}) with, {Median(wall[false]):0.00} ms (gpu {Median(gpu[false]):0.00}) without (medians of {_s.Reps}, alternating){error}");
         }
         catch (Exception e)
         {
-            Console.WriteLine($"WGMMA A/B FAILED: {e.GetType().Name}: {e.Message}");
+            Console.WriteLine($"{feature.ToUpperInvariant()} A/B FAILED: {e.GetType().Name}: {e.Message}");
         }
         finally
         {
-            cuda.WgmmaOverride = null;
+            set(null);
         }
     }
 

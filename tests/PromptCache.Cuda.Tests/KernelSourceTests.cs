@@ -34,7 +34,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(["attention_wgmma"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows"], Declared(KernelSource.FusedNorm).Order());
-        Assert.Equal(["silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
+        Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
     }
 
     [Fact]

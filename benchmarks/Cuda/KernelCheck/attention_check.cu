@@ -252,7 +252,7 @@ int main()
         float* part;
         CHECK(cudaMalloc(&part, (size_t)64 * 48 * heads * (HEAD_DIM + 2) * 4));
         printf("\nshort queries over 4096 module keys + causal new rows (median of 21), %d heads\n", heads);
-        printf("%5s %4s %7s %10s %10s %10s %8s\n", "rows", "kv", "splits", "kernel", "us", "floor us", "ratio");
+        printf("%5s %4s %7s %14s %10s %10s %8s\n", "rows", "kv", "splits", "kernel", "us", "floor us", "ratio");
         for (int kvheads : {32, 8})
         {
             int stride = kvheads * HEAD_DIM;
@@ -293,7 +293,7 @@ int main()
                     std::vector<float> got((size_t)rows * heads * HEAD_DIM);
                     CHECK(cudaMemcpy(got.data(), b.out, got.size() * 4, cudaMemcpyDeviceToHost));
                     char what[64];
-                    snprintf(what, sizeof what, "%s %d rows, %d splits", kernel == PipelinedWide ? "pipelined" : "wgmma", rows, splits);
+                    snprintf(what, sizeof what, "%s %d rows, %d splits", kernel == PipelinedWide ? "pipelined" : Names[kernel], rows, splits);
                     allOk &= compare(what, ref, got, tolerance);
                     std::vector<float> times;
                     for (int i = 0; i < 21; i++)
@@ -308,7 +308,7 @@ int main()
                     }
                     std::sort(times.begin(), times.end());
                     double us = times[times.size() / 2] * 1e3, floor = bytes / 3.35e12 * 1e6;
-                    printf("%5d %4d %7d %10s %10.1f %10.1f %8.2f\n", rows, kvheads, splits, kernel == PipelinedWide ? "pipelined" : "wgmma", us, floor, us / floor);
+                    printf("%5d %4d %7d %14s %10.1f %10.1f %8.2f\n", rows, kvheads, splits, kernel == PipelinedWide ? "pipelined" : Names[kernel], us, floor, us / floor);
                 }
             }
         }

@@ -149,6 +149,14 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.GroupSplit("silu_mul_concat"), (uint)((f / 4 + Threads - 1) / Threads), (uint)m, 1, Threads, a);
     }
 
+    /// <summary>silu_mul_bf16 of group_split.cu: gate = silu(g)·u from bf16 g and u, and its bf16 copy; n a multiple of 4, buffers 8-byte aligned.</summary>
+    public void SiluMulBf16(ulong g, ulong u, ulong gate, ulong gateBf16, long n)
+    {
+        if (n == 0) return;
+        void** a = stackalloc void*[] { &g, &u, &gate, &gateBf16, &n };
+        Launch(_modules.GroupSplit("silu_mul_bf16"), GridFor(n / 4), 1, 1, Threads, a);
+    }
+
     public void Add(ulong x, ulong y, long n)
     {
         void** a = stackalloc void*[] { &x, &y, &n };

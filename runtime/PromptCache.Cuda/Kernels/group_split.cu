@@ -52,3 +52,31 @@ extern "C" __global__ void silu_mul_concat(const float* __restrict__ y, int f,
         *reinterpret_cast<uint2*>(gb + at) = packed;
     }
 }
+
+// Prefill SwiGLU from bf16 GEMM outputs (CudaBackendOptions.Bf16SwiGlu): g[n] and u[n] bf16 (the gate
+// and up GEMMs wrote them in bf16, half the bytes of f32) into gate = silu(g)·u (f32) and its bf16
+// copy gb. Four elements per thread; n a multiple of 4 and every buffer 8-byte aligned (checked by
+// the launcher). grid-stride.
+extern "C" __global__ void silu_mul_bf16(const bf16_t* __restrict__ g, const bf16_t* __restrict__ u,
+                                         float* __restrict__ gate, bf16_t* __restrict__ gb, i64 n)
+{
+    for (i64 i = ((i64)blockIdx.x * blockDim.x + threadIdx.x) * 4; i < n; i += (i64)gridDim.x * blockDim.x * 4)
+    {
+        uint2 gv = *reinterpret_cast<const uint2*>(g + i);
+        uint2 uv = *reinterpret_cast<const uint2*>(u + i);
+        float g0 = __uint_as_float(gv.x << 16), g1 = __uint_as_float(gv.x & 0xffff0000u);
+        float g2 = __uint_as_float(gv.y << 16), g3 = __uint_as_float(gv.y & 0xffff0000u);
+        float u0 = __uint_as_float(uv.x << 16), u1 = __uint_as_float(uv.x & 0xffff0000u);
+        float u2 = __uint_as_float(uv.y << 16), u3 = __uint_as_float(uv.y & 0xffff0000u);
+        float4 r;
+        r.x = g0 / (1.0f + __expf(-g0)) * u0;
+        r.y = g1 / (1.0f + __expf(-g1)) * u1;
+        r.z = g2 / (1.0f + __expf(-g2)) * u2;
+        r.w = g3 / (1.0f + __expf(-g3)) * u3;
+        *reinterpret_cast<float4*>(gate + i) = r;
+        uint2 packed;
+        packed.x = pack_bf16x2(r.x, r.y);
+        packed.y = pack_bf16x2(r.z, r.w);
+        *reinterpret_cast<uint2*>(gb + i) = packed;
+    }
+}

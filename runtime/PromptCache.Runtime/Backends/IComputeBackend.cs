@@ -35,7 +35,11 @@ public unsafe interface IComputeBackend
     /// <summary>Rotates each head of <paramref name="m"/> rows of <paramref name="heads"/> heads by the token's position.</summary>
     void Rope(float* x, int m, int heads, RopeTable table, RopeStyle style);
 
-    /// <summary>SwiGLU: <c>gate = silu(gate) · up</c>, element-wise.</summary>
+    /// <summary>
+    /// SwiGLU: <c>gate = silu(gate) · up</c>, element-wise. Afterwards <paramref name="up"/> holds
+    /// unspecified values: a backend may fuse the product with the GEMMs that produced gate and up and
+    /// use up's memory as scratch.
+    /// </summary>
     void SiluMul(float* gate, float* up, long count);
 
     /// <summary><c>x += y</c>, element-wise (residual connections).</summary>
