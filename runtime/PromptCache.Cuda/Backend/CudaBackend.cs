@@ -213,7 +213,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _group.Outputs[i] = (ulong)y;
             _group.Rows[i] = w.Rows;
             Written((ulong)y, outputs);
-            if (_group.Count >= 1 + _groupFollowers.Length && !HoldsSwiGluPair) FlushGroup();
+            bool hold = PrefillPairs(m) && !overwritesInput && (_group.Count == 1 || HoldsSwiGluPair);
+            if (!hold && _group.Count >= 1 + _groupFollowers.Length) FlushGroup();
         }
     }
 
@@ -323,19 +324,20 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     // Whether GEMMs of this shape are held back to run as a group (one skinny launch, or one fused GEMM).
     private bool Groups(int m, int cols) =>
-        UseSkinnyKernel(m, cols) || (Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows)
-        || (Bf16SwiGlu && m > Options.SkinnyGemmMaxRows);
+        UseSkinnyKernel(m, cols) || (Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows) || PrefillPairs(m);
+
+    // Prefill GEMMs are held one call (two when a second of the same size follows on the same input):
+    // a SiluMul over a held pair's outputs makes it a gate/up pair with bf16 outputs (Bf16SwiGlu).
+    private bool PrefillPairs(int m) => Bf16SwiGlu && m > Options.SkinnyGemmMaxRows;
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.Bf16SwiGlu"/>.</summary>
     internal bool? Bf16SwiGluOverride { get; set; }
 
     private bool Bf16SwiGlu => Bf16SwiGluOverride ?? Options.Bf16SwiGlu;
 
-    // A complete prefill group of two equal GEMMs (gate, up) stays held after its last member: if the next
-    // call is SiluMul over its outputs, both GEMMs write bf16 for it (Bf16SwiGlu); anything else runs them
-    // as usual first.
-    private bool HoldsSwiGluPair =>
-        Bf16SwiGlu && _groupRows > Options.SkinnyGemmMaxRows && _group.Count == 2 && _group.Rows[0] == _group.Rows[1];
+    // Two held prefill GEMMs of one size on one input: if the next call is SiluMul over their outputs, both
+    // write bf16 for it; anything else runs them as usual first.
+    private bool HoldsSwiGluPair => PrefillPairs(_groupRows) && _group.Count == 2 && _group.Rows[0] == _group.Rows[1];
 
     private static bool Overlaps(ulong a, long aFloats, ulong b, long bFloats) =>
         a < b + (ulong)(bFloats * sizeof(float)) && b < a + (ulong)(aFloats * sizeof(float));
@@ -347,7 +349,10 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         int n = _group.Count;
         if (n == 0 || n >= SkinnyGemmPlan.MaxMembers || overwritesInput) return false;
         if (_groupInput != x || _groupRows != m || _groupCols != cols) return false;
-        if (n - 1 >= _groupFollowers.Length || _groupFollowers[n - 1] != weights) return false;
+        // A prefill GEMM of the same size after a held one may be the up of a gate/up pair; learned or not,
+        // so that the first call computes exactly what the later ones do.
+        bool pairs = n == 1 && PrefillPairs(m) && outputs == (long)m * _group.Rows[0];
+        if (!pairs && (n - 1 >= _groupFollowers.Length || _groupFollowers[n - 1] != weights)) return false;
         for (int i = 0; i < n; i++)
             if (Overlaps(y, outputs, _group.Outputs[i], (long)m * _group.Rows[i])) return false;
         return true;
