@@ -885,9 +885,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 };
                 maxTiles += (block.VisibleTo(m - 1) + 63) / 64;
             }
-            // Auto: the pipelined kernels where the head dimension allows (faster than the tiled ones in every
-            // H100 run: 12-15 % on prefill), else the tiled one.
-            var kernel = Options.Attention == AttentionKernel.Auto && PipelinedSupported(headDim) ? AttentionKernel.PipelinedWide : Options.Attention;
+            var kernel = Options.Attention;
             bool tiled = kernel switch
             {
                 AttentionKernel.Simple => false,

@@ -4,9 +4,9 @@ namespace PromptCache.Cuda.Backend;
 public enum AttentionKernel
 {
     /// <summary>
-    /// <see cref="PipelinedWide"/> where the head dimension allows (a multiple of 32, at most 128), else
-    /// the tiled tensor-core kernel (a multiple of 16), else the simple one; on Hopper with a head
-    /// dimension of 128, the wgmma kernel (<see cref="CudaBackendOptions.WgmmaAttention"/>).
+    /// The tiled tensor-core kernel where the head dimension allows (multiple of 16, at most 128), else
+    /// the simple one; on Hopper with a head dimension of 128, the wgmma kernel
+    /// (<see cref="CudaBackendOptions.WgmmaAttention"/>).
     /// </summary>
     Auto,
 
