@@ -52,6 +52,8 @@ if (settings.Check)
                 CorrectnessChecks.HfModels([Path.GetFileName(full)], Path.GetDirectoryName(full)!, CudaBackendOptions.Unfused(kernel));
         }
     });
+    // Session 5: the wgmma kernel at its other head dimension (64), against the CPU.
+    CorrectnessChecks.CpuVsCuda(settings.CpuTokens, headDim64: true);
     // New this session: the skinny-GEMM kernel, fused add + RMSNorm and row RoPE through LlamaModel.
     var fastModels = new List<(IEnumerable<string>, string)>();
     if (fixtures is not null) fastModels.Add((["llama", "qwen2", "qwen3"], fixtures));

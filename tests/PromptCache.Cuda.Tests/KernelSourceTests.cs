@@ -114,11 +114,13 @@ public sealed partial class KernelSourceTests
     }
 
     [Fact]
-    public void Wgmma_shared_memory_matches_the_kernel_and_leaves_room_for_three_blocks_per_sm()
+    public void Wgmma_shared_memory_matches_the_kernel_and_leaves_room_for_two_blocks_per_sm()
     {
-        // 2 stages × K,V × 64 keys × 128 dims bf16 + 1 KB to align the swizzled tiles to 1024 bytes.
-        Assert.Equal(66_560, DeviceKernels.WgmmaSharedBytes(128));
-        Assert.True(3 * (DeviceKernels.WgmmaSharedBytes(128) + 1024) <= 228 * 1024, "the H100 has 228 KB of shared memory per SM (1 KB per block reserved)");
+        // 2 stages × K,V × 64 keys × head_dim bf16, Q (64 rows × head_dim bf16), + 1 KB to align the swizzled tiles.
+        Assert.Equal(82_944, DeviceKernels.WgmmaSharedBytes(128));
+        Assert.Equal(41_984, DeviceKernels.WgmmaSharedBytes(64));
+        Assert.True(2 * (DeviceKernels.WgmmaSharedBytes(128) + 1024) <= 228 * 1024, "the H100 has 228 KB of shared memory per SM (1 KB per block reserved)");
+        Assert.True(DeviceKernels.WgmmaSupported(64) && DeviceKernels.WgmmaSupported(128) && !DeviceKernels.WgmmaSupported(96));
         string source = KernelSource.Read(KernelSource.AttentionWgmma);
         Assert.Contains($"#define WG_STAGES {DeviceKernels.WgmmaStages} ", source);
         Assert.Contains("__launch_bounds__(128, 3) attention_wgmma", source);

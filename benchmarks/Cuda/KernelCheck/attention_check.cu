@@ -66,7 +66,7 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
     case Wgmma:
     {
 #ifdef HAS_WGMMA_ATTENTION
-        int shared = WG_STAGES * 2 * WTILE * 2 + 1024;
+        int shared = (WG_STAGES * 2 + 1) * WTILE * 2 + 1024;
         CHECK(cudaFuncSetAttribute(attention_wgmma, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
         attention_wgmma<<<dim3((m + 63) / 64, heads, 1), 128, shared>>>(b.q, b.out, null, null, m, heads, kvheads, scaleLog2, splits, list);
 #endif
@@ -281,7 +281,7 @@ int main()
 #ifdef HAS_WGMMA_ATTENTION
                         else
                         {
-                            int shared = WG_STAGES * 2 * WTILE * 2 + 1024;
+                            int shared = (WG_STAGES * 2 + 1) * WTILE * 2 + 1024;
                             CHECK(cudaFuncSetAttribute(attention_wgmma, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
                             attention_wgmma<<<dim3(1, heads, splits), 128, shared>>>(b.q, b.out, partO, partMl, rows, heads, kvheads, scaleLog2, splits, list);
                         }

@@ -942,9 +942,12 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     private bool UseWgmma(int headDim) =>
         (WgmmaOverride ?? Options.WgmmaAttention) && !_wgmmaUnavailable
-        && headDim == 128 && _device.ComputeCapability is { Major: 9, Minor: 0 };
+        && DeviceKernels.WgmmaSupported(headDim) && _device.ComputeCapability is { Major: 9, Minor: 0 };
 
-    // Hopper, head_dim 128: the wgmma kernel, 64 rows per block, the keys split over blocks when there are
+    /// <summary>Attention calls the wgmma kernel has run (checks: it was used, not silently passed over).</summary>
+    internal long WgmmaCalls { get; private set; }
+
+    // Hopper, head_dim 64 or 128: the wgmma kernel, 64 rows per block, the keys split over blocks when there are
     // too few of them to fill the GPU. False (nothing launched) when it cannot be compiled.
     private bool WgmmaAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
     {
@@ -963,6 +966,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         void Launch(int splits) => RunSplit(splits, headDim, od, m, heads,
             (partO, partMl, n) => _kernels.AttentionWgmma(headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
         Launch(Splits(m, heads, keyTiles, DeviceKernels.WgmmaRows, (m, heads, kvHeads, headDim, keyTiles, SplitKernel.Wgmma), Launch));
+        WgmmaCalls++;
         return true;
     }
 

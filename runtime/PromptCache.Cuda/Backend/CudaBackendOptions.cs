@@ -5,7 +5,7 @@ public enum AttentionKernel
 {
     /// <summary>
     /// The tiled tensor-core kernel where the head dimension allows (multiple of 16, at most 128), else
-    /// the simple one; on Hopper with a head dimension of 128, the wgmma kernel
+    /// the simple one; on Hopper with a head dimension of 64 or 128, the wgmma kernel
     /// (<see cref="CudaBackendOptions.WgmmaAttention"/>).
     /// </summary>
     Auto,
@@ -119,7 +119,7 @@ public sealed class CudaBackendOptions
     public AttentionKernel Attention { get; init; } = AttentionKernel.Auto;
 
     /// <summary>
-    /// On Hopper GPUs (SM 9.0) with a head dimension of 128, attention runs the wgmma kernel
+    /// On Hopper GPUs (SM 9.0) with a head dimension of 64 or 128, attention runs the wgmma kernel
     /// (attention_wgmma.cu, compiled for sm_90a) whatever <see cref="Attention"/> says, unless that is
     /// <see cref="AttentionKernel.Simple"/>; short queries split the keys as the pipelined kernel does. On
     /// the H100 it ran a causal 8192-row prefill at ~360 TFLOP/s against ~200 for the pipelined kernel,

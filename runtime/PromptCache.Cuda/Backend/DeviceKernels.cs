@@ -228,15 +228,19 @@ internal sealed unsafe class DeviceKernels
     public const int WgmmaRows = 64;
 
     /// <summary>
-    /// Dynamic shared memory of the wgmma kernel: stages × K,V × 64 keys × headDim bf16, plus 1 KB so
-    /// that the kernel can start its swizzled tiles on a 1024-byte boundary.
+    /// Dynamic shared memory of the wgmma kernel: stages × K,V × 64 keys × headDim bf16, the block's 64
+    /// query rows × headDim bf16, plus 1 KB so that the kernel can start its swizzled tiles on a
+    /// 1024-byte boundary.
     /// </summary>
-    public static int WgmmaSharedBytes(int headDim) => WgmmaStages * 2 * 64 * headDim * sizeof(ushort) + 1024;
+    public static int WgmmaSharedBytes(int headDim) => (WgmmaStages * 2 + 1) * 64 * headDim * sizeof(ushort) + 1024;
+
+    /// <summary>Whether attention_wgmma exists for <paramref name="headDim"/>.</summary>
+    public static bool WgmmaSupported(int headDim) => headDim is 64 or 128;
 
     /// <summary>Compiles (or loads) attention_wgmma and grants its shared memory; throws <see cref="CudaException"/> when it cannot.</summary>
     public void PrepareAttentionWgmma(int headDim) => EnsureDynamicShared(_modules.AttentionWgmma(headDim, "attention_wgmma"), WgmmaSharedBytes(headDim));
 
-    /// <summary>attention_wgmma of attention_wgmma.cu (sm_90a, head dimension 128): 64 query rows per block of 128 threads.</summary>
+    /// <summary>attention_wgmma of attention_wgmma.cu (sm_90a, head dimension 64 or 128): 64 query rows per block of 128 threads.</summary>
     public void AttentionWgmma(int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
         float scaleLog2, int splits, in KvList list)
     {

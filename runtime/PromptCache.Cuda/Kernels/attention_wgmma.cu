@@ -1,4 +1,4 @@
-// Prefill attention on Hopper's warpgroup tensor-core instructions (wgmma, sm_90a only). Compiled as
+// Attention on Hopper's warpgroup tensor-core instructions (wgmma, sm_90a only). Compiled as
 // its own module after attention.cu and attention_pipelined.cu (it reuses KvList, the tile walk, the
 // cp.async helpers, the softmax and the output writer), with WGMMA_ATTENTION defined only when the
 // target is sm_90a: a compile error here disables these kernels and leaves the others running.
@@ -9,11 +9,12 @@
 // query rows) multiply 64x64x16 or 64x128x16 in one asynchronous instruction that reads K and V
 // straight from shared memory.
 //
-// Layout of a block: one warpgroup, 64 query rows of one head, 64-key tiles of K and V. Per tile:
-//   S = Q·Kᵀ     8 (HEAD_DIM/16) wgmma m64n64k16, Q from registers, K from shared memory;
+// Layout of a block: one warpgroup, 64 query rows of one head (head dimension 64 or 128), 64-key tiles
+// of K and V. Per tile:
+//   S = Q·Kᵀ     HEAD_DIM/16 wgmma m64n64k16, Q and K from shared memory;
 //   softmax      online, in registers (the accumulator layout is mma.sync's, so softmax_tile and
 //                the masks are shared with the other kernels);
-//   O += P·V     4 wgmma m64n128k16, P from registers, V from shared memory (transposed read).
+//   O += P·V     4 wgmma m64nHEAD_DIMk16, P from registers, V from shared memory (transposed read).
 // K/V tiles arrive by cp.async into a two-stage ring as in attention_pipelined.cu.
 //
 // Shared memory tile layout, the one wgmma's 128-byte swizzle mode reads: a tile is HEAD_DIM / 64
@@ -22,9 +23,7 @@
 // all 32 banks, for the tensor cores' reads and for the copies that write one key row per 8 lanes.
 // For S the tile is K-major B (dims contiguous), for P·V the same bytes are MN-major B (transposed).
 
-// Head dimension 128 only: at 64 the same code gave wrong results from the second key tile on
-// (benchmarks/Cuda/KernelCheck shows it with HEAD_DIMS=64), for a reason not found yet.
-#if defined(HAS_PIPELINED_ATTENTION) && defined(WGMMA_ATTENTION) && HEAD_DIM == 128
+#if defined(HAS_PIPELINED_ATTENTION) && defined(WGMMA_ATTENTION) && (HEAD_DIM == 64 || HEAD_DIM == 128)
 #define HAS_WGMMA_ATTENTION 1
 #define WKT 64                            // keys per tile (= PKT = KT: locate_tile and split_key_tiles count in those)
 #define WTILE (WKT * HEAD_DIM)            // bf16 elements of one K (or V) tile
@@ -65,16 +64,28 @@ __device__ __forceinline__ void pin_registers(unsigned (&r)[N][4])
 #define WG_ACC8(i) WG_ACC(i), WG_ACC(i + 1), WG_ACC(i + 2), WG_ACC(i + 3), WG_ACC(i + 4), WG_ACC(i + 5), WG_ACC(i + 6), WG_ACC(i + 7)
 #define WG_A_DESC_SCALE "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate)
 
-// d[64 x 64] (+)= a[64 x 16] · B, A from registers (mma.sync's A fragment per warp), B K-major in
-// shared memory (stored N x K: keys down, head dims along).
-__device__ __forceinline__ void wgmma_n64(float (&d)[8][4], const unsigned (&a)[4], u64 desc, int accumulate)
+// d[64 x 64] (+)= A · B, both from shared memory, K-major (A: Q rows x head dims; B: keys x head dims).
+__device__ __forceinline__ void wgmma_ss_n64(float (&d)[8][4], u64 descA, u64 descB, int accumulate)
+{
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
+        "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, "
+        "%32, %33, p, 1, 1, 0, 0;\n}\n"
+        : WG_ACC8(0)
+        : "l"(descA), "l"(descB), "r"(accumulate));
+}
+
+// d[64 x 64] (+)= a[64 x 16] · B, B MN-major in shared memory (P·V at head dimension 64).
+__device__ __forceinline__ void wgmma_n64_trans(float (&d)[8][4], const unsigned (&a)[4], u64 desc, int accumulate)
 {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
         "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
         "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
         "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, "
-        "{%32,%33,%34,%35}, %36, p, 1, 1, 0;\n}\n"
+        "{%32,%33,%34,%35}, %36, p, 1, 1, 1;\n}\n"
         : WG_ACC8(0)
         : WG_A_DESC_SCALE);
 }
@@ -121,14 +132,41 @@ __device__ __forceinline__ void wgmma_load_tile(bf16_t* sk, bf16_t* sv, const Kv
     }
 }
 
-// One warpgroup (64 query rows of one head) per block and three blocks per SM: while one block is in
-// its softmax, the others' products keep the tensor cores busy. (Two warpgroups sharing each tile
-// halve the L2 traffic but fit one block per SM: 312 against 357 TFLOP/s at 8192 rows.)
+// The block's 64 query rows as bf16, pre-scaled to base-2 units, in the tiles' swizzled panel layout:
+// the A operand of S = Q·Kᵀ, read by the tensor cores from shared memory. (Q in registers, the A operand
+// of mma.sync's layout, broke at head dimension 64: ptxas put the packed probabilities in the same
+// registers as Q, and every tile after the first multiplied garbage.)
+__device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict__ q, int blockRow0, int m, int heads, int head, float scale_log2)
+{
+    const int chunks = HEAD_DIM / 8;
+    for (int idx = threadIdx.x; idx < 64 * chunks; idx += 128)
+    {
+        int r = idx / chunks, c = idx % chunks, row = blockRow0 + r;
+        float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        if (row < m)
+        {
+            const float4* src = (const float4*)(q + ((i64)row * heads + head) * HEAD_DIM + c * 8);
+            float4 a = src[0], b = src[1];
+            v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+        }
+        uint4 packed;
+        packed.x = pack_bf16x2(v[0] * scale_log2, v[1] * scale_log2);
+        packed.y = pack_bf16x2(v[2] * scale_log2, v[3] * scale_log2);
+        packed.z = pack_bf16x2(v[4] * scale_log2, v[5] * scale_log2);
+        packed.w = pack_bf16x2(v[6] * scale_log2, v[7] * scale_log2);
+        *(uint4*)(sq + (c / 8) * (64 * 64) + r * 64 + (((c % 8) ^ (r & 7)) * 8)) = packed;
+    }
+}
+
+// One warpgroup (64 query rows of one head) per block, two or three blocks per SM (shared memory allows
+// two at head dimension 128): while one block is in its softmax, the others' products keep the tensor
+// cores busy. (Two warpgroups sharing each tile halve the L2 traffic but fit one block per SM: 312
+// against 357 TFLOP/s at 8192 rows.)
 extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
 {
-    // [stage 0: K, V][stage 1: K, V]..., from a 1024-byte boundary (the swizzle repeats every 8 rows
+    // [stage 0: K, V][stage 1: K, V][Q], from a 1024-byte boundary (the swizzle repeats every 8 rows
     // of 128 bytes and is computed from address bits; the launch adds 1 KB of slack for this).
     extern __shared__ uint4 wgmma_smem[];
     bf16_t* smem = (bf16_t*)((char*)wgmma_smem + ((1024u - (shared_address(wgmma_smem) & 1023u)) & 1023u));
@@ -140,8 +178,9 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
     const int row0 = blockRow0 + warp * 16;
     const int lastRow = min(m, blockRow0 + 64) - 1;
 
-    unsigned qa[HEAD_DIM / 16][4];
-    load_q_fragments(qa, q, row0, m, heads, head, g, t, scale_log2);
+    bf16_t* sq = smem + WG_STAGES * 2 * WTILE;
+    store_q_tile(sq, q, blockRow0, m, heads, head, scale_log2); // visible to the tensor cores after the loop's first fence and barrier
+    const unsigned qAddress = shared_address(sq);
 
     float o[HEAD_DIM / 8][4], mrow[2], lrow[2];
     reset_rows(o, mrow, lrow);
@@ -190,7 +229,8 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
             wgmma_fence();
 #pragma unroll
             for (int kk = 0; kk < HEAD_DIM / 16; kk++)
-                wgmma_n64(sc, qa[kk], wgmma_desc(kAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024), kk);
+                wgmma_ss_n64(sc, wgmma_desc(qAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024),
+                             wgmma_desc(kAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024), kk);
             wgmma_commit();
             wgmma_wait_all();
             pin_registers(sc);
@@ -206,7 +246,11 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
             wgmma_fence();
 #pragma unroll
             for (int j = 0; j < WKT / 16; j++)
+#if HEAD_DIM == 128
                 wgmma_n128_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
+#else
+                wgmma_n64_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
+#endif
             wgmma_commit();
             wgmma_wait_all();
             pin_registers(o);
