@@ -86,6 +86,26 @@ static std::vector<float> run(Kernel kernel, const Buffers& b, int m, int heads,
     return host;
 }
 
+// Median of `reps` event-timed calls (milliseconds), after `warmup` untimed ones.
+template <typename Call>
+static double median_ms(cudaEvent_t e0, cudaEvent_t e1, int warmup, int reps, Call call)
+{
+    for (int i = 0; i < warmup; i++) call();
+    std::vector<float> times;
+    for (int i = 0; i < reps; i++)
+    {
+        CHECK(cudaEventRecord(e0));
+        call();
+        CHECK(cudaEventRecord(e1));
+        CHECK(cudaEventSynchronize(e1));
+        float ms;
+        CHECK(cudaEventElapsedTime(&ms, e0, e1));
+        times.push_back(ms);
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+}
+
 static int rowFloats;
 
 static bool compare(const char* what, const std::vector<float>& ref, const std::vector<float>& got, double tolerance)
@@ -228,20 +248,7 @@ int main()
             double flops = 4.0 * (double)m * m / 2 * HEAD_DIM * heads;
             for (Kernel kernel : kernels)
             {
-                for (int i = 0; i < 3; i++) launch(kernel, b, m, heads, kvheads, list);
-                std::vector<float> times;
-                for (int i = 0; i < 9; i++)
-                {
-                    CHECK(cudaEventRecord(e0));
-                    launch(kernel, b, m, heads, kvheads, list);
-                    CHECK(cudaEventRecord(e1));
-                    CHECK(cudaEventSynchronize(e1));
-                    float ms;
-                    CHECK(cudaEventElapsedTime(&ms, e0, e1));
-                    times.push_back(ms);
-                }
-                std::sort(times.begin(), times.end());
-                double ms = times[times.size() / 2];
+                double ms = median_ms(e0, e1, 3, 9, [&] { launch(kernel, b, m, heads, kvheads, list); });
                 printf("%6d %8d %16s %12.3f %12.1f\n", m, kvheads, Names[kernel], ms, flops / ms / 1e9);
             }
         }
@@ -295,19 +302,7 @@ int main()
                     char what[64];
                     snprintf(what, sizeof what, "%s %d rows, %d splits", kernel == PipelinedWide ? "pipelined" : Names[kernel], rows, splits);
                     allOk &= compare(what, ref, got, tolerance);
-                    std::vector<float> times;
-                    for (int i = 0; i < 21; i++)
-                    {
-                        CHECK(cudaEventRecord(e0));
-                        once();
-                        CHECK(cudaEventRecord(e1));
-                        CHECK(cudaEventSynchronize(e1));
-                        float ms;
-                        CHECK(cudaEventElapsedTime(&ms, e0, e1));
-                        times.push_back(ms);
-                    }
-                    std::sort(times.begin(), times.end());
-                    double us = times[times.size() / 2] * 1e3, floor = bytes / 3.35e12 * 1e6;
+                    double us = median_ms(e0, e1, 0, 21, once) * 1e3, floor = bytes / 3.35e12 * 1e6;
                     printf("%5d %4d %7d %14s %10.1f %10.1f %8.2f\n", rows, kvheads, splits, kernel == PipelinedWide ? "pipelined" : Names[kernel], us, floor, us / floor);
                 }
             }
