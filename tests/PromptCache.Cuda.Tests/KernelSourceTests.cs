@@ -31,7 +31,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
-        Assert.Equal(["attention_wgmma"], Declared(KernelSource.AttentionWgmma).Order());
+        Assert.Equal(["attention_wgmma", "attention_wgmma_wide"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
@@ -114,17 +114,20 @@ public sealed partial class KernelSourceTests
     }
 
     [Fact]
-    public void Wgmma_shared_memory_matches_the_kernel_and_leaves_room_for_two_blocks_per_sm()
+    public void Wgmma_shared_memory_matches_the_kernels_and_leaves_room_for_two_blocks_per_sm()
     {
-        // 2 stages × K,V × 64 keys × head_dim bf16, Q (64 rows × head_dim bf16), + 1 KB to align the swizzled tiles.
-        Assert.Equal(82_944, DeviceKernels.WgmmaSharedBytes(128));
-        Assert.Equal(41_984, DeviceKernels.WgmmaSharedBytes(64));
-        Assert.True(2 * (DeviceKernels.WgmmaSharedBytes(128) + 1024) <= 228 * 1024, "the H100 has 228 KB of shared memory per SM (1 KB per block reserved)");
+        // 2 stages × K,V × 64 keys × head_dim bf16, Q (64 or 128 rows × head_dim bf16), + 1 KB to align the swizzled tiles.
+        Assert.Equal(82_944, DeviceKernels.WgmmaSharedBytes(128, wide: false));
+        Assert.Equal(99_328, DeviceKernels.WgmmaSharedBytes(128, wide: true));
+        Assert.Equal(41_984, DeviceKernels.WgmmaSharedBytes(64, wide: false));
+        Assert.True(2 * (DeviceKernels.WgmmaSharedBytes(128, wide: true) + 1024) <= 228 * 1024, "the H100 has 228 KB of shared memory per SM (1 KB per block reserved)");
         Assert.True(DeviceKernels.WgmmaSupported(64) && DeviceKernels.WgmmaSupported(128) && !DeviceKernels.WgmmaSupported(96));
         string source = KernelSource.Read(KernelSource.AttentionWgmma);
         Assert.Contains($"#define WG_STAGES {DeviceKernels.WgmmaStages} ", source);
-        Assert.Contains("__launch_bounds__(128, 3) attention_wgmma", source);
-        Assert.Equal(64, DeviceKernels.WgmmaRows);
+        Assert.Contains("__launch_bounds__(128, 3) attention_wgmma(", source);
+        Assert.Contains("__launch_bounds__(256, 2) attention_wgmma_wide(", source);
+        Assert.Equal(64, DeviceKernels.WgmmaRows(wide: false));
+        Assert.Equal(128, DeviceKernels.WgmmaRows(wide: true));
     }
 
     private static IEnumerable<string> Declared(string file) =>

@@ -947,8 +947,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Attention calls the wgmma kernel has run (checks: it was used, not silently passed over).</summary>
     internal long WgmmaCalls { get; private set; }
 
-    // Hopper, head_dim 64 or 128: the wgmma kernel, 64 rows per block, the keys split over blocks when there are
-    // too few of them to fill the GPU. False (nothing launched) when it cannot be compiled.
+    // Hopper, head_dim 64 or 128: the wgmma kernels, the keys split over blocks when there are too few of
+    // them to fill the GPU. False (nothing launched) when they cannot be compiled.
     private bool WgmmaAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
     {
         try
@@ -961,11 +961,15 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             WgmmaAttentionError = e.Message;
             return false;
         }
+        // Prefill at head dimension 128 takes the two-warpgroup kernel (128 rows per block); short queries
+        // and head dimension 64 the one-warpgroup one (RESULTS.md, session 5).
+        bool wide = headDim == 128 && m > DeviceKernels.WgmmaRows(false);
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
         void Launch(int splits) => RunSplit(splits, headDim, od, m, heads,
-            (partO, partMl, n) => _kernels.AttentionWgmma(headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
-        Launch(Splits(m, heads, keyTiles, DeviceKernels.WgmmaRows, (m, heads, kvHeads, headDim, keyTiles, SplitKernel.Wgmma), Launch));
+            (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
+        var shape = (m, heads, kvHeads, headDim, keyTiles, wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma);
+        Launch(Splits(m, heads, keyTiles, DeviceKernels.WgmmaRows(wide), shape, Launch));
         WgmmaCalls++;
         return true;
     }
@@ -984,7 +988,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         Launch(Splits(m, heads, keyTiles, DeviceKernels.PipelinedRows(wide), shape, Launch));
     }
 
-    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma }
+    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide }
 
     // Key splits for a kernel of `rows` query rows per block: forced by the options, one when the blocks
     // already fill a wave, else about two blocks per SM; for short queries, optionally timed around that.

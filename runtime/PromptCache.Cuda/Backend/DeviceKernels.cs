@@ -224,32 +224,39 @@ internal sealed unsafe class DeviceKernels
     /// <summary>K/V tile stages of the wgmma kernel (attention_wgmma.cu's WG_STAGES).</summary>
     public const int WgmmaStages = 2;
 
-    /// <summary>Query rows per block of the wgmma kernel (one warpgroup).</summary>
-    public const int WgmmaRows = 64;
+    /// <summary>Query rows per block of the wgmma kernels: 64 per warpgroup, two warpgroups in the wide one.</summary>
+    public static int WgmmaRows(bool wide) => wide ? 128 : 64;
 
     /// <summary>
-    /// Dynamic shared memory of the wgmma kernel: stages × K,V × 64 keys × headDim bf16, the block's 64
-    /// query rows × headDim bf16, plus 1 KB so that the kernel can start its swizzled tiles on a
-    /// 1024-byte boundary.
+    /// Dynamic shared memory of a wgmma kernel: stages × K,V × 64 keys × headDim bf16, the block's query
+    /// rows × headDim bf16, plus 1 KB so that the kernel can start its swizzled tiles on a 1024-byte boundary.
     /// </summary>
-    public static int WgmmaSharedBytes(int headDim) => (WgmmaStages * 2 + 1) * 64 * headDim * sizeof(ushort) + 1024;
+    public static int WgmmaSharedBytes(int headDim, bool wide) => (WgmmaStages * 2 * 64 + WgmmaRows(wide)) * headDim * sizeof(ushort) + 1024;
 
-    /// <summary>Whether attention_wgmma exists for <paramref name="headDim"/>.</summary>
+    /// <summary>Whether the wgmma kernels exist for <paramref name="headDim"/>.</summary>
     public static bool WgmmaSupported(int headDim) => headDim is 64 or 128;
 
-    /// <summary>Compiles (or loads) attention_wgmma and grants its shared memory; throws <see cref="CudaException"/> when it cannot.</summary>
-    public void PrepareAttentionWgmma(int headDim) => EnsureDynamicShared(_modules.AttentionWgmma(headDim, "attention_wgmma"), WgmmaSharedBytes(headDim));
+    private static string WgmmaKernel(bool wide) => wide ? "attention_wgmma_wide" : "attention_wgmma";
 
-    /// <summary>attention_wgmma of attention_wgmma.cu (sm_90a, head dimension 64 or 128): 64 query rows per block of 128 threads.</summary>
-    public void AttentionWgmma(int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+    /// <summary>Compiles (or loads) the wgmma kernels and grants their shared memory; throws <see cref="CudaException"/> when it cannot.</summary>
+    public void PrepareAttentionWgmma(int headDim)
+    {
+        foreach (bool wide in new[] { false, true })
+            EnsureDynamicShared(_modules.AttentionWgmma(headDim, WgmmaKernel(wide)), WgmmaSharedBytes(headDim, wide));
+    }
+
+    /// <summary>
+    /// attention_wgmma(_wide) of attention_wgmma.cu (sm_90a, head dimension 64 or 128): 64 query rows per
+    /// warpgroup, one warpgroup per block or two in the wide kernel.
+    /// </summary>
+    public void AttentionWgmma(bool wide, int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
         float scaleLog2, int splits, in KvList list)
     {
         KvList copy = list;
-        IntPtr function = _modules.AttentionWgmma(headDim, "attention_wgmma");
-        int shared = WgmmaSharedBytes(headDim);
-        EnsureDynamicShared(function, shared);
+        IntPtr function = _modules.AttentionWgmma(headDim, WgmmaKernel(wide));
+        int rows = WgmmaRows(wide);
         void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
-        Launch(function, (uint)((m + WgmmaRows - 1) / WgmmaRows), (uint)heads, (uint)splits, 128, a, (uint)shared);
+        Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, (uint)(2 * rows), a, (uint)WgmmaSharedBytes(headDim, wide));
     }
 
     /// <summary>

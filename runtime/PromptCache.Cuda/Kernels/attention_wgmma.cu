@@ -136,10 +136,11 @@ __device__ __forceinline__ void wgmma_load_tile(bf16_t* sk, bf16_t* sv, const Kv
 // the A operand of S = Q·Kᵀ, read by the tensor cores from shared memory. (Q in registers, the A operand
 // of mma.sync's layout, broke at head dimension 64: ptxas put the packed probabilities in the same
 // registers as Q, and every tile after the first multiplied garbage.)
+template <int ROWS, int THREADS>
 __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict__ q, int blockRow0, int m, int heads, int head, float scale_log2)
 {
     const int chunks = HEAD_DIM / 8;
-    for (int idx = threadIdx.x; idx < 64 * chunks; idx += 128)
+    for (int idx = threadIdx.x; idx < ROWS * chunks; idx += THREADS)
     {
         int r = idx / chunks, c = idx % chunks, row = blockRow0 + r;
         float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
@@ -154,17 +155,17 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
         packed.y = pack_bf16x2(v[2] * scale_log2, v[3] * scale_log2);
         packed.z = pack_bf16x2(v[4] * scale_log2, v[5] * scale_log2);
         packed.w = pack_bf16x2(v[6] * scale_log2, v[7] * scale_log2);
-        *(uint4*)(sq + (c / 8) * (64 * 64) + r * 64 + (((c % 8) ^ (r & 7)) * 8)) = packed;
+        int rr = r % 64; // each warpgroup's 64 rows are a tile of their own
+        *(uint4*)(sq + (r / 64) * (64 * HEAD_DIM) + (c / 8) * (64 * 64) + rr * 64 + (((c % 8) ^ (rr & 7)) * 8)) = packed;
     }
 }
 
-// One warpgroup (64 query rows of one head) per block, two or three blocks per SM (shared memory allows
-// two at head dimension 128): while one block is in its softmax, the others' products keep the tensor
-// cores busy. (Two warpgroups sharing each tile halve the L2 traffic but fit one block per SM: 312
-// against 357 TFLOP/s at 8192 rows.)
-extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
+// GROUPS warpgroups per block, 64 query rows each, sharing every K/V tile. While one warpgroup is in its
+// softmax, the others' products keep the tensor cores busy.
+template <int GROUPS>
+__device__ __forceinline__ void attention_wgmma_body(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list)
 {
     // [stage 0: K, V][stage 1: K, V][Q], from a 1024-byte boundary (the swizzle repeats every 8 rows
     // of 128 bytes and is computed from address bits; the launch adds 1 KB of slack for this).
@@ -174,13 +175,14 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
     const int qblock = (int)gridDim.x - 1 - (int)blockIdx.x; // longest causal rows first
-    const int blockRow0 = qblock * 64;
-    const int row0 = blockRow0 + warp * 16;
-    const int lastRow = min(m, blockRow0 + 64) - 1;
+    const int blockRow0 = qblock * 64 * GROUPS, group = warp >> 2;
+    const int groupRow0 = blockRow0 + group * 64, groupLast = min(groupRow0 + 63, m - 1);
+    const int row0 = groupRow0 + (warp & 3) * 16;
+    const int lastRow = min(m, blockRow0 + 64 * GROUPS) - 1;
 
     bf16_t* sq = smem + WG_STAGES * 2 * WTILE;
-    store_q_tile(sq, q, blockRow0, m, heads, head, scale_log2); // visible to the tensor cores after the loop's first fence and barrier
-    const unsigned qAddress = shared_address(sq);
+    store_q_tile<64 * GROUPS, 128 * GROUPS>(sq, q, blockRow0, m, heads, head, scale_log2); // visible to the tensor cores after the loop's first fence and barrier
+    const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
 
     float o[HEAD_DIM / 8][4], mrow[2], lrow[2];
     reset_rows(o, mrow, lrow);
@@ -195,7 +197,7 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
         if (tBegin + p < tEnd && locate_tile(list, lastRow, tBegin + p, s, tile))
         {
             bf16_t* nk = smem + p * 2 * WTILE;
-            wgmma_load_tile<128>(nk, nk + WTILE, list, s, tile, lastRow, kvh);
+            wgmma_load_tile<128 * GROUPS>(nk, nk + WTILE, list, s, tile, lastRow, kvh);
         }
         cp_async_commit();
     }
@@ -209,7 +211,7 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
         if (gi + WG_STAGES - 1 < tEnd && locate_tile(list, lastRow, gi + WG_STAGES - 1, sAhead, tileAhead))
         {
             bf16_t* nk = smem + ((i + WG_STAGES - 1) % WG_STAGES) * 2 * WTILE;
-            wgmma_load_tile<128>(nk, nk + WTILE, list, sAhead, tileAhead, lastRow, kvh);
+            wgmma_load_tile<128 * GROUPS>(nk, nk + WTILE, list, sAhead, tileAhead, lastRow, kvh);
         }
         cp_async_commit();
         cp_async_wait<WG_STAGES - 1>();
@@ -220,8 +222,9 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
         locate_tile(list, lastRow, gi, sCur, tileCur);
         const KvSegmentView seg = list.seg[sCur];
         const int k0 = tileCur * WKT;
-        // Every tile visited holds keys the last row sees, so all four warps multiply it (wgmma needs
-        // the whole warpgroup); rows that see none of it get probabilities of zero from the mask.
+        // Warpgroup-uniform (wgmma needs all four warps): does any row of the group see a key of the tile?
+        // Rows that see only some get probabilities of zero from the mask.
+        if (GROUPS == 1 || (groupRow0 < m && k0 < keys_for_row(seg, groupLast))) // one group: always (measured 6 % slower as a run-time test)
         {
             const unsigned kAddress = shared_address(sk), vAddress = shared_address(sv);
             float sc[WKT / 8][4];
@@ -260,6 +263,24 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
     cp_async_wait<0>();
 
     store_rows(o, mrow, lrow, out, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
+}
+
+// One warpgroup: short queries, and prefill at head dimension 64 (where two were slower: 284 against
+// 295 TFLOP/s at 8192 rows).
+extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+{
+    attention_wgmma_body<1>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
+}
+
+// Two warpgroups (128 rows): prefill at head dimension 128, half the K/V traffic per row of the one-group
+// kernel and two blocks per SM (383-393 against 361-371 TFLOP/s at 8192 rows, same run).
+extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
+    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+{
+    attention_wgmma_body<2>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
 }
 
 #endif
