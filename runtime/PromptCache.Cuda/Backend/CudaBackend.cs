@@ -966,10 +966,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         bool wide = headDim == 128 && m > DeviceKernels.WgmmaRows(false);
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
-        void Launch(int splits) => RunSplit(splits, headDim, od, m, heads,
+        LaunchSplit(wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma, DeviceKernels.WgmmaRows(wide), m, heads, kvHeads, headDim, keyTiles, od,
             (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
-        var shape = (m, heads, kvHeads, headDim, keyTiles, wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma);
-        Launch(Splits(m, heads, keyTiles, DeviceKernels.WgmmaRows(wide), shape, Launch));
         WgmmaCalls++;
         return true;
     }
@@ -982,13 +980,19 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         bool wide = wideAllowed && m > DeviceKernels.PipelinedRows(false);
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
-        void Launch(int splits) => RunSplit(splits, headDim, od, m, heads,
+        LaunchSplit(wide ? SplitKernel.PipelinedWide : SplitKernel.Pipelined, DeviceKernels.PipelinedRows(wide), m, heads, kvHeads, headDim, keyTiles, od,
             (partO, partMl, n) => _kernels.AttentionPipelined(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
-        var shape = (m, heads, kvHeads, headDim, keyTiles, wide ? SplitKernel.PipelinedWide : SplitKernel.Pipelined);
-        Launch(Splits(m, heads, keyTiles, DeviceKernels.PipelinedRows(wide), shape, Launch));
     }
 
     private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide }
+
+    // A kernel that can split the keys (`launch(partO, partMl, splits)`), `rows` query rows per block, run
+    // with the split chosen (for short queries, tuned) for this shape, then the merge of its partials.
+    private void LaunchSplit(SplitKernel kind, int rows, int m, int heads, int kvHeads, int headDim, int keyTiles, ulong output, Action<ulong, ulong, int> launch)
+    {
+        void Run(int splits) => RunSplit(splits, headDim, output, m, heads, launch);
+        Run(Splits(m, heads, keyTiles, rows, (m, heads, kvHeads, headDim, keyTiles, kind), Run));
+    }
 
     // Key splits for a kernel of `rows` query rows per block: forced by the options, one when the blocks
     // already fill a wave, else about two blocks per SM; for short queries, optionally timed around that.
