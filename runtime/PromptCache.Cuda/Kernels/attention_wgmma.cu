@@ -132,7 +132,7 @@ __device__ __forceinline__ void wgmma_load_tile(bf16_t* sk, bf16_t* sv, const Kv
     }
 }
 
-// The block's 64 query rows as bf16, pre-scaled to base-2 units, in the tiles' swizzled panel layout:
+// The block's query rows as bf16 (a 64-row tile per warpgroup), pre-scaled to base-2 units, in the tiles' swizzled panel layout:
 // the A operand of S = Q·Kᵀ, read by the tensor cores from shared memory. (Q in registers, the A operand
 // of mma.sync's layout, broke at head dimension 64: ptxas put the packed probabilities in the same
 // registers as Q, and every tile after the first multiplied garbage.)
