@@ -885,8 +885,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 };
                 maxTiles += (block.VisibleTo(m - 1) + 63) / 64;
             }
-            var kernel = Options.Attention;
-            bool tiled = kernel switch
+            bool tiled = Options.Attention switch
             {
                 AttentionKernel.Simple => false,
                 AttentionKernel.Tiled or AttentionKernel.TiledLdmatrix or AttentionKernel.Pipelined or AttentionKernel.PipelinedWide => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8
@@ -901,25 +900,18 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             }
             float scaleLog2 = (float)(1.0 / Math.Sqrt(headDim) * 1.4426950408889634);
             if (UseWgmma(headDim) && WgmmaAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output)) return;
-            if (kernel is AttentionKernel.Pipelined or AttentionKernel.PipelinedWide)
+            if (Options.Attention is AttentionKernel.Pipelined or AttentionKernel.PipelinedWide)
             {
                 if (!PipelinedSupported(headDim))
                     throw new NotSupportedException($"The pipelined attention kernel needs a head dimension that is a multiple of 32 and at most 128 (here {headDim}).");
-                PipelinedAttention(kernel == AttentionKernel.PipelinedWide, q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output);
+                PipelinedAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output);
                 return;
             }
-            int splits = ChooseSplits(m, heads, maxTiles);
-            bool ldmatrix = kernel == AttentionKernel.TiledLdmatrix;
-            if (splits == 1)
-            {
-                _kernels.AttentionTiled(ldmatrix, headDim, (ulong)q, (ulong)output, 0, 0, m, heads, kvHeads, scaleLog2, 1, list);
-                return;
-            }
-            long rows = (long)splits * m * heads;
-            ulong partials = _partials.Get(rows * (headDim + 2) * sizeof(float));
-            ulong partO = partials, partMl = partials + (ulong)(rows * headDim * sizeof(float));
-            _kernels.AttentionTiled(ldmatrix, headDim, (ulong)q, (ulong)output, partO, partMl, m, heads, kvHeads, scaleLog2, splits, list);
-            _kernels.AttentionCombine(headDim, partO, partMl, (ulong)output, m, heads, splits);
+            bool ldmatrix = Options.Attention == AttentionKernel.TiledLdmatrix;
+            KvList copy = list;
+            ulong qd = (ulong)q, od = (ulong)output;
+            RunSplit(ChooseSplits(m, heads, maxTiles), headDim, od, m, heads,
+                (partO, partMl, n) => _kernels.AttentionTiled(ldmatrix, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
         }
     }
 
@@ -953,7 +945,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         try
         {
-            _kernels.PrepareAttentionWgmma(headDim); // compiles (or loads from the disk cache) at the first call
+            _kernels.PrepareAttentionWgmma(headDim); // compiles (or loads from the disk cache) at the first call only
         }
         catch (CudaException e)
         {
@@ -975,9 +967,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // Prefill (many rows) takes the 128-row blocks when asked; short queries always the 64-row ones,
     // with the keys split so that about two blocks per SM are resident at once (flash decoding):
     // each block keeps a 64-key tile of K and V in flight while it multiplies the previous one.
-    private void PipelinedAttention(bool wideAllowed, float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
+    private void PipelinedAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
     {
-        bool wide = wideAllowed && m > DeviceKernels.PipelinedRows(false);
+        bool wide = Options.Attention == AttentionKernel.PipelinedWide && m > DeviceKernels.PipelinedRows(false);
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
         LaunchSplit(wide ? SplitKernel.PipelinedWide : SplitKernel.Pipelined, DeviceKernels.PipelinedRows(wide), m, heads, kvHeads, headDim, keyTiles, od,

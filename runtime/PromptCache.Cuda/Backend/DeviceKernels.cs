@@ -238,11 +238,22 @@ internal sealed unsafe class DeviceKernels
 
     private static string WgmmaKernel(bool wide) => wide ? "attention_wgmma_wide" : "attention_wgmma";
 
-    /// <summary>Compiles (or loads) the wgmma kernels and grants their shared memory; throws <see cref="CudaException"/> when it cannot.</summary>
+    // The wgmma kernels by (head dim, wide), resolved once: they run at every attention call on Hopper.
+    private readonly Dictionary<(int HeadDim, bool Wide), IntPtr> _wgmma = new();
+
+    /// <summary>
+    /// Compiles (or loads) the wgmma kernels for <paramref name="headDim"/> and grants their shared memory, once;
+    /// throws <see cref="CudaException"/> when it cannot.
+    /// </summary>
     public void PrepareAttentionWgmma(int headDim)
     {
+        if (_wgmma.ContainsKey((headDim, true))) return;
         foreach (bool wide in new[] { false, true })
-            EnsureDynamicShared(_modules.AttentionWgmma(headDim, WgmmaKernel(wide)), WgmmaSharedBytes(headDim, wide));
+        {
+            IntPtr function = _modules.AttentionWgmma(headDim, WgmmaKernel(wide));
+            EnsureDynamicShared(function, WgmmaSharedBytes(headDim, wide));
+            _wgmma[(headDim, wide)] = function;
+        }
     }
 
     /// <summary>
@@ -253,7 +264,7 @@ internal sealed unsafe class DeviceKernels
         float scaleLog2, int splits, in KvList list)
     {
         KvList copy = list;
-        IntPtr function = _modules.AttentionWgmma(headDim, WgmmaKernel(wide));
+        IntPtr function = _wgmma[(headDim, wide)]; // PrepareAttentionWgmma ran first
         int rows = WgmmaRows(wide);
         void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
         Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, (uint)(2 * rows), a, (uint)WgmmaSharedBytes(headDim, wide));
