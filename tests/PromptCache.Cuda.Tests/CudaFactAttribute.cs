@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PromptCache.Cuda.Device;
 
 namespace PromptCache.Cuda.Tests;
@@ -8,7 +9,8 @@ internal sealed class CudaFactAttribute : FactAttribute
     /// <summary>Why GPU tests skip here, or null where a device answers (shared with <see cref="CudaTheoryAttribute"/>).</summary>
     internal static readonly string? SkipReason = CudaDevice.IsAvailable(out string reason) ? null : "needs a CUDA GPU: " + reason;
 
-    public CudaFactAttribute()
+    public CudaFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (SkipReason is not null) Skip = SkipReason;
     }

@@ -43,7 +43,7 @@ public sealed class GpuParityTests
         }
     }
 
-    private static void AssertClose(float[] expected, float[] actual, int vocab, string what)
+    internal static void AssertClose(float[] expected, float[] actual, int vocab, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
         double diff = 0, norm = 0;
@@ -92,6 +92,6 @@ public sealed class GpuParityTests
 
     internal static int[] Ints(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(x => x.GetInt32()).ToArray();
 
-    private static float[] Logits(JsonElement e) =>
+    internal static float[] Logits(JsonElement e) =>
         e.GetProperty("logits").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(x => (float)x.GetDouble())).ToArray();
 }

@@ -4,7 +4,10 @@ using PromptCache.Runtime.Inference;
 
 namespace PromptCache.Cuda.Tests;
 
-/// <summary>On a GPU: K/V copied back to host memory asynchronously equals the synchronous copy, byte for byte.</summary>
+/// <summary>
+/// On a GPU: K/V copied back to host memory asynchronously (with CUDA graphs, the library default) equals
+/// the synchronous copy, byte for byte.
+/// </summary>
 public sealed class GpuWriteBackTests
 {
     [CudaTheory]
@@ -21,6 +24,35 @@ public sealed class GpuWriteBackTests
         byte[][] sync = HostBytes(backend, model, folder, type, asynchronous: false), async = HostBytes(backend, model, folder, type, asynchronous: true);
         Assert.Equal(sync.Length, async.Length);
         for (int layer = 0; layer < sync.Length; layer++) Assert.True(sync[layer].AsSpan().SequenceEqual(async[layer]), $"layer {layer} differs");
+    }
+
+    [CudaTheory]
+    [InlineData(KvDataType.F16)]
+    [InlineData(KvDataType.BF16)]
+    public void Host_bytes_read_right_after_a_prefill_wait_for_copies_still_in_a_recorded_graph(KvDataType type)
+    {
+        // A prefill reads no logits, so its last CUDA graph chunk (and the copy-back of the rows it stores)
+        // is still unlaunched when the caller reads the segment: the read must launch it and wait.
+        string folder = GpuParityTests.FixtureFolder("llama");
+        using var backend = new CudaBackend();
+        using var model = LlamaModel.Load(folder, backend);
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference.json")));
+        var plain = doc.RootElement.GetProperty("plain");
+        int[] ids = GpuParityTests.Ints(plain, "ids"), positions = GpuParityTests.Ints(plain, "positions");
+        byte[][] Prefill(bool asynchronous)
+        {
+            backend.HostWriteBackOverride = (true, asynchronous);
+            using var segment = model.Prefill(ids, positions, dataType: type);
+            return Enumerable.Range(0, segment.LayerCount).Select(l =>
+            {
+                var bytes = new byte[segment.LayerByteCount];
+                segment.CopyLayerTo(l, bytes);
+                return bytes;
+            }).ToArray();
+        }
+        byte[][] sync = Prefill(asynchronous: false), recorded = Prefill(asynchronous: true);
+        Assert.True(backend.GraphStats.Launched > 0, "the asynchronous write-back should have run with CUDA graphs");
+        for (int layer = 0; layer < sync.Length; layer++) Assert.True(sync[layer].AsSpan().SequenceEqual(recorded[layer]), $"layer {layer} differs");
     }
 
     // A prompt, then three decode steps into the same segment (the rows land at growing offsets), read

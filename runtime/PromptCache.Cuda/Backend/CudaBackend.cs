@@ -20,7 +20,7 @@ namespace PromptCache.Cuda.Backend;
 /// </remarks>
 public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 {
-    private readonly object _gate = new();
+    private readonly DeviceGate _gate;
     private readonly CudaDevice _device;
     private readonly KernelModules _modules;
     private readonly DeviceKernels _kernels;
@@ -70,8 +70,10 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         Options = options ?? new CudaBackendOptions();
         _device = CudaDevice.Open(Options.DeviceOrdinal);
+        _gate = _device.Gate;
         try
         {
+            using var entered = Enter();
             string? cacheDir = Options.KernelCacheDirectory ?? KernelCache.DefaultDirectory(Environment.GetEnvironmentVariable,
                 Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
             _modules = new KernelModules(_device, new KernelCache(string.IsNullOrEmpty(cacheDir) ? null : cacheDir));
@@ -87,7 +89,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _skinny = new LtSkinnyGemm(_device);
             _writeBack = new HostWriteBack(_device);
             _budget = new DeviceKvBudget(Options.DeviceKvBudgetBytes);
-            _graphs = new GraphChunks(_device);
+            _graphs = new GraphChunks(_device) { AfterLaunch = QueueDeferredWriteBacks };
+            _writeBack.QueueExpected = LaunchRecordedChunk;
             try
             {
                 CudaCheck.Blas(Cublas.cublasCreate(out _blas));
@@ -103,6 +106,28 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _device.Dispose();
             throw;
         }
+    }
+
+    // Every call holds its GPU's gate, shared with the other backends on that GPU, and first launches
+    // what another backend has recorded (DeviceGate): any driver call here could invalidate that recording.
+    private GateScope Enter()
+    {
+        Monitor.Enter(_gate);
+        try
+        {
+            _gate.Claim(_device);
+        }
+        catch
+        {
+            Monitor.Exit(_gate);
+            throw;
+        }
+        return new GateScope(_gate);
+    }
+
+    private readonly struct GateScope(DeviceGate gate) : IDisposable
+    {
+        public void Dispose() => Monitor.Exit(gate);
     }
 
     /// <summary>
@@ -139,7 +164,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         get
         {
-            lock (_gate) return _skinny.Log.ToArray();
+            using (Enter()) return _skinny.Log.ToArray();
         }
     }
 
@@ -149,13 +174,13 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public float* Allocate(long count)
     {
-        lock (_gate) return (float*)_pool.Rent(Math.Max(count, 1) * sizeof(float));
+        using (Enter()) return (float*)_pool.Rent(Math.Max(count, 1) * sizeof(float));
     }
 
     /// <inheritdoc />
     public void Free(float* buffer)
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             _shadowCount = 0;
@@ -169,7 +194,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         for (int i = 0; i < ids.Length; i++)
             if ((uint)ids[i] >= (uint)embedding.Rows)
                 throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"Token id {ids[i]} at index {i} is outside the vocabulary [0, {embedding.Rows}).");
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             Begin();
@@ -184,7 +209,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void MatMul(float* x, int m, in WeightTensor w, float* y)
     {
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             FlushAdd();
@@ -241,17 +266,18 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         get
         {
-            lock (_gate) return (_graphs.Launched, _graphs.Instantiated);
+            using (Enter()) return (_graphs.Launched, _graphs.Instantiated);
         }
     }
 
     // Opens (or continues) a recorded chunk for one backend call when CUDA graphs are on; disposing counts the call.
-    // Not while K/V is written back to host memory: each layer's copy-back ends the chunk, and one-layer
-    // chunks did not pay on small models (engine through the tool, H100, cached 4K: 110M 6.3 ms with them
-    // against 4.1–5.2 without; 1.1B 7.3–8.0 against 6.2–7.8).
+    // Not with the synchronous K/V write-back: each layer's download ends the chunk, and one-layer chunks did
+    // not pay on small models (engine through the tool, H100, cached 4K: 110M 6.3 ms with them against 4.1–5.2
+    // without; 1.1B 7.3–8.0 against 6.2–7.8). The asynchronous one defers its copies to the chunk's launch.
     private ChunkScope Recorded()
     {
-        if (!(GraphsOverride ?? Options.CudaGraphs) || WriteBackMode.Enabled) return default;
+        var (writeBack, asynchronous) = WriteBackMode;
+        if (!(GraphsOverride ?? Options.CudaGraphs) || (writeBack && !asynchronous)) return default;
         _graphs.Enter();
         return new ChunkScope(_graphs);
     }
@@ -275,7 +301,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// </summary>
     internal IntPtr CaptureGraph(Action body, PinnedHostMemory staging)
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             _device.BeginCapture(staging);
@@ -304,7 +330,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Benchmarks only: queues a graph from <see cref="CaptureGraph"/> on the work stream.</summary>
     internal void LaunchGraph(IntPtr exec)
     {
-        lock (_gate) CudaCheck.Driver(CuDriver.cuGraphLaunch(exec, _device.Stream.Value));
+        using (Enter()) CudaCheck.Driver(CuDriver.cuGraphLaunch(exec, _device.Stream.Value));
     }
 
     /// <summary>Benchmarks only: frees a graph from <see cref="CaptureGraph"/>.</summary>
@@ -439,7 +465,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         get
         {
-            lock (_gate) return _fusedGroupLog.ToArray();
+            using (Enter()) return _fusedGroupLog.ToArray();
         }
     }
 
@@ -535,7 +561,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         get
         {
-            lock (_gate) return _skinnyTuneLog.ToArray();
+            using (Enter()) return _skinnyTuneLog.ToArray();
         }
     }
 
@@ -670,7 +696,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void AddBias(float* x, int m, float[] bias)
     {
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             Begin();
@@ -683,7 +709,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     public void RmsNorm(float* x, float* y, int rows, int width, float[] weight, float eps)
     {
         if (weight.Length != width) throw new ArgumentException($"RMSNorm weight has {weight.Length} values for rows of {width}.", nameof(weight));
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             FlushGroup();
@@ -721,7 +747,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     public void Rope(float* x, int m, int heads, RopeTable table, RopeStyle style)
     {
         if (table.Tokens < m) throw new ArgumentException($"The RoPE table has {table.Tokens} rows for {m} tokens.", nameof(table));
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             Begin();
@@ -748,7 +774,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void SiluMul(float* gate, float* up, long count)
     {
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             if (HoldsSwiGluPair && _group.Outputs[0] == (ulong)gate && _group.Outputs[1] == (ulong)up
@@ -798,7 +824,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void Add(float* x, float* y, long count)
     {
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             Begin();
@@ -817,7 +843,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void StoreKv(KvSegment segment, int layer, int start, float* k, float* v, int m)
     {
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             Begin();
@@ -831,7 +857,14 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             mirror.Stored = start + m;
             if (layer == segment.LayerCount - 1) mirror.Valid = start + m;
             var (writeBack, asynchronous) = WriteBackMode;
-            if (writeBack && asynchronous) QueueWriteBack(segment, layer, start, m, k, v, kDst, vDst);
+            if (writeBack && asynchronous && _device.Capturing && segment.DataType != KvDataType.F32)
+            {
+                // Copied back from the device copy once this chunk is launched (f32 rows come from k and v,
+                // which the next layer overwrites, so those end the chunk instead).
+                _writeBack.Expect(segment);
+                _deferredWriteBacks.Add((segment, mirror, layer, start, m));
+            }
+            else if (writeBack && asynchronous) QueueWriteBack(segment, layer, start, m, k, v, kDst, vDst);
             else if (writeBack) WriteBack(segment, layer, start, m, k, v, kDst, vDst);
         }
     }
@@ -845,7 +878,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         var first = context[0].Segment;
         int headDim = first.HeadDim, kvHeads = first.KvHeadCount;
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} kv heads.");
-        lock (_gate)
+        using (Enter())
         {
             using var chunk = Recorded();
             Begin();
@@ -1025,7 +1058,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         get
         {
-            lock (_gate) return _attentionTuneLog.ToArray();
+            using (Enter()) return _attentionTuneLog.ToArray();
         }
     }
 
@@ -1085,7 +1118,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <inheritdoc />
     public void CopyToHost(float* source, Span<float> destination)
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             _graphs.EndForward();
@@ -1097,7 +1130,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Index of the largest value of each of <paramref name="rows"/> rows of device logits (greedy sampling on the GPU).</summary>
     public int[] Argmax(float* logits, int rows, int vocab)
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             ulong output = _ids.Get((long)rows * sizeof(int));
@@ -1117,7 +1150,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// </summary>
     public WeightTensor CreateRandomWeight(string name, int rows, int cols, ulong seed, float scale)
     {
-        lock (_gate) return _weights.CreateRandom(name, rows, cols, seed, scale);
+        using (Enter()) return _weights.CreateRandom(name, rows, cols, seed, scale);
     }
 
     /// <summary>
@@ -1127,13 +1160,13 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// </summary>
     public WeightTensor[] CreateRandomWeightGroup(ReadOnlySpan<(string Name, int Rows, ulong Seed)> members, int cols, float scale)
     {
-        lock (_gate) return _weights.CreateRandomGroup(members, cols, scale);
+        using (Enter()) return _weights.CreateRandomGroup(members, cols, scale);
     }
 
     /// <summary>Frees the device copy of <paramref name="segment"/> now (it is otherwise freed when the segment is collected).</summary>
     public void Release(KvSegment segment)
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             if (_kv.TryGetValue(segment, out var mirror))
@@ -1154,7 +1187,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// </summary>
     public void Synchronize()
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             _graphs.EndForward();
@@ -1166,7 +1199,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Launches work the backend is holding back (a GEMM group waiting for its other members, a residual add waiting for its RMSNorm).</summary>
     public void Flush()
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             _graphs.EndForward();
@@ -1248,7 +1281,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         get
         {
-            lock (_gate) return _kv.Sum(pair => pair.Value.Bytes);
+            using (Enter()) return _kv.Sum(pair => pair.Value.Bytes);
         }
     }
 
@@ -1257,7 +1290,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         get
         {
-            lock (_gate) return _budget.Evictions;
+            using (Enter()) return _budget.Evictions;
         }
     }
 
@@ -1336,7 +1369,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// </summary>
     public bool PinHostMemory(KvSegment segment)
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             _device.MakeCurrent();
@@ -1347,7 +1380,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Undoes <see cref="PinHostMemory"/>.</summary>
     public void UnpinHostMemory(KvSegment segment)
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             _device.Synchronize();
@@ -1361,7 +1394,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// </summary>
     public void SaveToHost(KvSegment segment)
     {
-        lock (_gate)
+        using (Enter())
         {
             Begin();
             if (!_kv.TryGetValue(segment, out var mirror)) return; // never on the device: the host copy is the only one
@@ -1429,7 +1462,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     // Queues the new rows' copy back to host memory (HostWriteBack): they go into the staging ring in the
     // segment's storage type, on the compute stream and in order with the kernels that wrote them.
-    private void QueueWriteBack(KvSegment segment, int layer, int start, int m, float* k, float* v, ulong kBf16, ulong vBf16)
+    // expected: announced while its chunk was recorded (k and v are then gone; the type is not f32).
+    private void QueueWriteBack(KvSegment segment, int layer, int start, int m, float* k, float* v, ulong kBf16, ulong vBf16, bool expected = false)
     {
         long values = (long)m * segment.KvDim, half = values * segment.ElementBytes;
         long offset = (long)start * segment.KvDim * segment.ElementBytes;
@@ -1451,7 +1485,49 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 _kernels.ConvertBf16ToF16(vBf16, vStage, values);
                 break;
         }
-        _writeBack.Queue(staging, segment, SegmentKeys(segment, layer) + offset, SegmentValues(segment, layer) + offset, half);
+        _writeBack.Queue(staging, segment, SegmentKeys(segment, layer) + offset, SegmentValues(segment, layer) + offset, half, expected);
+    }
+
+    // Rows stored inside the chunk being recorded whose copy-back waits for its launch. Holding the device
+    // copy keeps it alive; anything that frees or moves one synchronises first, which launches the chunk.
+    private readonly List<(KvSegment Segment, DeviceKvSegment Mirror, int Layer, int Start, int Rows)> _deferredWriteBacks = new();
+
+    // After a chunk's launch: stage its stored rows from the device copy (stream-ordered after the chunk)
+    // and queue their copies; if the chunk never ran, readers of those segments get the error instead.
+    private void QueueDeferredWriteBacks(Exception? chunkFailure)
+    {
+        if (_deferredWriteBacks.Count == 0) return;
+        var items = _deferredWriteBacks.ToArray();
+        _deferredWriteBacks.Clear();
+        Exception? failure = chunkFailure;
+        foreach (var (segment, mirror, layer, start, rows) in items)
+        {
+            if (failure is not null)
+            {
+                _writeBack.Abandon(segment, failure);
+                continue;
+            }
+            try
+            {
+                ulong offset = (ulong)((long)start * segment.KvDim * sizeof(ushort));
+                QueueWriteBack(segment, layer, start, rows, null, null, mirror.Keys(layer) + offset, mirror.Values(layer) + offset, expected: true);
+            }
+            catch (Exception e)
+            {
+                _writeBack.Abandon(segment, e);
+                failure = e;
+            }
+        }
+        if (chunkFailure is null && failure is not null) throw failure;
+    }
+
+    // A reader waits for copies still expected: launch the chunk that holds their rows.
+    private void LaunchRecordedChunk()
+    {
+        using (Enter())
+        {
+            if (!_disposed) _device.BreakCapture();
+        }
     }
 
     // KvSegment keeps its storage accessors internal to the runtime; until the seam exposes a
@@ -1466,7 +1542,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Frees all device memory and the context reference.</summary>
     public void Dispose()
     {
-        lock (_gate)
+        using (Enter())
         {
             if (_disposed) return;
             _disposed = true;
@@ -1478,7 +1554,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             {
                 // Tear down anyway; an earlier asynchronous error was already reported or will be lost.
             }
-            _graphs.Dispose();
+            _graphs.Dispose(); // abandons a recording still open, and with it its expected copies
             _writeBack.Dispose(); // lands what is queued before the memory goes
             Cublas.cublasDestroy(_blas);
             _skinny.Dispose();

@@ -45,6 +45,12 @@ internal sealed unsafe class GraphChunks : IDisposable
         _device.CaptureBreak = Launch;
     }
 
+    /// <summary>
+    /// Called after each chunk's launch, with null, or with the error that kept it from running (an
+    /// abandoned recording included): the backend queues what could not be recorded, the K/V copy-back.
+    /// </summary>
+    public Action<Exception?>? AfterLaunch { get; set; }
+
     /// <summary>Chunks launched, and those that needed a new executable graph (the rest were updated in place).</summary>
     public long Launched { get; private set; }
 
@@ -77,7 +83,8 @@ internal sealed unsafe class GraphChunks : IDisposable
     private void Launch()
     {
         if (!_device.Capturing) return;
-        IntPtr graph = _device.EndCapture();
+        IntPtr graph = _device.EndCapture(); // makes the context current: the caller may be another backend's thread
+        Exception? failure = null;
         try
         {
             if (_slot == MaxSlots) _slot = 0; // a forward that never ended (no result read): reuse positions
@@ -109,15 +116,25 @@ internal sealed unsafe class GraphChunks : IDisposable
             CudaCheck.Driver(CuDriver.cuGraphLaunch(exec, _device.Stream.Value));
             Launched++;
         }
+        catch (Exception e)
+        {
+            failure = e;
+            throw;
+        }
         finally
         {
             CuDriver.cuGraphDestroy(graph);
+            AfterLaunch?.Invoke(failure);
         }
     }
 
     public void Dispose()
     {
-        if (_device.Capturing) _device.EndCapture(); // abandoned: nothing recorded is run
+        if (_device.Capturing)
+        {
+            CuDriver.cuGraphDestroy(_device.EndCapture()); // abandoned: nothing recorded is run
+            AfterLaunch?.Invoke(new ObjectDisposedException(nameof(GraphChunks), "The CUDA backend was disposed before this work was launched."));
+        }
         _device.CaptureBreak = null;
         foreach (var execs in _slots)
             foreach (var exec in execs) CuDriver.cuGraphExecDestroy(exec);

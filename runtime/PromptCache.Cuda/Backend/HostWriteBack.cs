@@ -18,7 +18,9 @@ namespace PromptCache.Cuda.Backend;
 /// stream passes that point; a drain thread waits for each copy and moves the bytes into the segment. The
 /// segment is told (<see cref="KvSegment.SetPendingHostWrites"/>) so that reading, growing or freeing its
 /// host bytes waits for the drain. The rings grow only while nothing is in flight; a full ring makes the
-/// issuing thread wait for the drain (back-pressure, e.g. a long prefill outrunning PCIe).
+/// issuing thread wait for the drain (back-pressure, e.g. a long prefill outrunning PCIe). Rows stored
+/// inside a recorded CUDA graph chunk are announced first (<see cref="Expect"/>) and queued once the
+/// chunk is launched: the staging and the cross-stream wait cannot be recorded.
 /// </remarks>
 internal sealed unsafe class HostWriteBack : IDisposable
 {
@@ -60,10 +62,34 @@ internal sealed unsafe class HostWriteBack : IDisposable
     }
 
     /// <summary>
-    /// Queues the copy of a filled reservation (K rows then V rows, <paramref name="half"/> bytes each) to
-    /// <paramref name="hostKeys"/> and <paramref name="hostValues"/> of <paramref name="segment"/>.
+    /// Called by a reader of a segment's host bytes while copies into it are still only expected (see
+    /// <see cref="Expect"/>): the backend launches the recorded work they wait for, which queues them.
     /// </summary>
-    public void Queue(Reservation r, KvSegment segment, byte* hostKeys, byte* hostValues, long half)
+    public Action? QueueExpected { get; set; }
+
+    /// <summary>
+    /// Announces a copy into <paramref name="segment"/> that is queued later, once the recorded CUDA graph
+    /// chunk that stores its rows has been launched: from now on, readers of the segment's host bytes wait
+    /// for it. Pass <c>expected: true</c> to <see cref="Queue"/> for it, or <see cref="Abandon"/> it.
+    /// </summary>
+    public void Expect(KvSegment segment)
+    {
+        var writes = Writes(segment);
+        writes.Add(expected: true);
+        segment.SetPendingHostWrites(writes);
+    }
+
+    /// <summary>Gives up an expected copy that will not be queued: readers of the segment get <paramref name="error"/>.</summary>
+    public void Abandon(KvSegment segment, Exception error) => Writes(segment).Abandon(error);
+
+    private SegmentWrites Writes(KvSegment segment) => _segments.GetValue(segment, _ => new SegmentWrites(this));
+
+    /// <summary>
+    /// Queues the copy of a filled reservation (K rows then V rows, <paramref name="half"/> bytes each) to
+    /// <paramref name="hostKeys"/> and <paramref name="hostValues"/> of <paramref name="segment"/>;
+    /// <paramref name="expected"/>: announced earlier with <see cref="Expect"/>.
+    /// </summary>
+    public void Queue(Reservation r, KvSegment segment, byte* hostKeys, byte* hostValues, long half, bool expected = false)
     {
         // The compute stream has the rows in the ring once it passes this event; our stream waits for it.
         CudaCheck.Driver(CuDriver.cuEventCreate(out IntPtr filled, CuDriver.EventDisableTiming));
@@ -78,8 +104,9 @@ internal sealed unsafe class HostWriteBack : IDisposable
         CudaCheck.Driver(CuDriver.cuEventCreate(out IntPtr copied, CuDriver.EventDisableTiming | CuDriver.EventBlockingSync));
         CudaCheck.Driver(CuDriver.cuEventRecord(copied, _stream.Value));
 
-        var writes = _segments.GetValue(segment, _ => new SegmentWrites());
-        writes.Add();
+        var writes = Writes(segment);
+        if (expected) writes.Queued();
+        else writes.Add(expected: false);
         segment.SetPendingHostWrites(writes);
         lock (_gate) _inFlight++;
         _jobs.Add(new Job(copied, (nint)staged, (nint)hostKeys, (nint)hostValues, half, r.Span, writes));
@@ -178,16 +205,32 @@ internal sealed unsafe class HostWriteBack : IDisposable
 
     private sealed record Job(IntPtr Copied, nint Staged, nint HostKeys, nint HostValues, long Half, long Span, SegmentWrites Writes);
 
-    // The writes still in flight into one segment; the segment waits on this before touching its bytes.
-    private sealed class SegmentWrites : IPendingHostWrites
+    // The writes still in flight into one segment, queued or only expected; the segment waits on this
+    // before touching its bytes.
+    private sealed class SegmentWrites(HostWriteBack owner) : IPendingHostWrites
     {
         private readonly object _lock = new();
-        private int _pending;
+        private int _pending, _expected;
         private Exception? _failure;
 
-        public void Add()
+        public void Add(bool expected)
         {
-            lock (_lock) _pending++;
+            lock (_lock)
+            {
+                _pending++;
+                if (expected) _expected++;
+            }
+        }
+
+        public void Queued()
+        {
+            lock (_lock) _expected--;
+        }
+
+        public void Abandon(Exception error)
+        {
+            lock (_lock) _expected--;
+            Done(error);
         }
 
         public void Done(Exception? error)
@@ -202,6 +245,8 @@ internal sealed unsafe class HostWriteBack : IDisposable
 
         public void WaitForHostWrites()
         {
+            // Expected copies are queued only when their chunk is launched: have the backend do it now.
+            if (Volatile.Read(ref _expected) > 0) owner.QueueExpected?.Invoke();
             lock (_lock)
             {
                 while (_pending > 0) Monitor.Wait(_lock);

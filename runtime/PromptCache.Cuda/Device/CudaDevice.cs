@@ -15,6 +15,7 @@ public sealed unsafe class CudaDevice : IDisposable
     private CudaDevice(int ordinal)
     {
         Ordinal = ordinal;
+        Gate = DeviceGate.For(ordinal);
         CudaCheck.Driver(CuDriver.cuDeviceGet(out int device, ordinal));
         Handle = device;
         byte* name = stackalloc byte[256];
@@ -31,11 +32,18 @@ public sealed unsafe class CudaDevice : IDisposable
         TotalMemory = (long)total;
         CudaCheck.Driver(CuDriver.cuDriverGetVersion(out int version));
         DriverVersion = version;
-        CudaCheck.Driver(CuDriver.cuDevicePrimaryCtxRetain(out IntPtr context, device));
-        Context = context;
-        MakeCurrent();
-        Stream = CudaStream.Create(context);
+        lock (Gate)
+        {
+            Gate.Claim(this);
+            CudaCheck.Driver(CuDriver.cuDevicePrimaryCtxRetain(out IntPtr context, device));
+            Context = context;
+            MakeCurrent();
+            Stream = CudaStream.Create(context);
+        }
     }
+
+    /// <summary>The lock shared by everything that issues driver calls on this GPU (see <see cref="DeviceGate"/>).</summary>
+    internal DeviceGate Gate { get; }
 
     private int DeviceAttribute(int attribute)
     {
@@ -209,16 +217,35 @@ public sealed unsafe class CudaDevice : IDisposable
     {
         MakeCurrent();
         if (_captureStaging != staging) (_captureStaging, _captureUsed) = (staging, 0);
-        CudaCheck.Driver(CuDriver.cuStreamBeginCapture(Stream.Value, CuDriver.CaptureModeRelaxed));
+        CaptureGuard.Enter();
+        try
+        {
+            CudaCheck.Driver(CuDriver.cuStreamBeginCapture(Stream.Value, CuDriver.CaptureModeRelaxed));
+        }
+        catch
+        {
+            CaptureGuard.Exit();
+            throw;
+        }
         Capturing = true;
+        Gate.Recording = this;
     }
 
     /// <summary>Stops recording; returns the graph (the caller instantiates and destroys it).</summary>
     internal IntPtr EndCapture()
     {
         Capturing = false;
-        CudaCheck.Driver(CuDriver.cuStreamEndCapture(Stream.Value, out IntPtr graph));
-        return graph;
+        if (Gate.Recording == this) Gate.Recording = null;
+        try
+        {
+            MakeCurrent(); // another backend's thread may end this recording (DeviceGate.Claim)
+            CudaCheck.Driver(CuDriver.cuStreamEndCapture(Stream.Value, out IntPtr graph));
+            return graph;
+        }
+        finally
+        {
+            CaptureGuard.Exit();
+        }
     }
 
     /// <summary>Copies a span to the device.</summary>
@@ -251,6 +278,7 @@ public sealed unsafe class CudaDevice : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        if (Gate.Recording == this) Gate.Recording = null;
         _copyStream?.Dispose();
         Stream.Dispose();
         CuDriver.cuDevicePrimaryCtxRelease(Handle);

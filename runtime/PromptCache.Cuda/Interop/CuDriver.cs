@@ -55,6 +55,7 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial int cuDevicePrimaryCtxRetain(out IntPtr context, int device);
     [LibraryImport(Lib, EntryPoint = "cuDevicePrimaryCtxRelease_v2")] public static partial int cuDevicePrimaryCtxRelease(int device);
     [LibraryImport(Lib)] public static partial int cuCtxSetCurrent(IntPtr context);
+    [LibraryImport(Lib)] public static partial int cuCtxGetCurrent(out IntPtr context);
     [LibraryImport(Lib)] public static partial int cuCtxSynchronize();
 
     [LibraryImport(Lib, EntryPoint = "cuMemAlloc_v2")] public static partial int cuMemAlloc(out ulong pointer, nuint bytes);

@@ -20,8 +20,20 @@ internal abstract class ContextBoundHandle : SafeHandle
     protected sealed override bool ReleaseHandle()
     {
         // Never throw from a release; a failure here leaks, which is the lesser evil at shutdown.
-        if (CuDriver.cuCtxSetCurrent(Context) != 0) return false;
-        return Release(handle) == 0;
+        // Queued while a CUDA graph is being recorded anywhere in the process (CaptureGuard).
+        IntPtr context = Context, value = handle;
+        bool released = true;
+        CaptureGuard.Release(() => released = ReleaseIn(context, value));
+        return released;
+    }
+
+    // The thread's current context is put back: the thread may be a backend's, which caches it.
+    private bool ReleaseIn(IntPtr context, IntPtr value)
+    {
+        if (CuDriver.cuCtxGetCurrent(out IntPtr previous) != 0 || CuDriver.cuCtxSetCurrent(context) != 0) return false;
+        bool released = Release(value) == 0;
+        if (previous != context) CuDriver.cuCtxSetCurrent(previous);
+        return released;
     }
 
     /// <summary>Frees the resource; returns the CUresult.</summary>
