@@ -480,15 +480,17 @@ internal sealed unsafe class TtftBenchmarks
 
     // The cached call with its new K/V also written back to host memory (the library default, so that
     // the segment can be stored, saved or used on the CPU), into an f16 segment as the engine keeps it:
-    // off, one synchronous copy per layer, and HostWriteBack's asynchronous copies. "queued" is when the
-    // forward had handed all its work to the GPU; "landed" when the host bytes were complete.
+    // off, one synchronous copy per layer, and HostWriteBack's asynchronous copies, with CUDA graphs (the
+    // copies deferred to each chunk's launch) and without. "queued" is when the forward had handed all its
+    // work to the GPU; "landed" when the host bytes were complete.
     private void WriteBackRows(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
     {
         try
         {
-            foreach (var (label, enabled, asynchronous) in new[] { ("off", false, false), ("sync", true, false), ("async", true, true) })
+            foreach (var (label, enabled, asynchronous, graphs) in new[] { ("off", false, false, true), ("sync", true, false, true), ("async", true, true, true), ("async, no graphs", true, true, false) })
             {
                 cuda.HostWriteBackOverride = (enabled, asynchronous);
+                cuda.GraphsOverride = graphs ? null : false;
                 using var output = new KvSegment(forward.Config, KvDataType.F16, ids.Length);
                 var (walls, queued, landed) = (new List<double>(), new List<double>(), new List<double>());
                 for (int i = 0; i < _s.Warmup + _s.Reps; i++)
@@ -522,6 +524,7 @@ internal sealed unsafe class TtftBenchmarks
         finally
         {
             cuda.HostWriteBackOverride = null;
+            cuda.GraphsOverride = null;
         }
     }
 

@@ -9,6 +9,7 @@ namespace PromptCache.Cuda.Tests;
 /// records its forwards as CUDA graphs while the other is created, runs and is freed, and abandoned
 /// segments are finalized meanwhile: a free on another thread must not invalidate the recording.
 /// </summary>
+[Collection(CudaDeviceCollection.Name)]
 public sealed class GpuConcurrencyTests
 {
     [CudaFact]

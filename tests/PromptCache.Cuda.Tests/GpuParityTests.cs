@@ -5,6 +5,7 @@ using PromptCache.Runtime.Inference;
 namespace PromptCache.Cuda.Tests;
 
 /// <summary>On a GPU: the CUDA backend against HF transformers' logits for the tiny fixture models (bf16 tolerance).</summary>
+[Collection(CudaDeviceCollection.Name)]
 public sealed class GpuParityTests
 {
     private const double MaxRelativeL2 = 2e-2;

@@ -8,6 +8,7 @@ namespace PromptCache.Cuda.Tests;
 /// On a GPU: K/V copied back to host memory asynchronously (with CUDA graphs, the library default) equals
 /// the synchronous copy, byte for byte.
 /// </summary>
+[Collection(CudaDeviceCollection.Name)]
 public sealed class GpuWriteBackTests
 {
     [CudaTheory]

@@ -92,9 +92,10 @@ public sealed class CudaBackendOptions
     /// Record each forward's launches as a few CUDA graphs (chunks of ~2 layers, each launched as soon as it
     /// is recorded, updated in place on the next call) instead of launching every kernel on its own, which
     /// leaves the GPU idle between short kernels (GraphChunks). H100, cached 4096+48 on the Llama-2-7B shape:
-    /// 7.0–7.8 ms against 8.3, a decode step 7.0–7.1 against 7.4–7.5 (RESULTS.md, session 4). Used only while
-    /// <see cref="KvHostWriteBack"/> is off: the copy-back ends a chunk at every layer, which on small models
-    /// cost more than it saved.
+    /// 7.0–7.8 ms against 8.3, a decode step 7.0–7.1 against 7.4–7.5 (RESULTS.md, session 4). With the
+    /// asynchronous <see cref="KvHostWriteBack"/> (the default) the copy-back of the rows a chunk stores is
+    /// queued when the chunk is launched (f32 segments end the chunk at every layer instead); with the
+    /// synchronous one graphs are not used, since each layer's download would end the chunk.
     /// </summary>
     public bool CudaGraphs { get; init; } = true;
 
