@@ -50,4 +50,6 @@ internal sealed unsafe class ProfilingBackend(IComputeBackend inner) : IComputeB
         Time("attention", () => inner.Attention(q, m, heads, blocks, layer, output));
     }
     public void CopyToHost(float* source, Span<float> destination) => inner.CopyToHost(source, destination);
+
+    public void Flush() => inner.Flush();
 }

@@ -1,8 +1,8 @@
 namespace PromptCache.Cuda.Tests;
 
 /// <summary>
-/// Tests that use the GPU or the process-wide <c>CaptureGuard</c> run one at a time: a guard test counts
-/// recordings, which a GPU test running beside it would open. (GpuConcurrencyTests makes its own overlap.)
+/// The GPU tests run one at a time, so that each measures what it means to (GpuConcurrencyTests makes its
+/// own overlap of two backends, on purpose).
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class CudaDeviceCollection

@@ -1196,7 +1196,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         }
     }
 
-    /// <summary>Launches work the backend is holding back (a GEMM group waiting for its other members, a residual add waiting for its RMSNorm).</summary>
+    /// <summary>
+    /// Launches work the backend is holding back: a GEMM group waiting for its other members, a residual
+    /// add waiting for its RMSNorm, the CUDA graph chunk being recorded (and with it the copy-back of the
+    /// K/V rows it stores).
+    /// </summary>
     public void Flush()
     {
         using (Enter())

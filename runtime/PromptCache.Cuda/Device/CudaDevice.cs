@@ -217,14 +217,14 @@ public sealed unsafe class CudaDevice : IDisposable
     {
         MakeCurrent();
         if (_captureStaging != staging) (_captureStaging, _captureUsed) = (staging, 0);
-        CaptureGuard.Enter();
+        CaptureGuard.Enter(Context);
         try
         {
             CudaCheck.Driver(CuDriver.cuStreamBeginCapture(Stream.Value, CuDriver.CaptureModeRelaxed));
         }
         catch
         {
-            CaptureGuard.Exit();
+            CaptureGuard.Exit(Context);
             throw;
         }
         Capturing = true;
@@ -244,7 +244,7 @@ public sealed unsafe class CudaDevice : IDisposable
         }
         finally
         {
-            CaptureGuard.Exit();
+            CaptureGuard.Exit(Context);
         }
     }
 

@@ -2,54 +2,59 @@ namespace PromptCache.Cuda.Interop;
 
 /// <summary>
 /// Keeps frees away from CUDA graph recordings. A driver call that synchronises the device (cuMemFree,
-/// cuMemFreeHost, cuModuleUnload, cuStreamDestroy) made on any thread of the process while a stream of
-/// the same context is being recorded invalidates that recording (CUDA_ERROR_STREAM_CAPTURE_INVALIDATED),
-/// and the recorded work is lost. Such frees come from other backends on the same GPU (the primary
-/// context is shared) and from the finalizer thread. While a recording is open they are queued, and run
-/// when the last recording ends.
+/// cuMemFreeHost, cuModuleUnload, cuStreamDestroy) made on any thread while a stream of the same context
+/// is being recorded invalidates that recording (CUDA_ERROR_STREAM_CAPTURE_INVALIDATED), and the recorded
+/// work is lost. The backends' own frees happen outside their recordings, and DeviceGate keeps backends
+/// on one GPU apart; what is left is the finalizer thread. While a recording of a context is open, its
+/// frees are queued, and run when its last recording ends.
 /// </summary>
 internal static class CaptureGuard
 {
     private static readonly object Gate = new();
-    private static readonly List<Action> Deferred = new();
-    private static int _open;
+    private static readonly Dictionary<IntPtr, (int Open, List<Action> Deferred)> Contexts = new();
 
-    /// <summary>Recordings open in the process.</summary>
-    public static int Open
+    /// <summary>Recordings open on <paramref name="context"/>.</summary>
+    public static int Open(IntPtr context)
     {
-        get
+        lock (Gate) return Contexts.TryGetValue(context, out var c) ? c.Open : 0;
+    }
+
+    /// <summary>A recording of a stream of <paramref name="context"/> starts; waits for a free in progress on another thread.</summary>
+    public static void Enter(IntPtr context)
+    {
+        lock (Gate)
         {
-            lock (Gate) return _open;
+            var c = Contexts.TryGetValue(context, out var existing) ? existing : (Open: 0, Deferred: new List<Action>());
+            Contexts[context] = (c.Open + 1, c.Deferred);
         }
     }
 
-    /// <summary>A recording starts; waits for a free in progress on another thread.</summary>
-    public static void Enter()
-    {
-        lock (Gate) _open++;
-    }
-
-    /// <summary>A recording ended: with none left, runs the frees queued meanwhile.</summary>
-    public static void Exit()
+    /// <summary>A recording ended: with none left on <paramref name="context"/>, runs the frees queued meanwhile.</summary>
+    public static void Exit(IntPtr context)
     {
         Action[] run;
         lock (Gate)
         {
-            if (--_open > 0 || Deferred.Count == 0) return;
-            run = Deferred.ToArray();
-            Deferred.Clear();
+            var c = Contexts[context];
+            if (c.Open > 1)
+            {
+                Contexts[context] = (c.Open - 1, c.Deferred);
+                return;
+            }
+            Contexts.Remove(context);
+            run = c.Deferred.ToArray();
         }
         foreach (var release in run) release();
     }
 
-    /// <summary>Runs <paramref name="release"/> now, or queues it while a recording is open.</summary>
-    public static void Release(Action release)
+    /// <summary>Runs <paramref name="release"/> now, or queues it while a recording of <paramref name="context"/> is open.</summary>
+    public static void Release(IntPtr context, Action release)
     {
         lock (Gate)
         {
-            if (_open > 0)
+            if (Contexts.TryGetValue(context, out var c))
             {
-                Deferred.Add(release);
+                c.Deferred.Add(release);
                 return;
             }
             // Under the lock: a recording cannot start on another thread while the device synchronises.

@@ -20,10 +20,10 @@ internal abstract class ContextBoundHandle : SafeHandle
     protected sealed override bool ReleaseHandle()
     {
         // Never throw from a release; a failure here leaks, which is the lesser evil at shutdown.
-        // Queued while a CUDA graph is being recorded anywhere in the process (CaptureGuard).
+        // Queued while a stream of this context is being recorded into a CUDA graph (CaptureGuard).
         IntPtr context = Context, value = handle;
         bool released = true;
-        CaptureGuard.Release(() => released = ReleaseIn(context, value));
+        CaptureGuard.Release(context, () => released = ReleaseIn(context, value));
         return released;
     }
 

@@ -56,4 +56,12 @@ public unsafe interface IComputeBackend
 
     /// <summary>Copies activations back to host memory.</summary>
     void CopyToHost(float* source, Span<float> destination);
+
+    /// <summary>
+    /// The forward pass has ended: start whatever work is still held back (the CUDA backend records its
+    /// launches into CUDA graphs and holds the last part until the result is read), so the device does
+    /// not wait for the next call, e.g. after a prefill that reads no logits. A backend that runs every
+    /// call at once has nothing to do.
+    /// </summary>
+    void Flush() { }
 }

@@ -141,6 +141,7 @@ public sealed unsafe class LlamaModel : IDisposable
             int logitRows = logits == LogitsMode.All ? n : (logits == LogitsMode.Last && last ? 1 : 0);
             ForwardChunk(ids.Slice(start, n), positions.Slice(start, n), context, visibility, target, logitRows, destination, cancellationToken);
         }
+        _backend.Flush();
         return new ForwardResult(result, rows, vocab);
     }
 
