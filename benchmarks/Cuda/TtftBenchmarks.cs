@@ -148,6 +148,7 @@ internal sealed unsafe class TtftBenchmarks
             if (context == _s.CachedContexts[0]) WriteBackRows(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) GraphReplay(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) GraphChunksAB(cuda, forward, module, ids, positions);
+            if (context == _s.CachedContexts[0]) FeatureAB("graph chunk ramp", on => cuda.GraphRamp = on ?? true, cuda, forward, ids, positions, [module], output);
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [module], output);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
@@ -587,7 +588,7 @@ internal sealed unsafe class TtftBenchmarks
         }
     }
 
-    // A call with one of the backend's options on and off (wgmma attention, bf16 SwiGLU), on the same
+    // A call with one of the backend's options on and off (wgmma attention, bf16 SwiGLU, the graph chunk ramp), on the same
     // backend, alternating: GPU and wall medians.
     private void FeatureAB(string feature, Action<bool?> set, CudaBackend cuda, SeamForward forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment segment)
     {

@@ -261,6 +261,16 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.CudaGraphs"/>.</summary>
     internal bool? GraphsOverride { get; set; }
 
+    /// <summary>Benchmarks only: whether a forward's first graph chunks are shorter (GraphChunks.FirstChunkOps).</summary>
+    internal bool GraphRamp
+    {
+        get => _graphs.Ramp;
+        set
+        {
+            using (Enter()) _graphs.Ramp = value;
+        }
+    }
+
     /// <summary>Chunks of a forward launched as CUDA graphs so far, and how many needed a new executable graph.</summary>
     public (long Launched, long Instantiated) GraphStats
     {

@@ -8,8 +8,10 @@ namespace PromptCache.Cuda.Backend;
 /// Launched one by one, the kernels of a cached call leave the GPU idle between them: the same 7B call
 /// replayed as one graph took 7.5 ms of GPU time against 8.4 (H100, RESULTS.md). One graph for the
 /// whole forward would make the GPU wait for the host to record all of it, so the work is recorded in
-/// chunks of <see cref="OpsPerChunk"/> backend calls: each chunk is launched as soon as it is recorded,
-/// and the host records the next while the GPU runs it.
+/// chunks of up to <see cref="OpsPerChunk"/> backend calls: each chunk is launched as soon as it is
+/// recorded, and the host records the next while the GPU runs it. The first chunks of a forward are
+/// shorter (<see cref="FirstChunkOps"/>, doubling), so the GPU starts after a few calls instead of
+/// waiting for two layers to be recorded.
 /// </summary>
 /// <remarks>
 /// <para>A chunk's executable graph is kept per position in the forward and updated in place
@@ -25,6 +27,12 @@ internal sealed unsafe class GraphChunks : IDisposable
 {
     /// <summary>Backend calls recorded per chunk: about two layers, so the GPU starts after ~0.1 ms of recording.</summary>
     public const int OpsPerChunk = 32;
+
+    /// <summary>Backend calls in a forward's first chunk; each next chunk doubles up to <see cref="OpsPerChunk"/>.</summary>
+    public const int FirstChunkOps = 4;
+
+    /// <summary>Benchmarks only: false records every chunk at full length (the session-4 behaviour).</summary>
+    public bool Ramp { get; set; } = true;
 
     /// <summary>Executable graphs kept per chunk position (shapes that alternate).</summary>
     public const int ExecsPerSlot = 4;
@@ -66,11 +74,15 @@ internal sealed unsafe class GraphChunks : IDisposable
         _ops = 0;
     }
 
-    /// <summary>Called after a backend call: launches the chunk once it holds <see cref="OpsPerChunk"/> calls.</summary>
+    /// <summary>Called after a backend call: launches the chunk once it holds its share of calls.</summary>
     public void Leave()
     {
-        if (_device.Capturing && ++_ops >= OpsPerChunk) Launch();
+        if (_device.Capturing && ++_ops >= ChunkOps(_slot)) Launch();
     }
+
+    // The length of the chunk at this position in the forward: a host that records ~2x faster than the GPU
+    // runs stays ahead while the lengths double.
+    private int ChunkOps(int slot) => Ramp && slot < 4 ? FirstChunkOps << slot : OpsPerChunk;
 
     /// <summary>The forward's result is about to be read: launch what is recorded; the next call starts a new forward.</summary>
     public void EndForward()
