@@ -15,9 +15,11 @@ namespace PromptCache.Cuda.Backend;
 /// </summary>
 /// <remarks>
 /// <para>A chunk's executable graph is kept per position in the forward and updated in place
-/// (cuGraphExecUpdate) when the next forward records the same kernels with other arguments, which is
-/// what consecutive cached calls and decode steps do; a different sequence instantiates a new one (up to
-/// <see cref="ExecsPerSlot"/> are kept per position).</para>
+/// (cuGraphExecUpdate) when the next forward records the same kernels with the same launch shapes and
+/// other arguments, which is what consecutive cached calls and decode steps do; anything else
+/// instantiates a new one (up to <see cref="ExecsPerSlot"/> are kept per position). The driver accepts
+/// updates that swap one kernel for another of the same graph shape, but on the H100 such updates gave
+/// wrong logits (RESULTS.md, session 6), so reuse is keyed by <see cref="Signature"/>.</para>
 /// <para>Anything that must not be recorded ends the chunk first (<see cref="CudaDevice.BreakCapture"/>):
 /// synchronisation, downloads, uploads too large for the staging buffer, tuning runs timed with events,
 /// waits on the copy streams. Uploads inside a chunk are staged in pinned memory that stays untouched
@@ -43,7 +45,7 @@ internal sealed unsafe class GraphChunks : IDisposable
     private const int MaxSlots = 64;
 
     private readonly CudaDevice _device;
-    private readonly List<List<IntPtr>> _slots = new();
+    private readonly List<List<(IntPtr Exec, ulong Signature)>> _slots = new(); // Signature 0: never reused
     private PinnedHostMemory? _staging;
     private int _slot, _ops;
 
@@ -100,31 +102,33 @@ internal sealed unsafe class GraphChunks : IDisposable
         try
         {
             if (_slot == MaxSlots) _slot = 0; // a forward that never ended (no result read): reuse positions
-            if (_slot == _slots.Count) _slots.Add(new List<IntPtr>());
+            if (_slot == _slots.Count) _slots.Add(new());
             var execs = _slots[_slot++];
-            IntPtr exec = IntPtr.Zero;
+            ulong? signature = Signature(graph);
+            int match = signature is { } key ? execs.FindIndex(e => e.Signature == key) : -1;
             byte* info = stackalloc byte[64];
-            // Most recently used last in the list, so tried first.
-            for (int i = execs.Count - 1; i >= 0 && exec == IntPtr.Zero; i--)
+            IntPtr exec;
+            if (match >= 0 && CuDriver.cuGraphExecUpdate(execs[match].Exec, graph, info) == 0)
             {
-                if (CuDriver.cuGraphExecUpdate(execs[i], graph, info) == 0) exec = execs[i];
+                exec = execs[match].Exec;
+                execs.RemoveAt(match);
             }
-            if (exec == IntPtr.Zero)
+            else
             {
+                if (match >= 0)
+                {
+                    CuDriver.cuGraphExecDestroy(execs[match].Exec); // same kernels, other topology: replaced
+                    execs.RemoveAt(match);
+                }
                 CudaCheck.Driver(CuDriver.cuGraphInstantiateWithFlags(out exec, graph, 0));
                 Instantiated++;
                 if (execs.Count == ExecsPerSlot)
                 {
-                    CuDriver.cuGraphExecDestroy(execs[0]);
+                    CuDriver.cuGraphExecDestroy(execs[0].Exec);
                     execs.RemoveAt(0);
                 }
-                execs.Add(exec);
             }
-            else
-            {
-                execs.Remove(exec);
-                execs.Add(exec);
-            }
+            execs.Add((exec, signature ?? 0)); // most recently used last
             CudaCheck.Driver(CuDriver.cuGraphLaunch(exec, _device.Stream.Value));
             Launched++;
         }
@@ -140,6 +144,53 @@ internal sealed unsafe class GraphChunks : IDisposable
         }
     }
 
+    /// <summary>
+    /// What must not change for an executable graph to be updated in place: each node's type, in the order
+    /// the driver lists them; for kernels the function and the launch shape (grid, block, shared memory);
+    /// for copies the memory types at both ends. Arguments, pointers and copy sizes may differ. Null when the
+    /// driver cannot describe a node: that graph is not updated in place.
+    /// </summary>
+    internal static ulong? Signature(IntPtr graph)
+    {
+        nuint count = 0;
+        if (CuDriver.cuGraphGetNodes(graph, null, &count) != 0) return null;
+        var nodes = new IntPtr[(int)count];
+        fixed (IntPtr* p = nodes)
+            if (CuDriver.cuGraphGetNodes(graph, p, &count) != 0) return null;
+        ulong hash = Mix(FnvOffset, count);
+        byte* parameters = stackalloc byte[256];
+        foreach (var node in nodes)
+        {
+            if (CuDriver.cuGraphNodeGetType(node, out int type) != 0) return null;
+            hash = Mix(hash, (ulong)type);
+            if (type == CuDriver.GraphNodeKernel)
+            {
+                // CUDA_KERNEL_NODE_PARAMS_v2: func, grid and block dims, shared bytes, params, extra, kern, ctx.
+                if (CuDriver.cuGraphKernelNodeGetParams(node, parameters) != 0) return null;
+                hash = Mix(hash, *(ulong*)parameters);
+                for (int i = 0; i < 7; i++) hash = Mix(hash, ((uint*)(parameters + 8))[i]);
+                hash = Mix(hash, *(ulong*)(parameters + 56));
+            }
+            else if (type == CuDriver.GraphNodeMemcpy)
+            {
+                // CUDA_MEMCPY3D: srcMemoryType at byte 32, dstMemoryType at byte 120.
+                if (CuDriver.cuGraphMemcpyNodeGetParams(node, parameters) != 0) return null;
+                hash = Mix(hash, *(uint*)(parameters + 32));
+                hash = Mix(hash, *(uint*)(parameters + 120));
+            }
+        }
+        return hash == 0 ? 1 : hash;
+    }
+
+    // FNV-1a over the bytes of 64-bit words.
+    private const ulong FnvOffset = 14695981039346656037, FnvPrime = 1099511628211;
+
+    private static ulong Mix(ulong hash, ulong value)
+    {
+        for (int i = 0; i < 8; i++, value >>= 8) hash = (hash ^ (value & 0xff)) * FnvPrime;
+        return hash;
+    }
+
     public void Dispose()
     {
         if (_device.Capturing)
@@ -149,7 +200,7 @@ internal sealed unsafe class GraphChunks : IDisposable
         }
         _device.CaptureBreak = null;
         foreach (var execs in _slots)
-            foreach (var exec in execs) CuDriver.cuGraphExecDestroy(exec);
+            foreach (var (exec, _) in execs) CuDriver.cuGraphExecDestroy(exec);
         _slots.Clear();
         _staging?.Dispose();
     }

@@ -96,4 +96,10 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib, EntryPoint = "cuGraphExecUpdate_v2")] public static unsafe partial int cuGraphExecUpdate(IntPtr graphExec, IntPtr graph, byte* resultInfo);
     [LibraryImport(Lib)] public static partial int cuGraphExecDestroy(IntPtr graphExec);
     [LibraryImport(Lib)] public static partial int cuGraphDestroy(IntPtr graph);
+    [LibraryImport(Lib)] public static partial int cuGraphGetNodes(IntPtr graph, IntPtr* nodes, nuint* count);
+    [LibraryImport(Lib)] public static partial int cuGraphNodeGetType(IntPtr node, out int type);
+    [LibraryImport(Lib, EntryPoint = "cuGraphKernelNodeGetParams_v2")] public static partial int cuGraphKernelNodeGetParams(IntPtr node, byte* parameters);
+    [LibraryImport(Lib)] public static partial int cuGraphMemcpyNodeGetParams(IntPtr node, byte* parameters);
+
+    public const int GraphNodeKernel = 0, GraphNodeMemcpy = 1;
 }
