@@ -652,7 +652,8 @@ internal sealed unsafe class TtftBenchmarks
             }
             var after = cuda.GraphStats;
             Console.WriteLine($"CUDA graphs: cached {module.Count}+{ids.Length} wall {Median(wall[true]):0.00} ms (gpu {Median(gpu[true]):0.00}) with, {Median(wall[false]):0.00} ms (gpu {Median(gpu[false]):0.00}) without; " +
-                $"decode step {Median(step[true]):0.00} vs {Median(step[false]):0.00} ms (medians of {_s.Reps}, alternating); {after.Launched - before.Launched} chunks launched, {after.Instantiated - before.Instantiated} instantiated");
+                $"decode step {Median(step[true]):0.00} vs {Median(step[false]):0.00} ms (medians of {_s.Reps}, alternating); {after.Launched - before.Launched} chunks launched, {after.Instantiated - before.Instantiated} instantiated, " +
+                $"{(after.SignatureTime - before.SignatureTime).TotalMicroseconds / Math.Max(1, after.Launched - before.Launched):0.0} µs of host time per chunk for its signature");
             AddRow("cached, CUDA graphs on", module.Count + ids.Length, Median(wall[true]), Median(gpu[true]), Floors.Milliseconds(forward.Config, ids.Length, module.Count), double.NaN);
             AddRow("cached, CUDA graphs off", module.Count + ids.Length, Median(wall[false]), Median(gpu[false]), Floors.Milliseconds(forward.Config, ids.Length, module.Count), double.NaN);
             cuda.Release(output);

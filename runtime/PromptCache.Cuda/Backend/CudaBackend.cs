@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PromptCache.Cuda.Device;
 using PromptCache.Cuda.Interop;
@@ -271,12 +272,15 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         }
     }
 
-    /// <summary>Chunks of a forward launched as CUDA graphs so far, and how many needed a new executable graph.</summary>
-    public (long Launched, long Instantiated) GraphStats
+    /// <summary>
+    /// Chunks of a forward launched as CUDA graphs so far, how many needed a new executable graph, and the
+    /// host time spent checking which executable graph a chunk may update.
+    /// </summary>
+    public (long Launched, long Instantiated, TimeSpan SignatureTime) GraphStats
     {
         get
         {
-            using (Enter()) return (_graphs.Launched, _graphs.Instantiated);
+            using (Enter()) return (_graphs.Launched, _graphs.Instantiated, Stopwatch.GetElapsedTime(0, _graphs.SignatureTicks));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PromptCache.Cuda.Device;
 using PromptCache.Cuda.Interop;
 
@@ -15,8 +16,8 @@ namespace PromptCache.Cuda.Backend;
 /// </summary>
 /// <remarks>
 /// <para>A chunk's executable graph is kept per position in the forward and updated in place
-/// (cuGraphExecUpdate) when the next forward records the same kernels with the same launch shapes and
-/// other arguments, which is what consecutive cached calls and decode steps do; anything else
+/// (cuGraphExecUpdate) when the next forward records the same kernels with other arguments and launch
+/// shapes, which is what consecutive cached calls and decode steps do; anything else
 /// instantiates a new one (up to <see cref="ExecsPerSlot"/> are kept per position). The driver accepts
 /// updates that swap one kernel for another of the same graph shape, but on the H100 such updates gave
 /// wrong logits (RESULTS.md, session 6), so reuse is keyed by <see cref="Signature"/>.</para>
@@ -67,6 +68,9 @@ internal sealed unsafe class GraphChunks : IDisposable
     /// <inheritdoc cref="Launched"/>
     public long Instantiated { get; private set; }
 
+    /// <summary>Host time spent computing chunk signatures (Stopwatch ticks): what the safe reuse costs.</summary>
+    public long SignatureTicks { get; private set; }
+
     /// <summary>Called before a backend call queues work: starts recording a chunk if none is open.</summary>
     public void Enter()
     {
@@ -104,7 +108,9 @@ internal sealed unsafe class GraphChunks : IDisposable
             if (_slot == MaxSlots) _slot = 0; // a forward that never ended (no result read): reuse positions
             if (_slot == _slots.Count) _slots.Add(new());
             var execs = _slots[_slot++];
+            long started = Stopwatch.GetTimestamp();
             ulong? signature = Signature(graph);
+            SignatureTicks += Stopwatch.GetTimestamp() - started;
             int match = signature is { } key ? execs.FindIndex(e => e.Signature == key) : -1;
             byte* info = stackalloc byte[64];
             IntPtr exec;
@@ -146,8 +152,8 @@ internal sealed unsafe class GraphChunks : IDisposable
 
     /// <summary>
     /// What must not change for an executable graph to be updated in place: each node's type, in the order
-    /// the driver lists them; for kernels the function and the launch shape (grid, block, shared memory);
-    /// for copies the memory types at both ends. Arguments, pointers and copy sizes may differ. Null when the
+    /// the driver lists them; for kernels the function; for copies the memory types at both ends. Launch
+    /// shapes, arguments, pointers and copy sizes may differ. Null when the
     /// driver cannot describe a node: that graph is not updated in place.
     /// </summary>
     internal static ulong? Signature(IntPtr graph)
@@ -166,9 +172,10 @@ internal sealed unsafe class GraphChunks : IDisposable
             if (type == CuDriver.GraphNodeKernel)
             {
                 // CUDA_KERNEL_NODE_PARAMS_v2: func, grid and block dims, shared bytes, params, extra, kern, ctx.
+                // The function (func, or kern for a library's context-independent kernel) only: grids follow
+                // the row count, which differs between calls that reuse one executable graph.
                 if (CuDriver.cuGraphKernelNodeGetParams(node, parameters) != 0) return null;
                 hash = Mix(hash, *(ulong*)parameters);
-                for (int i = 0; i < 7; i++) hash = Mix(hash, ((uint*)(parameters + 8))[i]);
                 hash = Mix(hash, *(ulong*)(parameters + 56));
             }
             else if (type == CuDriver.GraphNodeMemcpy)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using PromptCache.Cuda.Backend;
 using PromptCache.Engine;
 using PromptCache.Engine.Synthetic;
 using PromptCache.Runtime.Backends;
@@ -19,6 +20,7 @@ internal static class TtftBenchmark
         Console.WriteLine("| cached tokens | new tokens | TTFT uncached | TTFT cached | uncached/cached | cached floor | cached/floor | warm (compute) | warm (from disk) | K/V bytes/token | store overhead |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var one = new GenerationOptions { MaxTokens = 1, IgnoreEos = true };
+        var notes = new List<string>(); // printed under the table
         foreach (int size in sizes)
         {
             string dir = Path.Combine(Path.GetTempPath(), "promptcache-bench-engine", Guid.NewGuid().ToString("N"));
@@ -50,6 +52,7 @@ internal static class TtftBenchmark
                 cached.Add(r.TimeToFirstToken.TotalMilliseconds);
                 last = r.Stats;
             }
+            var graphs = (backend as CudaBackend)?.GraphStats;
             var uncached = new List<double>();
             for (int i = 0; i < uncachedReps; i++)
                 uncached.Add((await engine.RunUncachedAsync(BenchSchema.Request(size, i), one)).TimeToFirstToken.TotalMilliseconds);
@@ -64,7 +67,15 @@ internal static class TtftBenchmark
             double overhead = (counters.Store.DiskBytes - (double)bytesPerToken * cachedTokens) / (bytesPerToken * (double)cachedTokens);
             Console.WriteLine(string.Create(inv,
                 $"| {cachedTokens} | {newTokens} | {u:F0} ms | {c:F1} ms | {u / c:F1}× | {(backend is null ? $"{floorMs:F1} ms | {c / floorMs:F2}" : "– | –")} | {warmCompute:F0} ms | {warmDisk:F0} ms | {bytesPerToken} | {overhead * 100:F3} % disk, {counters.Store.IndexOverheadBytes} B index |"));
+            if (backend is CudaBackend cuda && graphs is { } before)
+            {
+                // Over the whole run (warming included): executable graphs reused in place vs built anew.
+                var after = cuda.GraphStats;
+                notes.Add(string.Create(inv, $"CUDA graphs, {cachedTokens} cached tokens: {after.Launched} chunks launched, {after.Instantiated} instantiated ({after.Instantiated - before.Instantiated} during the uncached runs), " +
+                    $"{after.SignatureTime.TotalMicroseconds / Math.Max(1, after.Launched):F1} µs of host time per chunk for its signature"));
+            }
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
+        notes.ForEach(Console.WriteLine);
     }
 }
