@@ -37,8 +37,12 @@ internal sealed unsafe class GraphChunks : IDisposable
     /// <summary>Benchmarks only: false records every chunk at full length (the session-4 behaviour).</summary>
     public bool Ramp { get; set; } = true;
 
-    /// <summary>Executable graphs kept per chunk position (shapes that alternate).</summary>
-    public const int ExecsPerSlot = 4;
+    /// <summary>
+    /// Executable graphs kept per chunk position: one per kernel sequence seen there. The engine's calls
+    /// vary (argument forwards of a few rows, suffixes, decode steps; the GEMM algorithm is tuned per row
+    /// count), and with 4 the 1.1B engine bench built a new graph for nearly every second chunk.
+    /// </summary>
+    public const int ExecsPerSlot = 16;
 
     private const long StagingBytes = 16L << 20;
 
