@@ -1390,6 +1390,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             Begin();
+            _device.BreakCapture(); // registering may synchronise the device, which would invalidate a recording
             _device.MakeCurrent();
             return CuDriver.cuMemHostRegister(SegmentKeys(segment, 0), (nuint)(segment.BytesPerToken * segment.Capacity), 0) == 0;
         }

@@ -157,8 +157,8 @@ internal sealed unsafe class GraphChunks : IDisposable
     /// <summary>
     /// What must not change for an executable graph to be updated in place: each node's type, in the order
     /// the driver lists them; for kernels the function; for copies the memory types at both ends. Launch
-    /// shapes, arguments, pointers and copy sizes may differ. Null when the
-    /// driver cannot describe a node: that graph is not updated in place.
+    /// shapes, arguments, pointers and copy sizes may differ. Null when the driver cannot describe a node:
+    /// that graph is then never updated in place.
     /// </summary>
     internal static ulong? Signature(IntPtr graph)
     {
