@@ -476,7 +476,7 @@ internal sealed unsafe class TtftBenchmarks
         double median = Median(times);
         AddRow($"decode step (after {module.Count}+48)", module.Count + output.Count, median, double.NaN,
             Floors.Milliseconds(forward.Config, 1, module.Count + output.Count), double.NaN);
-        Console.WriteLine($"Decode: {1000 / median:0.0} tokens/s at batch 1 over {module.Count} cached tokens (median of {times.Count} steps)");
+        Console.WriteLine($"Decode: {1000 / median:0.0} tokens/s at batch 1 over {module.Count} cached tokens (median of {times.Count} steps; slowest step {times.Max():0.00} ms)");
     }
 
     // The cached call with its new K/V also written back to host memory (the library default, so that

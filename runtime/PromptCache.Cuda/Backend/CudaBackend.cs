@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using PromptCache.Cuda.Device;
 using PromptCache.Cuda.Interop;
@@ -1030,7 +1031,10 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private void LaunchSplit(SplitKernel kind, int rows, int m, int heads, int kvHeads, int headDim, int keyTiles, ulong output, Action<ulong, ulong, int> launch)
     {
         void Run(int splits) => RunSplit(splits, headDim, output, m, heads, launch);
-        Run(Splits(m, heads, keyTiles, rows, (m, heads, kvHeads, headDim, keyTiles, kind), Run));
+        // Tuned per power-of-two class of rows and key tiles: a decode step crosses into a new tile every
+        // 64 tokens and suffixes vary in length, and timing each exact shape would stall those calls.
+        var shape = ((int)BitOperations.RoundUpToPowerOf2((uint)m), heads, kvHeads, headDim, (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(keyTiles, 1)), kind);
+        Run(Splits(m, heads, keyTiles, rows, shape, Run));
     }
 
     // Key splits for a kernel of `rows` query rows per block: forced by the options, one when the blocks
@@ -1078,12 +1082,12 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     // Short queries over long contexts: the key split that fills the GPU best depends on the context
     // length and the tile pipeline; time a few around the computed one at the first call of the shape
-    // (median of 5, GPU events; each run writes the same output) and keep the fastest.
+    // class (median of 5, GPU events; each run writes the same output) and keep the fastest for it.
     private int TunedSplits((int, int, int, int, int, SplitKernel) key, int computed, int keyTiles, Action<int> run)
     {
-        if (_attentionSplits.TryGetValue(key, out int known)) return known;
-        _device.BreakCapture(); // timed with events: runs directly
         int cap = Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits);
+        if (_attentionSplits.TryGetValue(key, out int known)) return Math.Min(known, cap);
+        _device.BreakCapture(); // timed with events: runs directly
         var candidates = new[] { computed / 2, computed, computed * 3 / 2, computed * 2, computed * 3, computed * 4 }
             .Select(c => Math.Clamp(c, 1, cap)).Distinct().ToArray();
         int best = computed;
@@ -1108,7 +1112,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             if (ms < bestMs) (best, bestMs) = (c, ms);
         }
         _attentionSplits[key] = best;
-        _attentionTuneLog.Add($"attention {key.Item1} rows x {key.Item2}/{key.Item3} heads over {keyTiles} key tiles: {string.Join(", ", parts)} -> {best}");
+        _attentionTuneLog.Add($"attention {key.Item1} rows x {key.Item2}/{key.Item3} heads over {keyTiles} key tiles (up to {key.Item5}): {string.Join(", ", parts)} -> {best}");
         return best;
     }
 

@@ -148,9 +148,10 @@ public sealed class CudaBackendOptions
     public int AttentionSplits { get; init; }
 
     /// <summary>
-    /// Pipelined kernels, short queries (at most 64 rows) and <see cref="AttentionSplits"/> 0: at the
-    /// first call of each (rows, heads, key tiles) shape, time a few key splits around the computed
-    /// one and keep the fastest for that shape.
+    /// Short queries (at most 64 rows) and <see cref="AttentionSplits"/> 0: at the first call of each
+    /// shape class (heads; rows and key tiles each rounded up to a power of two), time a few key splits
+    /// around the computed one and keep the fastest for the class. Classes rather than exact shapes, so a
+    /// decode step does not stop to time again each time its context reaches a new 64-key tile.
     /// </summary>
     public bool TuneAttentionSplits { get; init; } = true;
 
