@@ -40,8 +40,9 @@ public enum SkinnyGemmPath
     CublasGemmEx,
 
     /// <summary>
-    /// cuBLASLt: at the first call of each shape the heuristic's candidates and cublasGemmEx are
-    /// timed on the real operands and the fastest is kept (cublasGemmEx when cuBLASLt fails).
+    /// cuBLASLt: at the first call of each shape class (row count rounded up to a power of two) the
+    /// heuristic's candidates and cublasGemmEx are timed on the real operands and the fastest is kept
+    /// for the class (cublasGemmEx when cuBLASLt fails).
     /// </summary>
     CublasLtTuned,
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using PromptCache.Cuda.Device;
 using PromptCache.Cuda.Interop;
 
@@ -6,10 +7,12 @@ namespace PromptCache.Cuda.Backend;
 /// <summary>
 /// Skinny GEMMs (few activation rows against a whole bf16 weight matrix: cached suffixes, decode)
 /// through cuBLASLt with the algorithm chosen by measurement. At the first call of each
-/// (rows, cols, m) the heuristic's candidates and the plain cublasGemmEx path are each timed on the
-/// real operands, and the fastest is kept; the call's output is then written by the winner. Any
-/// cuBLASLt error while planning makes that shape use cublasGemmEx, so this can only be as slow as
-/// the old path plus the one-off tuning.
+/// (rows, cols, m class) the heuristic's candidates and the plain cublasGemmEx path are each timed on the
+/// real operands, and the fastest is kept; the call's output is then written by the winner. The m class
+/// is m rounded up to a power of two: other row counts of the class take its winner (checked with
+/// cublasLtMatmulAlgoCheck) instead of timing again, so a server seeing suffixes of many lengths tunes
+/// a handful of times, not once per length. Any cuBLASLt error while planning makes that shape use
+/// cublasGemmEx, so this can only be as slow as the old path plus the one-off tuning.
 /// </summary>
 /// <remarks>
 /// Why: these GEMMs read 13.5 GB of weights per cached 7B call and ran at ~2.1 TB/s of the ~3 TB/s
@@ -24,6 +27,7 @@ internal sealed unsafe class LtSkinnyGemm : IDisposable
     private readonly CudaDevice _device;
     private readonly ScratchBuffer _workspace;
     private readonly Dictionary<(int Rows, int Cols, int M), Plan> _plans = new();
+    private readonly Dictionary<(int Rows, int Cols, int MClass), byte[]?> _winners = new(); // null: cublasGemmEx won
     private readonly List<string> _log = new();
     private IntPtr _lt;
 
@@ -41,11 +45,58 @@ internal sealed unsafe class LtSkinnyGemm : IDisposable
     {
         if (!_plans.TryGetValue((rows, cols, m), out var plan))
         {
-            plan = Tune(w, rows, cols, xb, m, y, gemmEx);
+            var mClass = (rows, cols, (int)BitOperations.RoundUpToPowerOf2((uint)m));
+            plan = _winners.TryGetValue(mClass, out var winner) ? Reuse(winner, rows, cols, m) : null;
+            if (plan is null)
+            {
+                plan = Tune(w, rows, cols, xb, m, y, gemmEx);
+                _winners.TryAdd(mClass, plan.Algo);
+            }
             _plans[(rows, cols, m)] = plan;
         }
         if (plan.Algo is null) gemmEx();
         else Launch(plan, w, xb, y);
+    }
+
+    // Same operand order as the cublasGemmEx path: column-major yᵀ (rows × m) = Wᵀ-view · xᵀ.
+    private void Describe(Plan plan, int rows, int cols, int m)
+    {
+        if (_lt == IntPtr.Zero) CudaCheck.Blas(CublasLt.cublasLtCreate(out _lt));
+        CudaCheck.Blas(CublasLt.cublasLtMatmulDescCreate(out plan.Desc, Cublas.Compute32F, Cublas.R32F));
+        int opT = Cublas.OpT, opN = Cublas.OpN;
+        CudaCheck.Blas(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLt.DescTransA, &opT, sizeof(int)));
+        CudaCheck.Blas(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLt.DescTransB, &opN, sizeof(int)));
+        CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.A, Cublas.R16BF, (ulong)cols, (ulong)rows, cols));
+        CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.B, Cublas.R16BF, (ulong)cols, (ulong)m, cols));
+        CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.C, Cublas.R32F, (ulong)rows, (ulong)m, rows));
+    }
+
+    // A plan for m rows with the winner of m's class, or null when cuBLASLt does not take that algorithm
+    // for m (then m is tuned on its own).
+    private Plan? Reuse(byte[]? winner, int rows, int cols, int m)
+    {
+        var plan = new Plan();
+        if (winner is null) return plan; // cublasGemmEx won the class
+        try
+        {
+            Describe(plan, rows, cols, m);
+            byte* result = stackalloc byte[CublasLt.HeuristicResultBytes + 64];
+            fixed (byte* algo = winner)
+            {
+                if (CublasLt.cublasLtMatmulAlgoCheck(_lt, plan.Desc, plan.A, plan.B, plan.C, plan.C, algo, result) == 0
+                    && *(ulong*)(result + CublasLt.HeuristicWorkspaceOffset) <= WorkspaceBytes)
+                {
+                    plan.Algo = winner;
+                    _log.Add($"GEMM {m} x {rows} x {cols}: the algorithm timed for its class ({BitOperations.RoundUpToPowerOf2((uint)m)} rows)");
+                    return plan;
+                }
+            }
+        }
+        catch (Exception e) when (e is CudaException or EntryPointNotFoundException)
+        {
+        }
+        plan.Dispose();
+        return null;
     }
 
     private Plan Tune(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx)
@@ -54,15 +105,7 @@ internal sealed unsafe class LtSkinnyGemm : IDisposable
         var plan = new Plan();
         try
         {
-            if (_lt == IntPtr.Zero) CudaCheck.Blas(CublasLt.cublasLtCreate(out _lt));
-            // Same operand order as the cublasGemmEx path: column-major yᵀ (rows × m) = Wᵀ-view · xᵀ.
-            CudaCheck.Blas(CublasLt.cublasLtMatmulDescCreate(out plan.Desc, Cublas.Compute32F, Cublas.R32F));
-            int opT = Cublas.OpT, opN = Cublas.OpN;
-            CudaCheck.Blas(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLt.DescTransA, &opT, sizeof(int)));
-            CudaCheck.Blas(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLt.DescTransB, &opN, sizeof(int)));
-            CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.A, Cublas.R16BF, (ulong)cols, (ulong)rows, cols));
-            CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.B, Cublas.R16BF, (ulong)cols, (ulong)m, cols));
-            CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.C, Cublas.R32F, (ulong)rows, (ulong)m, rows));
+            Describe(plan, rows, cols, m);
             CudaCheck.Blas(CublasLt.cublasLtMatmulPreferenceCreate(out IntPtr preference));
             // Slack after the results: a larger struct in a future cuBLASLt must not write past the buffer.
             var results = new byte[Candidates * CublasLt.HeuristicResultBytes + 1024];

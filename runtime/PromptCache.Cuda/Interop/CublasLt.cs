@@ -42,6 +42,9 @@ internal static partial class CublasLt
         IntPtr preference, int requested, byte* results, out int returned);
 
     [LibraryImport(Lib)]
+    public static unsafe partial int cublasLtMatmulAlgoCheck(IntPtr handle, IntPtr desc, IntPtr a, IntPtr b, IntPtr c, IntPtr d, byte* algo, byte* result);
+
+    [LibraryImport(Lib)]
     public static unsafe partial int cublasLtMatmul(IntPtr handle, IntPtr desc, float* alpha, ulong a, IntPtr aLayout, ulong b, IntPtr bLayout,
         float* beta, ulong c, IntPtr cLayout, ulong d, IntPtr dLayout, byte* algo, ulong workspace, nuint workspaceBytes, IntPtr stream);
 }
