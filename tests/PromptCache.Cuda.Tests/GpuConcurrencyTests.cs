@@ -1,4 +1,3 @@
-using System.Text.Json;
 using PromptCache.Cuda.Backend;
 using PromptCache.Runtime.Inference;
 
@@ -16,10 +15,7 @@ public sealed class GpuConcurrencyTests
     public void Graph_recordings_survive_another_backend_allocating_and_freeing_on_the_same_gpu()
     {
         string folder = GpuParityTests.FixtureFolder("llama");
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference.json")));
-        var plain = doc.RootElement.GetProperty("plain");
-        int[] ids = GpuParityTests.Ints(plain, "ids"), positions = GpuParityTests.Ints(plain, "positions");
-        float[] expected = GpuParityTests.Logits(plain);
+        var (ids, positions, expected) = GpuParityTests.PlainPrompt(folder);
 
         using var recorder = new CudaBackend();
         using var model = LlamaModel.Load(folder, recorder);

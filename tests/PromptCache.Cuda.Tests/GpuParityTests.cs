@@ -91,6 +91,14 @@ public sealed class GpuParityTests
         throw new DirectoryNotFoundException($"Fixtures/hf/{name} not found above {AppContext.BaseDirectory}.");
     }
 
+    /// <summary>The fixture's plain prompt: its ids, positions and transformers' logits.</summary>
+    internal static (int[] Ids, int[] Positions, float[] Logits) PlainPrompt(string folder)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference.json")));
+        var plain = doc.RootElement.GetProperty("plain");
+        return (Ints(plain, "ids"), Ints(plain, "positions"), Logits(plain));
+    }
+
     internal static int[] Ints(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(x => x.GetInt32()).ToArray();
 
     internal static float[] Logits(JsonElement e) =>

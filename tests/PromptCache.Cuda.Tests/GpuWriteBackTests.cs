@@ -1,4 +1,3 @@
-using System.Text.Json;
 using PromptCache.Cuda.Backend;
 using PromptCache.Runtime.Inference;
 
@@ -22,9 +21,7 @@ public sealed class GpuWriteBackTests
         string folder = GpuParityTests.FixtureFolder("llama");
         using var backend = new CudaBackend();
         using var model = LlamaModel.Load(folder, backend);
-        byte[][] sync = HostBytes(backend, model, folder, type, asynchronous: false), async = HostBytes(backend, model, folder, type, asynchronous: true);
-        Assert.Equal(sync.Length, async.Length);
-        for (int layer = 0; layer < sync.Length; layer++) Assert.True(sync[layer].AsSpan().SequenceEqual(async[layer]), $"layer {layer} differs");
+        AssertSameLayers(HostBytes(backend, model, folder, type, asynchronous: false), HostBytes(backend, model, folder, type, asynchronous: true));
     }
 
     [CudaTheory]
@@ -37,36 +34,33 @@ public sealed class GpuWriteBackTests
         string folder = GpuParityTests.FixtureFolder("llama");
         using var backend = new CudaBackend();
         using var model = LlamaModel.Load(folder, backend);
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference.json")));
-        var plain = doc.RootElement.GetProperty("plain");
-        int[] ids = GpuParityTests.Ints(plain, "ids"), positions = GpuParityTests.Ints(plain, "positions");
+        var (ids, positions, _) = GpuParityTests.PlainPrompt(folder);
         byte[][] Prefill(bool asynchronous)
         {
             backend.HostWriteBackOverride = (true, asynchronous);
             using var segment = model.Prefill(ids, positions, dataType: type);
-            return Enumerable.Range(0, segment.LayerCount).Select(l =>
-            {
-                var bytes = new byte[segment.LayerByteCount];
-                segment.CopyLayerTo(l, bytes);
-                return bytes;
-            }).ToArray();
+            return LayerBytes(segment);
         }
         byte[][] sync = Prefill(asynchronous: false), recorded = Prefill(asynchronous: true);
         Assert.True(backend.GraphStats.Launched > 0, "the asynchronous write-back should have run with CUDA graphs");
-        for (int layer = 0; layer < sync.Length; layer++) Assert.True(sync[layer].AsSpan().SequenceEqual(recorded[layer]), $"layer {layer} differs");
+        AssertSameLayers(sync, recorded);
     }
 
     // A prompt, then three decode steps into the same segment (the rows land at growing offsets), read
     // back at once: the read must wait for the copies still in flight.
     private static byte[][] HostBytes(CudaBackend backend, LlamaModel model, string folder, KvDataType type, bool asynchronous)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "reference.json")));
-        var plain = doc.RootElement.GetProperty("plain");
-        int[] ids = GpuParityTests.Ints(plain, "ids"), positions = GpuParityTests.Ints(plain, "positions");
+        var (ids, positions, _) = GpuParityTests.PlainPrompt(folder);
         backend.HostWriteBackOverride = (true, asynchronous);
         using var segment = model.CreateSegment(type, ids.Length + 3);
         model.Forward(ids, positions, [], segment, LogitsMode.Last);
         for (int t = 0; t < 3; t++) model.Forward([ids[t]], [positions[^1] + 1 + t], [], segment, LogitsMode.Last);
+        return LayerBytes(segment);
+    }
+
+    // Each layer's host bytes (reading them waits for the copies into them).
+    private static byte[][] LayerBytes(KvSegment segment)
+    {
         var layers = new byte[segment.LayerCount][];
         for (int l = 0; l < layers.Length; l++)
         {
@@ -74,5 +68,11 @@ public sealed class GpuWriteBackTests
             segment.CopyLayerTo(l, layers[l]);
         }
         return layers;
+    }
+
+    private static void AssertSameLayers(byte[][] expected, byte[][] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int layer = 0; layer < expected.Length; layer++) Assert.True(expected[layer].AsSpan().SequenceEqual(actual[layer]), $"layer {layer} differs");
     }
 }

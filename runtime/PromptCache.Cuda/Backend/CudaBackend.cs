@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using PromptCache.Cuda.Device;
 using PromptCache.Cuda.Interop;
@@ -1033,7 +1032,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         void Run(int splits) => RunSplit(splits, headDim, output, m, heads, launch);
         // Tuned per power-of-two class of rows and key tiles: a decode step crosses into a new tile every
         // 64 tokens and suffixes vary in length, and timing each exact shape would stall those calls.
-        var shape = ((int)BitOperations.RoundUpToPowerOf2((uint)m), heads, kvHeads, headDim, (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(keyTiles, 1)), kind);
+        var shape = (TuningClass.Of(m), heads, kvHeads, headDim, TuningClass.Of(keyTiles), kind);
         Run(Splits(m, heads, keyTiles, rows, shape, Run));
     }
 

@@ -1,4 +1,3 @@
-using System.Numerics;
 using PromptCache.Cuda.Device;
 using PromptCache.Cuda.Interop;
 
@@ -45,7 +44,7 @@ internal sealed unsafe class LtSkinnyGemm : IDisposable
     {
         if (!_plans.TryGetValue((rows, cols, m), out var plan))
         {
-            var mClass = (rows, cols, (int)BitOperations.RoundUpToPowerOf2((uint)m));
+            var mClass = (rows, cols, TuningClass.Of(m));
             plan = _winners.TryGetValue(mClass, out var winner) ? Reuse(winner, rows, cols, m) : null;
             if (plan is null)
             {
@@ -87,7 +86,7 @@ internal sealed unsafe class LtSkinnyGemm : IDisposable
                     && *(ulong*)(result + CublasLt.HeuristicWorkspaceOffset) <= WorkspaceBytes)
                 {
                     plan.Algo = winner;
-                    _log.Add($"GEMM {m} x {rows} x {cols}: the algorithm timed for its class ({BitOperations.RoundUpToPowerOf2((uint)m)} rows)");
+                    _log.Add($"GEMM {m} x {rows} x {cols}: the algorithm timed for its class ({TuningClass.Of(m)} rows)");
                     return plan;
                 }
             }

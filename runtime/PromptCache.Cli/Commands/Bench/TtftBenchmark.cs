@@ -45,7 +45,7 @@ internal static class TtftBenchmark
             await engine.RunAsync(BenchSchema.Request(size, 99), one);
             if (uncachedReps > 0) await engine.RunUncachedAsync(BenchSchema.Request(size, 98), one);
             var cached = new List<double>();
-            var graphs = (backend as CudaBackend)?.GraphStats;
+            var graphsBefore = (backend as CudaBackend)?.GraphStats;
             PromptRunStats? last = null;
             for (int i = 0; i < reps; i++)
             {
@@ -53,7 +53,7 @@ internal static class TtftBenchmark
                 cached.Add(r.TimeToFirstToken.TotalMilliseconds);
                 last = r.Stats;
             }
-            var graphsCached = (backend as CudaBackend)?.GraphStats;
+            var graphsAfter = (backend as CudaBackend)?.GraphStats;
             var uncached = new List<double>();
             for (int i = 0; i < uncachedReps; i++)
                 uncached.Add((await engine.RunUncachedAsync(BenchSchema.Request(size, i), one)).TimeToFirstToken.TotalMilliseconds);
@@ -68,7 +68,7 @@ internal static class TtftBenchmark
             double overhead = (counters.Store.DiskBytes - (double)bytesPerToken * cachedTokens) / (bytesPerToken * (double)cachedTokens);
             Console.WriteLine(string.Create(inv,
                 $"| {cachedTokens} | {newTokens} | {u:F0} ms | {c:F1} ms | {u / c:F1}× | {(backend is null ? $"{floorMs:F1} ms | {c / floorMs:F2}" : "– | –")} | {warmCompute:F0} ms | {warmDisk:F0} ms | {bytesPerToken} | {overhead * 100:F3} % disk, {counters.Store.IndexOverheadBytes} B index |"));
-            if (backend is CudaBackend cuda && graphs is { } before && graphsCached is { } after)
+            if (graphsBefore is { } before && graphsAfter is { } after)
             {
                 // The timed cached calls: executable graphs updated in place vs built anew (slow).
                 notes.Add(string.Create(inv, $"CUDA graphs in the {reps} timed cached calls ({cachedTokens} cached tokens): {after.Launched - before.Launched} chunks launched, " +
