@@ -117,6 +117,7 @@ internal sealed unsafe class TtftBenchmarks
             });
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [], segment);
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => cuda.Bf16SwiGluOverride = on, cuda, forward, ids, positions, [], segment);
+            FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
             if (_s.Profile && n == prefillSizes[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
@@ -150,6 +151,7 @@ internal sealed unsafe class TtftBenchmarks
             if (context == _s.CachedContexts[0]) GraphChunksAB(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) FeatureAB("graph chunk ramp", on => cuda.GraphRamp = on ?? true, cuda, forward, ids, positions, [module], output);
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [module], output);
+            FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [module], output);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try

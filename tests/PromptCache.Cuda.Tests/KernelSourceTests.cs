@@ -49,6 +49,20 @@ public sealed partial class KernelSourceTests
     }
 
     [Fact]
+    public void The_kernels_that_can_write_only_bf16_take_the_launchers_arguments_in_order()
+    {
+        // DeviceKernels.SiluMul / AttentionCombine / AttentionWgmma pass the optional bf16 output in these places.
+        Assert.Equal("const float* gate, const float* __restrict__ up, float* out, i64 n, bf16_t* __restrict__ gb",
+            Parameters(KernelSource.Read(KernelSource.Transformer), "silu_mul"));
+        Assert.Equal("const float* __restrict__ part_o, const float* __restrict__ part_ml, float* __restrict__ out, bf16_t* __restrict__ outb, int m, int heads, int splits",
+            Parameters(KernelSource.Read(KernelSource.Attention), "attention_combine"));
+        string wgmma = Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma");
+        Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
+            "int m, int heads, int kvheads, float scale_log2, int splits, KvList list", wgmma);
+        Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_wide"));
+    }
+
+    [Fact]
     public void The_pipelined_unit_is_attention_cu_then_its_own_file_each_behind_a_line_directive()
     {
         // attention_pipelined.cu uses attention.cu's helpers, so it must come second in its unit.
@@ -73,7 +87,7 @@ public sealed partial class KernelSourceTests
 
     private static string Parameters(string source, string kernel)
     {
-        var match = Regex.Match(source, @"__global__ void (?:__launch_bounds__\(\d+\) )?" + kernel + @"\(([^)]*)\)");
+        var match = Regex.Match(source, @"__global__ void (?:__launch_bounds__\([\d, ]+\) )?" + kernel + @"\(([^)]*)\)");
         Assert.True(match.Success, kernel + " not found");
         return Regex.Replace(match.Groups[1].Value, @"\s+", " ").Trim();
     }

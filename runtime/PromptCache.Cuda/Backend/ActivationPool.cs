@@ -37,13 +37,15 @@ internal sealed class ActivationPool : IDisposable
         return memory.Pointer;
     }
 
-    public void Return(ulong pointer)
+    /// <summary>Takes back a block; returns its size in bytes.</summary>
+    public long Return(ulong pointer)
     {
         if (!_live.Remove(pointer, out var memory))
             throw new ArgumentException($"0x{pointer:x} was not allocated by this CUDA backend (or was freed twice).", nameof(pointer));
         if (!_free.TryGetValue(memory.Bytes, out var stack)) _free[memory.Bytes] = stack = new Stack<DeviceMemory>();
         stack.Push(memory);
         PooledBytes += memory.Bytes;
+        return memory.Bytes;
     }
 
     /// <summary>Frees the parked blocks.</summary>

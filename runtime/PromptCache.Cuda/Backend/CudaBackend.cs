@@ -28,7 +28,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly DeviceWeights _weights;
     private readonly DeviceResidentStores _stores;
     private readonly ActivationPool _pool;
-    private readonly ScratchBuffer _gemmInput, _ids, _partials, _staging, _groupOutput;
+    private readonly ScratchBuffer _ids, _partials, _staging, _groupOutput;
+    private readonly GemmInputs _gemmInputs;
+    private readonly ScratchBuffer[] _gemmInputBuffers;
     private readonly LtSkinnyGemm _skinny;
     private readonly HostWriteBack _writeBack;
     private readonly DeviceKvBudget _budget;
@@ -36,13 +38,6 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly ConditionalWeakTable<KvSegment, DeviceKvSegment> _kv = new();
     private readonly IntPtr _blas;
     private bool _disposed;
-
-    // _gemmInput holds the bf16 copy of the f32 range [_shadowSource, +_shadowCount floats), or
-    // nothing when _shadowCount is 0. RMSNorm and SiluMul write that copy as they produce their
-    // output, and q/k/v (gate/up) share one input, so most GEMMs skip the conversion pass. Every
-    // call that writes activations drops the copy when it overlaps what it writes.
-    private ulong _shadowSource;
-    private long _shadowCount;
 
     // Deferred work (SkinnyGemmPath.Kernel, FuseResidualNorm). GEMM groups: _followers maps a weight to
     // the weights seen called right after it on the same input; _chain is the current run of such
@@ -82,7 +77,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _weights = new DeviceWeights(_device, _kernels);
             _stores = new DeviceResidentStores(_device);
             _pool = new ActivationPool(_device);
-            _gemmInput = new ScratchBuffer(_device);
+            _gemmInputBuffers = [.. Enumerable.Range(0, GemmInputs.Slots).Select(_ => new ScratchBuffer(_device))];
+            _gemmInputs = new GemmInputs((slot, bytes) => _gemmInputBuffers[slot].Get(bytes), _kernels.ConvertBf16ToF32);
             _ids = new ScratchBuffer(_device);
             _partials = new ScratchBuffer(_device);
             _staging = new ScratchBuffer(_device);
@@ -184,8 +180,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             Begin();
-            _shadowCount = 0;
-            _pool.Return((ulong)buffer);
+            _gemmInputs.Forget((ulong)buffer, _pool.Return((ulong)buffer));
         }
     }
 
@@ -244,17 +239,23 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         }
     }
 
-    // The bf16 copy of x[0, count): reused when RMSNorm/SiluMul (or the previous GEMM) left it in _gemmInput.
+    // The bf16 copy of x[0, count): the one its producer (RMSNorm, SiluMul, attention, an earlier
+    // conversion) left, or a new conversion.
     private ulong GemmInput(float* x, long count)
     {
-        ulong xb = _gemmInput.Get(count * sizeof(ushort)); // never shrinks, so a kept copy survives
-        if (_shadowCount != count || _shadowSource != (ulong)x)
-        {
-            _kernels.ConvertF32ToBf16((ulong)x, xb, count);
-            (_shadowSource, _shadowCount) = ((ulong)x, count);
-        }
+        ulong xb = _gemmInputs.Find((ulong)x, count);
+        if (xb != 0) return xb;
+        _gemmInputs.Reading((ulong)x, count);
+        xb = _gemmInputs.Claim((ulong)x, count, only: false);
+        _kernels.ConvertF32ToBf16((ulong)x, xb, count);
         return xb;
     }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.Bf16GemmInputsOnly"/> on a live backend.</summary>
+    internal bool? Bf16GemmInputsOnlyOverride { get; set; }
+
+    // Whether an op's output that most likely only a GEMM reads is written as its bf16 copy alone (GemmInputs).
+    private bool GemmInputsOnly => Bf16GemmInputsOnlyOverride ?? Options.Bf16GemmInputsOnly;
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyGemm"/> on a live backend.</summary>
     internal SkinnyGemmPath? SkinnyPathOverride { get; set; }
@@ -714,6 +715,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             using var chunk = Recorded();
             Begin();
+            Reading((ulong)x, (long)m * bias.Length);
             Written((ulong)x, (long)m * bias.Length);
             _kernels.AddBias((ulong)x, _stores.Vector(bias), bias.Length, (long)m * bias.Length);
         }
@@ -730,14 +732,18 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _chainLength = 0;
             long count = (long)rows * width;
             ulong w = _stores.Vector(weight);
+            Reading((ulong)x, count);
+            // A norm into another buffer feeds GEMMs (its bf16 copy alone is written); one in place is
+            // Qwen3's q/k norm, which RoPE reads next.
+            bool only = GemmInputsOnly && !Overlaps((ulong)y, count, (ulong)x, count);
+            ulong yf = only ? 0 : (ulong)y;
             if (_hasPendingAdd && _pendingAdd.X == (ulong)x && _pendingAdd.Count == count && CanFuseNorm(width, (ulong)x, (ulong)y, _pendingAdd.R))
             {
                 _hasPendingAdd = false;
-                ulong fusedShadow = _gemmInput.Get(count * sizeof(ushort));
+                ulong fusedCopy = _gemmInputs.Claim((ulong)y, count, only);
                 try
                 {
-                    _kernels.AddRmsNorm((ulong)x, _pendingAdd.R, (ulong)y, w, rows, width, eps, fusedShadow);
-                    (_shadowSource, _shadowCount) = ((ulong)y, count);
+                    _kernels.AddRmsNorm((ulong)x, _pendingAdd.R, yf, w, rows, width, eps, fusedCopy);
                     return;
                 }
                 catch (CudaException e)
@@ -748,9 +754,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 }
             }
             FlushAdd();
-            ulong shadow = _gemmInput.Get(count * sizeof(ushort));
-            _kernels.RmsNorm((ulong)x, (ulong)y, w, rows, width, eps, shadow);
-            (_shadowSource, _shadowCount) = ((ulong)y, count);
+            ulong copy = _gemmInputs.Claim((ulong)y, count, only);
+            _kernels.RmsNorm((ulong)x, yf, w, rows, width, eps, copy);
         }
     }
 
@@ -766,6 +771,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             using var chunk = Recorded();
             Begin();
             var (cos, sin) = _stores.Rope(table);
+            Reading((ulong)x, (long)m * heads * 2 * table.HalfDim);
             Written((ulong)x, (long)m * heads * 2 * table.HalfDim);
             bool interleaved = style == RopeStyle.Interleaved;
             if (Options.RowRope && !_rowRopeUnavailable && (interleaved || table.HalfDim % 2 == 0))
@@ -805,15 +811,17 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             {
                 // The fused gate/up GEMM's output is split by this one pass.
                 _hasPendingSplit = false;
-                ulong fusedShadow = _gemmInput.Get(count * sizeof(ushort));
-                _kernels.SiluMulConcat(p.Y, p.M, p.F, (ulong)gate, (ulong)up, fusedShadow);
-                (_shadowSource, _shadowCount) = ((ulong)gate, count);
+                Written((ulong)up, count);
+                ulong fusedCopy = _gemmInputs.Claim((ulong)gate, count, GemmInputsOnly);
+                _kernels.SiluMulConcat(p.Y, p.M, p.F, GemmInputsOnly ? 0 : (ulong)gate, (ulong)up, fusedCopy);
                 return;
             }
             FlushSplit();
-            ulong shadow = _gemmInput.Get(count * sizeof(ushort));
-            _kernels.SiluMul((ulong)gate, (ulong)up, count, shadow);
-            (_shadowSource, _shadowCount) = ((ulong)gate, count);
+            Reading((ulong)gate, count);
+            Reading((ulong)up, count);
+            // SwiGLU's output feeds the down projection: with GemmInputsOnly only its bf16 copy is written.
+            ulong copy = _gemmInputs.Claim((ulong)gate, count, GemmInputsOnly);
+            _kernels.SiluMul((ulong)gate, (ulong)up, GemmInputsOnly ? 0 : (ulong)gate, count, copy);
         }
     }
 
@@ -830,9 +838,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         _chainLength = 0;
         GemmEx(g.Weights[0], f, k, xb, m, gateBf16, Cublas.R16BF);
         GemmEx(g.Weights[1], f, k, xb, m, upBf16, Cublas.R16BF);
-        ulong shadow = _gemmInput.Get(count * sizeof(ushort));
-        _kernels.SiluMulBf16(gateBf16, upBf16, (ulong)gate, shadow, count);
-        (_shadowSource, _shadowCount) = ((ulong)gate, count);
+        ulong copy = _gemmInputs.Claim((ulong)gate, count, GemmInputsOnly); // after the GEMMs that read xb
+        _kernels.SiluMulBf16(gateBf16, upBf16, GemmInputsOnly ? 0 : (ulong)gate, copy, count);
     }
 
     /// <inheritdoc />
@@ -842,6 +849,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             using var chunk = Recorded();
             Begin();
+            Reading((ulong)x, count);
+            Reading((ulong)y, count);
             Written((ulong)x, count);
             if (Options.FuseResidualNorm && !_fusedNormUnavailable)
             {
@@ -861,6 +870,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             using var chunk = Recorded();
             Begin();
+            Reading((ulong)k, (long)m * segment.KvDim);
+            Reading((ulong)v, (long)m * segment.KvDim);
             var mirror = Mirror(segment);
             if (mirror.Valid < start) SyncFromHost(segment, mirror);
             Grow(mirror, Math.Max(start + m, segment.Capacity));
@@ -896,6 +907,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             using var chunk = Recorded();
             Begin();
+            Reading((ulong)q, (long)m * heads * headDim);
             Written((ulong)output, (long)m * heads * headDim);
             var list = new KvList { Count = context.Length, Stride = first.KvDim };
             int maxTiles = 0;
@@ -957,19 +969,16 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             bool ldmatrix = Options.Attention == AttentionKernel.TiledLdmatrix;
             KvList copy = list;
             ulong qd = (ulong)q, od = (ulong)output;
-            RunSplit(ChooseSplits(m, heads, maxTiles), headDim, od, m, heads,
+            RunSplit(ChooseSplits(m, heads, maxTiles), headDim, od, 0, m, heads,
                 (partO, partMl, n) => _kernels.AttentionTiled(ldmatrix, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
         }
     }
 
-    // Drops the bf16 copy of the GEMM input when [pointer, +count floats) overlaps its source.
-    private void Written(ulong pointer, long count)
-    {
-        if (_shadowCount == 0) return;
-        ulong end = pointer + (ulong)(count * sizeof(float));
-        ulong shadowEnd = _shadowSource + (ulong)(_shadowCount * sizeof(float));
-        if (pointer < shadowEnd && _shadowSource < end) _shadowCount = 0;
-    }
+    // [pointer, +count floats) is about to be written: bf16 copies of it no longer hold.
+    private void Written(ulong pointer, long count) => _gemmInputs.Written(pointer, count);
+
+    // [pointer, +count floats) is read as f32 by the next kernel: values kept only in bf16 are written back first.
+    private void Reading(ulong pointer, long count) => _gemmInputs.Reading(pointer, count);
 
     /// <summary>Why the wgmma attention kernel was given up (and the other kernels used), or null.</summary>
     public string? WgmmaAttentionError { get; private set; }
@@ -1005,8 +1014,10 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         bool wide = headDim == 128 && m > DeviceKernels.WgmmaRows(false);
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
-        LaunchSplit(wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma, DeviceKernels.WgmmaRows(wide), m, heads, kvHeads, headDim, keyTiles, od,
-            (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
+        // The output projection reads it next: with GemmInputsOnly only its bf16 copy is written.
+        ulong ob = GemmInputsOnly ? _gemmInputs.Claim(od, (long)m * heads * headDim, only: true) : 0;
+        LaunchSplit(wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma, DeviceKernels.WgmmaRows(wide), m, heads, kvHeads, headDim, keyTiles, od, ob,
+            (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
         WgmmaCalls++;
         return true;
     }
@@ -1019,7 +1030,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         bool wide = Options.Attention == AttentionKernel.PipelinedWide && m > DeviceKernels.PipelinedRows(false);
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
-        LaunchSplit(wide ? SplitKernel.PipelinedWide : SplitKernel.Pipelined, DeviceKernels.PipelinedRows(wide), m, heads, kvHeads, headDim, keyTiles, od,
+        LaunchSplit(wide ? SplitKernel.PipelinedWide : SplitKernel.Pipelined, DeviceKernels.PipelinedRows(wide), m, heads, kvHeads, headDim, keyTiles, od, 0,
             (partO, partMl, n) => _kernels.AttentionPipelined(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
     }
 
@@ -1027,9 +1038,10 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     // A kernel that can split the keys (`launch(partO, partMl, splits)`), `rows` query rows per block, run
     // with the split chosen (for short queries, tuned) for this shape, then the merge of its partials.
-    private void LaunchSplit(SplitKernel kind, int rows, int m, int heads, int kvHeads, int headDim, int keyTiles, ulong output, Action<ulong, ulong, int> launch)
+    private void LaunchSplit(SplitKernel kind, int rows, int m, int heads, int kvHeads, int headDim, int keyTiles, ulong output, ulong outputBf16,
+        Action<ulong, ulong, int> launch)
     {
-        void Run(int splits) => RunSplit(splits, headDim, output, m, heads, launch);
+        void Run(int splits) => RunSplit(splits, headDim, output, outputBf16, m, heads, launch);
         // Tuned per power-of-two class of rows and key tiles: a decode step crosses into a new tile every
         // 64 tokens and suffixes vary in length, and timing each exact shape would stall those calls.
         var shape = (TuningClass.Of(m), heads, kvHeads, headDim, TuningClass.Of(keyTiles), kind);
@@ -1052,8 +1064,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     }
 
     // One launch of a kernel that can split the keys (`launch(partO, partMl, splits)`), then the merge of
-    // its partial results when it did.
-    private void RunSplit(int splits, int headDim, ulong output, int m, int heads, Action<ulong, ulong, int> launch)
+    // its partial results when it did (into output, or only its bf16 copy when outputBf16 is not 0).
+    private void RunSplit(int splits, int headDim, ulong output, ulong outputBf16, int m, int heads, Action<ulong, ulong, int> launch)
     {
         if (splits == 1)
         {
@@ -1064,7 +1076,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         ulong partials = _partials.Get(partialRows * (headDim + 2) * sizeof(float));
         ulong partO = partials, partMl = partials + (ulong)(partialRows * headDim * sizeof(float));
         launch(partO, partMl, splits);
-        _kernels.AttentionCombine(headDim, partO, partMl, output, m, heads, splits);
+        _kernels.AttentionCombine(headDim, partO, partMl, output, outputBf16, m, heads, splits);
     }
 
     private readonly Dictionary<(int, int, int, int, int, SplitKernel), int> _attentionSplits = new();
@@ -1138,6 +1150,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             Begin();
+            Reading((ulong)source, destination.Length);
             _graphs.EndForward();
             fixed (float* d = destination) _device.Download(d, (ulong)source, (long)destination.Length * sizeof(float));
             _budget.EndCall();
@@ -1150,6 +1163,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             Begin();
+            Reading((ulong)logits, (long)rows * vocab);
             ulong output = _ids.Get((long)rows * sizeof(int));
             _kernels.ArgmaxRows((ulong)logits, rows, vocab, output);
             _graphs.EndForward();
@@ -1585,7 +1599,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _stores.Clear();
             _weights.Dispose();
             _pool.Dispose();
-            _gemmInput.Dispose();
+            foreach (var buffer in _gemmInputBuffers) buffer.Dispose();
             _ids.Dispose();
             _partials.Dispose();
             _staging.Dispose();

@@ -143,6 +143,16 @@ public sealed class CudaBackendOptions
     public bool Bf16SwiGlu { get; init; }
 
     /// <summary>
+    /// On by default. The outputs that the model passes only to a GEMM (a norm into another buffer, SwiGLU,
+    /// attention on Hopper's wgmma kernels) are written as the GEMM's bf16 input alone, not also as f32:
+    /// at a 4096-token 7B prefill that is ~5 GB of writes and a conversion pass fewer. The logits do not
+    /// change (the GEMMs read the same bf16 values). Anything else that reads such a buffer through the
+    /// backend (RoPE, an add, <c>CopyToHost</c>) first gets it widened back, so it sees the values rounded
+    /// to bf16 rather than the f32 ones. Off: every activation is also written in f32.
+    /// </summary>
+    public bool Bf16GemmInputsOnly { get; init; } = true;
+
+    /// <summary>
     /// Key splits for the tiled kernel (split-K "flash decoding"); 0 chooses from the SM count. A forced
     /// value is capped at the key tiles of the call and at 64, the most the merge kernel combines.
     /// </summary>

@@ -91,7 +91,7 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.Transformer("embed_bf16"), (uint)tokens, 1, 1, Threads, a);
     }
 
-    /// <summary>RMSNorm; <paramref name="yBf16"/> (0 for none) also receives the result as bf16.</summary>
+    /// <summary>RMSNorm into <paramref name="y"/> and/or (either may be 0) its bf16 copy <paramref name="yBf16"/>.</summary>
     public void RmsNorm(ulong x, ulong y, ulong w, int rows, int width, float eps, ulong yBf16)
     {
         if (rows == 0) return;
@@ -125,10 +125,10 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.Transformer("rope"), (uint)tokens, (uint)heads, 1, (uint)Math.Min(((half + 31) / 32) * 32, 256), a);
     }
 
-    /// <summary>SwiGLU; <paramref name="gateBf16"/> (0 for none) also receives the result as bf16.</summary>
-    public void SiluMul(ulong gate, ulong up, long n, ulong gateBf16)
+    /// <summary>SwiGLU, silu(gate)·up into <paramref name="output"/> (0 for none; may be gate) and/or its bf16 copy <paramref name="gateBf16"/> (0 for none).</summary>
+    public void SiluMul(ulong gate, ulong up, ulong output, long n, ulong gateBf16)
     {
-        void** a = stackalloc void*[] { &gate, &up, &n, &gateBf16 };
+        void** a = stackalloc void*[] { &gate, &up, &output, &n, &gateBf16 };
         Elementwise("silu_mul", n, a);
     }
 
@@ -258,15 +258,16 @@ internal sealed unsafe class DeviceKernels
 
     /// <summary>
     /// attention_wgmma(_wide) of attention_wgmma.cu (sm_90a, head dimension 64 or 128): 64 query rows per
-    /// warpgroup, one warpgroup per block or two in the wide kernel.
+    /// warpgroup, one warpgroup per block or two in the wide kernel. Writes <paramref name="output"/>, or only its
+    /// bf16 copy <paramref name="outputBf16"/> when that is not 0 (with one split; else the merge does).
     /// </summary>
-    public void AttentionWgmma(bool wide, int headDim, ulong q, ulong output, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+    public void AttentionWgmma(bool wide, int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int m, int heads, int kvHeads,
         float scaleLog2, int splits, in KvList list)
     {
         KvList copy = list;
         IntPtr function = _wgmma[(headDim, wide)]; // PrepareAttentionWgmma ran first
         int rows = WgmmaRows(wide);
-        void** a = stackalloc void*[] { &q, &output, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
+        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
         Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, (uint)(2 * rows), a, (uint)WgmmaSharedBytes(headDim, wide));
     }
 
@@ -302,9 +303,10 @@ internal sealed unsafe class DeviceKernels
     /// <summary>The most key splits <c>attention_combine</c> merges (its MAX_SPLITS).</summary>
     public const int MaxAttentionSplits = 64;
 
-    public void AttentionCombine(int headDim, ulong partO, ulong partMl, ulong output, int m, int heads, int splits)
+    /// <summary>attention_combine of attention.cu: merges the key splits' partials into <paramref name="output"/>, or only into its bf16 copy <paramref name="outputBf16"/> when that is not 0.</summary>
+    public void AttentionCombine(int headDim, ulong partO, ulong partMl, ulong output, ulong outputBf16, int m, int heads, int splits)
     {
-        void** a = stackalloc void*[] { &partO, &partMl, &output, &m, &heads, &splits };
+        void** a = stackalloc void*[] { &partO, &partMl, &output, &outputBf16, &m, &heads, &splits };
         Launch(_modules.Attention(headDim, "attention_combine"), (uint)m, (uint)heads, 1, (uint)Math.Min(((headDim + 31) / 32) * 32, 256), a);
     }
 }

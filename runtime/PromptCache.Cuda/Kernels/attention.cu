@@ -94,7 +94,8 @@ extern "C" __global__ void attention_simple(const float* __restrict__ q, float* 
 // (Walking the splits three times per thread, each step a dependent global load, took ~9 µs per
 // layer for 8 splits on the H100: longer than the arithmetic by far.)
 #define MAX_SPLITS 64
-extern "C" __global__ void attention_combine(const float* __restrict__ part_o, const float* __restrict__ part_ml, float* __restrict__ out, int m, int heads, int splits)
+// out, or its bf16 copy outb when not null (the next GEMM's input; out is then not written).
+extern "C" __global__ void attention_combine(const float* __restrict__ part_o, const float* __restrict__ part_ml, float* __restrict__ out, bf16_t* __restrict__ outb, int m, int heads, int splits)
 {
     __shared__ float weight[MAX_SPLITS];
     __shared__ float inv_sum;
@@ -138,7 +139,8 @@ extern "C" __global__ void attention_combine(const float* __restrict__ part_o, c
             float w = weight[s];
             if (w != 0.0f) acc += part_o[(s * stride + rh) * HEAD_DIM + d] * w;
         }
-        out[rh * HEAD_DIM + d] = acc * inv_sum;
+        if (outb) outb[rh * HEAD_DIM + d] = f32_to_bf16(acc * inv_sum);
+        else out[rh * HEAD_DIM + d] = acc * inv_sum;
     }
 }
 
@@ -277,7 +279,7 @@ __device__ __forceinline__ void pack_probabilities(unsigned (&a)[4], const float
 // Writes a warp's two rows per thread: normalised output (one split), or the unnormalised partial
 // output with its running max and sum (split-key launch, merged by attention_merge).
 __device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], const float (&mrow)[2], const float (&lrow)[2],
-    float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int row0, int m, int heads, int head, int split, int splits, int g, int t)
 {
 #pragma unroll
@@ -291,9 +293,19 @@ __device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], co
         if (splits == 1)
         {
             float inv = l > 0.0f ? 1.0f / l : 0.0f;
-            float* dst = out + ((i64)r * heads + head) * HEAD_DIM + 2 * t;
+            i64 at = ((i64)r * heads + head) * HEAD_DIM + 2 * t;
+            if (outb) // only the next GEMM reads it: its bf16 input, half the bytes and no conversion pass
+            {
 #pragma unroll
-            for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2] * inv; dst[nt * 8 + 1] = o[nt][2 * h2 + 1] * inv; }
+                for (int nt = 0; nt < HEAD_DIM / 8; nt++)
+                    *reinterpret_cast<unsigned*>(outb + at + nt * 8) = pack_bf16x2(o[nt][2 * h2] * inv, o[nt][2 * h2 + 1] * inv);
+            }
+            else
+            {
+                float* dst = out + at;
+#pragma unroll
+                for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2] * inv; dst[nt * 8 + 1] = o[nt][2 * h2 + 1] * inv; }
+            }
         }
         else
         {
@@ -440,7 +452,7 @@ __device__ __forceinline__ void attention_tiled_body(
         }
     }
 
-    store_rows(o, mrow, lrow, out, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
+    store_rows(o, mrow, lrow, out, 0, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
 }
 extern "C" __global__ void __launch_bounds__(128) attention_tiled(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,

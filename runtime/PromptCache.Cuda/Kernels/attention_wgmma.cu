@@ -164,7 +164,7 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
 // softmax, the others' products keep the tensor cores busy.
 template <int GROUPS>
 __device__ __forceinline__ void attention_wgmma_body(
-    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list)
 {
     // [stage 0: K, V][stage 1: K, V][Q], from a 1024-byte boundary (the swizzle repeats every 8 rows
@@ -262,25 +262,25 @@ __device__ __forceinline__ void attention_wgmma_body(
     }
     cp_async_wait<0>();
 
-    store_rows(o, mrow, lrow, out, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
+    store_rows(o, mrow, lrow, out, outb, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
 }
 
 // One warpgroup: short queries, and prefill at head dimension 64 (where two were slower: 284 against
 // 295 TFLOP/s at 8192 rows).
 extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
-    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
 {
-    attention_wgmma_body<1>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
+    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
 }
 
 // Two warpgroups (128 rows): prefill at head dimension 128, half the K/V traffic per row of the one-group
 // kernel and two blocks per SM (383-393 against 361-371 TFLOP/s at 8192 rows, same run).
 extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
-    const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
 {
-    attention_wgmma_body<2>(q, out, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
+    attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
 }
 
 #endif

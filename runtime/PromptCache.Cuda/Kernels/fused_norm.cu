@@ -3,7 +3,8 @@
 // half-layer, which matters most for short cached suffixes where each launch moves little data.
 // Compiled as its own unit so that an error here only disables the fusion.
 
-// One block per row; width a multiple of 4 (float4 accesses). r may be null (plain RMSNorm).
+// One block per row; width a multiple of 4 (float4 accesses). r may be null (plain RMSNorm); y may be
+// null when only the GEMM reads the result (then only yb is written).
 // In place (y == x) is fine: each thread reads back only the elements it wrote itself.
 extern "C" __global__ void add_rmsnorm4(float* x, const float* __restrict__ r, float* y, const float* __restrict__ w,
                                         int width, float eps, bf16_t* __restrict__ yb)
@@ -31,7 +32,7 @@ extern "C" __global__ void add_rmsnorm4(float* x, const float* __restrict__ r, f
     {
         float4 v = xr[j], g = wr[j];
         v.x *= scale * g.x; v.y *= scale * g.y; v.z *= scale * g.z; v.w *= scale * g.w;
-        yr[j] = v;
+        if (y) yr[j] = v;
         if (yb)
         {
             uint2 packed;

@@ -23,7 +23,7 @@ extern "C" __global__ void split_columns(const float* __restrict__ y, int total,
 }
 
 // gate/up from one GEMM: y[m × 2f] holds each token's gate outputs then its up outputs. Writes
-// gate = silu(g)·u (and its bf16 copy gb, when not null) and up = u: the same values as
+// gate = silu(g)·u (unless gate is null) and its bf16 copy gb (when not null), and up = u: the same values as
 // split_columns followed by silu_mul, in one pass and one launch. One float4 per thread, f a
 // multiple of 4 and every buffer 16-byte aligned (checked by the launcher); no 64-bit division.
 // grid: (ceil(f / 4 / blockDim), m).
@@ -42,7 +42,7 @@ extern "C" __global__ void silu_mul_concat(const float* __restrict__ y, int f,
     r.z = g.z / (1.0f + __expf(-g.z)) * u.z;
     r.w = g.w / (1.0f + __expf(-g.w)) * u.w;
     i64 at = (i64)row * f + c;
-    *reinterpret_cast<float4*>(gate + at) = r;
+    if (gate) *reinterpret_cast<float4*>(gate + at) = r;
     *reinterpret_cast<float4*>(up + at) = u;
     if (gb)
     {
@@ -54,8 +54,8 @@ extern "C" __global__ void silu_mul_concat(const float* __restrict__ y, int f,
 }
 
 // Prefill SwiGLU from bf16 GEMM outputs (CudaBackendOptions.Bf16SwiGlu): g[n] and u[n] bf16 (the gate
-// and up GEMMs wrote them in bf16, half the bytes of f32) into gate = silu(g)·u (f32) and its bf16
-// copy gb. Four elements per thread; n a multiple of 4 and every buffer 8-byte aligned (checked by
+// and up GEMMs wrote them in bf16, half the bytes of f32) into gate = silu(g)·u (f32; gate may be
+// null) and its bf16 copy gb. Four elements per thread; n a multiple of 4 and every buffer 8-byte aligned (checked by
 // the launcher). grid-stride.
 extern "C" __global__ void silu_mul_bf16(const bf16_t* __restrict__ g, const bf16_t* __restrict__ u,
                                          float* __restrict__ gate, bf16_t* __restrict__ gb, i64 n)
@@ -73,7 +73,7 @@ extern "C" __global__ void silu_mul_bf16(const bf16_t* __restrict__ g, const bf1
         r.y = g1 / (1.0f + __expf(-g1)) * u1;
         r.z = g2 / (1.0f + __expf(-g2)) * u2;
         r.w = g3 / (1.0f + __expf(-g3)) * u3;
-        *reinterpret_cast<float4*>(gate + i) = r;
+        if (gate) *reinterpret_cast<float4*>(gate + i) = r;
         uint2 packed;
         packed.x = pack_bf16x2(r.x, r.y);
         packed.y = pack_bf16x2(r.z, r.w);

@@ -66,7 +66,7 @@ extern "C" __global__ void embed_bf16(const bf16_t* __restrict__ table, const in
 
 // RMSNorm of one row per block: y = x / sqrt(mean(x²) + eps) · w. In place is fine (each thread
 // reads its own elements before writing them). When yb is not null the row is also written as
-// bf16 there: the next GEMM's input, saving it a conversion pass.
+// bf16 there: the next GEMM's input, saving it a conversion pass; y null: only there.
 extern "C" __global__ void rmsnorm(const float* __restrict__ x, float* y, const float* __restrict__ w, int width, float eps, bf16_t* __restrict__ yb)
 {
     const float* in = x + (i64)blockIdx.x * width;
@@ -79,7 +79,7 @@ extern "C" __global__ void rmsnorm(const float* __restrict__ x, float* y, const 
     for (int j = threadIdx.x; j < width; j += blockDim.x)
     {
         float r = in[j] * scale * w[j];
-        out[j] = r;
+        if (y) out[j] = r;
         if (outb) outb[j] = f32_to_bf16(r);
     }
 }
@@ -100,7 +100,7 @@ extern "C" __global__ void rmsnorm_warp(const float* __restrict__ x, float* y, c
     for (int j = lane; j < width; j += 32)
     {
         float r = in[j] * scale * w[j];
-        out[j] = r;
+        if (y) out[j] = r;
         if (outb) outb[j] = f32_to_bf16(r);
     }
 }
@@ -123,14 +123,15 @@ extern "C" __global__ void rope(float* __restrict__ x, const float* __restrict__
     }
 }
 
-// gate = silu(gate) · up; also as bf16 into gb when not null (the down projection's input).
-extern "C" __global__ void silu_mul(float* __restrict__ gate, const float* __restrict__ up, i64 n, bf16_t* __restrict__ gb)
+// out = silu(gate) · up (out may be gate, or null); also as bf16 into gb when not null (the down
+// projection's input).
+extern "C" __global__ void silu_mul(const float* gate, const float* __restrict__ up, float* out, i64 n, bf16_t* __restrict__ gb)
 {
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
     {
         float g = gate[i];
         float r = g / (1.0f + __expf(-g)) * up[i];
-        gate[i] = r;
+        if (out) out[i] = r;
         if (gb) gb[i] = f32_to_bf16(r);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using PromptCache.Engine.Binding;
 using PromptCache.Pml;
 using PromptCache.Pml.Requests;
@@ -32,8 +33,11 @@ internal static class RequestPlanner
         }
 
         var context = new List<KvSegment>();
-        var fresh = new List<(int Position, int Id)>();
-        var all = new List<(int Position, int Id)>();
+        // The suffix first: with its length, the whole sequence's capacity is known (a valid plan has at most one
+        // token per position), so collecting every cached token never regrows a buffer.
+        var suffix = SuffixEncoder.Encode(request.Suffix, tokenizer, schema.Markers);
+        var fresh = new PositionedTokens(suffix.Count);
+        var all = new PositionedTokens(schema.TotalLength + suffix.Count);
         int hits = 0, uncached = 0;
 
         if (segments.TryGetValue("", out var root))
@@ -41,13 +45,13 @@ internal static class RequestPlanner
             context.Add(root);
             hits++;
         }
-        if (schema.Owners.TryGetValue("", out var rootTokens)) Add(all, rootTokens.Ids, rootTokens.Positions);
+        if (schema.Owners.TryGetValue("", out var rootTokens)) all.Add(rootTokens.Ids, rootTokens.Positions);
 
         foreach (string path in selected)
         {
             var module = schema.Modules[path];
             var own = schema.Owners.GetValueOrDefault(path);
-            if (own is not null) Add(all, own.Ids, own.Positions);
+            if (own is not null) all.Add(own.Ids, own.Positions);
             if (module.IsCacheable)
             {
                 if (segments.TryGetValue(path, out var segment))
@@ -59,40 +63,36 @@ internal static class RequestPlanner
             else
             {
                 uncached++;
-                if (own is not null) Add(fresh, own.Ids, own.Positions);
+                if (own is not null) fresh.Add(own.Ids, own.Positions);
             }
 
             var selection = arguments.GetValueOrDefault(path);
             foreach (var parameter in module.Parameters)
             {
                 int[] ids = ArgumentIds(schema, parameter, selection?.GetArgument(parameter.Name), tokenizer, truncateArguments);
-                var positions = Enumerable.Range(parameter.Offset, ids.Length).ToArray();
-                Add(fresh, ids, positions);
-                Add(all, ids, positions);
+                fresh.Add(ids, parameter.Offset);
+                all.Add(ids, parameter.Offset);
             }
         }
 
-        var suffix = SuffixEncoder.Encode(request.Suffix, tokenizer, schema.Markers);
-        var suffixPositions = Enumerable.Range(schema.TotalLength, suffix.Count).ToArray();
-        Add(fresh, suffix, suffixPositions);
-        Add(all, suffix, suffixPositions);
+        fresh.Add(CollectionsMarshal.AsSpan(suffix), schema.TotalLength);
+        all.Add(CollectionsMarshal.AsSpan(suffix), schema.TotalLength);
 
         if (fresh.Count == 0)
         {
             throw new PromptCacheException($"The request for schema '{schema.Name}' has no new tokens to compute: every selected module is cached and there is no argument or trailing text. Add trailing text (for example a user message).");
         }
 
-        // New tokens are causal among themselves in position order; a stable sort keeps equal
-        // positions (none exist in a valid plan) in their written order.
-        fresh = [.. fresh.OrderBy(t => t.Position)];
-        all = [.. all.OrderBy(t => t.Position)];
+        // New tokens are causal among themselves in position order.
+        var (newIds, newPositions) = fresh.InPositionOrder();
+        var (allIds, allPositions) = all.InPositionOrder();
         return new RequestPlan
         {
             Context = context.OrderBy(s => s.Positions.Count > 0 ? s.Positions[0] : 0).ToList(),
-            NewIds = fresh.Select(t => t.Id).ToArray(),
-            NewPositions = fresh.Select(t => t.Position).ToArray(),
-            AllIds = all.Select(t => t.Id).ToArray(),
-            AllPositions = all.Select(t => t.Position).ToArray(),
+            NewIds = newIds,
+            NewPositions = newPositions,
+            AllIds = allIds,
+            AllPositions = allPositions,
             ModuleHits = hits,
             UncachedModules = uncached,
         };
@@ -106,11 +106,6 @@ internal static class RequestPlanner
         if (truncate) return ids[..parameter.Length];
         throw new PromptCacheException(string.Create(CultureInfo.InvariantCulture,
             $"Schema '{schema.Name}': argument for parameter '{parameter.Name}' of module '{parameter.ModulePath}' is {ids.Length} tokens, longer than its slot of {parameter.Length} tokens. Shorten it, raise the parameter's length, or enable TruncateLongArguments."));
-    }
-
-    private static void Add(List<(int, int)> target, IReadOnlyList<int> ids, IReadOnlyList<int> positions)
-    {
-        for (int i = 0; i < ids.Count; i++) target.Add((positions[i], ids[i]));
     }
 
     /// <summary>Errors of <paramref name="request"/> against <paramref name="schema"/>, as one message (null when valid).</summary>
