@@ -381,7 +381,7 @@ internal static unsafe class CorrectnessChecks
                 f.Run(segB, posB, [a], b, 0);
                 Report($"modular, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
                 Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
-                foreach (string line in cuda.SkinnyGemmLog) Console.WriteLine($"        {line}");
+                foreach (string line in cuda.TunedGemmLog) Console.WriteLine($"        {line}");
             }
             catch (Exception e)
             {

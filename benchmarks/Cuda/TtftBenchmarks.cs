@@ -118,6 +118,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [], segment);
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => cuda.Bf16SwiGluOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
+            FeatureAB("tuned prefill GEMMs", on => cuda.TunedPrefillGemmsOverride = on, cuda, forward, ids, positions, [], segment);
             if (_s.Profile && n == prefillSizes[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
@@ -172,7 +173,7 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"TTFT, {shape} shape, median of {_s.Reps} after {_s.Warmup} warm-ups (wall = host clock incl. launches and argmax copy; gpu = events):");
         Console.WriteLine($"{"row",-34} {"tokens",7} {"wall ms",9} {"gpu ms",9} {"floor ms",9} {"wall/floor",10} {"HF ms",8} {"HF/ours",8}");
         foreach (string row in _table) Console.WriteLine(row);
-        foreach (string line in cuda.SkinnyGemmLog) Console.WriteLine($"Skinny {line}");
+        foreach (string line in cuda.TunedGemmLog) Console.WriteLine($"Tuned {line}");
         foreach (string line in cuda.SkinnyTuneLog) Console.WriteLine($"Tuned {line}");
         foreach (string line in cuda.AttentionTuneLog) Console.WriteLine($"Tuned {line}");
         if (cuda.SkinnyKernelError is { } se) Console.WriteLine($"SKINNY KERNEL FELL BACK TO cublasGemmEx: {se}");
@@ -354,7 +355,7 @@ internal sealed unsafe class TtftBenchmarks
         }
         output.Truncate(0);
         float[] logits = forward.RunToHost(freshIds, freshPositions, [module], output, 1);
-        var log = cuda.SkinnyGemmLog.Concat(cuda.SkinnyTuneLog).Concat(cuda.FusedGroupLog).ToList();
+        var log = cuda.TunedGemmLog.Concat(cuda.SkinnyTuneLog).Concat(cuda.FusedGroupLog).ToList();
         string? error = cuda.SkinnyKernelError ?? cuda.FusedGroupError;
         cuda.Release(module);
         cuda.Release(output);
@@ -758,7 +759,7 @@ internal sealed unsafe class TtftBenchmarks
             cuda.Free(x);
             cuda.Free(y);
             double tflops = 2.0 * m * rows * cols / (gpu * 1e-3) / 1e12;
-            Console.WriteLine($"GEMM through the backend (bf16 x bf16 -> f32, {_skinny} for m <= 64; bf16 input reused after the first call): m {m} × {rows} × {cols}: {gpu:0.000} ms, {tflops:0} TFLOP/s");
+            Console.WriteLine($"GEMM through the backend (bf16 x bf16 -> f32, {_skinny} for m <= 64, {(cuda.Options.TunedPrefillGemms ? "tuned cuBLASLt" : "cublasGemmEx")} above; bf16 input reused after the first call): m {m} × {rows} × {cols}: {gpu:0.000} ms, {tflops:0} TFLOP/s");
         }
     }
 

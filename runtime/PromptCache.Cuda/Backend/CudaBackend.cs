@@ -31,7 +31,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly ScratchBuffer _ids, _partials, _staging, _groupOutput;
     private readonly GemmInputs _gemmInputs;
     private readonly ScratchBuffer[] _gemmInputBuffers;
-    private readonly LtSkinnyGemm _skinny;
+    private readonly LtTunedGemm _ltGemm;
     private readonly HostWriteBack _writeBack;
     private readonly DeviceKvBudget _budget;
     private readonly GraphChunks _graphs;
@@ -83,7 +83,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _partials = new ScratchBuffer(_device);
             _staging = new ScratchBuffer(_device);
             _groupOutput = new ScratchBuffer(_device);
-            _skinny = new LtSkinnyGemm(_device);
+            _ltGemm = new LtTunedGemm(_device);
             _writeBack = new HostWriteBack(_device);
             _budget = new DeviceKvBudget(Options.DeviceKvBudgetBytes);
             _graphs = new GraphChunks(_device) { AfterLaunch = QueueDeferredWriteBacks };
@@ -154,14 +154,14 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     public long WeightBytes => _weights.Bytes;
 
     /// <summary>
-    /// With <see cref="SkinnyGemmPath.CublasLtTuned"/>: one line per skinny GEMM shape planned so far
-    /// (candidates timed, winner), for benchmark reports.
+    /// With <see cref="SkinnyGemmPath.CublasLtTuned"/> and <see cref="CudaBackendOptions.TunedPrefillGemms"/>: one line
+    /// per GEMM shape planned so far (candidates timed, winner), for benchmark reports.
     /// </summary>
-    public IReadOnlyList<string> SkinnyGemmLog
+    public IReadOnlyList<string> TunedGemmLog
     {
         get
         {
-            using (Enter()) return _skinny.Log.ToArray();
+            using (Enter()) return _ltGemm.Log.ToArray();
         }
     }
 
@@ -256,6 +256,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     // Whether an op's output that most likely only a GEMM reads is written as its bf16 copy alone (GemmInputs).
     private bool GemmInputsOnly => Bf16GemmInputsOnlyOverride ?? Options.Bf16GemmInputsOnly;
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.TunedPrefillGemms"/> on a live backend.</summary>
+    internal bool? TunedPrefillGemmsOverride { get; set; }
+
+    private bool TunedPrefillGemms => TunedPrefillGemmsOverride ?? Options.TunedPrefillGemms;
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyGemm"/> on a live backend.</summary>
     internal SkinnyGemmPath? SkinnyPathOverride { get; set; }
@@ -535,7 +540,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         }
         ulong y = _groupOutput.Get((long)m * total * sizeof(float));
         ulong w = g.Weights[0];
-        _skinny.Run(w, total, k, xb, m, y, () => GemmEx(w, total, k, xb, m, y));
+        _ltGemm.Run(w, total, k, xb, m, y, () => GemmEx(w, total, k, xb, m, y));
         if (g.Count == 2 && g.Rows[0] == g.Rows[1])
         {
             _pendingSplit = (y, m, g.Rows[0], g.Outputs[0], g.Outputs[1]);
@@ -599,7 +604,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 {
                     ulong w = g.Weights[i], y = g.Outputs[i];
                     int rows = g.Rows[i];
-                    _skinny.Run(w, rows, k, xb, m, y, () => GemmEx(w, rows, k, xb, m, y));
+                    _ltGemm.Run(w, rows, k, xb, m, y, () => GemmEx(w, rows, k, xb, m, y));
                 }
                 break;
             default:
@@ -693,8 +698,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // colmajor cols × rows, hence op T) · xᵀ (colmajor cols × m).
     private void Gemm(ulong w, int rows, int cols, ulong xb, int m, ulong y)
     {
-        if (SkinnyPath == SkinnyGemmPath.CublasLtTuned && m <= Options.SkinnyGemmMaxRows)
-            _skinny.Run(w, rows, cols, xb, m, y, () => GemmEx(w, rows, cols, xb, m, y));
+        bool tuned = m <= Options.SkinnyGemmMaxRows ? SkinnyPath == SkinnyGemmPath.CublasLtTuned : TunedPrefillGemms;
+        if (tuned)
+            _ltGemm.Run(w, rows, cols, xb, m, y, () => GemmEx(w, rows, cols, xb, m, y));
         else
             GemmEx(w, rows, cols, xb, m, y);
     }
@@ -1593,7 +1599,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _graphs.Dispose(); // abandons a recording still open, and with it its expected copies
             _writeBack.Dispose(); // lands what is queued before the memory goes
             Cublas.cublasDestroy(_blas);
-            _skinny.Dispose();
+            _ltGemm.Dispose();
             foreach (var pair in _kv) pair.Value.Dispose();
             _kv.Clear();
             _stores.Clear();
