@@ -217,8 +217,9 @@ public sealed class CudaBackendOptions
     public bool FusedGroupGemm { get; init; } = true;
 
     /// <summary>
-    /// Every fused or tuned fast path off (cublasGemmEx, separate add and norm, per-head RoPE, no GEMM
-    /// groups, computed attention splits, kernels launched one by one, no wgmma kernel unless asked):
+    /// Every fused or tuned fast path off (cublasGemmEx at every size, separate add and norm, per-head RoPE,
+    /// no GEMM groups, computed attention splits, kernels launched one by one, every activation written in
+    /// f32, no wgmma kernel unless asked):
     /// the plain reference path the fast ones are checked against.
     /// </summary>
     public static CudaBackendOptions Unfused(AttentionKernel attention = AttentionKernel.Auto, int attentionSplits = 0, bool kvHostWriteBack = true,
@@ -236,5 +237,7 @@ public sealed class CudaBackendOptions
         RowRope = false,
         FusedGroupGemm = false,
         CudaGraphs = false,
+        TunedPrefillGemms = false,
+        Bf16GemmInputsOnly = false,
     };
 }
