@@ -276,8 +276,9 @@ __device__ __forceinline__ void pack_probabilities(unsigned (&a)[4], const float
     a[3] = pack_bf16x2(hi[2], hi[3]);
 }
 
-// Writes a warp's two rows per thread: normalised output (one split), or the unnormalised partial
-// output with its running max and sum (split-key launch, merged by attention_merge).
+// Writes a warp's two rows per thread: normalised output (one split; into outb as bf16 instead of out
+// when outb is not null), or the unnormalised partial output with its running max and sum (split-key
+// launch, merged by attention_combine).
 __device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], const float (&mrow)[2], const float (&lrow)[2],
     float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int row0, int m, int heads, int head, int split, int splits, int g, int t)
