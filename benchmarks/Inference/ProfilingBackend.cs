@@ -52,4 +52,6 @@ internal sealed unsafe class ProfilingBackend(IComputeBackend inner) : IComputeB
     public void CopyToHost(float* source, Span<float> destination) => inner.CopyToHost(source, destination);
 
     public void Flush() => inner.Flush();
+
+    public int PreferredChunkTokens => inner.PreferredChunkTokens;
 }

@@ -64,4 +64,11 @@ public unsafe interface IComputeBackend
     /// call at once has nothing to do.
     /// </summary>
     void Flush() { }
+
+    /// <summary>
+    /// How many new tokens <see cref="PromptCache.Runtime.Inference.LlamaModel"/> pushes through the layers
+    /// at once by default (its <c>MaxChunkTokens</c>). 512 keeps a CPU's activations in cache; a GPU's matrix
+    /// units need more rows per GEMM to reach their rate.
+    /// </summary>
+    int PreferredChunkTokens => 512;
 }

@@ -32,6 +32,7 @@ public sealed unsafe class LlamaModel : IDisposable
         _files = loaded.Files;
         _backend = backend;
         _inverseFrequencies = Config.Rope.InverseFrequencies(Config.HeadDim);
+        MaxChunkTokens = backend.PreferredChunkTokens;
     }
 
     /// <summary>Where the model was loaded from (a folder or a .gguf file).</summary>
@@ -49,9 +50,9 @@ public sealed unsafe class LlamaModel : IDisposable
     /// <summary>
     /// The largest number of new tokens pushed through the layers at once. Longer inputs are cut into
     /// chunks that each append their K/V before the next runs, which gives the same result while
-    /// bounding activation memory.
+    /// bounding activation memory. Defaults to the backend's <see cref="IComputeBackend.PreferredChunkTokens"/>.
     /// </summary>
-    public int MaxChunkTokens { get; set; } = 512;
+    public int MaxChunkTokens { get; set; }
 
     /// <summary>Loads a Hugging Face folder (config.json + safetensors) or a GGUF file, memory-mapping the weights.</summary>
     /// <exception cref="NotSupportedException">The architecture or a data type is not supported.</exception>
