@@ -132,10 +132,17 @@ public sealed partial class PromptCacheEngine
         stats.UsedCache = useCache;
         stats.CachedTokens = useCache ? plan.CachedTokens : 0;
         stats.ModuleHits = useCache ? plan.ModuleHits : 0;
-        using var session = Model.CreateSegment(Options.KvDataType, ids.Length + Math.Min(options.MaxTokens, 4096));
-        var state = new DecodeState(session, [.. plan.AllIds], [.. plan.AllPositions]);
-        await foreach (var item in DecodeAsync(ids, positions, context, state, options, stats, clock, ct).ConfigureAwait(false))
-            yield return item;
+        var session = _sessions.Rent(Options.KvDataType, ids.Length + Math.Min(options.MaxTokens, 4096));
+        try
+        {
+            var state = new DecodeState(session, [.. plan.AllIds], [.. plan.AllPositions]);
+            await foreach (var item in DecodeAsync(ids, positions, context, state, options, stats, clock, ct).ConfigureAwait(false))
+                yield return item;
+        }
+        finally
+        {
+            _sessions.Return(session);
+        }
     }
 
     /// <summary>What a decode leaves behind for a following turn.</summary>

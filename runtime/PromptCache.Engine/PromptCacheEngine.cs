@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using PromptCache.Engine.Binding;
 using PromptCache.Engine.Caching;
 using PromptCache.Engine.Diagnostics;
+using PromptCache.Engine.Execution;
 using PromptCache.Engine.Synthetic;
 using PromptCache.Pml;
 using PromptCache.Runtime.Backends;
@@ -33,6 +34,7 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     private readonly EngineMetrics _metrics;
     private readonly ModuleKeys _keys;
     private readonly int[] _preamble;
+    private readonly SessionSegments _sessions;
 
     /// <summary>
     /// Creates an engine over a loaded model and tokenizer. Every forward pass of the engine is
@@ -57,6 +59,7 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
         ModelIdentity = Options.ModelIdentity ?? modelIdentity;
         TokenizerIdentity = Options.TokenizerIdentity ?? tokenizerIdentity;
         _forwardGate = new SemaphoreSlim(Math.Max(1, Options.MaxConcurrentForwards));
+        _sessions = new SessionSegments(model, Math.Max(0, Options.ReusedSessionSegments));
         Markers = ResolveMarkers(tokenizer, Options, Log);
         _preamble = Preamble(tokenizer, Markers, Options.Preamble);
         _keys = new ModuleKeys(ModelIdentity, TokenizerIdentity, Options.KvDataType, Options.TenantSalt);
@@ -210,6 +213,7 @@ public sealed partial class PromptCacheEngine : IPromptCache, IAsyncDisposable, 
     {
         foreach (var entry in _schemas.Values) entry.Dispose();
         _schemas.Clear();
+        _sessions.Dispose();
         await Store.DisposeAsync().ConfigureAwait(false);
         _metrics.Dispose();
         if (_ownsModel) Model.Dispose();

@@ -49,6 +49,14 @@ public sealed record PromptCacheEngineOptions
     /// <summary>Forward passes that may run at once (each already uses every core on the CPU).</summary>
     public int MaxConcurrentForwards { get; init; } = 1;
 
+    /// <summary>
+    /// K/V segments of finished requests kept for the next ones (0: a new one per request). A request's
+    /// segment holds its whole prompt; reusing it keeps its host pages (and on a GPU its device copy)
+    /// resident instead of faulting in fresh ones every time. Each kept segment holds memory for the longest
+    /// request it served.
+    /// </summary>
+    public int ReusedSessionSegments { get; init; } = 2;
+
     /// <summary>Overrides the model's identity in cache keys (default: a fingerprint of the model files).</summary>
     public string? ModelIdentity { get; init; }
 

@@ -55,6 +55,9 @@ public sealed class PromptCacheOptions
     /// <summary>Forward passes that may run at once (on the CPU each pass already uses every core).</summary>
     public int MaxConcurrentForwards { get; set; } = 1;
 
+    /// <summary>K/V segments of finished requests kept for the next ones (0: a new one per request); see <see cref="PromptCacheEngineOptions.ReusedSessionSegments"/>.</summary>
+    public int ReusedSessionSegments { get; set; } = 2;
+
     /// <summary>Cut an argument longer than its slot instead of rejecting the request.</summary>
     public bool TruncateLongArguments { get; set; }
 
@@ -79,6 +82,7 @@ public sealed class PromptCacheOptions
         ChatFormat = ChatFormat,
         KvDataType = KvDataType,
         MaxConcurrentForwards = MaxConcurrentForwards,
+        ReusedSessionSegments = ReusedSessionSegments,
         TruncateLongArguments = TruncateLongArguments,
         Preamble = Preamble,
         Log = log,
