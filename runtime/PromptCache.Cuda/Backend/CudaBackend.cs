@@ -227,7 +227,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 Gemm(weights, w.Rows, w.Cols, xb, m, (ulong)y);
                 return;
             }
-            bool overwritesInput = Overlaps((ulong)y, outputs, (ulong)x, inputs);
+            bool overwritesInput = FloatRanges.Overlap((ulong)y, outputs, (ulong)x, inputs);
             if (!JoinsGroup((ulong)x, m, w.Cols, weights, (ulong)y, outputs, overwritesInput))
             {
                 FlushGroup();
@@ -392,9 +392,6 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // write bf16 for it; anything else runs them as usual first.
     private bool HoldsSwiGluPair => PrefillPairs(_groupRows) && _group.Count == 2 && _group.Rows[0] == _group.Rows[1];
 
-    private static bool Overlaps(ulong a, long aFloats, ulong b, long bFloats) =>
-        a < b + (ulong)(bFloats * sizeof(float)) && b < a + (ulong)(aFloats * sizeof(float));
-
     // Whether this GEMM is the next learned member of the open group, on the same input, writing
     // where no member of the group reads or writes.
     private bool JoinsGroup(ulong x, int m, int cols, ulong weights, ulong y, long outputs, bool overwritesInput)
@@ -407,7 +404,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         bool pairs = n == 1 && PrefillPairs(m) && outputs == (long)m * _group.Rows[0];
         if (!pairs && (n - 1 >= _groupFollowers.Length || _groupFollowers[n - 1] != weights)) return false;
         for (int i = 0; i < n; i++)
-            if (Overlaps(y, outputs, _group.Outputs[i], (long)m * _group.Rows[i])) return false;
+            if (FloatRanges.Overlap(y, outputs, _group.Outputs[i], (long)m * _group.Rows[i])) return false;
         return true;
     }
 
@@ -748,7 +745,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             Reading((ulong)x, count);
             // A norm into another buffer feeds GEMMs (its bf16 copy alone is written); one in place is
             // Qwen3's q/k norm, which RoPE reads next.
-            bool only = GemmInputsOnly && !Overlaps((ulong)y, count, (ulong)x, count);
+            bool only = GemmInputsOnly && !FloatRanges.Overlap((ulong)y, count, (ulong)x, count);
             ulong yf = only ? 0 : (ulong)y;
             if (_hasPendingAdd && _pendingAdd.X == (ulong)x && _pendingAdd.Count == count && CanFuseNorm(width, (ulong)x, (ulong)y, _pendingAdd.R))
             {

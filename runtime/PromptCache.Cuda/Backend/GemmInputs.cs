@@ -111,8 +111,7 @@ internal sealed class GemmInputs
             if (e.Count > 0 && Overlaps(e, pointer, bytes / sizeof(float))) e.Count = 0;
     }
 
-    private static bool Overlaps(in Entry e, ulong pointer, long count) =>
-        pointer < e.Source + (ulong)(e.Count * sizeof(float)) && e.Source < pointer + (ulong)(count * sizeof(float));
+    private static bool Overlaps(in Entry e, ulong pointer, long count) => FloatRanges.Overlap(e.Source, e.Count, pointer, count);
 
     private void Widen(ref Entry e)
     {
