@@ -119,6 +119,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => cuda.Bf16SwiGluOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("tuned prefill GEMMs", on => cuda.TunedPrefillGemmsOverride = on, cuda, forward, ids, positions, [], segment);
+            FeatureAB("CUDA graphs", on => cuda.GraphsOverride = on, cuda, forward, ids, positions, [], segment);
             // The engine's default: new K/V copied back to the segment's host memory as the forward goes (the timed
             // backend runs without, as a GPU-only server would). The segment is reused here, so its pages are warm.
             FeatureAB("async host write-back", on => cuda.HostWriteBackOverride = on is { } w ? (w, true) : null, cuda, forward, ids, positions, [], segment);

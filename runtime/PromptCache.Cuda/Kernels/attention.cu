@@ -210,36 +210,69 @@ __device__ __forceinline__ void mask_scores(float (&sc)[KW / 8][4], const KvSegm
 }
 
 // Online softmax over one KW-key tile for the two rows a thread holds (g and g+8; the 4 threads of a
-// quad share a row): the new running max, the running sum and the output rescaled to it, and the
-// scores turned into probabilities for the P·V product. FAST: the SFU's ex2 instead of exp2f.
+// quad share a row): the new running max and running sum, the factor `corr` the output accumulated so
+// far must be scaled by, and the scores turned into probabilities for the P·V product. The output is
+// left alone, so a kernel may scale it later, once a P·V product still writing it has finished.
+// FAST: the SFU's ex2 instead of exp2f.
 template <int KW, bool FAST>
-__device__ __forceinline__ void softmax_tile(float (&sc)[KW / 8][4], float (&mrow)[2], float (&lrow)[2], float (&o)[HEAD_DIM / 8][4])
+__device__ __forceinline__ void softmax_scores(float (&sc)[KW / 8][4], float (&mrow)[2], float (&lrow)[2], float (&corr)[2])
 {
 #pragma unroll
     for (int h2 = 0; h2 < 2; h2++)
     {
-        float mx = NEG_INF;
+        // Max and sum as trees, not chains: with few warps per scheduler, a 16-step dependent chain
+        // stalls each warp on every step.
+        float part[KW / 8];
 #pragma unroll
-        for (int nt = 0; nt < KW / 8; nt++) mx = fmaxf(mx, fmaxf(sc[nt][2 * h2], sc[nt][2 * h2 + 1]));
+        for (int nt = 0; nt < KW / 8; nt++) part[nt] = fmaxf(sc[nt][2 * h2], sc[nt][2 * h2 + 1]);
+#pragma unroll
+        for (int w = KW / 16; w >= 1; w /= 2)
+#pragma unroll
+            for (int i = 0; i < w; i++) part[i] = fmaxf(part[i], part[i + w]);
+        float mx = part[0];
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
         float mnew = fmaxf(mrow[h2], mx);
-        float corr = 1.0f, base = 0.0f;
-        if (mnew != NEG_INF) { corr = softmax_exp2<FAST>(mrow[h2] - mnew); base = mnew; }
-        float sum = 0.0f;
+        float base = 0.0f;
+        corr[h2] = 1.0f;
+        if (mnew != NEG_INF) { corr[h2] = softmax_exp2<FAST>(mrow[h2] - mnew); base = mnew; }
 #pragma unroll
         for (int nt = 0; nt < KW / 8; nt++)
         {
             float p0 = softmax_exp2<FAST>(sc[nt][2 * h2] - base), p1 = softmax_exp2<FAST>(sc[nt][2 * h2 + 1] - base);
             sc[nt][2 * h2] = p0;
             sc[nt][2 * h2 + 1] = p1;
-            sum += p0 + p1;
+            part[nt] = p0 + p1;
         }
-        lrow[h2] = lrow[h2] * corr + sum;
-        mrow[h2] = mnew;
 #pragma unroll
-        for (int nt = 0; nt < HEAD_DIM / 8; nt++) { o[nt][2 * h2] *= corr; o[nt][2 * h2 + 1] *= corr; }
+        for (int w = KW / 16; w >= 1; w /= 2)
+#pragma unroll
+            for (int i = 0; i < w; i++) part[i] += part[i + w];
+        lrow[h2] = lrow[h2] * corr[h2] + part[0];
+        mrow[h2] = mnew;
     }
+}
+
+// Scales each of a thread's two output rows by its softmax correction. Skipped when no row of the warp
+// found a new maximum (every factor is exactly 1), as most tiles after the first few do.
+__device__ __forceinline__ void rescale_rows(float (&o)[HEAD_DIM / 8][4], const float (&corr)[2])
+{
+    if (!__any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f)) return;
+#pragma unroll
+    for (int nt = 0; nt < HEAD_DIM / 8; nt++)
+    {
+        o[nt][0] *= corr[0]; o[nt][1] *= corr[0];
+        o[nt][2] *= corr[1]; o[nt][3] *= corr[1];
+    }
+}
+
+// softmax_scores, then the output rescaled at once (kernels whose P·V has already finished).
+template <int KW, bool FAST>
+__device__ __forceinline__ void softmax_tile(float (&sc)[KW / 8][4], float (&mrow)[2], float (&lrow)[2], float (&o)[HEAD_DIM / 8][4])
+{
+    float corr[2];
+    softmax_scores<KW, FAST>(sc, mrow, lrow, corr);
+    rescale_rows(o, corr);
 }
 
 // Q fragments (the A operand of Q·Kᵀ), pre-scaled to base-2 units: rows g and g+8 of the warp's 16

@@ -15,7 +15,8 @@
 //   softmax      online, in registers (the accumulator layout is mma.sync's, so softmax_tile and
 //                the masks are shared with the other kernels);
 //   O += P·V     4 wgmma m64nHEAD_DIMk16, P from registers, V from shared memory (transposed read).
-// K/V tiles arrive by cp.async into a two-stage ring as in attention_pipelined.cu.
+// K/V tiles arrive by cp.async into a two-stage ring, with one barrier per tile: after it, tile i has
+// landed and every warp is done with tile i-1, so tile i+1 is loaded into that stage.
 //
 // Shared memory tile layout, the one wgmma's 128-byte swizzle mode reads: a tile is HEAD_DIM / 64
 // panels of [WKT keys x 64 dims]; in a panel, key row r is 128 bytes at r * 128, and its 16-byte chunk
@@ -28,7 +29,7 @@
 #define WKT 64                            // keys per tile (= PKT = KT: locate_tile and split_key_tiles count in those)
 #define WTILE (WKT * HEAD_DIM)            // bf16 elements of one K (or V) tile
 #define WPANEL_BYTES (WKT * 128)          // one 64-dim panel of a tile
-#define WG_STAGES 2                       // must match DeviceKernels.WgmmaStages (3 and 4 measured no faster)
+#define WG_STAGES 2                       // K/V stages: one lands while the other is multiplied (the loop's `i & 1`); must match DeviceKernels.WgmmaStages (3 and 4 measured no faster)
 
 // Shared-memory matrix descriptor, 128-byte swizzle (layout type 1). sbo: bytes between 8-row groups;
 // lbo: bytes between 64-element panels along an MN-major operand's N (unused for K-major).
@@ -106,30 +107,82 @@ __device__ __forceinline__ void wgmma_n128_trans(float (&d)[16][4], const unsign
         : WG_A_DESC_SCALE);
 }
 
-// Issues the copies of one K tile and one V tile into the swizzled layout above. Consecutive lanes
-// take consecutive 16-byte chunks of a key row (whole sectors from L2); the eight lanes that write one
-// 128-byte panel row land in eight different slots, so the stores do not conflict either.
+// Issues the copies of one tile of K or V rows (keys k0.. of `rows`, a segment's K or V at this kv head;
+// keys from n on are zero-filled) into the swizzled layout above. Consecutive lanes take consecutive
+// 16-byte chunks of a key row (whole sectors from L2); the eight lanes that write one 128-byte panel row
+// land in eight different slots, so the stores do not conflict either. A thread copies the same chunk
+// of every KEYS-th key, so its swizzle slot and offsets are fixed: a full tile costs one add per copy
+// instead of recomputing the index per copy. ncu found the kernels issue-bound (most stalls short
+// dependency waits, tensor pipe ~40 % busy); this and the softmax trees (attention.cu) took the wide
+// kernel from 384 to 402 TFLOP/s on an 8192-row causal prefill, and one barrier per tile to 412 (H100).
+template <int THREADS>
+__device__ __forceinline__ void wgmma_load_rows(bf16_t* dst, const bf16_t* rows, int stride, int k0, int n)
+{
+    constexpr int CHUNKS = HEAD_DIM / 8, KEYS = THREADS / CHUNKS;
+    static_assert(KEYS % 8 == 0 && WKT % KEYS == 0, "every round's keys must share their swizzle (key % 8)");
+    const int key = threadIdx.x / CHUNKS, chunk = threadIdx.x % CHUNKS;
+    bf16_t* d = dst + (chunk / 8) * (WKT * 64) + key * 64 + (((chunk % 8) ^ (key & 7)) * 8);
+    const bf16_t* src = rows + (i64)(k0 + key) * stride + chunk * 8;
+    if (k0 + WKT <= n)
+    {
+#pragma unroll
+        for (int round = 0; round < WKT / KEYS; round++) cp_async16(d + round * KEYS * 64, src + (i64)round * KEYS * stride, true);
+    }
+    else
+    {
+        // The segment's last tile: rows past n are zero-filled from a valid address (key k0 is always visible).
+        const bf16_t* first = rows + (i64)k0 * stride + chunk * 8;
+#pragma unroll
+        for (int round = 0; round < WKT / KEYS; round++)
+        {
+            bool ok = k0 + key + round * KEYS < n;
+            cp_async16(d + round * KEYS * 64, ok ? src + (i64)round * KEYS * stride : first, ok);
+        }
+    }
+}
+
+// Issues the copies of one K tile and one V tile.
 template <int THREADS>
 __device__ __forceinline__ void wgmma_load_tile(bf16_t* sk, bf16_t* sv, const KvList& list, int s, int tile, int lastRow, int kvh)
 {
     const KvSegmentView seg = list.seg[s];
     const int n = keys_for_row(seg, lastRow);
-    const bf16_t* K = (const bf16_t*)seg.keys + kvh * HEAD_DIM;
-    const bf16_t* V = (const bf16_t*)seg.values + kvh * HEAD_DIM;
-    const int k0 = tile * WKT;
-    const int chunks = HEAD_DIM / 8;
+    wgmma_load_rows<THREADS>(sk, (const bf16_t*)seg.keys + kvh * HEAD_DIM, list.stride, tile * WKT, n);
+    wgmma_load_rows<THREADS>(sv, (const bf16_t*)seg.values + kvh * HEAD_DIM, list.stride, tile * WKT, n);
+}
+
+// Issues S = Q·Kᵀ for one 64-key tile (HEAD_DIM / 16 wgmma into sc; the first overwrites it). No commit.
+__device__ __forceinline__ void issue_scores(float (&sc)[WKT / 8][4], unsigned qAddress, unsigned kAddress)
+{
 #pragma unroll
-    for (int round = 0; round < WKT * chunks / THREADS; round++)
-    {
-        int idx = round * THREADS + threadIdx.x;
-        int key = idx / chunks, chunk = idx % chunks;
-        int gk = k0 + key;
-        bool ok = gk < n;
-        i64 off = (i64)(ok ? gk : k0) * list.stride + chunk * 8;
-        int so = (chunk / 8) * (WKT * 64) + key * 64 + (((chunk % 8) ^ (key & 7)) * 8);
-        cp_async16(sk + so, K + off, ok);
-        cp_async16(sv + so, V + off, ok);
-    }
+    for (int kk = 0; kk < HEAD_DIM / 16; kk++)
+        wgmma_ss_n64(sc, wgmma_desc(qAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024),
+                     wgmma_desc(kAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024), kk);
+}
+
+// Issues O += P·V for one 64-key tile, P from registers. No commit.
+__device__ __forceinline__ void issue_pv(float (&o)[HEAD_DIM / 8][4], const unsigned (&pa)[WKT / 16][4], unsigned vAddress)
+{
+#pragma unroll
+    for (int j = 0; j < WKT / 16; j++)
+#if HEAD_DIM == 128
+        wgmma_n128_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
+#else
+        wgmma_n64_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
+#endif
+}
+
+// A tile's probabilities as the register A operand of P·V.
+__device__ __forceinline__ void pack_tile(unsigned (&pa)[WKT / 16][4], const float (&sc)[WKT / 8][4])
+{
+#pragma unroll
+    for (int j = 0; j < WKT / 16; j++) pack_probabilities(pa[j], sc[2 * j], sc[2 * j + 1]);
+}
+
+// Sets to -inf what rows of this warp may not see of the tile starting at key k0 of segment seg, when any.
+__device__ __forceinline__ void mask_tile(float (&sc)[WKT / 8][4], const KvSegmentView& seg, int row0, int m, int k0, int g, int t)
+{
+    if (row0 + 15 >= m || k0 + WKT > keys_for_row(seg, row0)) mask_scores<WKT>(sc, seg, row0, m, k0, g, t);
 }
 
 // The block's query rows as bf16 (a 64-row tile per warpgroup), pre-scaled to base-2 units, in the tiles' swizzled panel layout:
@@ -190,33 +243,26 @@ __device__ __forceinline__ void attention_wgmma_body(
     int tBegin, tEnd;
     split_key_tiles(list, lastRow, split, splits, tBegin, tEnd);
 
-#pragma unroll
-    for (int p = 0; p < WG_STAGES - 1; p++)
-    {
-        int s, tile;
-        if (tBegin + p < tEnd && locate_tile(list, lastRow, tBegin + p, s, tile))
-        {
-            bf16_t* nk = smem + p * 2 * WTILE;
-            wgmma_load_tile<128 * GROUPS>(nk, nk + WTILE, list, s, tile, lastRow, kvh);
-        }
-        cp_async_commit();
-    }
+    int s0, tile0;
+    if (tBegin < tEnd && locate_tile(list, lastRow, tBegin, s0, tile0))
+        wgmma_load_tile<128 * GROUPS>(smem, smem + WTILE, list, s0, tile0, lastRow, kvh);
+    cp_async_commit();
 
     for (int gi = tBegin, i = 0; gi < tEnd; gi++, i++)
     {
-        bf16_t* sk = smem + (i % WG_STAGES) * 2 * WTILE;
+        bf16_t* sk = smem + (i & 1) * 2 * WTILE;
         bf16_t* sv = sk + WTILE;
+        cp_async_wait<0>();
+        fence_proxy_async();
+        __syncthreads(); // tile i has landed, and every warp is done with tile i-1, whose stage is refilled now
 
         int sAhead, tileAhead;
-        if (gi + WG_STAGES - 1 < tEnd && locate_tile(list, lastRow, gi + WG_STAGES - 1, sAhead, tileAhead))
+        if (gi + 1 < tEnd && locate_tile(list, lastRow, gi + 1, sAhead, tileAhead))
         {
-            bf16_t* nk = smem + ((i + WG_STAGES - 1) % WG_STAGES) * 2 * WTILE;
+            bf16_t* nk = smem + ((i + 1) & 1) * 2 * WTILE;
             wgmma_load_tile<128 * GROUPS>(nk, nk + WTILE, list, sAhead, tileAhead, lastRow, kvh);
         }
         cp_async_commit();
-        cp_async_wait<WG_STAGES - 1>();
-        fence_proxy_async();
-        __syncthreads();
 
         int sCur = 0, tileCur = 0;
         locate_tile(list, lastRow, gi, sCur, tileCur);
@@ -230,35 +276,24 @@ __device__ __forceinline__ void attention_wgmma_body(
             float sc[WKT / 8][4];
             pin_registers(sc);
             wgmma_fence();
-#pragma unroll
-            for (int kk = 0; kk < HEAD_DIM / 16; kk++)
-                wgmma_ss_n64(sc, wgmma_desc(qAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024),
-                             wgmma_desc(kAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024), kk);
+            issue_scores(sc, qAddress, kAddress);
             wgmma_commit();
             wgmma_wait_all();
             pin_registers(sc);
 
-            if (row0 + 15 >= m || k0 + WKT > keys_for_row(seg, row0)) mask_scores<WKT>(sc, seg, row0, m, k0, g, t);
+            mask_tile(sc, seg, row0, m, k0, g, t);
             softmax_tile<WKT, true>(sc, mrow, lrow, o);
 
             unsigned pa[WKT / 16][4];
-#pragma unroll
-            for (int j = 0; j < WKT / 16; j++) pack_probabilities(pa[j], sc[2 * j], sc[2 * j + 1]);
+            pack_tile(pa, sc);
             pin_registers(pa);
             pin_registers(o);
             wgmma_fence();
-#pragma unroll
-            for (int j = 0; j < WKT / 16; j++)
-#if HEAD_DIM == 128
-                wgmma_n128_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
-#else
-                wgmma_n64_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
-#endif
+            issue_pv(o, pa, vAddress);
             wgmma_commit();
             wgmma_wait_all();
             pin_registers(o);
         }
-        __syncthreads(); // the products that read this stage are done before it is refilled
     }
     cp_async_wait<0>();
 
@@ -282,5 +317,6 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
 {
     attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
 }
+
 
 #endif
