@@ -14,14 +14,14 @@ namespace PromptCache.Cuda.Bench;
 internal sealed unsafe class SeamForward
 {
     private readonly IComputeBackend _backend;
-    private readonly float[] _inverseFrequencies;
+    private readonly RopeRows _ropeRows;
 
     public SeamForward(ModelConfig config, ModelWeights weights, IComputeBackend backend)
     {
         Config = config;
         Weights = weights;
         _backend = backend;
-        _inverseFrequencies = config.Rope.InverseFrequencies(config.HeadDim);
+        _ropeRows = new RopeRows(config.Rope.InverseFrequencies(config.HeadDim));
     }
 
     public ModelConfig Config { get; }
@@ -46,7 +46,7 @@ internal sealed unsafe class SeamForward
         var blocks = new KvBlock[context.Count + 1];
         for (int i = 0; i < context.Count; i++) blocks[i] = new KvBlock(context[i], context[i].Count, Causal: false);
         blocks[^1] = new KvBlock(output, start, Causal: true);
-        var rope = new RopeTable(positions, _inverseFrequencies);
+        var rope = new RopeTable(positions, _ropeRows);
 
         float* x = B.Allocate((long)n * d), xb = B.Allocate((long)n * d);
         float* q = B.Allocate((long)n * c.QueryDim), k = B.Allocate((long)n * c.KvDim), v = B.Allocate((long)n * c.KvDim);

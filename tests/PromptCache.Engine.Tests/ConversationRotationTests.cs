@@ -109,7 +109,7 @@ public sealed class ConversationRotationTests
                 int head = t * width + h * config.HeadDim;
                 for (int i = 0; i < half; i++)
                 {
-                    float c = table.Cos[t * half + i], s = table.Sin[t * half + i];
+                    float c = table.Cos.Span[t * half + i], s = table.Sin.Span[t * half + i];
                     int a = config.RopeStyle == RopeStyle.Halves ? head + i : head + 2 * i;
                     int b = config.RopeStyle == RopeStyle.Halves ? head + i + half : head + 2 * i + 1;
                     float x = pre[a], y = pre[b];

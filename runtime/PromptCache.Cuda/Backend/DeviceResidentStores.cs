@@ -45,8 +45,8 @@ internal sealed unsafe class DeviceResidentStores
                 _ropeBuffer = _device.Allocate(Math.Max(2 * bytes, 1 << 20));
             }
             // Same stream as the kernels: the copy waits for the ones still reading the previous table.
-            _device.Upload<float>(_ropeBuffer.Pointer, table.Cos);
-            _device.Upload<float>(_ropeBuffer.Pointer + (ulong)bytes, table.Sin);
+            _device.Upload<float>(_ropeBuffer.Pointer, table.Cos.Span);
+            _device.Upload<float>(_ropeBuffer.Pointer + (ulong)bytes, table.Sin.Span);
             _lastRope = table;
         }
         return (_ropeBuffer.Pointer, _ropeBuffer.Pointer + (ulong)bytes);

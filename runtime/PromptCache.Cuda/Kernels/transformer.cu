@@ -123,14 +123,45 @@ extern "C" __global__ void rope(float* __restrict__ x, const float* __restrict__
     }
 }
 
+// Whether every pointer allows 16-byte (float4) accesses and n is a multiple of 4: the element-wise
+// kernels below then move four elements per access. One float per access left them at ~63 % of the H100's
+// bandwidth (SiLU·mul of a 7B prefill: 8.6 ms of bytes took 13.6 ms). A bf16 buffer needs only 8 bytes.
+__device__ __forceinline__ bool vector4(i64 n, u64 f32a, u64 f32b, u64 f32c, u64 bf16a, u64 bf16b)
+{
+    return (n & 3) == 0 && ((f32a | f32b | f32c) & 15) == 0 && ((bf16a | bf16b) & 7) == 0;
+}
+
+__device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + __expf(-g)) * u; }
+
+// Four floats as four bf16 (round to nearest even, as f32_to_bf16), in memory order.
+__device__ __forceinline__ uint2 bf16x4(float4 v)
+{
+    uint2 p;
+    p.x = pack_bf16x2(v.x, v.y);
+    p.y = pack_bf16x2(v.z, v.w);
+    return p;
+}
+
 // out = silu(gate) · up (out may be gate, or null); also as bf16 into gb when not null (the down
 // projection's input).
 extern "C" __global__ void silu_mul(const float* gate, const float* __restrict__ up, float* out, i64 n, bf16_t* __restrict__ gb)
 {
-    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
+    i64 first = blockIdx.x * (i64)blockDim.x + threadIdx.x, step = (i64)gridDim.x * blockDim.x;
+    if (vector4(n, (u64)gate, (u64)up, (u64)out, (u64)gb, 0))
     {
-        float g = gate[i];
-        float r = g / (1.0f + __expf(-g)) * up[i];
+        for (i64 i = first; i < n / 4; i += step)
+        {
+            float4 g = ((const float4*)gate)[i], u = ((const float4*)up)[i];
+            float4 r;
+            r.x = silu_times(g.x, u.x); r.y = silu_times(g.y, u.y); r.z = silu_times(g.z, u.z); r.w = silu_times(g.w, u.w);
+            if (out) ((float4*)out)[i] = r;
+            if (gb) ((uint2*)gb)[i] = bf16x4(r);
+        }
+        return;
+    }
+    for (i64 i = first; i < n; i += step)
+    {
+        float r = silu_times(gate[i], up[i]);
         if (out) out[i] = r;
         if (gb) gb[i] = f32_to_bf16(r);
     }
@@ -153,7 +184,18 @@ extern "C" __global__ void add_bias(float* __restrict__ x, const float* __restri
 // K and V rows (float32) into bf16 segment storage; kdst/vdst already point at the first new token.
 extern "C" __global__ void store_kv_bf16(const float* __restrict__ k, const float* __restrict__ v, bf16_t* __restrict__ kdst, bf16_t* __restrict__ vdst, i64 n)
 {
-    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)
+    i64 first = blockIdx.x * (i64)blockDim.x + threadIdx.x, step = (i64)gridDim.x * blockDim.x;
+    if (vector4(n, (u64)k, (u64)v, 0, (u64)kdst, (u64)vdst))
+    {
+        for (i64 i = first; i < n / 4; i += step)
+        {
+            float4 a = ((const float4*)k)[i], b = ((const float4*)v)[i];
+            ((uint2*)kdst)[i] = bf16x4(a);
+            ((uint2*)vdst)[i] = bf16x4(b);
+        }
+        return;
+    }
+    for (i64 i = first; i < n; i += step)
     {
         kdst[i] = f32_to_bf16(k[i]);
         vdst[i] = f32_to_bf16(v[i]);

@@ -6,23 +6,27 @@ namespace PromptCache.Runtime.Backends;
 /// </summary>
 public sealed class RopeTable
 {
-    /// <summary>Builds the table for <paramref name="positions"/>.</summary>
+    /// <summary>Builds the table for <paramref name="positions"/>, computing every row.</summary>
     public RopeTable(ReadOnlySpan<int> positions, float[] inverseFrequencies)
     {
         HalfDim = inverseFrequencies.Length;
         Tokens = positions.Length;
-        Cos = new float[Tokens * HalfDim];
-        Sin = new float[Tokens * HalfDim];
+        var cos = new float[Tokens * HalfDim];
+        var sin = new float[Tokens * HalfDim];
         for (int t = 0; t < Tokens; t++)
-        {
-            for (int i = 0; i < HalfDim; i++)
-            {
-                // transformers multiplies position and inv_freq in float32, then takes cos/sin.
-                float angle = positions[t] * inverseFrequencies[i];
-                Cos[t * HalfDim + i] = MathF.Cos(angle);
-                Sin[t * HalfDim + i] = MathF.Sin(angle);
-            }
-        }
+            RopeRows.Compute(positions[t], inverseFrequencies, cos.AsSpan(t * HalfDim, HalfDim), sin.AsSpan(t * HalfDim, HalfDim));
+        (Cos, Sin) = (cos, sin);
+    }
+
+    /// <summary>
+    /// Builds the table for <paramref name="positions"/> from the rows kept in <paramref name="rows"/> (the same
+    /// values): consecutive positions, as in a prefill, share the kept memory; others are copied.
+    /// </summary>
+    public RopeTable(ReadOnlySpan<int> positions, RopeRows rows)
+    {
+        HalfDim = rows.HalfDim;
+        Tokens = positions.Length;
+        (Cos, Sin) = rows.Rows(positions);
     }
 
     /// <summary>head_dim / 2.</summary>
@@ -32,8 +36,8 @@ public sealed class RopeTable
     public int Tokens { get; }
 
     /// <summary>cos, [tokens × head_dim/2].</summary>
-    public float[] Cos { get; }
+    public ReadOnlyMemory<float> Cos { get; }
 
     /// <summary>sin, [tokens × head_dim/2].</summary>
-    public float[] Sin { get; }
+    public ReadOnlyMemory<float> Sin { get; }
 }

@@ -21,7 +21,7 @@ public sealed unsafe class LlamaModel : IDisposable
 {
     private readonly IComputeBackend _backend;
     private readonly ITensorSource _files;
-    private readonly float[] _inverseFrequencies;
+    private readonly RopeRows _ropeRows;
 
     private LlamaModel(string path, LoadedModel loaded, IComputeBackend backend)
     {
@@ -31,7 +31,7 @@ public sealed unsafe class LlamaModel : IDisposable
         Gguf = loaded.Gguf;
         _files = loaded.Files;
         _backend = backend;
-        _inverseFrequencies = Config.Rope.InverseFrequencies(Config.HeadDim);
+        _ropeRows = new RopeRows(Config.Rope.InverseFrequencies(Config.HeadDim));
         MaxChunkTokens = backend.PreferredChunkTokens;
     }
 
@@ -160,7 +160,7 @@ public sealed unsafe class LlamaModel : IDisposable
         // Context segments are seen in full (or below each row's position); the output segment is seen
         // up to where this chunk starts, then causally within the chunk.
         var groups = AttentionGroup.Plan(positions, context, output, start, visibility);
-        var rope = new RopeTable(positions, _inverseFrequencies);
+        var rope = new RopeTable(positions, _ropeRows);
 
         using var act = new Activations(B, n, c);
         float* x = act.X, xb = act.Xb, q = act.Q, k = act.K, v = act.V, att = act.Att, gate = act.Gate, up = act.Up;

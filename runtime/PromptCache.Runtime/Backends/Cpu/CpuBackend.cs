@@ -88,8 +88,8 @@ public sealed unsafe class CpuBackend : IComputeBackend
         int headDim = 2 * half;
         void Token(int t)
         {
-            var cos = new ReadOnlySpan<float>(table.Cos, t * half, half);
-            var sin = new ReadOnlySpan<float>(table.Sin, t * half, half);
+            var cos = table.Cos.Span.Slice(t * half, half);
+            var sin = table.Sin.Span.Slice(t * half, half);
             for (int h = 0; h < heads; h++)
             {
                 float* v = x + ((long)t * heads + h) * headDim;
