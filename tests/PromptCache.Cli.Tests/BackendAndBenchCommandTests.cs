@@ -24,9 +24,16 @@ public sealed class BackendAndBenchCommandTests
     [Fact]
     public void Bench_ttft_rejects_an_unknown_shape_and_kv_type()
     {
-        Assert.Contains("Unknown shape '7b'", Assert.Throws<ArgumentException>(() => BenchCommand.Shape("7b")).Message);
+        Assert.Contains("Unknown shape '70b'", Assert.Throws<ArgumentException>(() => BenchCommand.Shape("70b")).Message);
         Assert.Contains("Unknown K/V type 'q4'", Assert.Throws<ArgumentException>(() => BenchCommand.KvType("q4")).Message);
         var root = new RootCommand { BenchCommand.Create() };
-        Assert.Equal(2, root.Parse(["bench", "ttft", "--shape", "7b"]).Invoke());
+        Assert.Equal(2, root.Parse(["bench", "ttft", "--shape", "70b"]).Invoke());
+    }
+
+    [Fact]
+    public void Bench_ttft_names_the_gpu_sized_shapes()
+    {
+        Assert.Equal((4096, 32, 32, 11008), (BenchCommand.Shape("7b").HiddenSize, BenchCommand.Shape("7b").LayerCount, BenchCommand.Shape("7b").KvHeadCount, BenchCommand.Shape("7b").FfnSize));
+        Assert.Equal((4096, 32, 8, 14336), (BenchCommand.Shape("8b").HiddenSize, BenchCommand.Shape("8b").LayerCount, BenchCommand.Shape("8b").KvHeadCount, BenchCommand.Shape("8b").FfnSize));
     }
 }

@@ -46,6 +46,39 @@ public sealed class GpuWriteBackTests
         AssertSameLayers(sync, recorded);
     }
 
+    [CudaTheory]
+    [InlineData(KvDataType.F16)]
+    [InlineData(KvDataType.BF16)]
+    public void A_segment_kept_on_the_device_is_saved_to_host_memory_before_its_device_copy_is_dropped(KvDataType type)
+    {
+        // A budget of one byte: every device copy the next forward does not use is dropped.
+        string folder = GpuParityTests.FixtureFolder("llama");
+        using var backend = new CudaBackend(new CudaBackendOptions { DeviceKvBudgetBytes = 1 });
+        using var model = LlamaModel.Load(folder, backend);
+        var (ids, positions, _) = GpuParityTests.PlainPrompt(folder);
+        using var copiedBack = model.CreateSegment(type, ids.Length);
+        model.Forward(ids, positions, [], copiedBack, LogitsMode.Last);
+        using var deviceOnly = model.CreateSegment(type, ids.Length);
+        deviceOnly.HostWriteBack = false;
+        model.Forward(ids, positions, [], deviceOnly, LogitsMode.Last);
+        // Its host bytes were not written: make sure they are wrong, whatever memory the segment was given.
+        for (int layer = 0; layer < deviceOnly.LayerCount; layer++)
+        {
+            deviceOnly.GetWritableKeys(layer).Fill(0x7f);
+            deviceOnly.GetWritableValues(layer).Fill(0x7f);
+        }
+
+        long before = backend.DeviceKvEvictions;
+        int next = positions[^1] + 1;
+        model.Forward([ids[0]], [next], [], null, LogitsMode.Last); // drops the idle device copy of deviceOnly
+        Assert.True(backend.DeviceKvEvictions > before, "the idle device copy should have been dropped");
+        AssertSameLayers(LayerBytes(copiedBack), LayerBytes(deviceOnly));
+
+        // Attended to again, each is loaded back from its host bytes: the same logits.
+        float[] Next(KvSegment context) => model.Forward([ids[1]], [next], [context], null, LogitsMode.Last).Row(0).ToArray();
+        Assert.Equal(Next(copiedBack), Next(deviceOnly));
+    }
+
     // A prompt, then three decode steps into the same segment (the rows land at growing offsets), read
     // back at once: the read must wait for the copies still in flight.
     private static byte[][] HostBytes(CudaBackend backend, LlamaModel model, string folder, KvDataType type, bool asynchronous)

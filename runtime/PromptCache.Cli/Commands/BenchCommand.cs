@@ -14,7 +14,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var shape = new Option<string>("--shape") { Description = "Synthetic model shape: tiny, 42m, 110m (f32) or 1b (TinyLlama-1.1B, bf16).", DefaultValueFactory = _ => "110m" };
+        var shape = new Option<string>("--shape") { Description = "Synthetic model shape: tiny, 42m, 110m (f32); 1b (TinyLlama-1.1B), 7b (Llama-2-7B) or 8b (Llama-3-8B), bf16 with a byte vocabulary.", DefaultValueFactory = _ => "110m" };
         var tokens = new Option<string>("--tokens") { Description = "Cached module tokens per schema, comma-separated.", DefaultValueFactory = _ => "1024,2048,4096" };
         var reps = new Option<int>("--reps") { Description = "Cached runs per size (median).", DefaultValueFactory = _ => 5 };
         var uncachedReps = new Option<int>("--uncached-reps") { Description = "Uncached runs per size (median); 0 skips them.", DefaultValueFactory = _ => 3 };
@@ -50,7 +50,9 @@ internal static class BenchCommand
         "42m" => SyntheticShape.Llama42M,
         "110m" => SyntheticShape.Llama110M,
         "1b" => SyntheticShape.TinyLlama1B,
-        _ => throw new ArgumentException($"Unknown shape '{name}' (tiny, 42m, 110m, 1b)."),
+        "7b" => SyntheticShape.Llama2_7B,
+        "8b" => SyntheticShape.Llama3_8B,
+        _ => throw new ArgumentException($"Unknown shape '{name}' (tiny, 42m, 110m, 1b, 7b, 8b)."),
     };
 
     internal static KvDataType KvType(string name) => name switch

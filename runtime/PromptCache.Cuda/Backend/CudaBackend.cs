@@ -892,6 +892,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             mirror.Stored = start + m;
             if (layer == segment.LayerCount - 1) mirror.Valid = start + m;
             var (writeBack, asynchronous) = WriteBackMode;
+            writeBack &= segment.HostWriteBack;
+            if (!writeBack) mirror.HostStale = true;
             if (writeBack && asynchronous && _device.Capturing && segment.DataType != KvDataType.F32)
             {
                 // Copied back from the device copy once this chunk is launched (f32 rows come from k and v,
@@ -1303,18 +1305,17 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     // Drops device K/V copies (DeviceKvBudget picks them) down to `limit` bytes, or every idle one for 0.
     // The host copy must be current first: with write-back it is once the queued copies land (the drop
-    // does not need them: they read the staging ring); without, the device rows are saved now.
+    // does not need them: they read the staging ring); rows stored without it are saved now.
     private int Evict(long limit)
     {
         var victims = _budget.Victims(_kv.Select(pair => (pair.Key, pair.Value.Bytes, pair.Value.LastUse)), limit);
         if (victims.Count == 0) return 0;
-        bool writeBack = WriteBackMode.Enabled;
         _device.Synchronize(); // queued kernels may still read them
         foreach (var segment in victims)
         {
             if (!_kv.TryGetValue(segment, out var mirror)) continue;
             // A disposed segment's device copy is all that is left of it, and nobody can read it again.
-            if (!writeBack && !segment.IsBorrowed && !segment.IsDisposed) SaveMirror(segment, mirror);
+            if (mirror.HostStale && !segment.IsBorrowed && !segment.IsDisposed) SaveMirror(segment, mirror);
             _kv.Remove(segment);
             mirror.Dispose();
         }
@@ -1476,6 +1477,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 }
             }
         }
+        if (mirror.Valid >= segment.Count) mirror.HostStale = false;
     }
 
     // Keeps the host copy of the segment current, in its own storage type.

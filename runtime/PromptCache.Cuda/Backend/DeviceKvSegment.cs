@@ -30,6 +30,12 @@ internal sealed class DeviceKvSegment : IDisposable
 
     public int Capacity { get; private set; }
 
+    /// <summary>
+    /// Whether rows were stored here without being copied back to the segment's host memory (its
+    /// <c>HostWriteBack</c> off, or the backend's): the host bytes must be saved from this copy before it is dropped.
+    /// </summary>
+    public bool HostStale { get; set; }
+
     /// <summary>Leading tokens whose device copy is current (or queued to be, see <see cref="LayerReady"/>).</summary>
     public int Valid { get; set; }
 

@@ -15,8 +15,19 @@ internal sealed class SessionSegments(LlamaModel model, int keep) : IDisposable
     private readonly List<KvSegment> _idle = [];
     private bool _disposed;
 
-    /// <summary>An empty segment of <paramref name="dataType"/> with room for <paramref name="capacity"/> tokens.</summary>
+    /// <summary>
+    /// An empty segment of <paramref name="dataType"/> with room for <paramref name="capacity"/> tokens. Only the
+    /// request's GPU forwards read it, so a GPU backend keeps its rows on the device (<see cref="KvSegment.HostWriteBack"/>
+    /// off): copying them back over PCIe bounded a long uncached request.
+    /// </summary>
     public KvSegment Rent(KvDataType dataType, int capacity)
+    {
+        var segment = Reused(dataType, capacity) ?? model.CreateSegment(dataType, capacity);
+        segment.HostWriteBack = false;
+        return segment;
+    }
+
+    private KvSegment? Reused(KvDataType dataType, int capacity)
     {
         lock (_gate)
         {
@@ -27,14 +38,11 @@ internal sealed class SessionSegments(LlamaModel model, int keep) : IDisposable
                 var s = _idle[i];
                 if (s.DataType == dataType && s.Capacity >= capacity && (best < 0 || s.Capacity < _idle[best].Capacity)) best = i;
             }
-            if (best >= 0)
-            {
-                var reused = _idle[best];
-                _idle.RemoveAt(best);
-                return reused;
-            }
+            if (best < 0) return null;
+            var reused = _idle[best];
+            _idle.RemoveAt(best);
+            return reused;
         }
-        return model.CreateSegment(dataType, capacity);
     }
 
     /// <summary>Takes back a segment from <see cref="Rent"/>: emptied and kept, or freed when enough are kept.</summary>

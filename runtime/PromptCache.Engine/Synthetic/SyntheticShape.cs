@@ -39,6 +39,15 @@ public sealed record SyntheticShape(
     /// <summary>The TinyLlama-1.1B shape (d 2048, 22 layers, GQA 32/4, FFN 5632) in bf16.</summary>
     public static SyntheticShape TinyLlama1B { get; } = new("tinyllama-1.1b", 2048, 22, 32, 4, 5632, WeightType: SyntheticWeightType.BF16);
 
+    /// <summary>
+    /// The Llama-2-7B shape (d 4096, 32 layers, 32 heads, FFN 11008) in bf16: 13 GB of weights, written once
+    /// (about a minute). The vocabulary stays the byte tokenizer's, so the output head is smaller than 7B's.
+    /// </summary>
+    public static SyntheticShape Llama2_7B { get; } = new("llama-2-7b", 4096, 32, 32, 32, 11008, WeightType: SyntheticWeightType.BF16);
+
+    /// <summary>The Llama-3-8B shape (d 4096, 32 layers, GQA 32/8, FFN 14336) in bf16, with the byte vocabulary.</summary>
+    public static SyntheticShape Llama3_8B { get; } = new("llama-3-8b", 4096, 32, 32, 8, 14336, WeightType: SyntheticWeightType.BF16);
+
     /// <summary>Dimension of one head.</summary>
     public int HeadDim => HiddenSize / HeadCount;
 

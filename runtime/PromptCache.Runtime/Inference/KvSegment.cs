@@ -175,6 +175,16 @@ public sealed unsafe class KvSegment : IDisposable
     /// <summary>Valid tokens.</summary>
     public int Count { get; private set; }
 
+    /// <summary>
+    /// Whether a GPU backend copies the K/V it computes into this segment's host memory as it goes (when its own
+    /// write-back option is on). True by default. False suits a segment that only GPU forward passes read and that
+    /// is emptied or dropped afterwards, such as the engine's per-request session: the copy over PCIe and into host
+    /// memory is skipped. The host bytes are then not current until the backend saves its device rows, which it
+    /// does before it drops its device copy (and on <c>SaveToHost</c>); read them only after that. The CPU
+    /// backend computes in host memory and ignores this.
+    /// </summary>
+    public bool HostWriteBack { get; set; } = true;
+
     /// <summary>Tokens that fit without reallocating.</summary>
     public int Capacity { get; private set; }
 

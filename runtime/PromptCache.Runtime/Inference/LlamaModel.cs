@@ -123,7 +123,8 @@ public sealed unsafe class LlamaModel : IDisposable
         }
         if (output is not null && !output.Fits(Config)) throw new ArgumentException("The output segment is shaped for another model.", nameof(output));
 
-        using var temporary = output is null ? CreateSegment(KvDataType.F32, ids.Length) : null;
+        // Dropped at the end: a GPU backend need not copy its rows to host memory.
+        using var temporary = output is null ? new KvSegment(Config, KvDataType.F32, ids.Length) { HostWriteBack = false } : null;
         var target = output ?? temporary!;
         int vocab = Config.VocabSize;
         int rows = logits switch { LogitsMode.All => ids.Length, LogitsMode.Last => 1, _ => 0 };
