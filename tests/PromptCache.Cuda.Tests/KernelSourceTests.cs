@@ -31,7 +31,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
-        Assert.Equal(["attention_wgmma", "attention_wgmma_wide"], Declared(KernelSource.AttentionWgmma).Order());
+        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_wide"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
@@ -60,6 +60,9 @@ public sealed partial class KernelSourceTests
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
             "int m, int heads, int kvheads, float scale_log2, int splits, KvList list", wgmma);
         Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_wide"));
+        // DeviceKernels.AttentionWgmmaGroups: the row groups replace m and the list.
+        Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
+            "int heads, int kvheads, float scale_log2, int splits, KvGroups groups", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_groups"));
     }
 
     [Fact]
@@ -170,6 +173,19 @@ public sealed partial class KernelSourceTests
         Assert.Equal(24 * KvList.Capacity + 8, Unsafe.SizeOf<KvList>());
         var match = Regex.Match(KernelSource.Read(KernelSource.Attention), @"#define MAX_SEGMENTS (\d+)");
         Assert.Equal(KvList.Capacity, int.Parse(match.Groups[1].Value));
+    }
+
+    [Fact]
+    public void The_row_groups_match_the_cuda_struct()
+    {
+        // attention_wgmma.cu: KvList list[MAX_ROW_GROUPS]; int firstRow[G], rows[G], firstBlock[G + 1], count, totalRows;
+        // padded to the 8-byte alignment of the lists' pointers. Kernel parameters must stay under 4 KB.
+        int g = KvGroups.Capacity;
+        int bytes = Unsafe.SizeOf<KvList>() * g + sizeof(int) * (g + g + g + 1 + 2);
+        Assert.Equal((bytes + 7) / 8 * 8, Unsafe.SizeOf<KvGroups>());
+        Assert.True(Unsafe.SizeOf<KvGroups>() + 64 < 4096);
+        var match = Regex.Match(KernelSource.Read(KernelSource.AttentionWgmma), @"#define MAX_ROW_GROUPS (\d+)");
+        Assert.Equal(g, int.Parse(match.Groups[1].Value));
     }
 
     [Theory]

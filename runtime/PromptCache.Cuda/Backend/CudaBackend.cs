@@ -215,6 +215,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             using var chunk = Recorded();
+            FlushAttention();
             FlushAdd();
             ulong weights = _weights.Get(w);
             Learn((ulong)x, m, w.Cols, weights);
@@ -687,6 +688,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // Every call but MatMul/Add/RmsNorm: launch what is held back, in call order, and end any GEMM chain.
     private void Begin()
     {
+        FlushAttention();
         FlushGroup();
         FlushAdd();
         _chainLength = 0;
@@ -738,6 +740,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             using var chunk = Recorded();
+            FlushAttention();
             FlushGroup();
             _chainLength = 0;
             long count = (long)rows * width;
@@ -918,7 +921,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             using var chunk = Recorded();
-            Begin();
+            // The next row group of the held ones: nothing else was called since (Begin would launch them).
+            bool joins = JoinsHeldAttention((ulong)q, m, heads, kvHeads, headDim, layer, (ulong)output);
+            if (!joins) Begin();
             Reading((ulong)q, (long)m * heads * headDim);
             Written((ulong)output, (long)m * heads * headDim);
             var list = new KvList { Count = context.Length, Stride = first.KvDim };
@@ -934,6 +939,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 int present = block.Causal ? Math.Max(mirror.Valid, mirror.Stored) : mirror.Valid;
                 if (present < block.Visible)
                 {
+                    FlushAttention(); // loading may move a device copy the held groups point into
                     if (LayerwiseHostLoad && seg.DataType == KvDataType.BF16 && !block.Causal) LoadLayerwise(seg, mirror);
                     else SyncFromHost(seg, mirror);
                     present = block.Causal ? Math.Max(mirror.Valid, mirror.Stored) : mirror.Valid;
@@ -970,6 +976,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 return;
             }
             float scaleLog2 = (float)(1.0 / Math.Sqrt(headDim) * 1.4426950408889634);
+            if (HoldsAttention(m, headDim))
+            {
+                _heldAttention.Add(new HeldAttention((ulong)q, (ulong)output, m, heads, kvHeads, headDim, layer, scaleLog2, maxTiles, list));
+                return;
+            }
             if (UseWgmma(headDim) && WgmmaAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output)) return;
             if (Options.Attention is AttentionKernel.Pipelined or AttentionKernel.PipelinedWide)
             {
@@ -1006,6 +1017,89 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     /// <summary>Attention calls the wgmma kernel has run (checks: it was used, not silently passed over).</summary>
     internal long WgmmaCalls { get; private set; }
+
+    // Short-query attention calls held back (MergeAttentionGroups): a forward whose rows see different parts
+    // of the context calls Attention once per row group, back to back; held, the groups of one layer run as
+    // one launch. Any other call launches them first (Begin, MatMul, RmsNorm), so the order never changes.
+    private readonly record struct HeldAttention(ulong Q, ulong Output, int M, int Heads, int KvHeads, int HeadDim, int Layer,
+        float ScaleLog2, int KeyTiles, KvList List);
+
+    private readonly List<HeldAttention> _heldAttention = new();
+
+    // Rows of all held groups together at most (short queries: a launch per group is a chain of key tiles
+    // that leaves the GPU mostly idle; longer queries fill it on their own).
+    private const int MaxHeldAttentionRows = 128;
+
+    /// <summary>Launches that ran several attention row groups at once (checks: the merging was used).</summary>
+    internal long MergedAttentionLaunches { get; private set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.MergeAttentionGroups"/>.</summary>
+    internal bool? MergeAttentionGroupsOverride { get; set; }
+
+    private bool HoldsAttention(int m, int headDim)
+    {
+        if (!(MergeAttentionGroupsOverride ?? Options.MergeAttentionGroups) || !UseWgmma(headDim) || _heldAttention.Sum(h => h.M) + m > MaxHeldAttentionRows) return false;
+        try
+        {
+            _kernels.PrepareAttentionWgmma(headDim); // compiles (or loads from the disk cache) at the first call only
+            return true;
+        }
+        catch (CudaException e)
+        {
+            _wgmmaUnavailable = true;
+            WgmmaAttentionError = e.Message;
+            return false;
+        }
+    }
+
+    // Whether this call continues the held groups: same layer and shape, its rows right after theirs.
+    private bool JoinsHeldAttention(ulong q, int m, int heads, int kvHeads, int headDim, int layer, ulong output)
+    {
+        if (_heldAttention.Count == 0 || _heldAttention.Count == KvGroups.Capacity) return false;
+        var last = _heldAttention[^1];
+        ulong bytes = (ulong)((long)last.M * heads * headDim * sizeof(float));
+        return last.Layer == layer && last.Heads == heads && last.KvHeads == kvHeads && last.HeadDim == headDim
+            && q == last.Q + bytes && output == last.Output + bytes && _heldAttention.Sum(h => h.M) + m <= MaxHeldAttentionRows;
+    }
+
+    private void FlushAttention()
+    {
+        if (_heldAttention.Count == 0) return;
+        var held = _heldAttention.ToArray();
+        _heldAttention.Clear();
+        var first = held[0];
+        if (held.Length == 1)
+        {
+            if (!WgmmaAttention((float*)first.Q, first.M, first.Heads, first.KvHeads, first.HeadDim, first.ScaleLog2, first.KeyTiles, first.List, (float*)first.Output))
+                throw new InvalidOperationException("The wgmma attention kernel was prepared but could not be launched.");
+            return;
+        }
+        var groups = new KvGroups { Count = held.Length };
+        int rows = 0, blocks = 0, keyTiles = 0;
+        for (int i = 0; i < held.Length; i++)
+        {
+            groups.List[i] = held[i].List;
+            groups.FirstRow[i] = rows;
+            groups.Rows[i] = held[i].M;
+            groups.FirstBlock[i] = blocks;
+            rows += held[i].M;
+            blocks += (held[i].M + 63) / 64;
+            keyTiles = Math.Max(keyTiles, held[i].KeyTiles);
+        }
+        groups.FirstBlock[held.Length] = blocks;
+        groups.TotalRows = rows;
+        int heads = first.Heads, kvHeads = first.KvHeads, headDim = first.HeadDim;
+        ulong od = first.Output, qd = first.Q;
+        ulong ob = GemmInputsOnly ? _gemmInputs.Claim(od, (long)rows * heads * headDim, only: true) : 0;
+        float scaleLog2 = first.ScaleLog2;
+        void Run(int splits) => RunSplit(splits, headDim, od, ob, rows, heads,
+            (partO, partMl, n) => _kernels.AttentionWgmmaGroups(headDim, qd, od, ob, partO, partMl, heads, kvHeads, scaleLog2, n, groups));
+        // Splits as for one query of `blocks` 64-row blocks (tuned per shape class like the others).
+        var shape = (TuningClass.Of(64 * blocks), heads, kvHeads, headDim, TuningClass.Of(keyTiles), SplitKernel.WgmmaGroups);
+        Run(Splits(64 * blocks, heads, keyTiles, 64, shape, Run, shortQuery: true));
+        WgmmaCalls += held.Length;
+        MergedAttentionLaunches++;
+    }
 
     // Hopper, head_dim 64 or 128: the wgmma kernels, the keys split over blocks when there are too few of
     // them to fill the GPU. False (nothing launched) when they cannot be compiled.
@@ -1046,7 +1140,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             (partO, partMl, n) => _kernels.AttentionPipelined(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
     }
 
-    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide }
+    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide, WgmmaGroups }
 
     // A kernel that can split the keys (`launch(partO, partMl, splits)`), `rows` query rows per block, run
     // with the split chosen (for short queries, tuned) for this shape, then the merge of its partials.
@@ -1057,12 +1151,12 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         // Tuned per power-of-two class of rows and key tiles: a decode step crosses into a new tile every
         // 64 tokens and suffixes vary in length, and timing each exact shape would stall those calls.
         var shape = (TuningClass.Of(m), heads, kvHeads, headDim, TuningClass.Of(keyTiles), kind);
-        Run(Splits(m, heads, keyTiles, rows, shape, Run));
+        Run(Splits(m, heads, keyTiles, rows, shape, Run, shortQuery: m <= SkinnyGemmPlan.MaxRows));
     }
 
     // Key splits for a kernel of `rows` query rows per block: forced by the options, one when the blocks
     // already fill a wave, else about two blocks per SM; for short queries, optionally timed around that.
-    private int Splits(int m, int heads, int keyTiles, int rows, (int, int, int, int, int, SplitKernel) shape, Action<int> run)
+    private int Splits(int m, int heads, int keyTiles, int rows, (int, int, int, int, int, SplitKernel) shape, Action<int> run, bool shortQuery)
     {
         int cap = Math.Min(Math.Max(keyTiles, 1), DeviceKernels.MaxAttentionSplits);
         if (Options.AttentionSplits > 0) return Math.Max(1, Math.Min(Options.AttentionSplits, cap));
@@ -1072,7 +1166,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         long target = 2L * _device.MultiprocessorCount;
         if (blocks >= target) return 1;
         int splits = (int)Math.Clamp(target / blocks, 1, cap);
-        return Options.TuneAttentionSplits && m <= SkinnyGemmPlan.MaxRows ? TunedSplits(shape, splits, keyTiles, run) : splits;
+        return Options.TuneAttentionSplits && shortQuery ? TunedSplits(shape, splits, keyTiles, run) : splits;
     }
 
     // One launch of a kernel that can split the keys (`launch(partO, partMl, splits)`), then the merge of

@@ -217,6 +217,14 @@ public sealed class CudaBackendOptions
     public bool FusedGroupGemm { get; init; } = true;
 
     /// <summary>
+    /// Consecutive short-query attention calls of one layer (the row groups a forward splits its rows into when
+    /// they see different parts of the context, as the engine's arguments do) run as one wgmma launch
+    /// (attention_wgmma_groups) instead of one each. Up to four groups of together at most 128 rows; with the
+    /// wgmma kernels only.
+    /// </summary>
+    public bool MergeAttentionGroups { get; init; } = true;
+
+    /// <summary>
     /// Every fused or tuned fast path off (cublasGemmEx at every size, separate add and norm, per-head RoPE,
     /// no GEMM groups, computed attention splits, kernels launched one by one, every activation written in
     /// f32, no wgmma kernel unless asked):
@@ -239,5 +247,6 @@ public sealed class CudaBackendOptions
         CudaGraphs = false,
         TunedPrefillGemms = false,
         Bf16GemmInputsOnly = false,
+        MergeAttentionGroups = false,
     };
 }

@@ -238,6 +238,8 @@ internal sealed unsafe class DeviceKernels
 
     private static string WgmmaKernel(bool wide) => wide ? "attention_wgmma_wide" : "attention_wgmma";
 
+    private const string WgmmaGroupsKernel = "attention_wgmma_groups";
+
     // The wgmma kernels by (head dim, wide), resolved once: they run at every attention call on Hopper.
     private readonly Dictionary<(int HeadDim, bool Wide), IntPtr> _wgmma = new();
 
@@ -248,12 +250,31 @@ internal sealed unsafe class DeviceKernels
     public void PrepareAttentionWgmma(int headDim)
     {
         if (_wgmma.ContainsKey((headDim, true))) return;
+        IntPtr groups = _modules.AttentionWgmma(headDim, WgmmaGroupsKernel);
+        EnsureDynamicShared(groups, WgmmaSharedBytes(headDim, wide: false));
+        _wgmmaGroups[headDim] = groups;
         foreach (bool wide in new[] { false, true })
         {
             IntPtr function = _modules.AttentionWgmma(headDim, WgmmaKernel(wide));
             EnsureDynamicShared(function, WgmmaSharedBytes(headDim, wide));
             _wgmma[(headDim, wide)] = function;
         }
+    }
+
+    private readonly Dictionary<int, IntPtr> _wgmmaGroups = new();
+
+    /// <summary>
+    /// attention_wgmma_groups of attention_wgmma.cu: the row groups in <paramref name="groups"/> (rows of
+    /// <paramref name="q"/> and <paramref name="output"/> from the first group's) in one launch of 64-row,
+    /// one-warpgroup blocks; split partials are <c>groups.TotalRows</c> rows per split, for one combine.
+    /// </summary>
+    public void AttentionWgmmaGroups(int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int heads, int kvHeads,
+        float scaleLog2, int splits, in KvGroups groups)
+    {
+        KvGroups copy = groups;
+        IntPtr function = _wgmmaGroups[headDim]; // PrepareAttentionWgmma ran first
+        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &heads, &kvHeads, &scaleLog2, &splits, &copy };
+        Launch(function, (uint)copy.FirstBlock[copy.Count], (uint)heads, (uint)splits, 128, a, (uint)WgmmaSharedBytes(headDim, wide: false));
     }
 
     /// <summary>
@@ -336,5 +357,38 @@ internal struct KvList
     public struct Segments
     {
         private KvSegmentView _first;
+    }
+}
+
+/// <summary>attention_wgmma.cu's <c>KvGroups</c>: up to four row groups of one layer's short query, each with its own K/V view (3168 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct KvGroups
+{
+    /// <summary>MAX_ROW_GROUPS in attention_wgmma.cu.</summary>
+    public const int Capacity = 4;
+
+    public Lists List;
+    public Ints FirstRow;
+    public Ints Rows;
+    public Blocks FirstBlock;
+    public int Count;
+    public int TotalRows;
+
+    [System.Runtime.CompilerServices.InlineArray(Capacity)]
+    public struct Lists
+    {
+        private KvList _first;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(Capacity)]
+    public struct Ints
+    {
+        private int _first;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(Capacity + 1)]
+    public struct Blocks
+    {
+        private int _first;
     }
 }

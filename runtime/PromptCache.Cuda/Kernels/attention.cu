@@ -311,10 +311,11 @@ __device__ __forceinline__ void pack_probabilities(unsigned (&a)[4], const float
 
 // Writes a warp's two rows per thread: normalised output (one split; into outb as bf16 instead of out
 // when outb is not null), or the unnormalised partial output with its running max and sum (split-key
-// launch, merged by attention_combine).
+// launch, merged by attention_combine; a split's partials are partRows rows apart, m unless several
+// row groups share one launch).
 __device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], const float (&mrow)[2], const float (&lrow)[2],
     float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int row0, int m, int heads, int head, int split, int splits, int g, int t)
+    int row0, int m, int heads, int head, int split, int splits, int partRows, int g, int t)
 {
 #pragma unroll
     for (int h2 = 0; h2 < 2; h2++)
@@ -343,7 +344,7 @@ __device__ __forceinline__ void store_rows(const float (&o)[HEAD_DIM / 8][4], co
         }
         else
         {
-            i64 idx = ((i64)split * m + r) * heads + head;
+            i64 idx = ((i64)split * partRows + r) * heads + head;
             float* dst = part_o + idx * HEAD_DIM + 2 * t;
 #pragma unroll
             for (int nt = 0; nt < HEAD_DIM / 8; nt++) { dst[nt * 8] = o[nt][2 * h2]; dst[nt * 8 + 1] = o[nt][2 * h2 + 1]; }
@@ -486,7 +487,7 @@ __device__ __forceinline__ void attention_tiled_body(
         }
     }
 
-    store_rows(o, mrow, lrow, out, 0, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
+    store_rows(o, mrow, lrow, out, 0, part_o, part_ml, row0, m, heads, head, split, splits, m, g, t);
 }
 extern "C" __global__ void __launch_bounds__(128) attention_tiled(
     const float* __restrict__ q, float* __restrict__ out, float* __restrict__ part_o, float* __restrict__ part_ml,

@@ -185,7 +185,7 @@ __device__ __forceinline__ void attention_pipelined_body(
     }
     cp_async_wait<0>();
 
-    store_rows(o, mrow, lrow, out, 0, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
+    store_rows(o, mrow, lrow, out, 0, part_o, part_ml, row0, m, heads, head, split, splits, m, g, t);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_pipelined(

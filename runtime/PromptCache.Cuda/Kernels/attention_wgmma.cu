@@ -215,10 +215,11 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
 
 // GROUPS warpgroups per block, 64 query rows each, sharing every K/V tile. While one warpgroup is in its
 // softmax, the others' products keep the tensor cores busy.
+// qblock: which block of rows this is (the last first: longest causal rows first); partRows: see store_rows.
 template <int GROUPS>
 __device__ __forceinline__ void attention_wgmma_body(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, int qblock, int partRows)
 {
     // [stage 0: K, V][stage 1: K, V][Q], from a 1024-byte boundary (the swizzle repeats every 8 rows
     // of 128 bytes and is computed from address bits; the launch adds 1 KB of slack for this).
@@ -227,7 +228,6 @@ __device__ __forceinline__ void attention_wgmma_body(
 
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
-    const int qblock = (int)gridDim.x - 1 - (int)blockIdx.x; // longest causal rows first
     const int blockRow0 = qblock * 64 * GROUPS, group = warp >> 2;
     const int groupRow0 = blockRow0 + group * 64, groupLast = min(groupRow0 + 63, m - 1);
     const int row0 = groupRow0 + (warp & 3) * 16;
@@ -297,7 +297,7 @@ __device__ __forceinline__ void attention_wgmma_body(
     }
     cp_async_wait<0>();
 
-    store_rows(o, mrow, lrow, out, outb, part_o, part_ml, row0, m, heads, head, split, splits, g, t);
+    store_rows(o, mrow, lrow, out, outb, part_o, part_ml, row0, m, heads, head, split, splits, partRows, g, t);
 }
 
 // One warpgroup: short queries, and prefill at head dimension 64 (where two were slower: 284 against
@@ -306,7 +306,7 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
 {
-    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
+    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m);
 }
 
 // Two warpgroups (128 rows): prefill at head dimension 128, half the K/V traffic per row of the one-group
@@ -315,7 +315,37 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
 {
-    attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list);
+    attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m);
+}
+
+// Several row groups of one short query in one launch: rows that see different parts of the context (the
+// engine's arguments see the modules only below their own positions) are planned as separate attention
+// calls, and one launch each left the GPU mostly idle (each a ~40 µs chain of key tiles over 4096 module
+// keys, H100). Group i's rows are rows [firstRow[i], +rows[i]) of q and out, contiguous with the next
+// group's; blocks [firstBlock[i], firstBlock[i+1]) are its 64-row blocks; the split partials of all
+// groups sit in one array of totalRows rows per split, so one attention_combine merges them.
+#define MAX_ROW_GROUPS 4
+struct KvGroups
+{
+    KvList list[MAX_ROW_GROUPS];
+    int firstRow[MAX_ROW_GROUPS];
+    int rows[MAX_ROW_GROUPS];
+    int firstBlock[MAX_ROW_GROUPS + 1];
+    int count;
+    int totalRows;
+};
+
+extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_groups(
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int heads, int kvheads, float scale_log2, int splits, KvGroups groups)
+{
+    int g = 0;
+    while (g + 1 < groups.count && (int)blockIdx.x >= groups.firstBlock[g + 1]) g++;
+    const int blocks = groups.firstBlock[g + 1] - groups.firstBlock[g];
+    const i64 rowOffset = (i64)groups.firstRow[g] * heads;
+    attention_wgmma_body<1>(q + rowOffset * HEAD_DIM, out ? out + rowOffset * HEAD_DIM : out, outb ? outb + rowOffset * HEAD_DIM : outb,
+        part_o ? part_o + rowOffset * HEAD_DIM : part_o, part_ml ? part_ml + rowOffset * 2 : part_ml,
+        groups.rows[g], heads, kvheads, scale_log2, splits, groups.list[g], blocks - 1 - ((int)blockIdx.x - groups.firstBlock[g]), groups.totalRows);
 }
 
 
