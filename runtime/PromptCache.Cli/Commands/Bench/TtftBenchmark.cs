@@ -74,8 +74,33 @@ internal static class TtftBenchmark
                 notes.Add(string.Create(inv, $"CUDA graphs in the {reps} timed cached calls ({cachedTokens} cached tokens): {after.Launched - before.Launched} chunks launched, " +
                     $"{after.Instantiated - before.Instantiated} instantiated; {(after.SignatureTime - before.SignatureTime).TotalMicroseconds / Math.Max(1, after.Launched - before.Launched):F1} µs of host time per chunk for its signature"));
             }
+            if (backend is CudaBackend cuda) notes.Add(await MergedGroupsAsync(engine, cuda, size, reps));
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
         notes.ForEach(Console.WriteLine);
+    }
+
+    // The request's row groups (its arguments see the modules only below their positions) in one attention
+    // launch per layer or one each (CudaBackendOptions.MergeAttentionGroups): cached TTFT, alternating.
+    private static async Task<string> MergedGroupsAsync(PromptCacheEngine engine, CudaBackend cuda, int size, int reps)
+    {
+        var one = new GenerationOptions { MaxTokens = 1, IgnoreEos = true };
+        var times = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
+        try
+        {
+            for (int i = 0; i < 2 * (reps + 1); i++)
+            {
+                bool merged = i % 2 == 0;
+                cuda.MergeAttentionGroupsOverride = merged;
+                var r = await engine.RunAsync(BenchSchema.Request(size, 1000 + i), one);
+                if (i >= 2) times[merged].Add(r.TimeToFirstToken.TotalMilliseconds); // the first pair warms both paths
+            }
+        }
+        finally
+        {
+            cuda.MergeAttentionGroupsOverride = null;
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Attention row groups ({size} cached tokens): cached TTFT {Median.Of(times[true]):F2} ms in one launch per layer, {Median.Of(times[false]):F2} ms in one per group (medians of {reps}, alternating)");
     }
 }
