@@ -122,7 +122,9 @@ internal sealed unsafe class TtftBenchmarks
             FeatureAB("CUDA graphs", on => cuda.GraphsOverride = on, cuda, forward, ids, positions, [], segment);
             // The engine's default: new K/V copied back to the segment's host memory as the forward goes (the timed
             // backend runs without, as a GPU-only server would). The segment is reused here, so its pages are warm.
+            var drainBefore = cuda.WriteBackStats;
             FeatureAB("async host write-back", on => cuda.HostWriteBackOverride = on is { } w ? (w, true) : null, cuda, forward, ids, positions, [], segment);
+            DrainLine(drainBefore, cuda.WriteBackStats);
             if (_s.Profile && n == prefillSizes[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
@@ -597,6 +599,15 @@ internal sealed unsafe class TtftBenchmarks
 
     // A call with one of the backend's options on and off (wgmma attention, bf16 SwiGLU, the graph chunk ramp), on the same
     // backend, alternating: GPU and wall medians.
+    // Where the write-back's time went during an A/B: the drain thread waiting for device-to-host copies, or copying
+    // from the pinned ring into the segment.
+    private static void DrainLine((long Bytes, long WaitTicks, long CopyTicks) before, (long Bytes, long WaitTicks, long CopyTicks) after)
+    {
+        double gb = (after.Bytes - before.Bytes) / 1e9;
+        double wait = (after.WaitTicks - before.WaitTicks) / (double)Stopwatch.Frequency, copy = (after.CopyTicks - before.CopyTicks) / (double)Stopwatch.Frequency;
+        if (gb > 0) Console.WriteLine($"  write-back drain: {gb:0.00} GB; waited {wait * 1e3:0} ms for device-to-host copies, copied into segments in {copy * 1e3:0} ms ({gb / Math.Max(copy, 1e-9):0.0} GB/s)");
+    }
+
     private void FeatureAB(string feature, Action<bool?> set, CudaBackend cuda, SeamForward forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment segment)
     {
         try

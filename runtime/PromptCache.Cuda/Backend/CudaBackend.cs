@@ -315,6 +315,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         public void Dispose() => chunks?.Leave();
     }
 
+    /// <summary>Benchmarks only: the asynchronous write-back's bytes, drain wait and copy time (see HostWriteBack.Stats).</summary>
+    internal (long Bytes, long WaitTicks, long CopyTicks) WriteBackStats => _writeBack.Stats;
+
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.KvHostWriteBack"/> and <see cref="CudaBackendOptions.AsyncHostWriteBack"/>.</summary>
     internal (bool Enabled, bool Asynchronous)? HostWriteBackOverride { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using PromptCache.Cuda.Device;
@@ -142,6 +143,14 @@ internal sealed unsafe class HostWriteBack : IDisposable
         }
     }
 
+    /// <summary>
+    /// Bytes moved into segments so far, the drain's time waiting for device-to-host copies and its time copying
+    /// from the pinned ring into the segments (Stopwatch ticks): which side bounds a long prefill's write-back.
+    /// </summary>
+    public (long Bytes, long WaitTicks, long CopyTicks) Stats => (Interlocked.Read(ref _bytes), Interlocked.Read(ref _waitTicks), Interlocked.Read(ref _copyTicks));
+
+    private long _bytes, _waitTicks, _copyTicks;
+
     private void Drain()
     {
         _device.MakeCurrent();
@@ -150,9 +159,14 @@ internal sealed unsafe class HostWriteBack : IDisposable
             Exception? error = null;
             try
             {
+                long started = Stopwatch.GetTimestamp();
                 CudaCheck.Driver(CuDriver.cuEventSynchronize(job.Copied));
+                long arrived = Stopwatch.GetTimestamp();
                 Copy((byte*)job.Staged, (byte*)job.HostKeys, job.Half);
                 Copy((byte*)job.Staged + job.Half, (byte*)job.HostValues, job.Half);
+                Interlocked.Add(ref _waitTicks, arrived - started);
+                Interlocked.Add(ref _copyTicks, Stopwatch.GetTimestamp() - arrived);
+                Interlocked.Add(ref _bytes, 2 * job.Half);
             }
             catch (Exception e)
             {
