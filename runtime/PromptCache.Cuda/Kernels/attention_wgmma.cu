@@ -348,5 +348,4 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_groups(
         groups.rows[g], heads, kvheads, scale_log2, splits, groups.list[g], blocks - 1 - ((int)blockIdx.x - groups.firstBlock[g]), groups.totalRows);
 }
 
-
 #endif
