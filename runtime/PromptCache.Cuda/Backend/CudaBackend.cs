@@ -1039,17 +1039,22 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.MergeAttentionGroups"/>.</summary>
     internal bool? MergeAttentionGroupsOverride { get; set; }
 
-    private bool HoldsAttention(int m, int headDim)
+    private bool HoldsAttention(int m, int headDim) =>
+        (MergeAttentionGroupsOverride ?? Options.MergeAttentionGroups) && UseWgmma(headDim)
+        && _heldAttention.Sum(h => h.M) + m <= MaxHeldAttentionRows && WgmmaReady(headDim);
+
+    // Compiles (or loads from the disk cache) the wgmma kernels at the first call only; false, with the reason kept,
+    // when they cannot be built here.
+    private bool WgmmaReady(int headDim)
     {
-        if (!(MergeAttentionGroupsOverride ?? Options.MergeAttentionGroups) || !UseWgmma(headDim) || _heldAttention.Sum(h => h.M) + m > MaxHeldAttentionRows) return false;
         try
         {
-            _kernels.PrepareAttentionWgmma(headDim); // compiles (or loads from the disk cache) at the first call only
+            _kernels.PrepareAttentionWgmma(headDim);
             return true;
         }
         catch (CudaException e)
         {
-            _wgmmaUnavailable = true;
+            _wgmmaUnavailable = true; // do not recompile the broken unit at every call
             WgmmaAttentionError = e.Message;
             return false;
         }
@@ -1095,11 +1100,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         ulong od = first.Output, qd = first.Q;
         ulong ob = GemmInputsOnly ? _gemmInputs.Claim(od, (long)rows * heads * headDim, only: true) : 0;
         float scaleLog2 = first.ScaleLog2;
-        void Run(int splits) => RunSplit(splits, headDim, od, ob, rows, heads,
-            (partO, partMl, n) => _kernels.AttentionWgmmaGroups(headDim, qd, od, ob, partO, partMl, heads, kvHeads, scaleLog2, n, groups));
-        // Splits as for one query of `blocks` 64-row blocks (tuned per shape class like the others).
-        var shape = (TuningClass.Of(64 * blocks), heads, kvHeads, headDim, TuningClass.Of(keyTiles), SplitKernel.WgmmaGroups);
-        Run(Splits(64 * blocks, heads, keyTiles, 64, shape, Run, shortQuery: true));
+        LaunchSplit(SplitKernel.WgmmaGroups, 64, rows, heads, kvHeads, headDim, keyTiles, od, ob,
+            (partO, partMl, n) => _kernels.AttentionWgmmaGroups(headDim, qd, od, ob, partO, partMl, heads, kvHeads, scaleLog2, n, groups),
+            blockRows: 64 * blocks);
         WgmmaCalls += held.Length;
         MergedAttentionLaunches++;
     }
@@ -1108,16 +1111,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // them to fill the GPU. False (nothing launched) when they cannot be compiled.
     private bool WgmmaAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
     {
-        try
-        {
-            _kernels.PrepareAttentionWgmma(headDim); // compiles (or loads from the disk cache) at the first call only
-        }
-        catch (CudaException e)
-        {
-            _wgmmaUnavailable = true; // do not recompile the broken unit at every call
-            WgmmaAttentionError = e.Message;
-            return false;
-        }
+        if (!WgmmaReady(headDim)) return false;
         // Prefill at head dimension 128 takes the two-warpgroup kernel (128 rows per block); short queries
         // and head dimension 64 the one-warpgroup one (RESULTS.md, session 5).
         bool wide = headDim == 128 && m > DeviceKernels.WgmmaRows(false);
@@ -1147,14 +1141,17 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
 
     // A kernel that can split the keys (`launch(partO, partMl, splits)`), `rows` query rows per block, run
     // with the split chosen (for short queries, tuned) for this shape, then the merge of its partials.
+    // blockRows: what the split is chosen for when it is not m, for a launch of several row groups (their
+    // blocks × rows); such a launch is a short query's.
     private void LaunchSplit(SplitKernel kind, int rows, int m, int heads, int kvHeads, int headDim, int keyTiles, ulong output, ulong outputBf16,
-        Action<ulong, ulong, int> launch)
+        Action<ulong, ulong, int> launch, int? blockRows = null)
     {
+        int planned = blockRows ?? m;
         void Run(int splits) => RunSplit(splits, headDim, output, outputBf16, m, heads, launch);
         // Tuned per power-of-two class of rows and key tiles: a decode step crosses into a new tile every
         // 64 tokens and suffixes vary in length, and timing each exact shape would stall those calls.
-        var shape = (TuningClass.Of(m), heads, kvHeads, headDim, TuningClass.Of(keyTiles), kind);
-        Run(Splits(m, heads, keyTiles, rows, shape, Run, shortQuery: m <= SkinnyGemmPlan.MaxRows));
+        var shape = (TuningClass.Of(planned), heads, kvHeads, headDim, TuningClass.Of(keyTiles), kind);
+        Run(Splits(planned, heads, keyTiles, rows, shape, Run, shortQuery: blockRows is not null || m <= SkinnyGemmPlan.MaxRows));
     }
 
     // Key splits for a kernel of `rows` query rows per block: forced by the options, one when the blocks

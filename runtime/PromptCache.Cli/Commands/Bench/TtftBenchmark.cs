@@ -74,7 +74,7 @@ internal static class TtftBenchmark
                 notes.Add(string.Create(inv, $"CUDA graphs in the {reps} timed cached calls ({cachedTokens} cached tokens): {after.Launched - before.Launched} chunks launched, " +
                     $"{after.Instantiated - before.Instantiated} instantiated; {(after.SignatureTime - before.SignatureTime).TotalMicroseconds / Math.Max(1, after.Launched - before.Launched):F1} µs of host time per chunk for its signature"));
             }
-            if (backend is CudaBackend cuda) notes.Add(await MergedGroupsAsync(engine, cuda, size, reps));
+            if (backend is CudaBackend cuda) notes.Add(await MergedGroupsAsync(engine, cuda, size, reps, one));
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
         notes.ForEach(Console.WriteLine);
@@ -82,9 +82,8 @@ internal static class TtftBenchmark
 
     // The request's row groups (its arguments see the modules only below their positions) in one attention
     // launch per layer or one each (CudaBackendOptions.MergeAttentionGroups): cached TTFT, alternating.
-    private static async Task<string> MergedGroupsAsync(PromptCacheEngine engine, CudaBackend cuda, int size, int reps)
+    private static async Task<string> MergedGroupsAsync(PromptCacheEngine engine, CudaBackend cuda, int size, int reps, GenerationOptions one)
     {
-        var one = new GenerationOptions { MaxTokens = 1, IgnoreEos = true };
         var times = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
         try
         {
