@@ -45,7 +45,7 @@ public sealed class RopeRows
             consecutive &= t == 0 || positions[t] == positions[t - 1] + 1;
         }
         var table = Grown(Math.Min(highest + 1, MaxCachedPositions));
-        if (consecutive && positions.Length > 0 && highest < table.Positions)
+        if (consecutive && positions.Length > 0 && positions[0] >= 0 && highest < table.Positions)
             return (table.Cos.AsMemory(positions[0] * half, positions.Length * half), table.Sin.AsMemory(positions[0] * half, positions.Length * half));
 
         var cos = new float[positions.Length * half];
@@ -53,7 +53,7 @@ public sealed class RopeRows
         for (int t = 0; t < positions.Length; t++)
         {
             int p = positions[t];
-            if (p < table.Positions)
+            if ((uint)p < (uint)table.Positions) // a negative position (the model refuses them) is computed, not looked up
             {
                 table.Cos.AsSpan(p * half, half).CopyTo(cos.AsSpan(t * half, half));
                 table.Sin.AsSpan(p * half, half).CopyTo(sin.AsSpan(t * half, half));

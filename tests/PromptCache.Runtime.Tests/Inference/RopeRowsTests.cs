@@ -19,6 +19,7 @@ public sealed class RopeRowsTests
             Enumerable.Range(0, 3000).ToArray(),
             [2999, 5, 70000, 4096, RopeRows.MaxCachedPositions - 1, RopeRows.MaxCachedPositions, 131071],
             [0, 1, 2, 3],
+            [-3, -2, -1, 0], // not from the model (it refuses negative positions), but computed like the rest
         ];
         foreach (int[] positions in calls)
         {
