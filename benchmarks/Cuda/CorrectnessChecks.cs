@@ -35,6 +35,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check of the wgmma attention failed (the timings then run the other kernels).</summary>
     public static bool WgmmaPassed { get; private set; } = true;
 
+    /// <summary>False when RoPE left to its readers changed a logit (the timings then run RoPE as a pass).</summary>
+    public static bool RopeInReadersPassed { get; private set; } = true;
+
     /// <summary>False when the check with attention key splits tuned per shape failed (the timings then use the computed split).</summary>
     public static bool TunedSplitsPassed { get; private set; } = true;
 
@@ -219,6 +222,38 @@ internal static unsafe class CorrectnessChecks
         }
     }
 
+    // RoPE left to its readers (the K/V store, the wgmma kernels' Q load) against RoPE as a pass of its own, on one
+    // backend (the same timed choices): the rotation is the same arithmetic, so the logits must be the same bits.
+    private static void RopeInReadersBitExact(string name, CudaBackend backend, LlamaModel model, int[] ids, int[] positions, float[] inReaders)
+    {
+        string label = $"{name} RoPE in its readers vs as a pass, bit for bit";
+        try
+        {
+            var used = backend.RopesInReaders;
+            backend.RopeInReadersOverride = false;
+            float[] apart = model.Forward(ids, positions, [], null, LogitsMode.All).Logits;
+            bool same = inReaders.AsSpan().SequenceEqual(apart);
+            bool wgmma = backend.WgmmaCalls > 0;
+            bool ran = used.Stores > 0 && (!wgmma || used.Attention > 0);
+            if (!same || !ran)
+            {
+                Failures++;
+                RopeInReadersPassed = false;
+            }
+            Console.WriteLine($"  {(same && ran ? "PASS" : "FAIL")}  {label,-52} {LogitCompare.Of(inReaders, apart, model.Config.VocabSize)}; " +
+                $"{used.Stores} rotating stores, {used.Attention} rotating attention launches before it");
+        }
+        catch (Exception e)
+        {
+            Error(label, e);
+            RopeInReadersPassed = false;
+        }
+        finally
+        {
+            backend.RopeInReadersOverride = null;
+        }
+    }
+
     private static void HfModelsUnmarked(IEnumerable<string> names, string root, CudaBackendOptions options)
     {
         foreach (string name in names)
@@ -240,6 +275,7 @@ internal static unsafe class CorrectnessChecks
 
                 var result = model.Forward(Ints(plain, "ids"), Ints(plain, "positions"), [], null, LogitsMode.All);
                 Report($"{name} plain ({result.Rows} tokens)", LogitCompare.Of(result.Logits, Logits(plain), vocab));
+                if (options.RopeInReaders) RopeInReadersBitExact(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
 
                 var segments = modular.GetProperty("segments").EnumerateArray()
                     .Select(s => model.Prefill(Ints(s, "ids"), Ints(s, "positions"))).ToList();

@@ -17,6 +17,7 @@ internal sealed unsafe class TtftBenchmarks
     private static bool _tuneSplits;
     private bool _graphs;
     private bool _wgmma;
+    private bool _ropeInReaders;
     private bool _bf16SwiGlu;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
@@ -37,6 +38,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"CUDA graphs (forwards recorded in chunks) for the timings: {_graphs}");
         _wgmma = _s.Check && CorrectnessChecks.WgmmaPassed;
         Console.WriteLine($"wgmma attention (Hopper, head_dim 128) for the timings: {_wgmma}");
+        _ropeInReaders = _s.Check && CorrectnessChecks.RopeInReadersPassed;
+        Console.WriteLine($"RoPE in its readers (the K/V store, the wgmma Q load) for the timings: {_ropeInReaders}");
         // Opt-in (library default off): timed only in its own A/B rows, the others run the defaults.
         _bf16SwiGlu = _s.Check && CorrectnessChecks.Bf16SwiGluPassed;
         Console.WriteLine($"bf16 gate/up GEMMs feeding SiLU·mul (opt-in): A/B rows only: {_bf16SwiGlu}");
@@ -89,7 +92,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -116,6 +119,7 @@ internal sealed unsafe class TtftBenchmarks
                 return TimedCall(cuda, forward, ids, positions, [], segment);
             });
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [], segment);
+            if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [], segment);
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => cuda.Bf16SwiGluOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("tuned prefill GEMMs", on => cuda.TunedPrefillGemmsOverride = on, cuda, forward, ids, positions, [], segment);
@@ -158,6 +162,7 @@ internal sealed unsafe class TtftBenchmarks
             if (context == _s.CachedContexts[0]) GraphChunksAB(cuda, forward, module, ids, positions);
             if (context == _s.CachedContexts[0]) FeatureAB("graph chunk ramp", on => cuda.GraphRamp = on ?? true, cuda, forward, ids, positions, [module], output);
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [module], output);
+            if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [module], output);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [module], output);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {

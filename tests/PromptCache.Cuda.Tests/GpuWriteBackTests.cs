@@ -92,7 +92,7 @@ public sealed class GpuWriteBackTests
     }
 
     // Each layer's host bytes (reading them waits for the copies into them).
-    private static byte[][] LayerBytes(KvSegment segment)
+    internal static byte[][] LayerBytes(KvSegment segment)
     {
         var layers = new byte[segment.LayerCount][];
         for (int l = 0; l < layers.Length; l++)
@@ -103,7 +103,7 @@ public sealed class GpuWriteBackTests
         return layers;
     }
 
-    private static void AssertSameLayers(byte[][] expected, byte[][] actual)
+    internal static void AssertSameLayers(byte[][] expected, byte[][] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int layer = 0; layer < expected.Length; layer++) Assert.True(expected[layer].AsSpan().SequenceEqual(actual[layer]), $"layer {layer} differs");

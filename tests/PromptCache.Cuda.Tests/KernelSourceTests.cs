@@ -33,7 +33,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
         Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_wide"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
-        Assert.Equal(["add_rmsnorm4", "rope_rows"], Declared(KernelSource.FusedNorm).Order());
+        Assert.Equal(["add_rmsnorm4", "rope_rows", "rope_store_kv"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
     }
 
@@ -58,11 +58,46 @@ public sealed partial class KernelSourceTests
             Parameters(KernelSource.Read(KernelSource.Attention), "attention_combine"));
         string wgmma = Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma");
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
-            "int m, int heads, int kvheads, float scale_log2, int splits, KvList list", wgmma);
+            "int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope", wgmma);
         Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_wide"));
         // DeviceKernels.AttentionWgmmaGroups: the row groups replace m and the list.
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
-            "int heads, int kvheads, float scale_log2, int splits, KvGroups groups", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_groups"));
+            "int heads, int kvheads, float scale_log2, int splits, KvGroups groups, QueryRope rope", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_groups"));
+    }
+
+    [Fact]
+    public void The_fused_rope_store_takes_the_launchers_arguments_in_order()
+    {
+        // DeviceKernels.RopeStoreKv passes exactly these, in this order.
+        Assert.Equal("const float* __restrict__ k, const float* __restrict__ v, bf16_t* __restrict__ kdst, " +
+            "bf16_t* __restrict__ vdst, const float* __restrict__ cosT, const float* __restrict__ sinT, int heads, int half, int interleaved",
+            Parameters(KernelSource.Read(KernelSource.FusedNorm), "rope_store_kv"));
+    }
+
+    [Fact]
+    public void The_query_rope_matches_the_cuda_struct()
+    {
+        // attention_wgmma.cu: QueryRope { const float* cos; const float* sin; int half; int interleaved; }.
+        Assert.Equal(24, Unsafe.SizeOf<QueryRope>());
+        string source = KernelSource.Read(KernelSource.AttentionWgmma);
+        Assert.Matches(@"struct QueryRope\s*\{\s*const float\* cos;\s*const float\* sin;\s*int half;\s*int interleaved;", source);
+    }
+
+    [Theory]
+    [InlineData(32, 64, false, true)]   // Llama-2-7B's k rows
+    [InlineData(8, 64, false, true)]    // Llama-3-8B's
+    [InlineData(2, 3, false, false)]    // odd half: rotate_half pairs cannot be read two at a time
+    [InlineData(1, 3, true, false)]     // a row of 6 floats is not whole float4s
+    [InlineData(2, 3, true, true)]      // 12 floats: interleaved pairs
+    public void The_fused_rope_store_takes_rows_its_vector_accesses_fit(int heads, int half, bool interleaved, bool fits) =>
+        Assert.Equal(fits, DeviceKernels.RopeStoreKvFits(heads, half, interleaved, 0x1000, 0x2000, 0x3000, 0x4000));
+
+    [Fact]
+    public void The_fused_rope_store_refuses_misaligned_rows()
+    {
+        Assert.False(DeviceKernels.RopeStoreKvFits(32, 64, false, 0x1008, 0x2000, 0x3000, 0x4000));
+        Assert.False(DeviceKernels.RopeStoreKvFits(32, 64, false, 0x1000, 0x2000, 0x3004, 0x4000));
+        Assert.True(DeviceKernels.RopeStoreKvFits(32, 64, false, 0x1000, 0x2010, 0x3008, 0x4008));
     }
 
     [Fact]
@@ -183,7 +218,7 @@ public sealed partial class KernelSourceTests
         int g = KvGroups.Capacity;
         int bytes = Unsafe.SizeOf<KvList>() * g + sizeof(int) * (g + g + g + 1 + 2);
         Assert.Equal((bytes + 7) / 8 * 8, Unsafe.SizeOf<KvGroups>());
-        Assert.True(Unsafe.SizeOf<KvGroups>() + 64 < 4096);
+        Assert.True(Unsafe.SizeOf<KvGroups>() + Unsafe.SizeOf<QueryRope>() + 64 < 4096);
         var match = Regex.Match(KernelSource.Read(KernelSource.AttentionWgmma), @"#define MAX_ROW_GROUPS (\d+)");
         Assert.Equal(g, int.Parse(match.Groups[1].Value));
     }

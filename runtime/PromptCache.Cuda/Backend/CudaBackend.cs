@@ -30,6 +30,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private readonly ActivationPool _pool;
     private readonly ScratchBuffer _ids, _partials, _staging, _groupOutput;
     private readonly GemmInputs _gemmInputs;
+    private readonly DeferredRopes _deferredRopes;
     private readonly ScratchBuffer[] _gemmInputBuffers;
     private readonly LtTunedGemm _ltGemm;
     private readonly HostWriteBack _writeBack;
@@ -79,6 +80,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             _pool = new ActivationPool(_device);
             _gemmInputBuffers = [.. Enumerable.Range(0, GemmInputs.Slots).Select(_ => new ScratchBuffer(_device))];
             _gemmInputs = new GemmInputs((slot, bytes) => _gemmInputBuffers[slot].Get(bytes), _kernels.ConvertBf16ToF32);
+            _deferredRopes = new DeferredRopes(p => LaunchRope(p.X, p.Cos, p.Sin, p.Rows, p.Heads, p.Half, p.Interleaved));
             _ids = new ScratchBuffer(_device);
             _partials = new ScratchBuffer(_device);
             _staging = new ScratchBuffer(_device);
@@ -187,7 +189,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             Begin();
-            _gemmInputs.Forget((ulong)buffer, _pool.Return((ulong)buffer));
+            long bytes = _pool.Return((ulong)buffer);
+            _gemmInputs.Forget((ulong)buffer, bytes);
+            _deferredRopes.Forget((ulong)buffer, bytes);
         }
     }
 
@@ -253,8 +257,8 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     {
         ulong xb = _gemmInputs.Find((ulong)x, count);
         if (xb != 0) return xb;
-        _gemmInputs.Reading((ulong)x, count);
-        xb = _gemmInputs.Claim((ulong)x, count, only: false);
+        Reading((ulong)x, count);
+        xb = Claim((ulong)x, count, only: false);
         _kernels.ConvertF32ToBf16((ulong)x, xb, count);
         return xb;
     }
@@ -756,7 +760,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             if (_hasPendingAdd && _pendingAdd.X == (ulong)x && _pendingAdd.Count == count && CanFuseNorm(width, (ulong)x, (ulong)y, _pendingAdd.R))
             {
                 _hasPendingAdd = false;
-                ulong fusedCopy = _gemmInputs.Claim((ulong)y, count, only);
+                ulong fusedCopy = Claim((ulong)y, count, only);
                 try
                 {
                     _kernels.AddRmsNorm((ulong)x, _pendingAdd.R, yf, w, rows, width, eps, fusedCopy);
@@ -770,7 +774,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 }
             }
             FlushAdd();
-            ulong copy = _gemmInputs.Claim((ulong)y, count, only);
+            ulong copy = Claim((ulong)y, count, only);
             _kernels.RmsNorm((ulong)x, yf, w, rows, width, eps, copy);
         }
     }
@@ -786,25 +790,44 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             using var chunk = Recorded();
             Begin();
+            if (_deferredRopes.AnyFrom(table)) _deferredRopes.ApplyAll(); // they read the device table replaced now
             var (cos, sin) = _stores.Rope(table);
             Reading((ulong)x, (long)m * heads * 2 * table.HalfDim);
             Written((ulong)x, (long)m * heads * 2 * table.HalfDim);
             bool interleaved = style == RopeStyle.Interleaved;
-            if (Options.RowRope && !_rowRopeUnavailable && (interleaved || table.HalfDim % 2 == 0))
+            if (RopeInReaders && m > 0)
             {
-                try
-                {
-                    _kernels.RopeRows((ulong)x, cos, sin, m, heads, table.HalfDim, interleaved);
-                    return;
-                }
-                catch (CudaException e)
-                {
-                    _rowRopeUnavailable = true;
-                    FusedNormError = e.Message;
-                }
+                _deferredRopes.Defer(new DeferredRopes.Pending((ulong)x, m, heads, table.HalfDim, interleaved, cos, sin, table));
+                return;
             }
-            _kernels.Rope((ulong)x, cos, sin, m, heads, table.HalfDim, interleaved);
+            LaunchRope((ulong)x, cos, sin, m, heads, table.HalfDim, interleaved);
         }
+    }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.RopeInReaders"/>.</summary>
+    internal bool? RopeInReadersOverride { get; set; }
+
+    private bool RopeInReaders => RopeInReadersOverride ?? Options.RopeInReaders;
+
+    /// <summary>K/V stores that rotated K themselves, and wgmma launches that rotated q as they loaded it (checks: the paths ran).</summary>
+    internal (long Stores, long Attention) RopesInReaders { get; private set; }
+
+    private void LaunchRope(ulong x, ulong cos, ulong sin, int m, int heads, int half, bool interleaved)
+    {
+        if (Options.RowRope && !_rowRopeUnavailable && (interleaved || half % 2 == 0))
+        {
+            try
+            {
+                _kernels.RopeRows(x, cos, sin, m, heads, half, interleaved);
+                return;
+            }
+            catch (CudaException e)
+            {
+                _rowRopeUnavailable = true;
+                FusedNormError = e.Message;
+            }
+        }
+        _kernels.Rope(x, cos, sin, m, heads, half, interleaved);
     }
 
     /// <inheritdoc />
@@ -828,7 +851,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 // The fused gate/up GEMM's output is split by this one pass.
                 _hasPendingSplit = false;
                 Written((ulong)up, count);
-                ulong fusedCopy = _gemmInputs.Claim((ulong)gate, count, GemmInputsOnly);
+                ulong fusedCopy = Claim((ulong)gate, count, GemmInputsOnly);
                 _kernels.SiluMulConcat(p.Y, p.M, p.F, GemmInputsOnly ? 0 : (ulong)gate, (ulong)up, fusedCopy);
                 return;
             }
@@ -836,7 +859,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             Reading((ulong)gate, count);
             Reading((ulong)up, count);
             // SwiGLU's output feeds the down projection: with GemmInputsOnly only its bf16 copy is written.
-            ulong copy = _gemmInputs.Claim((ulong)gate, count, GemmInputsOnly);
+            ulong copy = Claim((ulong)gate, count, GemmInputsOnly);
             _kernels.SiluMul((ulong)gate, (ulong)up, GemmInputsOnly ? 0 : (ulong)gate, count, copy);
         }
     }
@@ -854,7 +877,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         _chainLength = 0;
         GemmEx(g.Weights[0], f, k, xb, m, gateBf16, Cublas.R16BF);
         GemmEx(g.Weights[1], f, k, xb, m, upBf16, Cublas.R16BF);
-        ulong copy = _gemmInputs.Claim((ulong)gate, count, GemmInputsOnly); // after the GEMMs that read xb
+        ulong copy = Claim((ulong)gate, count, GemmInputsOnly); // after the GEMMs that read xb
         _kernels.SiluMulBf16(gateBf16, upBf16, GemmInputsOnly ? 0 : (ulong)gate, copy, count);
     }
 
@@ -886,7 +909,12 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         {
             using var chunk = Recorded();
             Begin();
-            Reading((ulong)k, (long)m * segment.KvDim);
+            var (writeBack, asynchronous) = WriteBackMode;
+            writeBack &= segment.HostWriteBack;
+            // K's RoPE, if deferred, is applied by the store itself, unless the host copy-back reads k's f32 rows.
+            var rope = writeBack && segment.DataType == KvDataType.F32 ? null
+                : _deferredRopes.Covering((ulong)k, m, segment.KvHeadCount, segment.HeadDim / 2);
+            if (rope is null) Reading((ulong)k, (long)m * segment.KvDim);
             Reading((ulong)v, (long)m * segment.KvDim);
             var mirror = Mirror(segment);
             if (mirror.Valid < start) SyncFromHost(segment, mirror);
@@ -894,11 +922,20 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             long rowBytes = (long)segment.KvDim * sizeof(ushort);
             ulong kDst = mirror.Keys(layer) + (ulong)(start * rowBytes);
             ulong vDst = mirror.Values(layer) + (ulong)(start * rowBytes);
-            _kernels.StoreKvBf16((ulong)k, (ulong)v, kDst, vDst, (long)m * segment.KvDim);
+            if (rope is var (record, firstRow)
+                && DeviceKernels.RopeStoreKvFits(record.Heads, record.Half, record.Interleaved, (ulong)k, (ulong)v, kDst, vDst))
+            {
+                var (cos, sin) = record.TablesFrom(firstRow);
+                _kernels.RopeStoreKv((ulong)k, (ulong)v, kDst, vDst, cos, sin, m, record.Heads, record.Half, record.Interleaved);
+                RopesInReaders = (RopesInReaders.Stores + 1, RopesInReaders.Attention);
+            }
+            else
+            {
+                if (rope is not null) Reading((ulong)k, (long)m * segment.KvDim);
+                _kernels.StoreKvBf16((ulong)k, (ulong)v, kDst, vDst, (long)m * segment.KvDim);
+            }
             mirror.Stored = start + m;
             if (layer == segment.LayerCount - 1) mirror.Valid = start + m;
-            var (writeBack, asynchronous) = WriteBackMode;
-            writeBack &= segment.HostWriteBack;
             if (!writeBack) mirror.HostStale = true;
             if (writeBack && asynchronous && _device.Capturing && segment.DataType != KvDataType.F32)
             {
@@ -924,10 +961,12 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             using var chunk = Recorded();
+            // q's RoPE, if deferred, is applied by the wgmma kernels as they load q (other kernels read it rotated).
+            var rope = QueryRopeFor((ulong)q, m, heads, headDim);
             // The next row group of the held ones: nothing else was called since (Begin would launch them).
-            bool joins = JoinsHeldAttention((ulong)q, m, heads, kvHeads, headDim, layer, (ulong)output);
+            bool joins = JoinsHeldAttention((ulong)q, m, heads, kvHeads, headDim, layer, (ulong)output, rope);
             if (!joins) Begin();
-            Reading((ulong)q, (long)m * heads * headDim);
+            if (rope.Cos == 0) Reading((ulong)q, (long)m * heads * headDim);
             Written((ulong)output, (long)m * heads * headDim);
             var list = new KvList { Count = context.Length, Stride = first.KvDim };
             int maxTiles = 0;
@@ -973,6 +1012,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                     : throw new NotSupportedException($"The tiled attention kernel needs SM 8.0 or newer (this GPU: {_device.ComputeCapability}) and a head dimension that is a multiple of 16 and at most 128 (here {headDim})."),
                 _ => TiledSupported(headDim) && _device.ComputeCapability.Major >= 8,
             };
+            if (!tiled || !UseWgmma(headDim)) QueryRead(ref rope, q, m, heads, headDim);
             if (!tiled)
             {
                 _kernels.AttentionSimple(headDim, (ulong)q, (ulong)output, m, heads, kvHeads, 1f / MathF.Sqrt(headDim), list);
@@ -981,10 +1021,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             float scaleLog2 = (float)(1.0 / Math.Sqrt(headDim) * 1.4426950408889634);
             if (HoldsAttention(m, headDim))
             {
-                _heldAttention.Add(new HeldAttention((ulong)q, (ulong)output, m, heads, kvHeads, headDim, layer, scaleLog2, maxTiles, list));
+                _heldAttention.Add(new HeldAttention((ulong)q, (ulong)output, m, heads, kvHeads, headDim, layer, scaleLog2, maxTiles, list, rope));
                 return;
             }
-            if (UseWgmma(headDim) && WgmmaAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output)) return;
+            if (UseWgmma(headDim) && WgmmaAttention(q, m, heads, kvHeads, headDim, scaleLog2, maxTiles, list, output, rope)) return;
+            QueryRead(ref rope, q, m, heads, headDim); // the wgmma kernels could not be built: the others read q rotated
             if (Options.Attention is AttentionKernel.Pipelined or AttentionKernel.PipelinedWide)
             {
                 if (!PipelinedSupported(headDim))
@@ -1000,11 +1041,36 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         }
     }
 
-    // [pointer, +count floats) is about to be written: bf16 copies of it no longer hold.
-    private void Written(ulong pointer, long count) => _gemmInputs.Written(pointer, count);
+    // [pointer, +count floats) is about to be written: bf16 copies of it no longer hold, deferred RoPE there is
+    // dropped (or applied first, for the rows the write leaves).
+    private void Written(ulong pointer, long count)
+    {
+        if (_deferredRopes.Touches(pointer, count))
+        {
+            FlushAttention(); // held attention may still read those rows unrotated, rotating them itself
+            _deferredRopes.Written(pointer, count);
+        }
+        _gemmInputs.Written(pointer, count);
+    }
 
-    // [pointer, +count floats) is read as f32 by the next kernel: values kept only in bf16 are written back first.
-    private void Reading(ulong pointer, long count) => _gemmInputs.Reading(pointer, count);
+    // [pointer, +count floats) is read as f32 by the next kernel: values kept only in bf16 are written back first,
+    // and deferred RoPE there is applied.
+    private void Reading(ulong pointer, long count)
+    {
+        if (_deferredRopes.Touches(pointer, count))
+        {
+            FlushAttention();
+            _deferredRopes.Reading(pointer, count);
+        }
+        _gemmInputs.Reading(pointer, count);
+    }
+
+    // A bf16 copy for the values about to be written to [source, +count floats) (GemmInputs.Claim).
+    private ulong Claim(ulong source, long count, bool only)
+    {
+        Written(source, count);
+        return _gemmInputs.Claim(source, count, only);
+    }
 
     /// <summary>Why the wgmma attention kernel was given up (and the other kernels used), or null.</summary>
     public string? WgmmaAttentionError { get; private set; }
@@ -1025,7 +1091,25 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // of the context calls Attention once per row group, back to back; held, the groups of one layer run as
     // one launch. Any other call launches them first (Begin, MatMul, RmsNorm), so the order never changes.
     private readonly record struct HeldAttention(ulong Q, ulong Output, int M, int Heads, int KvHeads, int HeadDim, int Layer,
-        float ScaleLog2, int KeyTiles, KvList List);
+        float ScaleLog2, int KeyTiles, KvList List, QueryRope Rope);
+
+    // The deferred RoPE of q's rows as the wgmma kernels take it (from q's first row), or none (Cos 0): q then
+    // holds rotated values, or will once Reading has applied its RoPE.
+    private QueryRope QueryRopeFor(ulong q, int m, int heads, int headDim)
+    {
+        if (!UseWgmma(headDim) || headDim % 2 != 0 || _deferredRopes.Covering(q, m, heads, headDim / 2) is not var (record, firstRow))
+            return default;
+        var (cos, sin) = record.TablesFrom(firstRow);
+        return new QueryRope { Cos = cos, Sin = sin, Half = record.Half, Interleaved = record.Interleaved ? 1 : 0 };
+    }
+
+    // A kernel that does not rotate q reads it: its deferred RoPE is applied first.
+    private void QueryRead(ref QueryRope rope, float* q, int m, int heads, int headDim)
+    {
+        if (rope.Cos == 0) return;
+        Reading((ulong)q, (long)m * heads * headDim);
+        rope = default;
+    }
 
     private readonly List<HeldAttention> _heldAttention = new();
 
@@ -1061,13 +1145,16 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     }
 
     // Whether this call continues the held groups: same layer and shape, its rows right after theirs.
-    private bool JoinsHeldAttention(ulong q, int m, int heads, int kvHeads, int headDim, int layer, ulong output)
+    // The launch rotates every group's q from the first group's RoPE rows on, or none: all or none of them defer it.
+    private bool JoinsHeldAttention(ulong q, int m, int heads, int kvHeads, int headDim, int layer, ulong output, QueryRope rope)
     {
         if (_heldAttention.Count == 0 || _heldAttention.Count == KvGroups.Capacity) return false;
         var last = _heldAttention[^1];
         ulong bytes = (ulong)((long)last.M * heads * headDim * sizeof(float));
+        ulong ropeBytes = (ulong)((long)last.M * last.Rope.Half * sizeof(float));
+        bool ropeFollows = rope.Cos == 0 ? last.Rope.Cos == 0 : last.Rope.Cos != 0 && rope.Cos == last.Rope.Cos + ropeBytes && rope.Sin == last.Rope.Sin + ropeBytes;
         return last.Layer == layer && last.Heads == heads && last.KvHeads == kvHeads && last.HeadDim == headDim
-            && q == last.Q + bytes && output == last.Output + bytes && _heldAttention.Sum(h => h.M) + m <= MaxHeldAttentionRows;
+            && q == last.Q + bytes && output == last.Output + bytes && ropeFollows && _heldAttention.Sum(h => h.M) + m <= MaxHeldAttentionRows;
     }
 
     private void FlushAttention()
@@ -1078,7 +1165,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         var first = held[0];
         if (held.Length == 1)
         {
-            if (!WgmmaAttention((float*)first.Q, first.M, first.Heads, first.KvHeads, first.HeadDim, first.ScaleLog2, first.KeyTiles, first.List, (float*)first.Output))
+            if (!WgmmaAttention((float*)first.Q, first.M, first.Heads, first.KvHeads, first.HeadDim, first.ScaleLog2, first.KeyTiles, first.List, (float*)first.Output, first.Rope))
                 throw new InvalidOperationException("The wgmma attention kernel was prepared but could not be launched.");
             return;
         }
@@ -1098,18 +1185,19 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         groups.TotalRows = rows;
         int heads = first.Heads, kvHeads = first.KvHeads, headDim = first.HeadDim;
         ulong od = first.Output, qd = first.Q;
-        ulong ob = GemmInputsOnly ? _gemmInputs.Claim(od, (long)rows * heads * headDim, only: true) : 0;
+        ulong ob = GemmInputsOnly ? Claim(od, (long)rows * heads * headDim, only: true) : 0;
         float scaleLog2 = first.ScaleLog2;
         LaunchSplit(SplitKernel.WgmmaGroups, 64, rows, heads, kvHeads, headDim, keyTiles, od, ob,
-            (partO, partMl, n) => _kernels.AttentionWgmmaGroups(headDim, qd, od, ob, partO, partMl, heads, kvHeads, scaleLog2, n, groups),
+            (partO, partMl, n) => _kernels.AttentionWgmmaGroups(headDim, qd, od, ob, partO, partMl, heads, kvHeads, scaleLog2, n, groups, first.Rope),
             blockRows: 64 * blocks);
         WgmmaCalls += held.Length;
         MergedAttentionLaunches++;
+        if (first.Rope.Cos != 0) RopesInReaders = (RopesInReaders.Stores, RopesInReaders.Attention + 1);
     }
 
     // Hopper, head_dim 64 or 128: the wgmma kernels, the keys split over blocks when there are too few of
     // them to fill the GPU. False (nothing launched) when they cannot be compiled.
-    private bool WgmmaAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output)
+    private bool WgmmaAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output, QueryRope rope)
     {
         if (!WgmmaReady(headDim)) return false;
         // Prefill at head dimension 128 takes the two-warpgroup kernel (128 rows per block); short queries
@@ -1118,10 +1206,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
         // The output projection reads it next: with GemmInputsOnly only its bf16 copy is written.
-        ulong ob = GemmInputsOnly ? _gemmInputs.Claim(od, (long)m * heads * headDim, only: true) : 0;
+        ulong ob = GemmInputsOnly ? Claim(od, (long)m * heads * headDim, only: true) : 0;
         LaunchSplit(wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma, DeviceKernels.WgmmaRows(wide), m, heads, kvHeads, headDim, keyTiles, od, ob,
-            (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
+            (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope));
         WgmmaCalls++;
+        if (rope.Cos != 0) RopesInReaders = (RopesInReaders.Stores, RopesInReaders.Attention + 1);
         return true;
     }
 

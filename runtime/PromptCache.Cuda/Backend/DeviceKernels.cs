@@ -118,6 +118,22 @@ internal sealed unsafe class DeviceKernels
         Launch(_modules.FusedNorm("rope_rows"), (uint)tokens, 1, 1, 256, a);
     }
 
+    /// <summary>
+    /// rope_store_kv of fused_norm.cu: K rotated and both stored as bf16 (k itself left unrotated). Needs
+    /// <see cref="RopeStoreKvFits"/>.
+    /// </summary>
+    public void RopeStoreKv(ulong k, ulong v, ulong kDestination, ulong vDestination, ulong cos, ulong sin, int tokens, int heads, int half, bool interleaved)
+    {
+        if (tokens == 0) return;
+        int style = interleaved ? 1 : 0;
+        void** a = stackalloc void*[] { &k, &v, &kDestination, &vDestination, &cos, &sin, &heads, &half, &style };
+        Launch(_modules.FusedNorm("rope_store_kv"), (uint)tokens, 1, 1, 256, a);
+    }
+
+    /// <summary>Whether rope_store_kv's vector accesses fit these rows (their widths and addresses).</summary>
+    public static bool RopeStoreKvFits(int heads, int half, bool interleaved, ulong k, ulong v, ulong kDestination, ulong vDestination) =>
+        (interleaved || half % 2 == 0) && heads * 2 * half % 4 == 0 && ((k | v) & 15) == 0 && ((kDestination | vDestination) & 7) == 0;
+
     public void Rope(ulong x, ulong cos, ulong sin, int tokens, int heads, int half, bool interleaved)
     {
         int style = interleaved ? 1 : 0;
@@ -269,11 +285,11 @@ internal sealed unsafe class DeviceKernels
     /// one-warpgroup blocks; split partials are <c>groups.TotalRows</c> rows per split, for one combine.
     /// </summary>
     public void AttentionWgmmaGroups(int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int heads, int kvHeads,
-        float scaleLog2, int splits, in KvGroups groups)
+        float scaleLog2, int splits, in KvGroups groups, QueryRope rope)
     {
         KvGroups copy = groups;
         IntPtr function = _wgmmaGroups[headDim]; // PrepareAttentionWgmma ran first
-        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &heads, &kvHeads, &scaleLog2, &splits, &copy };
+        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
         Launch(function, (uint)copy.FirstBlock[copy.Count], (uint)heads, (uint)splits, 128, a, (uint)WgmmaSharedBytes(headDim, wide: false));
     }
 
@@ -283,12 +299,12 @@ internal sealed unsafe class DeviceKernels
     /// bf16 copy <paramref name="outputBf16"/> when that is not 0 (with one split; else the merge does).
     /// </summary>
     public void AttentionWgmma(bool wide, int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int m, int heads, int kvHeads,
-        float scaleLog2, int splits, in KvList list)
+        float scaleLog2, int splits, in KvList list, QueryRope rope)
     {
         KvList copy = list;
         IntPtr function = _wgmma[(headDim, wide)]; // PrepareAttentionWgmma ran first
         int rows = WgmmaRows(wide);
-        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy };
+        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
         Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, (uint)(2 * rows), a, (uint)WgmmaSharedBytes(headDim, wide));
     }
 
@@ -330,6 +346,19 @@ internal sealed unsafe class DeviceKernels
         void** a = stackalloc void*[] { &partO, &partMl, &output, &outputBf16, &m, &heads, &splits };
         Launch(_modules.Attention(headDim, "attention_combine"), (uint)m, (uint)heads, 1, (uint)Math.Min(((headDim + 31) / 32) * 32, 256), a);
     }
+}
+
+/// <summary>
+/// attention_wgmma.cu's <c>QueryRope</c> (24 bytes): RoPE the wgmma kernels apply to q as they load it; <see cref="Cos"/> 0
+/// when q is already rotated. Cos and sin are [rows × <see cref="Half"/>] from the launch's first query row.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct QueryRope
+{
+    public ulong Cos;
+    public ulong Sin;
+    public int Half;
+    public int Interleaved;
 }
 
 /// <summary>One segment as attention.cu's <c>KvSegmentView</c> (24 bytes).</summary>

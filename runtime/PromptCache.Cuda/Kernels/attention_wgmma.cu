@@ -185,12 +185,52 @@ __device__ __forceinline__ void mask_tile(float (&sc)[WKT / 8][4], const KvSegme
     if (row0 + 15 >= m || k0 + WKT > keys_for_row(seg, row0)) mask_scores<WKT>(sc, seg, row0, m, k0, g, t);
 }
 
+// RoPE for the query rows, applied as they are loaded (cos null: q is already rotated). The backend defers
+// RoPE on q to its reader (DeferredRopes): the rotation here is rope_rows' to the bit, and it spares a
+// prefill RoPE's read and write of all of q (7B at 8192 tokens: ~270 MB a layer). cos and sin are
+// [rows][half] from q's row 0; head dimension 2·half.
+struct QueryRope
+{
+    const float* cos;
+    const float* sin;
+    int half;
+    int interleaved; // 0: dimension i pairs with i + half (HF rotate_half); 1: 2i with 2i+1 (GGUF)
+};
+
+// Rotates the 8 query values v at dimensions d0..d0+7 of the row qr (at RoPE row `row`).
+__device__ __forceinline__ void rope_query_chunk(float (&v)[8], const float* __restrict__ qr, int d0, const QueryRope& rope, int row)
+{
+    const float* c = rope.cos + (i64)row * rope.half;
+    const float* s = rope.sin + (i64)row * rope.half;
+    if (rope.interleaved)
+    {
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            int i = d0 / 2 + j;
+            float a = v[2 * j], b = v[2 * j + 1];
+            v[2 * j] = rope_first(a, b, c[i], s[i]);
+            v[2 * j + 1] = rope_second(a, b, c[i], s[i]);
+        }
+        return;
+    }
+    bool first = d0 < rope.half; // this chunk holds the pairs' first halves; its partner chunk is half dimensions on
+    int i0 = first ? d0 : d0 - rope.half;
+    const float4* partner = (const float4*)(qr + (first ? d0 + rope.half : d0 - rope.half));
+    float4 pa = partner[0], pb = partner[1];
+    float p[8] = {pa.x, pa.y, pa.z, pa.w, pb.x, pb.y, pb.z, pb.w};
+#pragma unroll
+    for (int j = 0; j < 8; j++)
+        v[j] = first ? rope_first(v[j], p[j], c[i0 + j], s[i0 + j]) : rope_second(p[j], v[j], c[i0 + j], s[i0 + j]);
+}
+
 // The block's query rows as bf16 (a 64-row tile per warpgroup), pre-scaled to base-2 units, in the tiles' swizzled panel layout:
 // the A operand of S = Q·Kᵀ, read by the tensor cores from shared memory. (Q in registers, the A operand
 // of mma.sync's layout, broke at head dimension 64: ptxas put the packed probabilities in the same
 // registers as Q, and every tile after the first multiplied garbage.)
 template <int ROWS, int THREADS>
-__device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict__ q, int blockRow0, int m, int heads, int head, float scale_log2)
+__device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict__ q, int blockRow0, int m, int heads, int head, float scale_log2,
+                                             const QueryRope& rope, int ropeRow0)
 {
     const int chunks = HEAD_DIM / 8;
     for (int idx = threadIdx.x; idx < ROWS * chunks; idx += THREADS)
@@ -199,9 +239,11 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
         float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
         if (row < m)
         {
-            const float4* src = (const float4*)(q + ((i64)row * heads + head) * HEAD_DIM + c * 8);
+            const float* qr = q + ((i64)row * heads + head) * HEAD_DIM;
+            const float4* src = (const float4*)(qr + c * 8);
             float4 a = src[0], b = src[1];
             v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+            if (rope.cos) rope_query_chunk(v, qr, c * 8, rope, ropeRow0 + row);
         }
         uint4 packed;
         packed.x = pack_bf16x2(v[0] * scale_log2, v[1] * scale_log2);
@@ -219,7 +261,7 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
 template <int GROUPS>
 __device__ __forceinline__ void attention_wgmma_body(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, int qblock, int partRows)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, int qblock, int partRows, const QueryRope& rope, int ropeRow0)
 {
     // [stage 0: K, V][stage 1: K, V][Q], from a 1024-byte boundary (the swizzle repeats every 8 rows
     // of 128 bytes and is computed from address bits; the launch adds 1 KB of slack for this).
@@ -234,7 +276,7 @@ __device__ __forceinline__ void attention_wgmma_body(
     const int lastRow = min(m, blockRow0 + 64 * GROUPS) - 1;
 
     bf16_t* sq = smem + WG_STAGES * 2 * WTILE;
-    store_q_tile<64 * GROUPS, 128 * GROUPS>(sq, q, blockRow0, m, heads, head, scale_log2); // visible to the tensor cores after the loop's first fence and barrier
+    store_q_tile<64 * GROUPS, 128 * GROUPS>(sq, q, blockRow0, m, heads, head, scale_log2, rope, ropeRow0); // visible to the tensor cores after the loop's first fence and barrier
     const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
 
     float o[HEAD_DIM / 8][4], mrow[2], lrow[2];
@@ -304,18 +346,18 @@ __device__ __forceinline__ void attention_wgmma_body(
 // 295 TFLOP/s at 8192 rows).
 extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
 {
-    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m);
+    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m, rope, 0);
 }
 
 // Two warpgroups (128 rows): prefill at head dimension 128, half the K/V traffic per row of the one-group
 // kernel and two blocks per SM (383-393 against 361-371 TFLOP/s at 8192 rows, same run).
 extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list)
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
 {
-    attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m);
+    attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m, rope, 0);
 }
 
 // Several row groups of one short query in one launch: rows that see different parts of the context (the
@@ -337,7 +379,7 @@ struct KvGroups
 
 extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_groups(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int heads, int kvheads, float scale_log2, int splits, KvGroups groups)
+    int heads, int kvheads, float scale_log2, int splits, KvGroups groups, QueryRope rope)
 {
     int g = 0;
     while (g + 1 < groups.count && (int)blockIdx.x >= groups.firstBlock[g + 1]) g++;
@@ -345,7 +387,8 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_groups(
     const i64 rowOffset = (i64)groups.firstRow[g] * heads;
     attention_wgmma_body<1>(q + rowOffset * HEAD_DIM, out ? out + rowOffset * HEAD_DIM : out, outb ? outb + rowOffset * HEAD_DIM : outb,
         part_o ? part_o + rowOffset * HEAD_DIM : part_o, part_ml ? part_ml + rowOffset * 2 : part_ml,
-        groups.rows[g], heads, kvheads, scale_log2, splits, groups.list[g], blocks - 1 - ((int)blockIdx.x - groups.firstBlock[g]), groups.totalRows);
+        groups.rows[g], heads, kvheads, scale_log2, splits, groups.list[g], blocks - 1 - ((int)blockIdx.x - groups.firstBlock[g]), groups.totalRows,
+        rope, groups.firstRow[g]);
 }
 
 #endif

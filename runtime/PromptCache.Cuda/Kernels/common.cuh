@@ -47,6 +47,13 @@ __device__ __forceinline__ unsigned short f32_to_f16(float f)
     return h;
 }
 
+// One RoPE rotation of the pair (a, b) = (x[i], x[i + half]) (or (x[2i], x[2i+1])) by (c, s) = (cos, sin) of its
+// frequency: a' = a·c − b·s, b' = b·c + a·s. Every product and sum is rounded on its own (no fused
+// multiply-add), so each kernel that rotates (rope, rope_rows, the K/V store, the wgmma attention's Q load)
+// gives the same bits: RoPE can move into its readers without changing a single logit.
+__device__ __forceinline__ float rope_first(float a, float b, float c, float s) { return __fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s)); }
+__device__ __forceinline__ float rope_second(float a, float b, float c, float s) { return __fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s)); }
+
 __device__ __forceinline__ float warp_sum(float v)
 {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

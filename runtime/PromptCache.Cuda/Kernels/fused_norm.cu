@@ -64,8 +64,8 @@ extern "C" __global__ void rope_rows(float* __restrict__ x, const float* __restr
             float2 b = *reinterpret_cast<float2*>(v + i + half);
             float2 cc = *reinterpret_cast<const float2*>(c + i);
             float2 ss = *reinterpret_cast<const float2*>(s + i);
-            float2 ra = {a.x * cc.x - b.x * ss.x, a.y * cc.y - b.y * ss.y};
-            float2 rb = {b.x * cc.x + a.x * ss.x, b.y * cc.y + a.y * ss.y};
+            float2 ra = {rope_first(a.x, b.x, cc.x, ss.x), rope_first(a.y, b.y, cc.y, ss.y)};
+            float2 rb = {rope_second(a.x, b.x, cc.x, ss.x), rope_second(a.y, b.y, cc.y, ss.y)};
             *reinterpret_cast<float2*>(v + i) = ra;
             *reinterpret_cast<float2*>(v + i + half) = rb;
         }
@@ -78,8 +78,58 @@ extern "C" __global__ void rope_rows(float* __restrict__ x, const float* __restr
             float2* v = reinterpret_cast<float2*>(row + h * 2 * half) + i;
             float2 a = *v;
             float cc = c[i], ss = s[i];
-            float2 r = {a.x * cc - a.y * ss, a.y * cc + a.x * ss};
+            float2 r = {rope_first(a.x, a.y, cc, ss), rope_second(a.x, a.y, cc, ss)};
             *v = r;
         }
+    }
+}
+
+// RoPE on K fused with the K/V store: k [tokens][heads][2·half] and v [tokens][heads·2·half] (f32) go into
+// bf16 segment storage (kdst, vdst at the first new token), K rotated on the way. k itself is left as it was:
+// the backend applies the rotation to it later only if something reads it (DeferredRopes). One pass instead of
+// RoPE's read and write of k and the store's read of it: 8 of K's 14 bytes per value at a prefill (7B at 8192
+// tokens, ~270 MB a layer). One block per token; the rotation is rope_rows', so the stored bits are the same.
+// Needs: half even unless interleaved, heads·2·half a multiple of 4, k/v 16-byte and kdst/vdst 8-byte aligned rows.
+extern "C" __global__ void rope_store_kv(const float* __restrict__ k, const float* __restrict__ v, bf16_t* __restrict__ kdst,
+                                         bf16_t* __restrict__ vdst, const float* __restrict__ cosT, const float* __restrict__ sinT,
+                                         int heads, int half, int interleaved)
+{
+    int t = blockIdx.x, width = heads * 2 * half;
+    const float* kr = k + (i64)t * width;
+    bf16_t* kd = kdst + (i64)t * width;
+    const float* c = cosT + (i64)t * half;
+    const float* s = sinT + (i64)t * half;
+    if (!interleaved)
+    {
+        int hp = half >> 1;
+        for (int p = threadIdx.x; p < heads * hp; p += blockDim.x)
+        {
+            int h = p / hp, i = (p - h * hp) * 2, at = h * 2 * half + i;
+            float2 a = *reinterpret_cast<const float2*>(kr + at);
+            float2 b = *reinterpret_cast<const float2*>(kr + at + half);
+            float2 cc = *reinterpret_cast<const float2*>(c + i);
+            float2 ss = *reinterpret_cast<const float2*>(s + i);
+            *reinterpret_cast<unsigned*>(kd + at) = pack_bf16x2(rope_first(a.x, b.x, cc.x, ss.x), rope_first(a.y, b.y, cc.y, ss.y));
+            *reinterpret_cast<unsigned*>(kd + at + half) = pack_bf16x2(rope_second(a.x, b.x, cc.x, ss.x), rope_second(a.y, b.y, cc.y, ss.y));
+        }
+    }
+    else
+    {
+        for (int p = threadIdx.x; p < heads * half; p += blockDim.x)
+        {
+            int h = p / half, i = p - h * half, at = h * 2 * half + 2 * i;
+            float2 a = *reinterpret_cast<const float2*>(kr + at);
+            *reinterpret_cast<unsigned*>(kd + at) = pack_bf16x2(rope_first(a.x, a.y, c[i], s[i]), rope_second(a.x, a.y, c[i], s[i]));
+        }
+    }
+    const float4* vr = reinterpret_cast<const float4*>(v + (i64)t * width);
+    uint2* vd = reinterpret_cast<uint2*>(vdst + (i64)t * width);
+    for (int j = threadIdx.x; j < width / 4; j += blockDim.x)
+    {
+        float4 x = vr[j];
+        uint2 packed;
+        packed.x = pack_bf16x2(x.x, x.y);
+        packed.y = pack_bf16x2(x.z, x.w);
+        vd[j] = packed;
     }
 }

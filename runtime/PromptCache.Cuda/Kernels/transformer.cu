@@ -118,8 +118,8 @@ extern "C" __global__ void rope(float* __restrict__ x, const float* __restrict__
         int ia = interleaved ? 2 * i : i;
         int ib = interleaved ? 2 * i + 1 : i + half;
         float a = v[ia], b = v[ib];
-        v[ia] = a * c[i] - b * s[i];
-        v[ib] = b * c[i] + a * s[i];
+        v[ia] = rope_first(a, b, c[i], s[i]);
+        v[ib] = rope_second(a, b, c[i], s[i]);
     }
 }
 
