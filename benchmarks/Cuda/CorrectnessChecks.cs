@@ -35,6 +35,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check of the wgmma attention failed (the timings then run the other kernels).</summary>
     public static bool WgmmaPassed { get; private set; } = true;
 
+    /// <summary>False when the value projection written into the segment failed its check (the timings then store V as before).</summary>
+    public static bool ValuesIntoSegmentPassed { get; private set; } = true;
+
     /// <summary>False when RoPE left to its readers changed a logit (the timings then run RoPE as a pass).</summary>
     public static bool RopeInReadersPassed { get; private set; } = true;
 
@@ -254,6 +257,38 @@ internal static unsafe class CorrectnessChecks
         }
     }
 
+    // The value projection's GEMM writing bf16 into the segment against f32 that the store converts, on one backend.
+    // Not bit for bit: cuBLAS may pick another kernel for the bf16 output (another order of the f32 sums).
+    private static void ValuesIntoSegment(string name, CudaBackend backend, LlamaModel model, int[] ids, int[] positions, float[] into)
+    {
+        string label = $"{name} V projected into the segment vs stored";
+        try
+        {
+            long used = backend.ValuesProjectedIntoSegments;
+            backend.ValuesIntoSegmentOverride = false;
+            float[] apart = model.Forward(ids, positions, [], null, LogitsMode.All).Logits;
+            var compare = LogitCompare.Of(into, apart, model.Config.VocabSize);
+            // Prefill-sized GEMMs are held for the store; short ones run as groups.
+            bool ran = used > 0 || ids.Length <= backend.Options.SkinnyGemmMaxRows;
+            bool ok = compare.Passes(1e-2) && ran;
+            if (!ok)
+            {
+                Failures++;
+                ValuesIntoSegmentPassed = false;
+            }
+            Console.WriteLine($"  {(ok ? "PASS" : "FAIL")}  {label,-52} {compare}; {used} projections into segments before it");
+        }
+        catch (Exception e)
+        {
+            Error(label, e);
+            ValuesIntoSegmentPassed = false;
+        }
+        finally
+        {
+            backend.ValuesIntoSegmentOverride = null;
+        }
+    }
+
     private static void HfModelsUnmarked(IEnumerable<string> names, string root, CudaBackendOptions options)
     {
         foreach (string name in names)
@@ -276,6 +311,7 @@ internal static unsafe class CorrectnessChecks
                 var result = model.Forward(Ints(plain, "ids"), Ints(plain, "positions"), [], null, LogitsMode.All);
                 Report($"{name} plain ({result.Rows} tokens)", LogitCompare.Of(result.Logits, Logits(plain), vocab));
                 if (options.RopeInReaders) RopeInReadersBitExact(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
+                if (options.RopeInReaders && options.ValuesIntoSegment) ValuesIntoSegment(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
 
                 var segments = modular.GetProperty("segments").EnumerateArray()
                     .Select(s => model.Prefill(Ints(s, "ids"), Ints(s, "positions"))).ToList();

@@ -18,6 +18,7 @@ internal sealed unsafe class TtftBenchmarks
     private bool _graphs;
     private bool _wgmma;
     private bool _ropeInReaders;
+    private bool _valuesIntoSegment;
     private bool _bf16SwiGlu;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
@@ -40,6 +41,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"wgmma attention (Hopper, head_dim 128) for the timings: {_wgmma}");
         _ropeInReaders = _s.Check && CorrectnessChecks.RopeInReadersPassed;
         Console.WriteLine($"RoPE in its readers (the K/V store, the wgmma Q load) for the timings: {_ropeInReaders}");
+        _valuesIntoSegment = _ropeInReaders && CorrectnessChecks.ValuesIntoSegmentPassed;
+        Console.WriteLine($"V projected into the segment for the timings: {_valuesIntoSegment}");
         // Opt-in (library default off): timed only in its own A/B rows, the others run the defaults.
         _bf16SwiGlu = _s.Check && CorrectnessChecks.Bf16SwiGluPassed;
         Console.WriteLine($"bf16 gate/up GEMMs feeding SiLU·mul (opt-in): A/B rows only: {_bf16SwiGlu}");
@@ -92,7 +95,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -120,6 +123,7 @@ internal sealed unsafe class TtftBenchmarks
             });
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [], segment);
             if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [], segment);
+            if (_valuesIntoSegment) FeatureAB("V projected into the segment", on => cuda.ValuesIntoSegmentOverride = on, cuda, forward, ids, positions, [], segment);
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => cuda.Bf16SwiGluOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("tuned prefill GEMMs", on => cuda.TunedPrefillGemmsOverride = on, cuda, forward, ids, positions, [], segment);
@@ -129,7 +133,7 @@ internal sealed unsafe class TtftBenchmarks
             var drainBefore = cuda.WriteBackStats;
             FeatureAB("async host write-back", on => cuda.HostWriteBackOverride = on is { } w ? (w, true) : null, cuda, forward, ids, positions, [], segment);
             DrainLine(drainBefore, cuda.WriteBackStats);
-            if (_s.Profile && n == prefillSizes[^1]) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
+            if (_s.Profile) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
             AddRow($"uncached prefill", n, wall, gpu, floor, llama2 && HfPrefill.TryGetValue(n, out var hf) ? hf : double.NaN);

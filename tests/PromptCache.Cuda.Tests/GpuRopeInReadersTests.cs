@@ -16,6 +16,7 @@ public sealed unsafe class GpuRopeInReadersTests
     private static CudaBackendOptions Options(bool inReaders, bool hostWriteBack = false) => new()
     {
         RopeInReaders = inReaders,
+        ValuesIntoSegment = false,
         KvHostWriteBack = hostWriteBack,
         SkinnyGemm = SkinnyGemmPath.CublasGemmEx,
         TunedPrefillGemms = false,
@@ -92,5 +93,38 @@ public sealed unsafe class GpuRopeInReadersTests
         }
         float[] rotated = Rotated(inReaders: true);
         Assert.Equal(Rotated(inReaders: false), rotated);
+    }
+
+    [CudaFact]
+    public void The_value_projection_written_into_the_segment_gives_the_logits_of_the_f32_path()
+    {
+        // Plain GEMMs (no group), so that the value projection is held for the store. cuBLAS writes its bf16 there
+        // itself; with f32 output the store rounds the same sums, but cuBLAS may pick another kernel (another order
+        // of the f32 sums) for the bf16 output, so a few values can differ by one bf16 step: far under the parity bar.
+        string folder = GpuParityTests.FixtureFolder("llama");
+        var (ids, positions, _) = GpuParityTests.PlainPrompt(folder);
+        (float[] Logits, long Projected) Run(bool intoSegment)
+        {
+            using var backend = new CudaBackend(new CudaBackendOptions
+            {
+                ValuesIntoSegment = intoSegment, FusedGroupGemm = false, KvHostWriteBack = false,
+                SkinnyGemm = SkinnyGemmPath.CublasGemmEx, TunedPrefillGemms = false, TuneAttentionSplits = false,
+            });
+            using var model = LlamaModel.Load(folder, backend);
+            using var session = model.CreateSegment(KvDataType.BF16);
+            float[] logits = model.Forward(ids, positions, [], session, LogitsMode.All).Logits;
+            return (logits, backend.ValuesProjectedIntoSegments);
+        }
+        var apart = Run(intoSegment: false);
+        var into = Run(intoSegment: true);
+        Assert.Equal(0, apart.Projected);
+        Assert.True(into.Projected > 0, "the value projection should have gone into the segment");
+        double diff = 0, norm = 0;
+        for (int i = 0; i < apart.Logits.Length; i++)
+        {
+            diff += Math.Pow(into.Logits[i] - apart.Logits[i], 2);
+            norm += Math.Pow(apart.Logits[i], 2);
+        }
+        Assert.True(Math.Sqrt(diff / norm) < 1e-3, $"relative L2 {Math.Sqrt(diff / norm):e2}");
     }
 }

@@ -229,7 +229,11 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
                 FlushGroup();
                 ulong xb = GemmInput(x, inputs);
                 Written((ulong)y, outputs);
-                Gemm(weights, w.Rows, w.Cols, xb, m, (ulong)y);
+                // The third GEMM in a row on one input is a layer's value projection (q, k, v): held for the K/V store.
+                if (ValuesIntoSegment && RopeInReaders && _chainLength == 3 && !FloatRanges.Overlap((ulong)y, outputs, (ulong)x, inputs))
+                    _heldGemm = new HeldGemm(weights, w.Rows, w.Cols, xb, m, (ulong)y); // launched by the next call
+                else
+                    Gemm(weights, w.Rows, w.Cols, xb, m, (ulong)y);
                 return;
             }
             bool overwritesInput = FloatRanges.Overlap((ulong)y, outputs, (ulong)x, inputs);
@@ -250,6 +254,27 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             if (!hold && _group.Count >= 1 + _groupFollowers.Length) FlushGroup();
         }
     }
+
+    // A GEMM held back until the next call (ValuesIntoSegment): when that call stores its output as V, the GEMM
+    // writes bf16 straight into the segment's device copy; any other call launches it as it was asked.
+    private readonly record struct HeldGemm(ulong Weights, int Rows, int Cols, ulong Xb, int M, ulong Y)
+    {
+        public long Outputs => (long)M * Rows;
+    }
+
+    private HeldGemm? _heldGemm;
+
+    private void FlushHeldGemm()
+    {
+        if (_heldGemm is not { } h) return;
+        _heldGemm = null;
+        Gemm(h.Weights, h.Rows, h.Cols, h.Xb, h.M, h.Y);
+    }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.ValuesIntoSegment"/>.</summary>
+    internal bool? ValuesIntoSegmentOverride { get; set; }
+
+    private bool ValuesIntoSegment => ValuesIntoSegmentOverride ?? Options.ValuesIntoSegment;
 
     // The bf16 copy of x[0, count): the one its producer (RMSNorm, SiluMul, attention, an earlier
     // conversion) left, or a new conversion.
@@ -437,6 +462,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // built or launched here.
     private void FlushGroup(bool keepSplit = false)
     {
+        FlushHeldGemm();
         if (_group.Count == 0)
         {
             if (!keepSplit) FlushSplit();
@@ -789,13 +815,18 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             using var chunk = Recorded();
-            Begin();
-            if (_deferredRopes.AnyFrom(table)) _deferredRopes.ApplyAll(); // they read the device table replaced now
+            bool defer = RopeInReaders && m > 0;
+            bool newTable = _deferredRopes.AnyFrom(table);
+            // Deferred, nothing is launched here but the table's upload, which only held attention may read: a held
+            // value projection stays held for the K/V store (ValuesIntoSegment).
+            if (defer && !newTable) FlushAttention();
+            else Begin();
+            if (newTable) _deferredRopes.ApplyAll(); // they read the device table replaced now
             var (cos, sin) = _stores.Rope(table);
             Reading((ulong)x, (long)m * heads * 2 * table.HalfDim);
             Written((ulong)x, (long)m * heads * 2 * table.HalfDim);
             bool interleaved = style == RopeStyle.Interleaved;
-            if (RopeInReaders && m > 0)
+            if (defer)
             {
                 _deferredRopes.Defer(new DeferredRopes.Pending((ulong)x, m, heads, table.HalfDim, interleaved, cos, sin, table));
                 return;
@@ -808,6 +839,9 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     internal bool? RopeInReadersOverride { get; set; }
 
     private bool RopeInReaders => RopeInReadersOverride ?? Options.RopeInReaders;
+
+    /// <summary>Value projections written straight into a segment's device copy (checks: the path ran).</summary>
+    internal long ValuesProjectedIntoSegments { get; private set; }
 
     /// <summary>K/V stores that rotated K themselves, and wgmma launches that rotated q as they loaded it (checks: the paths ran).</summary>
     internal (long Stores, long Attention) RopesInReaders { get; private set; }
@@ -908,31 +942,42 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         using (Enter())
         {
             using var chunk = Recorded();
-            Begin();
             var (writeBack, asynchronous) = WriteBackMode;
             writeBack &= segment.HostWriteBack;
-            // K's RoPE, if deferred, is applied by the store itself, unless the host copy-back reads k's f32 rows.
-            var rope = writeBack && segment.DataType == KvDataType.F32 ? null
-                : _deferredRopes.Covering((ulong)k, m, segment.KvHeadCount, segment.HeadDim / 2);
+            bool f32Rows = writeBack && segment.DataType == KvDataType.F32; // the host copy-back reads k's and v's f32 rows
+            // The value projection, if still held, writes V into the segment itself (taken before Begin launches it).
+            HeldGemm? projection = !f32Rows && _heldGemm is { } h && h.Y == (ulong)v && h.M == m && h.Rows == segment.KvDim ? h : null;
+            if (projection is not null) _heldGemm = null;
+            Begin();
+            // K's RoPE, if deferred, is applied by the store itself.
+            var rope = f32Rows ? null : _deferredRopes.Covering((ulong)k, m, segment.KvHeadCount, segment.HeadDim / 2);
             if (rope is null) Reading((ulong)k, (long)m * segment.KvDim);
-            Reading((ulong)v, (long)m * segment.KvDim);
+            if (projection is null) Reading((ulong)v, (long)m * segment.KvDim);
             var mirror = Mirror(segment);
             if (mirror.Valid < start) SyncFromHost(segment, mirror);
             Grow(mirror, Math.Max(start + m, segment.Capacity));
             long rowBytes = (long)segment.KvDim * sizeof(ushort);
             ulong kDst = mirror.Keys(layer) + (ulong)(start * rowBytes);
             ulong vDst = mirror.Values(layer) + (ulong)(start * rowBytes);
+            ulong vSource = (ulong)v;
+            if (projection is { } p)
+            {
+                GemmEx(p.Weights, p.Rows, p.Cols, p.Xb, p.M, vDst, Cublas.R16BF);
+                ValuesProjectedIntoSegments++;
+                vSource = 0;
+            }
             if (rope is var (record, firstRow)
                 && DeviceKernels.RopeStoreKvFits(record.Heads, record.Half, record.Interleaved, (ulong)k, (ulong)v, kDst, vDst))
             {
                 var (cos, sin) = record.TablesFrom(firstRow);
-                _kernels.RopeStoreKv((ulong)k, (ulong)v, kDst, vDst, cos, sin, m, record.Heads, record.Half, record.Interleaved);
+                _kernels.RopeStoreKv((ulong)k, vSource, kDst, vDst, cos, sin, m, record.Heads, record.Half, record.Interleaved);
                 RopesInReaders = (RopesInReaders.Stores + 1, RopesInReaders.Attention);
             }
             else
             {
                 if (rope is not null) Reading((ulong)k, (long)m * segment.KvDim);
-                _kernels.StoreKvBf16((ulong)k, (ulong)v, kDst, vDst, (long)m * segment.KvDim);
+                if (vSource != 0) _kernels.StoreKvBf16((ulong)k, vSource, kDst, vDst, (long)m * segment.KvDim);
+                else _kernels.ConvertF32ToBf16((ulong)k, kDst, (long)m * segment.KvDim);
             }
             mirror.Stored = start + m;
             if (layer == segment.LayerCount - 1) mirror.Valid = start + m;
@@ -1045,6 +1090,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // dropped (or applied first, for the rows the write leaves).
     private void Written(ulong pointer, long count)
     {
+        FlushHeldGemmOver(pointer, count);
         if (_deferredRopes.Touches(pointer, count))
         {
             FlushAttention(); // held attention may still read those rows unrotated, rotating them itself
@@ -1057,6 +1103,7 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     // and deferred RoPE there is applied.
     private void Reading(ulong pointer, long count)
     {
+        FlushHeldGemmOver(pointer, count);
         if (_deferredRopes.Touches(pointer, count))
         {
             FlushAttention();
@@ -1065,9 +1112,15 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
         _gemmInputs.Reading(pointer, count);
     }
 
+    private void FlushHeldGemmOver(ulong pointer, long count)
+    {
+        if (_heldGemm is { } h && FloatRanges.Overlap(h.Y, h.Outputs, pointer, count)) FlushHeldGemm();
+    }
+
     // A bf16 copy for the values about to be written to [source, +count floats) (GemmInputs.Claim).
     private ulong Claim(ulong source, long count, bool only)
     {
+        FlushHeldGemm(); // the claim may reuse the bf16 buffer the held GEMM reads
         Written(source, count);
         return _gemmInputs.Claim(source, count, only);
     }

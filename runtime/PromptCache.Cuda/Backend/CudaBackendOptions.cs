@@ -234,6 +234,13 @@ public sealed class CudaBackendOptions
     public bool RopeInReaders { get; init; } = true;
 
     /// <summary>
+    /// With <see cref="RopeInReaders"/>: the value projection's GEMM, when the K/V store is the next call to read it,
+    /// writes bf16 straight into the segment's device copy instead of f32 that the store then converts (7B prefill:
+    /// one f32 write and read of V fewer per layer). Not when the segment's host copy-back needs f32 rows.
+    /// </summary>
+    public bool ValuesIntoSegment { get; init; } = true;
+
+    /// <summary>
     /// Every fused or tuned fast path off (cublasGemmEx at every size, separate add and norm, per-head RoPE,
     /// no GEMM groups, computed attention splits, RoPE as a pass of its own, kernels launched one by one, every activation written in
     /// f32, no wgmma kernel unless asked):
@@ -258,5 +265,6 @@ public sealed class CudaBackendOptions
         Bf16GemmInputsOnly = false,
         MergeAttentionGroups = false,
         RopeInReaders = false,
+        ValuesIntoSegment = false,
     };
 }

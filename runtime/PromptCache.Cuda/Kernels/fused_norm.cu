@@ -84,8 +84,8 @@ extern "C" __global__ void rope_rows(float* __restrict__ x, const float* __restr
     }
 }
 
-// RoPE on K fused with the K/V store: k [tokens][heads][2·half] and v [tokens][heads·2·half] (f32) go into
-// bf16 segment storage (kdst, vdst at the first new token), K rotated on the way. k itself is left as it was:
+// RoPE on K fused with the K/V store: k [tokens][heads][2·half] and v [tokens][heads·2·half] (f32; v may be null)
+// go into bf16 segment storage (kdst, vdst at the first new token), K rotated on the way. k itself is left as it was:
 // the backend applies the rotation to it later only if something reads it (DeferredRopes). One pass instead of
 // RoPE's read and write of k and the store's read of it: 8 of K's 14 bytes per value at a prefill (7B at 8192
 // tokens, ~270 MB a layer). One block per token; the rotation is rope_rows', so the stored bits are the same.
@@ -122,6 +122,7 @@ extern "C" __global__ void rope_store_kv(const float* __restrict__ k, const floa
             *reinterpret_cast<unsigned*>(kd + at) = pack_bf16x2(rope_first(a.x, a.y, c[i], s[i]), rope_second(a.x, a.y, c[i], s[i]));
         }
     }
+    if (!v) return; // V went straight into the segment (the value projection wrote it there)
     const float4* vr = reinterpret_cast<const float4*>(v + (i64)t * width);
     uint2* vd = reinterpret_cast<uint2*>(vdst + (i64)t * width);
     for (int j = threadIdx.x; j < width / 4; j += blockDim.x)

@@ -45,7 +45,12 @@ public unsafe interface IComputeBackend
     /// <summary><c>x += y</c>, element-wise (residual connections).</summary>
     void Add(float* x, float* y, long count);
 
-    /// <summary>Writes <paramref name="m"/> tokens of K and V (rows of kv_heads·head_dim) into <paramref name="segment"/> at token <paramref name="start"/> of <paramref name="layer"/>, converting to its storage type.</summary>
+    /// <summary>
+    /// Writes <paramref name="m"/> tokens of K and V (rows of kv_heads·head_dim) into <paramref name="segment"/> at
+    /// token <paramref name="start"/> of <paramref name="layer"/>, converting to its storage type. Afterwards
+    /// <paramref name="k"/> and <paramref name="v"/> hold unspecified values: a backend may finish their RoPE or
+    /// projection on the way into the segment instead of in their own memory.
+    /// </summary>
     void StoreKv(KvSegment segment, int layer, int start, float* k, float* v, int m);
 
     /// <summary>
