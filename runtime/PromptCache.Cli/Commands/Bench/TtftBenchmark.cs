@@ -46,11 +46,14 @@ internal static class TtftBenchmark
             if (uncachedReps > 0) await engine.RunUncachedAsync(BenchSchema.Request(size, 98), one);
             var cached = new List<double>();
             var graphsBefore = (backend as CudaBackend)?.GraphStats;
+            var instantiatedBy = new List<long>(); // per call: executable graphs built anew
             PromptRunStats? last = null;
             for (int i = 0; i < reps; i++)
             {
+                long built = (backend as CudaBackend)?.GraphStats.Instantiated ?? 0;
                 var r = await engine.RunAsync(BenchSchema.Request(size, i), one);
                 cached.Add(r.TimeToFirstToken.TotalMilliseconds);
+                instantiatedBy.Add(((backend as CudaBackend)?.GraphStats.Instantiated ?? 0) - built);
                 last = r.Stats;
             }
             var graphsAfter = (backend as CudaBackend)?.GraphStats;
@@ -73,6 +76,8 @@ internal static class TtftBenchmark
                 // The timed cached calls: executable graphs updated in place vs built anew (slow).
                 notes.Add(string.Create(inv, $"CUDA graphs in the {reps} timed cached calls ({cachedTokens} cached tokens): {after.Launched - before.Launched} chunks launched, " +
                     $"{after.Instantiated - before.Instantiated} instantiated; {(after.SignatureTime - before.SignatureTime).TotalMicroseconds / Math.Max(1, after.Launched - before.Launched):F1} µs of host time per chunk for its signature"));
+                // Call by call: TTFT (ms) and graphs built anew, to tell one-off builds from a steady cost.
+                notes.Add(string.Create(inv, $"  cached calls in order (TTFT ms/graphs built): {string.Join(" ", cached.Select((t, i) => $"{t:F2}/{instantiatedBy[i]}"))}"));
             }
             if (backend is CudaBackend cuda) notes.Add(await MergedGroupsAsync(engine, cuda, size, reps, one));
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
