@@ -421,6 +421,10 @@ internal static unsafe class CorrectnessChecks
             ("wgmma kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false, wgmma: true)),
             ("wgmma kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 3, kvHostWriteBack: false, wgmma: true)),
             ("wgmma kernel, host write-back on", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true, wgmma: true)),
+            // New in session 10: the warp-specialised prefill kernel (head dimension 128; the 600-row prompt and the
+            // 150- and 77-row modules, the last a partial block), with one split and with three.
+            ("warp-specialised wgmma kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false, wgmma: true, warpSpecialized: true)),
+            ("warp-specialised wgmma kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 3, kvHostWriteBack: false, wgmma: true, warpSpecialized: true)),
             // New in session 5: gate/up GEMMs in bf16 feeding SiLU·mul at prefill sizes (the 600-token
             // prompt, after a first call that learns the gate/up pair, and the 150- and 77-row modules).
             ("bf16 SwiGLU at prefill sizes", new CudaBackendOptions

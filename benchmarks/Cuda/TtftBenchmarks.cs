@@ -122,6 +122,7 @@ internal sealed unsafe class TtftBenchmarks
                 return TimedCall(cuda, forward, ids, positions, [], segment);
             });
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [], segment);
+            if (_wgmma) FeatureAB("warp-specialised attention", on => cuda.WarpSpecializedAttentionOverride = on, cuda, forward, ids, positions, [], segment);
             if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [], segment);
             if (_valuesIntoSegment) FeatureAB("V projected into the segment", on => cuda.ValuesIntoSegmentOverride = on, cuda, forward, ids, positions, [], segment);
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => cuda.Bf16SwiGluOverride = on, cuda, forward, ids, positions, [], segment);

@@ -32,5 +32,6 @@ public sealed class GpuKernelUnitTests
         if (device.ComputeCapability is not { Major: 9, Minor: 0 } || !DeviceKernels.WgmmaSupported(headDim)) return;
         Assert.NotEqual(IntPtr.Zero, modules.AttentionWgmma(headDim, "attention_wgmma"));
         Assert.NotEqual(IntPtr.Zero, modules.AttentionWgmma(headDim, "attention_wgmma_wide"));
+        Assert.NotEqual(IntPtr.Zero, modules.AttentionWgmma(headDim, "attention_wgmma_ws"));
     }
 }

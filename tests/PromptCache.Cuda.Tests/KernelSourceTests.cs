@@ -31,7 +31,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
-        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_wide"], Declared(KernelSource.AttentionWgmma).Order());
+        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_wide", "attention_wgmma_ws"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows", "rope_store_kv"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
@@ -60,6 +60,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
             "int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope", wgmma);
         Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_wide"));
+        Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws")); // DeviceKernels.AttentionWgmmaWs
         // DeviceKernels.AttentionWgmmaGroups: the row groups replace m and the list.
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
             "int heads, int kvheads, float scale_log2, int splits, KvGroups groups, QueryRope rope", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_groups"));
@@ -180,6 +181,19 @@ public sealed partial class KernelSourceTests
         Assert.Contains("__launch_bounds__(256, 2) attention_wgmma_wide(", source);
         Assert.Equal(64, DeviceKernels.WgmmaRows(wide: false));
         Assert.Equal(128, DeviceKernels.WgmmaRows(wide: true));
+    }
+
+    [Fact]
+    public void The_warp_specialised_kernel_matches_its_launcher()
+    {
+        // 4 stages × K,V × 64 keys × head_dim bf16, Q (128 rows), a full and an empty mbarrier per stage, 1 KB to align.
+        Assert.Equal(164_928, DeviceKernels.WsSharedBytes(128));
+        Assert.True(DeviceKernels.WsSharedBytes(128) <= 227 * 1024, "the H100 allows 227 KB of dynamic shared memory per block");
+        string source = KernelSource.Read(KernelSource.AttentionWgmma);
+        Assert.Contains($"#define WS_STAGES {DeviceKernels.WsStages}\n", source);
+        Assert.Contains($"__launch_bounds__({DeviceKernels.WsThreads}, 1) attention_wgmma_ws(", source);
+        Assert.Contains("blockRow0 = qblock * 128;", source); // DeviceKernels.WsRows
+        Assert.Equal(128, DeviceKernels.WsRows);
     }
 
     private static IEnumerable<string> Declared(string file) =>

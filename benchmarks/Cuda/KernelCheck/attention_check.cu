@@ -42,8 +42,8 @@ struct Buffers
     bf16_t* v;
 };
 
-enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide };
-static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide"};
+enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs };
+static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws"};
 
 static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvheads, const KvList& list)
 {
@@ -78,6 +78,15 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
         int shared = (WG_STAGES * 2 + 2) * WTILE * 2 + 1024;
         CHECK(cudaFuncSetAttribute(attention_wgmma_wide, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
         attention_wgmma_wide<<<dim3((m + 127) / 128, heads, 1), 256, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{});
+#endif
+        break;
+    }
+    case WgmmaWs:
+    {
+#ifdef HAS_WGMMA_ATTENTION
+        int shared = (WS_STAGES * 2 * WTILE + 128 * HEAD_DIM) * 2 + 2 * WS_STAGES * 8 + 1024;
+        CHECK(cudaFuncSetAttribute(attention_wgmma_ws, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+        attention_wgmma_ws<<<dim3((m + 127) / 128, heads, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{});
 #endif
         break;
     }
@@ -182,7 +191,7 @@ int main()
 
     rowFloats = heads * HEAD_DIM;
 #ifdef HAS_WGMMA_ATTENTION
-    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide};
+    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs};
 #else
     const std::vector<Kernel> kernels = {PipelinedWide};
     printf("(attention_wgmma is not compiled for this HEAD_DIM / target)\n");
@@ -284,7 +293,7 @@ int main()
                 for (Kernel kernel : kernels)
                 for (int splits : {1, 4, 8, 16, 32})
                 {
-                    if (kernel == WgmmaWide) continue; // one 64-row block covers a short query
+                    if (kernel == WgmmaWide || kernel == WgmmaWs) continue; // one 64-row block covers a short query
                     float scaleLog2 = 1.0f / sqrtf((float)HEAD_DIM) * 1.4426950408889634f;
                     float* partO = part;
                     float* partMl = part + (size_t)splits * rows * heads * HEAD_DIM;

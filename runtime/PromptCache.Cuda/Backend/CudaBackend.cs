@@ -1253,15 +1253,20 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
     private bool WgmmaAttention(float* q, int m, int heads, int kvHeads, int headDim, float scaleLog2, int keyTiles, in KvList list, float* output, QueryRope rope)
     {
         if (!WgmmaReady(headDim)) return false;
-        // Prefill at head dimension 128 takes the two-warpgroup kernel (128 rows per block); short queries
-        // and head dimension 64 the one-warpgroup one (RESULTS.md, session 5).
+        // Prefill at head dimension 128 takes the warp-specialised kernel (or the two-warpgroup one; 128 rows per
+        // block); short queries and head dimension 64 the one-warpgroup one (RESULTS.md, sessions 5 and 10).
         bool wide = headDim == 128 && m > DeviceKernels.WgmmaRows(false);
+        bool ws = wide && WarpSpecializedAttention;
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
         // The output projection reads it next: with GemmInputsOnly only its bf16 copy is written.
         ulong ob = GemmInputsOnly ? Claim(od, (long)m * heads * headDim, only: true) : 0;
-        LaunchSplit(wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma, DeviceKernels.WgmmaRows(wide), m, heads, kvHeads, headDim, keyTiles, od, ob,
-            (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope));
+        if (ws)
+            LaunchSplit(SplitKernel.WgmmaWs, DeviceKernels.WsRows, m, heads, kvHeads, headDim, keyTiles, od, ob,
+                (partO, partMl, n) => _kernels.AttentionWgmmaWs(headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope));
+        else
+            LaunchSplit(wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma, DeviceKernels.WgmmaRows(wide), m, heads, kvHeads, headDim, keyTiles, od, ob,
+                (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope));
         WgmmaCalls++;
         if (rope.Cos != 0) RopesInReaders = (RopesInReaders.Stores, RopesInReaders.Attention + 1);
         return true;
@@ -1279,7 +1284,12 @@ public sealed unsafe class CudaBackend : IComputeBackend, IDisposable
             (partO, partMl, n) => _kernels.AttentionPipelined(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
     }
 
-    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide, WgmmaGroups }
+    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide, WgmmaGroups, WgmmaWs }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.WarpSpecializedAttention"/>.</summary>
+    internal bool? WarpSpecializedAttentionOverride { get; set; }
+
+    private bool WarpSpecializedAttention => WarpSpecializedAttentionOverride ?? Options.WarpSpecializedAttention;
 
     // A kernel that can split the keys (`launch(partO, partMl, splits)`), `rows` query rows per block, run
     // with the split chosen (for short queries, tuned) for this shape, then the merge of its partials.

@@ -254,6 +254,25 @@ internal sealed unsafe class DeviceKernels
 
     private static string WgmmaKernel(bool wide) => wide ? "attention_wgmma_wide" : "attention_wgmma";
 
+    /// <summary>K/V stages of the warp-specialised kernel (attention_wgmma.cu's WS_STAGES).</summary>
+    public const int WsStages = 4;
+
+    /// <summary>Threads of the warp-specialised kernel: a producer warpgroup and two consumers (its launch bounds).</summary>
+    public const int WsThreads = 384;
+
+    /// <summary>Query rows per block of the warp-specialised kernel: 64 per consumer warpgroup.</summary>
+    public const int WsRows = 128;
+
+    /// <summary>
+    /// Dynamic shared memory of the warp-specialised kernel: its K/V ring (stages × K,V × 64 keys × headDim bf16),
+    /// the block's query rows, a full and an empty mbarrier per stage, and the 1 KB alignment slack.
+    /// </summary>
+    public static int WsSharedBytes(int headDim) => (WsStages * 2 * 64 + WsRows) * headDim * sizeof(ushort) + 2 * WsStages * sizeof(ulong) + 1024;
+
+    private const string WsKernel = "attention_wgmma_ws";
+
+    private readonly Dictionary<int, IntPtr> _wgmmaWs = new();
+
     private const string WgmmaGroupsKernel = "attention_wgmma_groups";
 
     // The wgmma kernels by (head dim, wide), resolved once: they run at every attention call on Hopper.
@@ -269,6 +288,9 @@ internal sealed unsafe class DeviceKernels
         IntPtr groups = _modules.AttentionWgmma(headDim, WgmmaGroupsKernel);
         EnsureDynamicShared(groups, WgmmaSharedBytes(headDim, wide: false));
         _wgmmaGroups[headDim] = groups;
+        IntPtr ws = _modules.AttentionWgmma(headDim, WsKernel);
+        EnsureDynamicShared(ws, WsSharedBytes(headDim));
+        _wgmmaWs[headDim] = ws;
         foreach (bool wide in new[] { false, true })
         {
             IntPtr function = _modules.AttentionWgmma(headDim, WgmmaKernel(wide));
@@ -306,6 +328,19 @@ internal sealed unsafe class DeviceKernels
         int rows = WgmmaRows(wide);
         void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
         Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, (uint)(2 * rows), a, (uint)WgmmaSharedBytes(headDim, wide));
+    }
+
+    /// <summary>
+    /// attention_wgmma_ws of attention_wgmma.cu (sm_90a): the warp-specialised prefill kernel, 128 query rows per
+    /// block (a producer warpgroup copying K/V, two consumer warpgroups). Arguments as <see cref="AttentionWgmma"/>'s.
+    /// </summary>
+    public void AttentionWgmmaWs(int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+        float scaleLog2, int splits, in KvList list, QueryRope rope)
+    {
+        KvList copy = list;
+        IntPtr function = _wgmmaWs[headDim]; // PrepareAttentionWgmma ran first
+        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
+        Launch(function, (uint)((m + WsRows - 1) / WsRows), (uint)heads, (uint)splits, WsThreads, a, (uint)WsSharedBytes(headDim));
     }
 
     /// <summary>

@@ -116,11 +116,11 @@ __device__ __forceinline__ void wgmma_n128_trans(float (&d)[16][4], const unsign
 // dependency waits, tensor pipe ~40 % busy); this and the softmax trees (attention.cu) took the wide
 // kernel from 384 to 402 TFLOP/s on an 8192-row causal prefill, and one barrier per tile to 412 (H100).
 template <int THREADS>
-__device__ __forceinline__ void wgmma_load_rows(bf16_t* dst, const bf16_t* rows, int stride, int k0, int n)
+__device__ __forceinline__ void wgmma_load_rows(bf16_t* dst, const bf16_t* rows, int stride, int k0, int n, int tid)
 {
     constexpr int CHUNKS = HEAD_DIM / 8, KEYS = THREADS / CHUNKS;
     static_assert(KEYS % 8 == 0 && WKT % KEYS == 0, "every round's keys must share their swizzle (key % 8)");
-    const int key = threadIdx.x / CHUNKS, chunk = threadIdx.x % CHUNKS;
+    const int key = tid / CHUNKS, chunk = tid % CHUNKS;
     bf16_t* d = dst + (chunk / 8) * (WKT * 64) + key * 64 + (((chunk % 8) ^ (key & 7)) * 8);
     const bf16_t* src = rows + (i64)(k0 + key) * stride + chunk * 8;
     if (k0 + WKT <= n)
@@ -141,14 +141,14 @@ __device__ __forceinline__ void wgmma_load_rows(bf16_t* dst, const bf16_t* rows,
     }
 }
 
-// Issues the copies of one K tile and one V tile.
+// Issues the copies of one K tile and one V tile (tid: this thread's index among the THREADS that copy).
 template <int THREADS>
-__device__ __forceinline__ void wgmma_load_tile(bf16_t* sk, bf16_t* sv, const KvList& list, int s, int tile, int lastRow, int kvh)
+__device__ __forceinline__ void wgmma_load_tile(bf16_t* sk, bf16_t* sv, const KvList& list, int s, int tile, int lastRow, int kvh, int tid)
 {
     const KvSegmentView seg = list.seg[s];
     const int n = keys_for_row(seg, lastRow);
-    wgmma_load_rows<THREADS>(sk, (const bf16_t*)seg.keys + kvh * HEAD_DIM, list.stride, tile * WKT, n);
-    wgmma_load_rows<THREADS>(sv, (const bf16_t*)seg.values + kvh * HEAD_DIM, list.stride, tile * WKT, n);
+    wgmma_load_rows<THREADS>(sk, (const bf16_t*)seg.keys + kvh * HEAD_DIM, list.stride, tile * WKT, n, tid);
+    wgmma_load_rows<THREADS>(sv, (const bf16_t*)seg.values + kvh * HEAD_DIM, list.stride, tile * WKT, n, tid);
 }
 
 // Issues S = Q·Kᵀ for one 64-key tile (HEAD_DIM / 16 wgmma into sc; the first overwrites it). No commit.
@@ -230,10 +230,10 @@ __device__ __forceinline__ void rope_query_chunk(float (&v)[8], const float* __r
 // registers as Q, and every tile after the first multiplied garbage.)
 template <int ROWS, int THREADS>
 __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict__ q, int blockRow0, int m, int heads, int head, float scale_log2,
-                                             const QueryRope& rope, int ropeRow0)
+                                             const QueryRope& rope, int ropeRow0, int tid)
 {
     const int chunks = HEAD_DIM / 8;
-    for (int idx = threadIdx.x; idx < ROWS * chunks; idx += THREADS)
+    for (int idx = tid; idx < ROWS * chunks; idx += THREADS)
     {
         int r = idx / chunks, c = idx % chunks, row = blockRow0 + r;
         float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
@@ -276,7 +276,7 @@ __device__ __forceinline__ void attention_wgmma_body(
     const int lastRow = min(m, blockRow0 + 64 * GROUPS) - 1;
 
     bf16_t* sq = smem + WG_STAGES * 2 * WTILE;
-    store_q_tile<64 * GROUPS, 128 * GROUPS>(sq, q, blockRow0, m, heads, head, scale_log2, rope, ropeRow0); // visible to the tensor cores after the loop's first fence and barrier
+    store_q_tile<64 * GROUPS, 128 * GROUPS>(sq, q, blockRow0, m, heads, head, scale_log2, rope, ropeRow0, threadIdx.x); // visible to the tensor cores after the loop's first fence and barrier
     const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
 
     float o[HEAD_DIM / 8][4], mrow[2], lrow[2];
@@ -287,7 +287,7 @@ __device__ __forceinline__ void attention_wgmma_body(
 
     int s0, tile0;
     if (tBegin < tEnd && locate_tile(list, lastRow, tBegin, s0, tile0))
-        wgmma_load_tile<128 * GROUPS>(smem, smem + WTILE, list, s0, tile0, lastRow, kvh);
+        wgmma_load_tile<128 * GROUPS>(smem, smem + WTILE, list, s0, tile0, lastRow, kvh, threadIdx.x);
     cp_async_commit();
 
     for (int gi = tBegin, i = 0; gi < tEnd; gi++, i++)
@@ -302,7 +302,7 @@ __device__ __forceinline__ void attention_wgmma_body(
         if (gi + 1 < tEnd && locate_tile(list, lastRow, gi + 1, sAhead, tileAhead))
         {
             bf16_t* nk = smem + ((i + 1) & 1) * 2 * WTILE;
-            wgmma_load_tile<128 * GROUPS>(nk, nk + WTILE, list, sAhead, tileAhead, lastRow, kvh);
+            wgmma_load_tile<128 * GROUPS>(nk, nk + WTILE, list, sAhead, tileAhead, lastRow, kvh, threadIdx.x);
         }
         cp_async_commit();
 
@@ -358,6 +358,168 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
 {
     attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m, rope, 0);
+}
+
+// Warp-specialised prefill at head dimension 128 (FA3's structure, without TMA): a producer warpgroup copies the
+// K/V tiles into a ring of WS_STAGES stages and signals each on an mbarrier ("full"); two consumer warpgroups
+// (64 query rows each) wait for a stage, compute, and release it ("empty"). The consumers issue no copies and
+// never wait on a block-wide barrier, and each pipelines its tiles: tile j's Q·Kᵀ is issued together with tile
+// j-1's P·V, so the softmax of tile j runs while the tensor cores multiply. One 384-thread block per SM (160 KB of
+// shared memory). H100, 8192-row causal prefill: 447-451 against the wide kernel's 397-410 TFLOP/s; 4096 rows
+// 352-357 against 322-335; 2048 rows 239-248 against 217-228 (benchmarks/Cuda/KernelCheck). Ping-pong between the
+// consumers (FA3's named barriers) measured no faster and is left out.
+#define WS_STAGES 4
+
+__device__ __forceinline__ void mbar_init(u64* bar, unsigned count)
+{
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(shared_address(bar)), "r"(count) : "memory");
+}
+
+__device__ __forceinline__ void mbar_arrive(u64* bar)
+{
+    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(shared_address(bar)) : "memory");
+}
+
+// Arrives on the barrier once this thread's earlier cp.async copies have landed (the expected count is not raised).
+__device__ __forceinline__ void mbar_arrive_copies(u64* bar)
+{
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(shared_address(bar)) : "memory");
+}
+
+// Waits until the barrier's phase of this parity has completed.
+__device__ __forceinline__ void mbar_wait(u64* bar, unsigned parity)
+{
+    asm volatile(
+        "{\n.reg .pred done;\n"
+        "WAIT_%=:\n"
+        "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+        "@!done bra WAIT_%=;\n}\n" ::"r"(shared_address(bar)), "r"(parity) : "memory");
+}
+
+__device__ __forceinline__ void wgmma_wait_one() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }
+
+// Named barrier 1 over the 256 consumer threads (barrier 0 is __syncthreads, which the producer has left).
+__device__ __forceinline__ void consumers_sync() { asm volatile("bar.sync 1, 256;\n" ::: "memory"); }
+
+// The masked online softmax of tile gi's scores.
+__device__ __forceinline__ void ws_softmax(float (&sc)[WKT / 8][4], float (&mrow)[2], float (&lrow)[2], float (&corr)[2],
+    const KvList& list, int lastRow, int gi, int row0, int m, int g, int t)
+{
+    int s = 0, tile = 0;
+    locate_tile(list, lastRow, gi, s, tile);
+    mask_tile(sc, list.seg[s], row0, m, tile * WKT, g, t);
+    softmax_scores<WKT, true>(sc, mrow, lrow, corr);
+}
+
+extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws(
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
+{
+    // [stage s: K, V] × WS_STAGES, then [Q: 128 rows], then the full and empty barriers, from a 1024-byte boundary.
+    extern __shared__ uint4 wgmma_smem[];
+    bf16_t* smem = (bf16_t*)((char*)wgmma_smem + ((1024u - (shared_address(wgmma_smem) & 1023u)) & 1023u));
+    bf16_t* sq = smem + WS_STAGES * 2 * WTILE;
+    u64* full = (u64*)(sq + 128 * HEAD_DIM);
+    u64* empty = full + WS_STAGES;
+
+    const int qblock = (int)gridDim.x - 1 - (int)blockIdx.x; // the longest causal rows first
+    const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
+    const int blockRow0 = qblock * 128;
+    const int lastRow = min(m, blockRow0 + 128) - 1;
+    int tBegin, tEnd;
+    split_key_tiles(list, lastRow, split, splits, tBegin, tEnd);
+    const int count = tEnd - tBegin;
+
+    if (threadIdx.x == 0)
+    {
+        for (int s = 0; s < WS_STAGES; s++)
+        {
+            mbar_init(&full[s], 128);  // each producer thread's copies
+            mbar_init(&empty[s], 256); // each consumer thread
+        }
+    }
+    __syncthreads();
+
+    if (threadIdx.x < 128)
+    {
+        // Producer: tile i into stage i % WS_STAGES once the consumers have released the tile it held before.
+        for (int i = 0; i < count; i++)
+        {
+            const int stage = i % WS_STAGES;
+            if (i >= WS_STAGES) mbar_wait(&empty[stage], ((i / WS_STAGES) - 1) & 1);
+            int s, tile;
+            bf16_t* sk = smem + stage * 2 * WTILE;
+            if (locate_tile(list, lastRow, tBegin + i, s, tile)) wgmma_load_tile<128>(sk, sk + WTILE, list, s, tile, lastRow, kvh, threadIdx.x);
+            mbar_arrive_copies(&full[stage]);
+        }
+        return;
+    }
+
+    const int tid = threadIdx.x - 128;
+    const int warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const int group = warp >> 2;
+    const int row0 = blockRow0 + group * 64 + (warp & 3) * 16;
+    store_q_tile<128, 256>(sq, q, blockRow0, m, heads, head, scale_log2, rope, 0, tid);
+    fence_proxy_async();
+    consumers_sync();
+    const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
+
+    float o[HEAD_DIM / 8][4], mrow[2], lrow[2], corr[2];
+    reset_rows(o, mrow, lrow);
+    float sc[WKT / 8][4];
+    unsigned pa[WKT / 16][4];
+    // Both groups multiply every tile, masked (skipping the diagonal's last tile in the first group cost more
+    // registers and time than it saved: 388 against 451 TFLOP/s at 8192 rows). A tile: wait for its stage, then
+    // its scores (the first alone; ptxas serialises every wgmma when one loop body does both), then the softmax
+    // and its probabilities.
+    if (count > 0)
+    {
+        mbar_wait(&full[0], 0);
+        fence_proxy_async(); // the copies (generic proxy) before the tensor cores' reads (async proxy)
+        wgmma_fence();
+        issue_scores(sc, qAddress, shared_address(smem));
+        wgmma_commit();
+        wgmma_wait_all();
+        pin_registers(sc);
+        ws_softmax(sc, mrow, lrow, corr, list, lastRow, tBegin, row0, m, g, t);
+        pack_tile(pa, sc);
+    }
+    for (int i = 1; i < count; i++)
+    {
+        // The previous tile's P·V is issued with this tile's scores, as a pipeline stage of its own: ptxas then
+        // lets the scores be read while it runs.
+        const int stage = i % WS_STAGES, previous = (i - 1) % WS_STAGES;
+        mbar_wait(&full[stage], (i / WS_STAGES) & 1);
+        fence_proxy_async();
+        pin_registers(pa);
+        pin_registers(o);
+        wgmma_fence();
+        issue_scores(sc, qAddress, shared_address(smem + stage * 2 * WTILE));
+        wgmma_commit();
+        wgmma_fence();
+        issue_pv(o, pa, shared_address(smem + previous * 2 * WTILE + WTILE));
+        wgmma_commit();
+        wgmma_wait_one(); // the scores are in; P·V may still run
+        pin_registers(sc);
+        ws_softmax(sc, mrow, lrow, corr, list, lastRow, tBegin + i, row0, m, g, t);
+        wgmma_wait_all(); // the previous P·V: o and pa are free, and its stage goes back to the producer
+        pin_registers(o);
+        pin_registers(pa);
+        mbar_arrive(&empty[previous]);
+        rescale_rows(o, corr);
+        pack_tile(pa, sc);
+    }
+    if (count > 0)
+    {
+        pin_registers(pa);
+        pin_registers(o);
+        wgmma_fence();
+        issue_pv(o, pa, shared_address(smem + ((count - 1) % WS_STAGES) * 2 * WTILE + WTILE));
+        wgmma_commit();
+        wgmma_wait_all();
+        pin_registers(o);
+    }
+    store_rows(o, mrow, lrow, out, outb, part_o, part_ml, row0, m, heads, head, split, splits, m, g, t);
 }
 
 // Several row groups of one short query in one launch: rows that see different parts of the context (the
