@@ -365,8 +365,8 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
 // (64 query rows each) wait for a stage, compute, and release it ("empty"). The consumers issue no copies and
 // never wait on a block-wide barrier, and each pipelines its tiles: tile j's Q·Kᵀ is issued together with tile
 // j-1's P·V, so the softmax of tile j runs while the tensor cores multiply. One 384-thread block per SM (160 KB of
-// shared memory). H100, 8192-row causal prefill: 447-451 against the wide kernel's 397-410 TFLOP/s; 4096 rows
-// 352-357 against 322-335; 2048 rows 239-248 against 217-228 (benchmarks/Cuda/KernelCheck). Ping-pong between the
+// shared memory). H100, 8192-row causal prefill: 440-451 against the wide kernel's 396-410 TFLOP/s; 4096 rows
+// 343-357 against 316-335; 2048 rows 233-248 against 217-228 (benchmarks/Cuda/KernelCheck). Ping-pong between the
 // consumers (FA3's named barriers) measured no faster and is left out.
 #define WS_STAGES 4
 
