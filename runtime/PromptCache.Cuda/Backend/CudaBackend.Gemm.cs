@@ -1,0 +1,446 @@
+using PromptCache.Cuda.Interop;
+using PromptCache.Runtime.Models;
+
+namespace PromptCache.Cuda.Backend;
+
+// GEMMs: cuBLAS(Lt) and the skinny kernel, the q/k/v and gate/up groups, and the value projection held for the K/V store.
+public sealed unsafe partial class CudaBackend
+{
+    /// <summary>
+    /// With <see cref="SkinnyGemmPath.CublasLtTuned"/> and <see cref="CudaBackendOptions.TunedPrefillGemms"/>: one line
+    /// per GEMM shape planned so far (candidates timed, winner), for benchmark reports.
+    /// </summary>
+    public IReadOnlyList<string> TunedGemmLog
+    {
+        get
+        {
+            using (Enter()) return _ltGemm.Log.ToArray();
+        }
+    }
+
+    /// <inheritdoc />
+    public void MatMul(float* x, int m, in WeightTensor w, float* y)
+    {
+        using (Enter())
+        {
+            using var chunk = Recorded();
+            FlushAttention();
+            FlushAdd();
+            ulong weights = _weights.Get(w);
+            Learn((ulong)x, m, w.Cols, weights);
+            long inputs = (long)m * w.Cols, outputs = (long)m * w.Rows;
+            if (!Groups(m, w.Cols))
+            {
+                FlushGroup();
+                ulong xb = GemmInput(x, inputs);
+                Written((ulong)y, outputs);
+                // The third GEMM in a row on one input is a layer's value projection (q, k, v): held for the K/V store.
+                if (ValuesIntoSegment && RopeInReaders && _chainLength == 3 && !FloatRanges.Overlap((ulong)y, outputs, (ulong)x, inputs))
+                    _heldGemm = new HeldGemm(weights, w.Rows, w.Cols, xb, m, (ulong)y); // launched by the next call
+                else
+                    Gemm(weights, w.Rows, w.Cols, xb, m, (ulong)y);
+                return;
+            }
+            bool overwritesInput = FloatRanges.Overlap((ulong)y, outputs, (ulong)x, inputs);
+            if (!JoinsGroup((ulong)x, m, w.Cols, weights, (ulong)y, outputs, overwritesInput))
+            {
+                FlushGroup();
+                _groupInputBf16 = GemmInput(x, inputs);
+                (_groupInput, _groupRows, _groupCols) = ((ulong)x, m, w.Cols);
+                // A member that overwrites the shared input must run before anything else reads it.
+                _groupFollowers = overwritesInput ? [] : _followers.GetValueOrDefault(weights) ?? [];
+            }
+            int i = _group.Count++;
+            _group.Weights[i] = weights;
+            _group.Outputs[i] = (ulong)y;
+            _group.Rows[i] = w.Rows;
+            Written((ulong)y, outputs);
+            bool hold = PrefillPairs(m) && !overwritesInput && (_group.Count == 1 || HoldsSwiGluPair);
+            if (!hold && _group.Count >= 1 + _groupFollowers.Length) FlushGroup();
+        }
+    }
+
+    // A GEMM held back until the next call (ValuesIntoSegment): when that call stores its output as V, the GEMM
+    // writes bf16 straight into the segment's device copy; any other call launches it as it was asked.
+    private readonly record struct HeldGemm(ulong Weights, int Rows, int Cols, ulong Xb, int M, ulong Y)
+    {
+        public long Outputs => (long)M * Rows;
+    }
+
+    private HeldGemm? _heldGemm;
+
+    private void FlushHeldGemm()
+    {
+        if (_heldGemm is not { } h) return;
+        _heldGemm = null;
+        Gemm(h.Weights, h.Rows, h.Cols, h.Xb, h.M, h.Y);
+    }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.ValuesIntoSegment"/>.</summary>
+    internal bool? ValuesIntoSegmentOverride { get; set; }
+
+    private bool ValuesIntoSegment => ValuesIntoSegmentOverride ?? Options.ValuesIntoSegment;
+
+    // The bf16 copy of x[0, count): the one its producer (RMSNorm, SiluMul, attention, an earlier
+    // conversion) left, or a new conversion.
+    private ulong GemmInput(float* x, long count)
+    {
+        ulong xb = _gemmInputs.Find((ulong)x, count);
+        if (xb != 0) return xb;
+        Reading((ulong)x, count);
+        xb = Claim((ulong)x, count, only: false);
+        _kernels.ConvertF32ToBf16((ulong)x, xb, count);
+        return xb;
+    }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.Bf16GemmInputsOnly"/> on a live backend.</summary>
+    internal bool? Bf16GemmInputsOnlyOverride { get; set; }
+
+    // Whether an op's output that most likely only a GEMM reads is written as its bf16 copy alone (GemmInputs).
+    private bool GemmInputsOnly => Bf16GemmInputsOnlyOverride ?? Options.Bf16GemmInputsOnly;
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.TunedPrefillGemms"/> on a live backend.</summary>
+    internal bool? TunedPrefillGemmsOverride { get; set; }
+
+    private bool TunedPrefillGemms => TunedPrefillGemmsOverride ?? Options.TunedPrefillGemms;
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyGemm"/> on a live backend.</summary>
+    internal SkinnyGemmPath? SkinnyPathOverride { get; set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnyVariant"/>.</summary>
+    internal SkinnyKernelVariant? SkinnyVariantOverride { get; set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnySplits"/>.</summary>
+    internal int? SkinnySplitsOverride { get; set; }
+
+    private SkinnyGemmPath SkinnyPath => SkinnyPathOverride ?? Options.SkinnyGemm;
+
+    private bool UseSkinnyKernel(int m, int cols) =>
+        SkinnyPath == SkinnyGemmPath.Kernel && !_skinnyUnavailable
+        && m <= Math.Min(Options.SkinnyGemmMaxRows, SkinnyGemmPlan.MaxRows) && SkinnyGemmPlan.Supports(cols);
+
+    // Whether GEMMs of this shape are held back to run as a group (one skinny launch, or one fused GEMM).
+    private bool Groups(int m, int cols) =>
+        UseSkinnyKernel(m, cols) || (Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows) || PrefillPairs(m);
+
+    // Prefill GEMMs are held one call (two when a second of the same size follows on the same input):
+    // a SiluMul over a held pair's outputs makes it a gate/up pair with bf16 outputs (Bf16SwiGlu).
+    private bool PrefillPairs(int m) => Bf16SwiGlu && m > Options.SkinnyGemmMaxRows;
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.Bf16SwiGlu"/>.</summary>
+    internal bool? Bf16SwiGluOverride { get; set; }
+
+    private bool Bf16SwiGlu => Bf16SwiGluOverride ?? Options.Bf16SwiGlu;
+
+    // Two held prefill GEMMs of one size on one input: if the next call is SiluMul over their outputs, both
+    // write bf16 for it; anything else runs them as usual first.
+    private bool HoldsSwiGluPair => PrefillPairs(_groupRows) && _group.Count == 2 && _group.Rows[0] == _group.Rows[1];
+
+    // Whether this GEMM is the next learned member of the open group, on the same input, writing
+    // where no member of the group reads or writes.
+    private bool JoinsGroup(ulong x, int m, int cols, ulong weights, ulong y, long outputs, bool overwritesInput)
+    {
+        int n = _group.Count;
+        if (n == 0 || n >= SkinnyGemmPlan.MaxMembers || overwritesInput) return false;
+        if (_groupInput != x || _groupRows != m || _groupCols != cols) return false;
+        // A prefill GEMM of the same size after a held one may be the up of a gate/up pair; learned or not,
+        // so that the first call computes exactly what the later ones do.
+        bool pairs = n == 1 && PrefillPairs(m) && outputs == (long)m * _group.Rows[0];
+        if (!pairs && (n - 1 >= _groupFollowers.Length || _groupFollowers[n - 1] != weights)) return false;
+        for (int i = 0; i < n; i++)
+            if (FloatRanges.Overlap(y, outputs, _group.Outputs[i], (long)m * _group.Rows[i])) return false;
+        return true;
+    }
+
+    // GEMMs called back to back on the same input (q, k, v; gate, up) form a group: remembered by the
+    // first weight, so later calls can hold the first members back until the last one arrives and
+    // run them in one skinny launch.
+    private void Learn(ulong x, int m, int cols, ulong weights)
+    {
+        if (_chainLength > 0 && _chainLength < SkinnyGemmPlan.MaxMembers && _chainInput == x && _chainRows == m && _chainCols == cols)
+        {
+            _chain[_chainLength++] = weights;
+            _followers[_chain[0]] = _chain[1.._chainLength];
+            return;
+        }
+        _chain[0] = weights;
+        _chainLength = 1;
+        (_chainInput, _chainRows, _chainCols) = (x, m, cols);
+    }
+
+    // Runs the held-back GEMM group: one skinny launch (variant and K split fixed by the options, or
+    // chosen per shape by TuneSkinny), or cublasGemmEx per member when the skinny kernels cannot be
+    // built or launched here.
+    private void FlushGroup(bool keepSplit = false)
+    {
+        FlushHeldGemm();
+        if (_group.Count == 0)
+        {
+            if (!keepSplit) FlushSplit();
+            return;
+        }
+        FlushSplit();
+        var g = _group;
+        _group = default;
+        int m = _groupRows, k = _groupCols;
+        ulong xb = _groupInputBf16;
+        if (g.Count > 1 && Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows && FusedGroup(ref g, m, k, xb))
+        {
+            if (!keepSplit) FlushSplit();
+            return;
+        }
+        if (!UseSkinnyKernel(m, k))
+        {
+            for (int i = 0; i < g.Count; i++) Gemm(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+            return;
+        }
+        if (!_skinnyUnavailable)
+        {
+            var variant = SkinnyVariantOverride ?? Options.SkinnyVariant;
+            int forced = SkinnySplitsOverride ?? Options.SkinnySplits;
+            try
+            {
+                SkinnyCandidate c;
+                if (variant != SkinnyKernelVariant.Auto) c = KernelCandidate(g, variant, forced, m, k);
+                else
+                {
+                    var key = (g.Count, g.Rows[0], g.Rows[1], g.Rows[2], k, m);
+                    if (!_skinnyChoices.TryGetValue(key, out c))
+                    {
+                        c = TuneSkinny(g, m, k, xb);
+                        _skinnyChoices[key] = c;
+                    }
+                }
+                RunCandidate(c, g, m, k, xb);
+                return;
+            }
+            catch (CudaException e)
+            {
+                // Compile, load or launch-resource failure: synchronous, so nothing was queued.
+                _skinnyUnavailable = true;
+                SkinnyKernelError = e.Message;
+            }
+        }
+        for (int i = 0; i < g.Count; i++) GemmEx(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+    }
+
+    /// <summary>Why the fused group GEMM (<see cref="CudaBackendOptions.FusedGroupGemm"/>) was given up, or null.</summary>
+    public string? FusedGroupError { get; private set; }
+
+    private readonly List<string> _fusedGroupLog = new();
+
+    /// <summary>With <see cref="CudaBackendOptions.FusedGroupGemm"/>: one line per group shape (fused or why not).</summary>
+    public IReadOnlyList<string> FusedGroupLog
+    {
+        get
+        {
+            using (Enter()) return _fusedGroupLog.ToArray();
+        }
+    }
+
+    // One GEMM over the group's weights back to back (moved together on first use), then the split:
+    // at once for q/k/v, deferred to the SiluMul for gate/up. False (nothing launched, g's weights
+    // updated if they moved) when this group cannot be fused; the caller then runs it apart.
+    private bool FusedGroup(ref SkinnyGroupArgs g, int m, int k, ulong xb)
+    {
+        int total = 0;
+        bool aligned = true;
+        for (int i = 0; i < g.Count; i++)
+        {
+            total += g.Rows[i];
+            aligned &= g.Rows[i] % 4 == 0 && (g.Outputs[i] & 15) == 0;
+        }
+        var rows = new int[g.Count];
+        for (int i = 0; i < g.Count; i++) rows[i] = g.Rows[i];
+        string shape = $"{m} x [{string.Join("+", rows)}] x {k}";
+        if (!aligned)
+        {
+            NoteGroup($"group {shape}: apart (outputs not 16-byte aligned multiples of 4 floats)");
+            return false;
+        }
+        var members = new ulong[g.Count];
+        for (int i = 0; i < g.Count; i++) members[i] = g.Weights[i];
+        ulong[]? placed;
+        try
+        {
+            placed = _weights.Coalesce(members, k);
+            // Compile group_split.cu now, before anything is launched, so a build error falls back cleanly.
+            _modules.GroupSplit("split_columns");
+            _modules.GroupSplit("silu_mul_concat");
+        }
+        catch (CudaException e)
+        {
+            _fusedGroupUnavailable = true;
+            FusedGroupError = e.Message;
+            return false;
+        }
+        if (placed is null)
+        {
+            NoteGroup($"group {shape}: apart (weights cannot be placed back to back)");
+            return false;
+        }
+        if (placed[0] != members[0])
+        {
+            // The weights moved: the learned group and this launch use their new addresses.
+            _followers.Remove(members[0]);
+            _followers[placed[0]] = placed[1..];
+            _chainLength = 0;
+            for (int i = 0; i < g.Count; i++) g.Weights[i] = placed[i];
+        }
+        ulong y = _groupOutput.Get((long)m * total * sizeof(float));
+        ulong w = g.Weights[0];
+        _ltGemm.Run(w, total, k, xb, m, y, () => GemmEx(w, total, k, xb, m, y));
+        if (g.Count == 2 && g.Rows[0] == g.Rows[1])
+        {
+            _pendingSplit = (y, m, g.Rows[0], g.Outputs[0], g.Outputs[1]);
+            _hasPendingSplit = true;
+        }
+        else
+            _kernels.SplitColumns(y, m, g.Outputs[0], g.Rows[0], g.Outputs[1], g.Rows[1], g.Count > 2 ? g.Outputs[2] : 0, g.Count > 2 ? g.Rows[2] : 0);
+        NoteGroup($"group {shape}: one GEMM of {total} rows");
+        return true;
+    }
+
+    private void NoteGroup(string line)
+    {
+        if (!_fusedGroupLog.Contains(line)) _fusedGroupLog.Add(line);
+    }
+
+    // Splits a fused gate/up output that no SiluMul consumed.
+    private void FlushSplit()
+    {
+        if (!_hasPendingSplit) return;
+        _hasPendingSplit = false;
+        var p = _pendingSplit;
+        _kernels.SplitColumns(p.Y, p.M, p.Gate, p.F, p.Up, p.F, 0, 0);
+    }
+
+    private enum SkinnyKind { GemmEx, Lt, Kernel }
+
+    private readonly record struct SkinnyCandidate(SkinnyKind Kind, SkinnyKernelVariant Variant, SkinnyGemmPlan.Split Split)
+    {
+        public override string ToString() => Kind == SkinnyKind.Kernel ? $"{Variant}/s{Split.Splits}" : Kind == SkinnyKind.Lt ? "cuBLASLt" : "cublasGemmEx";
+    }
+
+    private readonly Dictionary<(int, int, int, int, int, int), SkinnyCandidate> _skinnyChoices = new();
+    private readonly List<string> _skinnyTuneLog = new();
+
+    /// <summary>With <see cref="SkinnyKernelVariant.Auto"/>: one line per GEMM group shape tuned so far (every candidate's time, the winner).</summary>
+    public IReadOnlyList<string> SkinnyTuneLog
+    {
+        get
+        {
+            using (Enter()) return _skinnyTuneLog.ToArray();
+        }
+    }
+
+    private SkinnyCandidate KernelCandidate(in SkinnyGroupArgs g, SkinnyKernelVariant variant, int forcedSplits, int m, int k)
+    {
+        int blocks = 0;
+        for (int i = 0; i < g.Count; i++) blocks += SkinnyGemmPlan.Blocks(g.Rows[i], SkinnyGemmPlan.BlockRows(variant));
+        return new SkinnyCandidate(SkinnyKind.Kernel, variant, SkinnyGemmPlan.Choose(blocks, k, m, _device.MultiprocessorCount, variant, forcedSplits));
+    }
+
+    private void RunCandidate(SkinnyCandidate c, SkinnyGroupArgs g, int m, int k, ulong xb)
+    {
+        switch (c.Kind)
+        {
+            case SkinnyKind.GemmEx:
+                for (int i = 0; i < g.Count; i++) GemmEx(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+                break;
+            case SkinnyKind.Lt:
+                for (int i = 0; i < g.Count; i++)
+                {
+                    ulong w = g.Weights[i], y = g.Outputs[i];
+                    int rows = g.Rows[i];
+                    _ltGemm.Run(w, rows, k, xb, m, y, () => GemmEx(w, rows, k, xb, m, y));
+                }
+                break;
+            default:
+                int blockRows = SkinnyGemmPlan.BlockRows(c.Variant);
+                g.Starts[0] = 0;
+                for (int i = 0; i < g.Count; i++) g.Starts[i + 1] = g.Starts[i] + SkinnyGemmPlan.Blocks(g.Rows[i], blockRows);
+                _kernels.SkinnyGemm(g, xb, m, k, c.Split, c.Variant);
+                break;
+        }
+    }
+
+    // Times every candidate on the group's real operands (median of 5 after one untimed run, GPU
+    // events) and returns the fastest; the winner then writes the outputs. A kernel candidate that
+    // fails to compile or launch is skipped; when all of them fail the error is kept in SkinnyKernelError.
+    private SkinnyCandidate TuneSkinny(SkinnyGroupArgs g, int m, int k, ulong xb)
+    {
+        _device.BreakCapture(); // timed with events: runs directly
+        var candidates = new List<SkinnyCandidate> { new(SkinnyKind.GemmEx, default, default), new(SkinnyKind.Lt, default, default) };
+        foreach (var v in new[] { SkinnyKernelVariant.Rows64, SkinnyKernelVariant.Rows32, SkinnyKernelVariant.Rows64Pipelined })
+        {
+            var auto = KernelCandidate(g, v, 0, m, k);
+            candidates.Add(auto);
+            if (auto.Split.Splits != 1) candidates.Add(KernelCandidate(g, v, 1, m, k));
+        }
+        var best = (Candidate: candidates[0], Ms: double.MaxValue);
+        var parts = new List<string>();
+        string? kernelError = null;
+        int kernelsRun = 0;
+        foreach (var c in candidates)
+        {
+            try
+            {
+                RunCandidate(c, g, m, k, xb);
+                var times = new double[5];
+                using var start = CudaEvent.Create(_device.Context);
+                using var end = CudaEvent.Create(_device.Context);
+                for (int i = 0; i < times.Length; i++)
+                {
+                    start.Record(_device.Stream);
+                    RunCandidate(c, g, m, k, xb);
+                    end.Record(_device.Stream);
+                    times[i] = end.MillisecondsSince(start);
+                }
+                Array.Sort(times);
+                double ms = times[times.Length / 2];
+                parts.Add($"{c} {ms * 1e3:0}us");
+                if (c.Kind == SkinnyKind.Kernel) kernelsRun++;
+                if (ms < best.Ms) best = (c, ms);
+            }
+            catch (CudaException e)
+            {
+                if (c.Kind != SkinnyKind.Kernel) throw;
+                kernelError ??= e.Message;
+                parts.Add($"{c} failed ({e.Message.Split('\n')[0]})");
+            }
+        }
+        if (kernelsRun == 0 && kernelError is not null)
+        {
+            SkinnyKernelError = kernelError;
+            _skinnyUnavailable = true; // do not recompile the broken unit for every shape
+        }
+        string rows = string.Join("+", Enumerable.Range(0, g.Count).Select(i => g.Rows[i]));
+        _skinnyTuneLog.Add($"skinny {m} x [{rows}] x {k}: {string.Join(", ", parts)} -> {best.Candidate}");
+        RunCandidate(best.Candidate, g, m, k, xb);
+        return best.Candidate;
+    }
+
+    /// <summary>Why the skinny-GEMM kernel was given up (and cublasGemmEx used instead), or null.</summary>
+    public string? SkinnyKernelError { get; private set; }
+
+    // y[m × rows] = x[m × cols] · Wᵀ. Column-major view: yᵀ (rows × m) = W (rows × cols, stored as
+    // colmajor cols × rows, hence op T) · xᵀ (colmajor cols × m).
+    private void Gemm(ulong w, int rows, int cols, ulong xb, int m, ulong y)
+    {
+        bool tuned = m <= Options.SkinnyGemmMaxRows ? SkinnyPath == SkinnyGemmPath.CublasLtTuned : TunedPrefillGemms;
+        if (tuned)
+            _ltGemm.Run(w, rows, cols, xb, m, y, () => GemmEx(w, rows, cols, xb, m, y));
+        else
+            GemmEx(w, rows, cols, xb, m, y);
+    }
+
+    // outputType: Cublas.R32F (the seam's activations) or Cublas.R16BF (scratch for a fused pass).
+    private void GemmEx(ulong w, int rows, int cols, ulong xb, int m, ulong y, int outputType = Cublas.R32F)
+    {
+        float alpha = 1f, beta = 0f;
+        CudaCheck.Blas(Cublas.cublasGemmEx(_blas, Cublas.OpT, Cublas.OpN, rows, m, cols,
+            &alpha, w, Cublas.R16BF, cols, xb, Cublas.R16BF, cols,
+            &beta, y, outputType, rows, Cublas.Compute32F, Cublas.GemmDefault));
+    }
+}
