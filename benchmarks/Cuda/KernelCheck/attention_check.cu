@@ -40,10 +40,12 @@ struct Buffers
     float* part;
     bf16_t* k;
     bf16_t* v;
+    float* cos; // RoPE tables for the timing of q rotated as it loads, [rows × HEAD_DIM / 2]
+    float* sin;
 };
 
-enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs };
-static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws"};
+enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope };
+static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws", "wgmma_ws+rope"};
 
 static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvheads, const KvList& list)
 {
@@ -82,11 +84,13 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
         break;
     }
     case WgmmaWs:
+    case WgmmaWsRope: // timing only: q rotated as it loads (the backend's RopeInReaders), which the f32 reference does not do
     {
 #ifdef HAS_WGMMA_ATTENTION
         int shared = (WS_STAGES * 2 * WTILE + 128 * HEAD_DIM) * 2 + 2 * WS_STAGES * 8 + 1024;
         CHECK(cudaFuncSetAttribute(attention_wgmma_ws, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
-        attention_wgmma_ws<<<dim3((m + 127) / 128, heads, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{});
+        QueryRope rope = kernel == WgmmaWsRope ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
+        attention_wgmma_ws<<<dim3((m + 127) / 128, heads, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope);
 #endif
         break;
     }
@@ -177,6 +181,14 @@ int main()
     CHECK(cudaMalloc(&b.k, qFloats * 2));
     CHECK(cudaMalloc(&b.v, qFloats * 2));
     {
+        std::vector<float> c((size_t)maxTokens * HEAD_DIM / 2), sn(c.size());
+        for (size_t i = 0; i < c.size(); i++) { c[i] = cosf(0.001f * (float)i); sn[i] = sinf(0.001f * (float)i); }
+        CHECK(cudaMalloc(&b.cos, c.size() * 4));
+        CHECK(cudaMalloc(&b.sin, c.size() * 4));
+        CHECK(cudaMemcpy(b.cos, c.data(), c.size() * 4, cudaMemcpyHostToDevice));
+        CHECK(cudaMemcpy(b.sin, sn.data(), c.size() * 4, cudaMemcpyHostToDevice));
+    }
+    {
         srand(12345);
         std::vector<float> q(qFloats);
         std::vector<unsigned short> k(qFloats), v(qFloats);
@@ -264,7 +276,11 @@ int main()
             list.stride = kvheads * HEAD_DIM;
             list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
             double flops = 4.0 * (double)m * m / 2 * HEAD_DIM * heads;
-            for (Kernel kernel : kernels)
+            std::vector<Kernel> timed = kernels;
+#ifdef HAS_WGMMA_ATTENTION
+            timed.push_back(WgmmaWsRope);
+#endif
+            for (Kernel kernel : timed)
             {
                 double ms = median_ms(e0, e1, 3, 9, [&] { launch(kernel, b, m, heads, kvheads, list); });
                 printf("%6d %8d %16s %12.3f %12.1f\n", m, kvheads, Names[kernel], ms, flops / ms / 1e9);
