@@ -230,7 +230,7 @@ internal static unsafe class CorrectnessChecks
     private static void RopeInReadersBitExact(string name, CudaBackend backend, LlamaModel model, int[] ids, int[] positions, float[] inReaders)
     {
         string label = $"{name} RoPE in its readers vs as a pass, bit for bit";
-        var used = backend.RopesInReaders;
+        var used = (Stores: backend.RotatingStores, Attention: backend.RotatingAttentionLaunches);
         float[]? apart = ForwardWithout(label, on => backend.RopeInReadersOverride = on, model, ids, positions);
         if (apart is null)
         {
@@ -423,7 +423,7 @@ internal static unsafe class CorrectnessChecks
             ("wgmma kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false, wgmma: true)),
             ("wgmma kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 3, kvHostWriteBack: false, wgmma: true)),
             ("wgmma kernel, host write-back on", CudaBackendOptions.Unfused(AttentionKernel.Tiled, kvHostWriteBack: true, wgmma: true)),
-            // New in session 10: the warp-specialised prefill kernel (head dimension 128; the 600-row prompt and the
+            // New in session 9: the warp-specialised prefill kernel (head dimension 128; the 600-row prompt and the
             // 150- and 77-row modules, the last a partial block), with one split and with three.
             ("warp-specialised wgmma kernel", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, kvHostWriteBack: false, wgmma: true, warpSpecialized: true)),
             ("warp-specialised wgmma kernel, 3 key splits", CudaBackendOptions.Unfused(AttentionKernel.Pipelined, 3, kvHostWriteBack: false, wgmma: true, warpSpecialized: true)),

@@ -60,7 +60,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
             "int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope", wgmma);
         Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_wide"));
-        Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws")); // DeviceKernels.AttentionWgmmaWs
+        Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws")); // DeviceKernels.AttentionWgmma, warp-specialised
         // DeviceKernels.AttentionWgmmaGroups: the row groups replace m and the list.
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
             "int heads, int kvheads, float scale_log2, int splits, KvGroups groups, QueryRope rope", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_groups"));

@@ -219,7 +219,7 @@ public sealed unsafe partial class CudaBackend
             blockRows: 64 * blocks);
         WgmmaCalls += held.Length;
         MergedAttentionLaunches++;
-        if (first.Rope.Cos != 0) RopesInReaders = (RopesInReaders.Stores, RopesInReaders.Attention + 1);
+        if (first.Rope.Cos != 0) RotatingAttentionLaunches++;
     }
 
     // Hopper, head_dim 64 or 128: the wgmma kernels, the keys split over blocks when there are too few of
@@ -228,21 +228,19 @@ public sealed unsafe partial class CudaBackend
     {
         if (!WgmmaReady(headDim)) return false;
         // Prefill at head dimension 128 takes the warp-specialised kernel (or the two-warpgroup one; 128 rows per
-        // block); short queries and head dimension 64 the one-warpgroup one (RESULTS.md, sessions 5 and 10).
+        // block); short queries and head dimension 64 the one-warpgroup one (RESULTS.md, sessions 5 and 9).
         bool wide = headDim == 128 && m > DeviceKernels.WgmmaRows(false);
         bool ws = wide && WarpSpecializedAttention;
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
         // The output projection reads it next: with GemmInputsOnly only its bf16 copy is written.
         ulong ob = GemmInputsOnly ? Claim(od, (long)m * heads * headDim, only: true) : 0;
-        if (ws)
-            LaunchSplit(SplitKernel.WgmmaWs, DeviceKernels.WsRows, m, heads, kvHeads, headDim, keyTiles, od, ob,
-                (partO, partMl, n) => _kernels.AttentionWgmmaWs(headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope));
-        else
-            LaunchSplit(wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma, DeviceKernels.WgmmaRows(wide), m, heads, kvHeads, headDim, keyTiles, od, ob,
-                (partO, partMl, n) => _kernels.AttentionWgmma(wide, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope));
+        var kind = ws ? SplitKernel.WgmmaWs : wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma;
+        int rows = ws ? DeviceKernels.WsRows : DeviceKernels.WgmmaRows(wide);
+        LaunchSplit(kind, rows, m, heads, kvHeads, headDim, keyTiles, od, ob,
+            (partO, partMl, n) => _kernels.AttentionWgmma(wide, ws, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope));
         WgmmaCalls++;
-        if (rope.Cos != 0) RopesInReaders = (RopesInReaders.Stores, RopesInReaders.Attention + 1);
+        if (rope.Cos != 0) RotatingAttentionLaunches++;
         return true;
     }
 

@@ -105,8 +105,11 @@ public sealed unsafe partial class CudaBackend
 
     private bool RopeInReaders => RopeInReadersOverride ?? Options.RopeInReaders;
 
-    /// <summary>K/V stores that rotated K themselves, and wgmma launches that rotated q as they loaded it (checks: the paths ran).</summary>
-    internal (long Stores, long Attention) RopesInReaders { get; private set; }
+    /// <summary>K/V stores that rotated K themselves (checks: the path ran).</summary>
+    internal long RotatingStores { get; private set; }
+
+    /// <summary>wgmma launches that rotated q as they loaded it (checks: the path ran).</summary>
+    internal long RotatingAttentionLaunches { get; private set; }
 
     private void LaunchRope(ulong x, ulong cos, ulong sin, int m, int heads, int half, bool interleaved)
     {

@@ -53,7 +53,7 @@ public sealed unsafe partial class CudaBackend
             {
                 var (cos, sin) = record.TablesFrom(firstRow);
                 _kernels.RopeStoreKv((ulong)k, vSource, kDst, vDst, cos, sin, m, record.Heads, record.Half, record.Interleaved);
-                RopesInReaders = (RopesInReaders.Stores + 1, RopesInReaders.Attention);
+                RotatingStores++;
             }
             else
             {

@@ -317,30 +317,22 @@ internal sealed unsafe class DeviceKernels
 
     /// <summary>
     /// attention_wgmma(_wide) of attention_wgmma.cu (sm_90a, head dimension 64 or 128): 64 query rows per
-    /// warpgroup, one warpgroup per block or two in the wide kernel. Writes <paramref name="output"/>, or only its
-    /// bf16 copy <paramref name="outputBf16"/> when that is not 0 (with one split; else the merge does).
+    /// warpgroup, one warpgroup per block or two in the wide kernel; with <paramref name="warpSpecialized"/>,
+    /// attention_wgmma_ws (128 rows per block: a producer warpgroup copying K/V, two consumer warpgroups). Writes
+    /// <paramref name="output"/>, or only its bf16 copy <paramref name="outputBf16"/> when that is not 0 (with one
+    /// split; else the merge does).
     /// </summary>
-    public void AttentionWgmma(bool wide, int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int m, int heads, int kvHeads,
-        float scaleLog2, int splits, in KvList list, QueryRope rope)
+    public void AttentionWgmma(bool wide, bool warpSpecialized, int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl,
+        int m, int heads, int kvHeads, float scaleLog2, int splits, in KvList list, QueryRope rope)
     {
         KvList copy = list;
-        IntPtr function = _wgmma[(headDim, wide)]; // PrepareAttentionWgmma ran first
-        int rows = WgmmaRows(wide);
+        // PrepareAttentionWgmma ran first.
+        IntPtr function = warpSpecialized ? _wgmmaWs[headDim] : _wgmma[(headDim, wide)];
+        int rows = warpSpecialized ? WsRows : WgmmaRows(wide);
+        uint threads = warpSpecialized ? WsThreads : (uint)(2 * rows);
+        int shared = warpSpecialized ? WsSharedBytes(headDim) : WgmmaSharedBytes(headDim, wide);
         void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
-        Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, (uint)(2 * rows), a, (uint)WgmmaSharedBytes(headDim, wide));
-    }
-
-    /// <summary>
-    /// attention_wgmma_ws of attention_wgmma.cu (sm_90a): the warp-specialised prefill kernel, 128 query rows per
-    /// block (a producer warpgroup copying K/V, two consumer warpgroups). Arguments as <see cref="AttentionWgmma"/>'s.
-    /// </summary>
-    public void AttentionWgmmaWs(int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int m, int heads, int kvHeads,
-        float scaleLog2, int splits, in KvList list, QueryRope rope)
-    {
-        KvList copy = list;
-        IntPtr function = _wgmmaWs[headDim]; // PrepareAttentionWgmma ran first
-        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
-        Launch(function, (uint)((m + WsRows - 1) / WsRows), (uint)heads, (uint)splits, WsThreads, a, (uint)WsSharedBytes(headDim));
+        Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, threads, a, (uint)shared);
     }
 
     /// <summary>
