@@ -4,7 +4,8 @@
 #
 #   benchmarks/Cuda/run_on_device.sh all --profile           # checks + timings, both shapes (about a minute)
 #   benchmarks/Cuda/run_on_device.sh check                   # correctness only
-#   HF=1 benchmarks/Cuda/run_on_device.sh bench              # timings, then HF's on the same shapes (+ HF decode)
+#   HF=1 benchmarks/Cuda/run_on_device.sh bench              # timings, then HF's on the same shapes (+ HF decode);
+#                                                            # without the checks every fused path is off: the baseline
 #
 # Expects the self-contained publish in .device/cuda (override with BIN=...), made on a machine
 # with the .NET SDK by:
