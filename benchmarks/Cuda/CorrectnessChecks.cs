@@ -175,7 +175,8 @@ internal static unsafe class CorrectnessChecks
 
     // The engine's arguments: rows that see the modules only below their own positions
     // (ContextVisibility.BelowQueryPosition) form row groups, which the CUDA backend runs as one launch per
-    // layer (MergeAttentionGroups). Against the CPU backend, and against one launch per group.
+    // layer (MergeAttentionGroups), by default as one block per head reading the keys once (MergedGroupsShareKeys).
+    // Against the CPU backend, and against a block per group and one launch per group.
     private static void ArgumentRowGroups(string folder, string name, CudaBackend backend, LlamaModel model, CudaBackendOptions options)
     {
         var rng = new Random(5);
@@ -197,22 +198,28 @@ internal static unsafe class CorrectnessChecks
         {
             using var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance);
             float[] cpu = Run(cpuModel);
-            long before = backend.MergedAttentionLaunches;
+            long before = backend.MergedAttentionLaunches, sharedBefore = backend.SharedKeyLaunches;
             backend.MergeAttentionGroupsOverride = true;
+            backend.SharesKeysOverride = true;
+            float[] shared = Run(model);
+            bool sharedRan = backend.SharedKeyLaunches > sharedBefore;
+            backend.SharesKeysOverride = false;
             float[] together = Run(model);
             bool merged = backend.MergedAttentionLaunches > before;
             backend.MergeAttentionGroupsOverride = false;
             float[] apart = Run(model);
+            Report($"{name} argument row groups, one block per head for all", LogitCompare.Of(shared, cpu, vocab));
             Report($"{name} argument row groups, one launch per layer", LogitCompare.Of(together, cpu, vocab));
             Report($"{name} argument row groups, one launch per group", LogitCompare.Of(apart, cpu, vocab));
             // Not bit for bit: each launch picks its key splits for its own shape, so the partial sums and the
-            // bf16 rounding of the output differ (3.2e-3 on llama-hd128, H100); both are checked against the CPU above.
+            // bf16 rounding of the output differ (3.2e-3 on llama-hd128, H100); all are checked against the CPU above.
             Report($"{name} argument row groups, one launch vs one per group", LogitCompare.Of(together, apart, vocab), maxRelL2: 1e-2);
+            Report($"{name} argument row groups, one block for all vs a block per group", LogitCompare.Of(shared, together, vocab), maxRelL2: 1e-2);
             bool wgmma = options.WgmmaAttention && backend.Device.ComputeCapability is { Major: 9, Minor: 0 } && model.Config.HeadDim is 64 or 128;
-            if (wgmma && !merged)
+            if (wgmma && (!merged || !sharedRan))
             {
                 Failures++;
-                Console.WriteLine($"  FAIL  {name}: the row groups did not run as one launch ({backend.WgmmaAttentionError ?? "no call held"})");
+                Console.WriteLine($"  FAIL  {name}: the row groups did not run as one launch{(sharedRan ? "" : " sharing the keys")} ({backend.WgmmaAttentionError ?? "no call held"})");
             }
         }
         catch (Exception e)
@@ -222,6 +229,7 @@ internal static unsafe class CorrectnessChecks
         finally
         {
             backend.MergeAttentionGroupsOverride = null;
+            backend.SharesKeysOverride = null;
         }
     }
 

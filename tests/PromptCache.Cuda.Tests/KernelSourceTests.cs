@@ -31,7 +31,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
-        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_wide", "attention_wgmma_ws"], Declared(KernelSource.AttentionWgmma).Order());
+        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_rows", "attention_wgmma_wide", "attention_wgmma_ws"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows", "rope_store_kv"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
@@ -64,6 +64,9 @@ public sealed partial class KernelSourceTests
         // DeviceKernels.AttentionWgmmaGroups: the row groups replace m and the list.
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
             "int heads, int kvheads, float scale_log2, int splits, KvGroups groups, QueryRope rope", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_groups"));
+        // DeviceKernels.AttentionWgmmaRows: the row limits follow the list.
+        Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
+            "int m, int heads, int kvheads, float scale_log2, int splits, KvList list, RowLimits limits, QueryRope rope", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_rows"));
     }
 
     [Fact]
@@ -235,6 +238,16 @@ public sealed partial class KernelSourceTests
         Assert.True(Unsafe.SizeOf<KvGroups>() + Unsafe.SizeOf<QueryRope>() + 64 < 4096);
         var match = Regex.Match(KernelSource.Read(KernelSource.AttentionWgmma), @"#define MAX_ROW_GROUPS (\d+)");
         Assert.Equal(g, int.Parse(match.Groups[1].Value));
+    }
+
+    [Fact]
+    public void The_row_limits_match_the_cuda_struct()
+    {
+        // attention_wgmma.cu: int visible[MAX_ROW_GROUPS][MAX_SEGMENTS]; int firstRow[MAX_ROW_GROUPS]; int count. With a
+        // KvList, q/out pointers and the RoPE tables, the kernel's parameters stay under 4 KB.
+        Assert.Equal(sizeof(int) * (KvGroups.Capacity * KvList.Capacity + KvGroups.Capacity + 1), Unsafe.SizeOf<RowLimits>());
+        Assert.True(Unsafe.SizeOf<KvList>() + Unsafe.SizeOf<RowLimits>() + Unsafe.SizeOf<QueryRope>() + 64 < 4096);
+        Assert.Contains("int visible[MAX_ROW_GROUPS][MAX_SEGMENTS];", KernelSource.Read(KernelSource.AttentionWgmma));
     }
 
     [Theory]

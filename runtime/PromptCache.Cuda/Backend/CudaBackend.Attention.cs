@@ -196,6 +196,19 @@ public sealed unsafe partial class CudaBackend
                 throw new InvalidOperationException("The wgmma attention kernel was prepared but could not be launched.");
             return;
         }
+        int heads = first.Heads, kvHeads = first.KvHeads, headDim = first.HeadDim;
+        ulong od = first.Output, qd = first.Q;
+        float scaleLog2 = first.ScaleLog2;
+        if (SharesKeys && SharedKeyView(held, out var union, out var limits, out int total))
+        {
+            ulong rb = GemmInputsOnly ? Claim(od, (long)total * heads * headDim, only: true) : 0;
+            LaunchSplit(SplitKernel.WgmmaRows, DeviceKernels.WgmmaRows(false), total, heads, kvHeads, headDim, held.Max(h => h.KeyTiles), od, rb,
+                (partO, partMl, n) => _kernels.AttentionWgmmaRows(headDim, qd, od, rb, partO, partMl, total, heads, kvHeads, scaleLog2, n, union, limits, first.Rope),
+                blockRows: DeviceKernels.WgmmaRows(false));
+            CountMerged(held.Length, first.Rope);
+            SharedKeyLaunches++;
+            return;
+        }
         var groups = new KvGroups { Count = held.Length };
         int rows = 0, blocks = 0, keyTiles = 0;
         for (int i = 0; i < held.Length; i++)
@@ -210,16 +223,59 @@ public sealed unsafe partial class CudaBackend
         }
         groups.FirstBlock[held.Length] = blocks;
         groups.TotalRows = rows;
-        int heads = first.Heads, kvHeads = first.KvHeads, headDim = first.HeadDim;
-        ulong od = first.Output, qd = first.Q;
         ulong ob = GemmInputsOnly ? Claim(od, (long)rows * heads * headDim, only: true) : 0;
-        float scaleLog2 = first.ScaleLog2;
         LaunchSplit(SplitKernel.WgmmaGroups, 64, rows, heads, kvHeads, headDim, keyTiles, od, ob,
             (partO, partMl, n) => _kernels.AttentionWgmmaGroups(headDim, qd, od, ob, partO, partMl, heads, kvHeads, scaleLog2, n, groups, first.Rope),
             blockRows: 64 * blocks);
-        WgmmaCalls += held.Length;
+        CountMerged(held.Length, first.Rope);
+    }
+
+    private void CountMerged(int groups, QueryRope rope)
+    {
+        WgmmaCalls += groups;
         MergedAttentionLaunches++;
-        if (first.Rope.Cos != 0) RotatingAttentionLaunches++;
+        if (rope.Cos != 0) RotatingAttentionLaunches++;
+    }
+
+    /// <summary>Merged launches whose row groups shared one pass over the keys (checks: the kernel was used).</summary>
+    internal long SharedKeyLaunches { get; private set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.MergedGroupsShareKeys"/>.</summary>
+    internal bool? SharesKeysOverride { get; set; }
+
+    private bool SharesKeys => SharesKeysOverride ?? Options.MergedGroupsShareKeys;
+
+    // Row groups that view the same segments, each group a prefix that never shrinks from one group to the next (rows
+    // in position order, as the engine's are), and that fit one 64-row block: the view of the last row (a causal
+    // segment from the first group, whose rule then holds for every row) and each group's counts. False when they do
+    // not; a block per group then runs them.
+    private static bool SharedKeyView(HeldAttention[] held, out KvList union, out RowLimits limits, out int rows)
+    {
+        union = held[^1].List;
+        limits = new RowLimits { Count = held.Length };
+        rows = held.Sum(h => h.M);
+        if (rows > DeviceKernels.WgmmaRows(false)) return false;
+        int firstRow = 0;
+        for (int g = 0; g < held.Length; g++)
+        {
+            var list = held[g].List;
+            if (list.Count != union.Count || list.Stride != union.Stride) return false;
+            limits.FirstRow[g] = firstRow;
+            for (int s = 0; s < list.Count; s++)
+            {
+                KvSegmentView mine = list.Segment[s], last = union.Segment[s];
+                if (mine.Keys != last.Keys || mine.Values != last.Values || mine.Causal != last.Causal) return false;
+                bool follows = mine.Causal != 0
+                    ? mine.Visible == held[0].List.Segment[s].Visible + firstRow
+                    : g == 0 || mine.Visible >= held[g - 1].List.Segment[s].Visible;
+                if (!follows) return false;
+                limits.Visible[g * KvList.Capacity + s] = mine.Visible;
+            }
+            firstRow += held[g].M;
+        }
+        for (int s = 0; s < union.Count; s++)
+            if (union.Segment[s].Causal != 0) union.Segment[s] = held[0].List.Segment[s];
+        return true;
     }
 
     // Hopper, head_dim 64 or 128: the wgmma kernels, the keys split over blocks when there are too few of
@@ -256,7 +312,7 @@ public sealed unsafe partial class CudaBackend
             (partO, partMl, n) => _kernels.AttentionPipelined(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
     }
 
-    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide, WgmmaGroups, WgmmaWs }
+    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide, WgmmaGroups, WgmmaWs, WgmmaRows }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.WarpSpecializedAttention"/>.</summary>
     internal bool? WarpSpecializedAttentionOverride { get; set; }

@@ -225,6 +225,14 @@ public sealed class CudaBackendOptions
     public bool MergeAttentionGroups { get; init; } = true;
 
     /// <summary>
+    /// With <see cref="MergeAttentionGroups"/>: held row groups of together at most 64 rows that view the same
+    /// segments (each a prefix of it, growing from one group to the next) run as one block per head that reads each
+    /// K/V tile once, every row masked to the keys its group sees (attention_wgmma_rows), instead of a block per
+    /// group each re-reading the keys the groups share. The engine's arguments and suffix form such groups.
+    /// </summary>
+    public bool MergedGroupsShareKeys { get; init; } = true;
+
+    /// <summary>
     /// With <see cref="WgmmaAttention"/>: prefill attention at head dimension 128 runs the warp-specialised kernel
     /// (attention_wgmma_ws: a producer warpgroup copies K/V tiles into a four-stage ring, two consumer warpgroups
     /// overlap each tile's softmax with the previous tile's P·V) instead of the two-warpgroup kernel. H100 kernel
@@ -274,6 +282,7 @@ public sealed class CudaBackendOptions
         TunedPrefillGemms = false,
         Bf16GemmInputsOnly = false,
         MergeAttentionGroups = false,
+        MergedGroupsShareKeys = false,
         RopeInReaders = false,
         ValuesIntoSegment = false,
     };

@@ -274,6 +274,7 @@ internal sealed unsafe class DeviceKernels
     private readonly Dictionary<int, IntPtr> _wgmmaWs = new();
 
     private const string WgmmaGroupsKernel = "attention_wgmma_groups";
+    private const string WgmmaRowsKernel = "attention_wgmma_rows";
 
     // The wgmma kernels by (head dim, wide), resolved once: they run at every attention call on Hopper.
     private readonly Dictionary<(int HeadDim, bool Wide), IntPtr> _wgmma = new();
@@ -288,6 +289,9 @@ internal sealed unsafe class DeviceKernels
         IntPtr groups = _modules.AttentionWgmma(headDim, WgmmaGroupsKernel);
         EnsureDynamicShared(groups, WgmmaSharedBytes(headDim, wide: false));
         _wgmmaGroups[headDim] = groups;
+        IntPtr rows = _modules.AttentionWgmma(headDim, WgmmaRowsKernel);
+        EnsureDynamicShared(rows, WgmmaSharedBytes(headDim, wide: false));
+        _wgmmaRows[headDim] = rows;
         IntPtr ws = _modules.AttentionWgmma(headDim, WsKernel);
         EnsureDynamicShared(ws, WsSharedBytes(headDim));
         _wgmmaWs[headDim] = ws;
@@ -300,6 +304,7 @@ internal sealed unsafe class DeviceKernels
     }
 
     private readonly Dictionary<int, IntPtr> _wgmmaGroups = new();
+    private readonly Dictionary<int, IntPtr> _wgmmaRows = new();
 
     /// <summary>
     /// attention_wgmma_groups of attention_wgmma.cu: the row groups in <paramref name="groups"/> (rows of
@@ -313,6 +318,21 @@ internal sealed unsafe class DeviceKernels
         IntPtr function = _wgmmaGroups[headDim]; // PrepareAttentionWgmma ran first
         void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
         Launch(function, (uint)copy.FirstBlock[copy.Count], (uint)heads, (uint)splits, 128, a, (uint)WgmmaSharedBytes(headDim, wide: false));
+    }
+
+    /// <summary>
+    /// attention_wgmma_rows of attention_wgmma.cu: row groups of together at most 64 rows in one block per head and
+    /// split, each K/V tile read once for all of them; <paramref name="list"/> is what the last row sees and
+    /// <paramref name="limits"/> what each group's rows see.
+    /// </summary>
+    public void AttentionWgmmaRows(int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int m, int heads, int kvHeads,
+        float scaleLog2, int splits, in KvList list, in RowLimits limits, QueryRope rope)
+    {
+        KvList listCopy = list;
+        RowLimits limitsCopy = limits;
+        IntPtr function = _wgmmaRows[headDim]; // PrepareAttentionWgmma ran first
+        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &listCopy, &limitsCopy, &rope };
+        Launch(function, 1, (uint)heads, (uint)splits, 128, a, (uint)WgmmaSharedBytes(headDim, wide: false));
     }
 
     /// <summary>
@@ -413,6 +433,24 @@ internal struct KvList
     public struct Segments
     {
         private KvSegmentView _first;
+    }
+}
+
+/// <summary>
+/// attention_wgmma.cu's <c>RowLimits</c> (532 bytes): the keys each row group of one block sees of every non-causal
+/// segment (<c>Visible[g * KvList.Capacity + s]</c>), the groups' first rows, and how many groups there are.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct RowLimits
+{
+    public VisibleCounts Visible;
+    public KvGroups.Ints FirstRow;
+    public int Count;
+
+    [System.Runtime.CompilerServices.InlineArray(KvGroups.Capacity * KvList.Capacity)]
+    public struct VisibleCounts
+    {
+        private int _first;
     }
 }
 

@@ -263,13 +263,52 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
     }
 }
 
+// Row groups of a short query (the engine's arguments see the modules only below their own positions): at most
+// MAX_ROW_GROUPS consecutive runs of rows, each seeing its own prefix of every context segment.
+#define MAX_ROW_GROUPS 4
+
+// Per-row key counts of one block holding several row groups (attention_wgmma_rows): row r belongs to group g
+// (firstRow[g] <= r < firstRow[g + 1]) and sees visible[g][s] keys of non-causal segment s; a causal segment's
+// count follows the row (keys_for_row), the same rule for every group. The backend only builds one when the
+// counts never decrease from a group to the next (rows in position order), so a warp's first row sees the least.
+struct RowLimits
+{
+    int visible[MAX_ROW_GROUPS][MAX_SEGMENTS];
+    int firstRow[MAX_ROW_GROUPS];
+    int count;
+};
+
+__device__ __forceinline__ int row_keys(const KvSegmentView& seg, int s, const RowLimits& limits, int r)
+{
+    if (seg.causal) return keys_for_row(seg, r);
+    int g = 0;
+    while (g + 1 < limits.count && r >= limits.firstRow[g + 1]) g++;
+    return limits.visible[g][s];
+}
+
+// mask_tile with each row's own key count for segment s.
+__device__ __forceinline__ void mask_tile_rows(float (&sc)[WKT / 8][4], const KvSegmentView& seg, int s, const RowLimits& limits,
+    int row0, int m, int k0, int g, int t)
+{
+    if (row0 + 15 < m && k0 + WKT <= row_keys(seg, s, limits, row0)) return; // every row of the warp sees the whole tile
+    const int r0 = row0 + g, r1 = r0 + 8;
+    const int n0 = r0 < m ? row_keys(seg, s, limits, r0) : 0, n1 = r1 < m ? row_keys(seg, s, limits, r1) : 0;
+#pragma unroll
+    for (int nt = 0; nt < WKT / 8; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            if (k0 + nt * 8 + 2 * t + (e & 1) >= (e >> 1 ? n1 : n0)) sc[nt][e] = NEG_INF;
+}
+
 // GROUPS warpgroups per block, 64 query rows each, sharing every K/V tile. While one warpgroup is in its
 // softmax, the others' products keep the tensor cores busy.
 // qblock: which block of rows this is (the last first: longest causal rows first); partRows: see store_rows.
+// limits: null, or each row's own key counts (one warpgroup only); list then holds what the last row sees.
 template <int GROUPS>
 __device__ __forceinline__ void attention_wgmma_body(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, int qblock, int partRows, const QueryRope& rope, int ropeRow0)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, int qblock, int partRows, const QueryRope& rope, int ropeRow0,
+    const RowLimits* limits = nullptr)
 {
     // [stage 0: K, V][stage 1: K, V][Q], from a 1024-byte boundary (the swizzle repeats every 8 rows
     // of 128 bytes and is computed from address bits; the launch adds 1 KB of slack for this).
@@ -331,7 +370,8 @@ __device__ __forceinline__ void attention_wgmma_body(
             wgmma_wait_all();
             pin_registers(sc);
 
-            mask_tile(sc, seg, row0, m, k0, g, t);
+            if (GROUPS == 1 && limits) mask_tile_rows(sc, seg, sCur, *limits, row0, m, k0, g, t);
+            else mask_tile(sc, seg, row0, m, k0, g, t);
             softmax_tile<WKT, true>(sc, mrow, lrow, o);
 
             unsigned pa[WKT / 16][4];
@@ -536,7 +576,6 @@ extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws(
 // keys, H100). Group i's rows are rows [firstRow[i], +rows[i]) of q and out, contiguous with the next
 // group's; blocks [firstBlock[i], firstBlock[i+1]) are its 64-row blocks; the split partials of all
 // groups sit in one array of totalRows rows per split, so one attention_combine merges them.
-#define MAX_ROW_GROUPS 4
 struct KvGroups
 {
     KvList list[MAX_ROW_GROUPS];
@@ -559,6 +598,17 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_groups(
         part_o ? part_o + rowOffset * HEAD_DIM : part_o, part_ml ? part_ml + rowOffset * 2 : part_ml,
         groups.rows[g], heads, kvheads, scale_log2, splits, groups.list[g], blocks - 1 - ((int)blockIdx.x - groups.firstBlock[g]), groups.totalRows,
         rope, groups.firstRow[g]);
+}
+
+// The same row groups when together they fit one 64-row block: one block per head (and key split) reads each K/V
+// tile once for all of them, each row masked to the keys its group sees. In a block per group, every group
+// re-read the module keys it shares with the others: the engine's benchmark request (arguments in the first and
+// last of four modules, then the suffix) streamed about twice the K/V of one pass. list: what the last row sees.
+extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_rows(
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, RowLimits limits, QueryRope rope)
+{
+    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, 0, m, rope, 0, &limits);
 }
 
 #endif

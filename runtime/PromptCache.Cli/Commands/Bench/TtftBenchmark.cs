@@ -85,26 +85,30 @@ internal static class TtftBenchmark
         notes.ForEach(Console.WriteLine);
     }
 
-    // The request's row groups (its arguments see the modules only below their positions) in one attention
-    // launch per layer or one each (CudaBackendOptions.MergeAttentionGroups): cached TTFT, alternating.
+    // The request's row groups (its arguments see the modules only below their positions): one block per head for
+    // all of them (CudaBackendOptions.MergedGroupsShareKeys), a block per group in one launch per layer
+    // (MergeAttentionGroups), or one launch per group: cached TTFT, the three in turn.
     private static async Task<string> MergedGroupsAsync(PromptCacheEngine engine, CudaBackend cuda, int size, int reps, GenerationOptions one)
     {
-        var times = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
+        (bool Merge, bool Share)[] modes = [(true, true), (true, false), (false, false)];
+        var times = modes.Select(_ => new List<double>()).ToArray();
         try
         {
-            for (int i = 0; i < 2 * (reps + 1); i++)
+            for (int i = 0; i < modes.Length * (reps + 1); i++)
             {
-                bool merged = i % 2 == 0;
-                cuda.MergeAttentionGroupsOverride = merged;
+                int mode = i % modes.Length;
+                cuda.MergeAttentionGroupsOverride = modes[mode].Merge;
+                cuda.SharesKeysOverride = modes[mode].Share;
                 var r = await engine.RunAsync(BenchSchema.Request(size, 1000 + i), one);
-                if (i >= 2) times[merged].Add(r.TimeToFirstToken.TotalMilliseconds); // the first pair warms both paths
+                if (i >= modes.Length) times[mode].Add(r.TimeToFirstToken.TotalMilliseconds); // the first round warms every path
             }
         }
         finally
         {
             cuda.MergeAttentionGroupsOverride = null;
+            cuda.SharesKeysOverride = null;
         }
         return string.Create(CultureInfo.InvariantCulture,
-            $"Attention row groups ({size} cached tokens): cached TTFT {Median.Of(times[true]):F2} ms in one launch per layer, {Median.Of(times[false]):F2} ms in one per group (medians of {reps}, alternating)");
+            $"Attention row groups ({size} cached tokens): cached TTFT {Median.Of(times[0]):F2} ms in one block per head for all groups, {Median.Of(times[1]):F2} ms in a block per group (one launch per layer), {Median.Of(times[2]):F2} ms in one launch per group (medians of {reps}, in turn)");
     }
 }
