@@ -70,7 +70,7 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
 #ifdef HAS_WGMMA_ATTENTION
         int shared = (WG_STAGES * 2 + 1) * WTILE * 2 + 1024;
         CHECK(cudaFuncSetAttribute(attention_wgmma, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
-        attention_wgmma<<<dim3((m + 63) / 64, heads, 1), 128, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{});
+        attention_wgmma<<<dim3(heads * ((m + 63) / 64), 1, 1), 128, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{});
 #endif
         break;
     }
@@ -79,7 +79,7 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
 #ifdef HAS_WGMMA_ATTENTION
         int shared = (WG_STAGES * 2 + 2) * WTILE * 2 + 1024;
         CHECK(cudaFuncSetAttribute(attention_wgmma_wide, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
-        attention_wgmma_wide<<<dim3((m + 127) / 128, heads, 1), 256, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{});
+        attention_wgmma_wide<<<dim3(heads * ((m + 127) / 128), 1, 1), 256, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{});
 #endif
         break;
     }
@@ -90,7 +90,7 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
         int shared = (WS_STAGES * 2 * WTILE + 128 * HEAD_DIM) * 2 + 2 * WS_STAGES * 8 + 1024;
         CHECK(cudaFuncSetAttribute(attention_wgmma_ws, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
         QueryRope rope = kernel == WgmmaWsRope ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
-        attention_wgmma_ws<<<dim3((m + 127) / 128, heads, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope);
+        attention_wgmma_ws<<<dim3(heads * ((m + 127) / 128), 1, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope);
 #endif
         break;
     }
@@ -375,7 +375,7 @@ int main()
                         {
                             int shared = (WG_STAGES * 2 + 1) * WTILE * 2 + 1024;
                             CHECK(cudaFuncSetAttribute(attention_wgmma, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
-                            attention_wgmma<<<dim3(1, heads, splits), 128, shared>>>(b.q, b.out, (bf16_t*)nullptr, partO, partMl, rows, heads, kvheads, scaleLog2, splits, list, QueryRope{});
+                            attention_wgmma<<<dim3(heads, 1, splits), 128, shared>>>(b.q, b.out, (bf16_t*)nullptr, partO, partMl, rows, heads, kvheads, scaleLog2, splits, list, QueryRope{});
                         }
 #endif
                         if (splits > 1) attention_combine<<<dim3(rows, heads), 128>>>(partO, partMl, b.out, (bf16_t*)nullptr, rows, heads, splits);

@@ -352,7 +352,8 @@ internal sealed unsafe class DeviceKernels
         uint threads = warpSpecialized ? WsThreads : (uint)(2 * rows);
         int shared = warpSpecialized ? WsSharedBytes(headDim) : WgmmaSharedBytes(headDim, wide);
         void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
-        Launch(function, (uint)((m + rows - 1) / rows), (uint)heads, (uint)splits, threads, a, (uint)shared);
+        // One row of blocks, heads × row blocks: the kernels map it so that groups of heads run their longest rows first (prefill_block).
+        Launch(function, (uint)(heads * ((m + rows - 1) / rows)), 1, (uint)splits, threads, a, (uint)shared);
     }
 
     /// <summary>

@@ -300,6 +300,21 @@ __device__ __forceinline__ void mask_tile_rows(float (&sc)[WKT / 8][4], const Kv
             if (k0 + nt * 8 + 2 * t + (e & 1) >= (e >> 1 ? n1 : n0)) sc[nt][e] = NEG_INF;
 }
 
+// The head and row block of block b of a prefill grid of heads × qblocks (one key split): the heads taken
+// PREFILL_HEAD_GROUP at a time, and in each group the longest causal rows of all its heads first. A group's
+// heads read their K/V at the same time, so it stays in L2 while they do; longest first across the group
+// leaves only short blocks for the end of the grid, where a long one would run alone.
+#ifndef PREFILL_HEAD_GROUP
+#define PREFILL_HEAD_GROUP 8
+#endif
+__device__ __forceinline__ void prefill_block(int b, int heads, int qblocks, int& head, int& qblock)
+{
+    const int group = b / (PREFILL_HEAD_GROUP * qblocks), r = b - group * PREFILL_HEAD_GROUP * qblocks;
+    const int width = min(PREFILL_HEAD_GROUP, heads - group * PREFILL_HEAD_GROUP);
+    qblock = qblocks - 1 - r / width;
+    head = group * PREFILL_HEAD_GROUP + r % width;
+}
+
 // GROUPS warpgroups per block, 64 query rows each, sharing every K/V tile. While one warpgroup is in its
 // softmax, the others' products keep the tensor cores busy.
 // qblock: which block of rows this is (the last first: longest causal rows first); partRows: see store_rows.
@@ -307,8 +322,8 @@ __device__ __forceinline__ void mask_tile_rows(float (&sc)[WKT / 8][4], const Kv
 template <int GROUPS>
 __device__ __forceinline__ void attention_wgmma_body(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, int qblock, int partRows, const QueryRope& rope, int ropeRow0,
-    const RowLimits* limits = nullptr)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, int head, int qblock, int partRows, const QueryRope& rope,
+    int ropeRow0, const RowLimits* limits = nullptr)
 {
     // [stage 0: K, V][stage 1: K, V][Q], from a 1024-byte boundary (the swizzle repeats every 8 rows
     // of 128 bytes and is computed from address bits; the launch adds 1 KB of slack for this).
@@ -316,7 +331,7 @@ __device__ __forceinline__ void attention_wgmma_body(
     bf16_t* smem = (bf16_t*)((char*)wgmma_smem + ((1024u - (shared_address(wgmma_smem) & 1023u)) & 1023u));
 
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
+    const int kvh = head / (heads / kvheads), split = blockIdx.z;
     const int blockRow0 = qblock * 64 * GROUPS, group = warp >> 2;
     const int groupRow0 = blockRow0 + group * 64, groupLast = min(groupRow0 + 63, m - 1);
     const int row0 = groupRow0 + (warp & 3) * 16;
@@ -396,7 +411,9 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
 {
-    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m, rope, 0);
+    int head, qblock;
+    prefill_block(blockIdx.x, heads, (m + 63) / 64, head, qblock);
+    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, head, qblock, m, rope, 0);
 }
 
 // Two warpgroups (128 rows): prefill at head dimension 128, half the K/V traffic per row of the one-group
@@ -405,7 +422,9 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
 {
-    attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, (int)gridDim.x - 1 - (int)blockIdx.x, m, rope, 0);
+    int head, qblock;
+    prefill_block(blockIdx.x, heads, (m + 127) / 128, head, qblock);
+    attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, head, qblock, m, rope, 0);
 }
 
 // Warp-specialised prefill at head dimension 128 (FA3's structure, without TMA): a producer warpgroup copies the
@@ -470,8 +489,9 @@ extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws(
     u64* full = (u64*)(sq + 128 * HEAD_DIM);
     u64* empty = full + WS_STAGES;
 
-    const int qblock = (int)gridDim.x - 1 - (int)blockIdx.x; // the longest causal rows first
-    const int head = blockIdx.y, kvh = head / (heads / kvheads), split = blockIdx.z;
+    int head, qblock;
+    prefill_block(blockIdx.x, heads, (m + 127) / 128, head, qblock);
+    const int kvh = head / (heads / kvheads), split = blockIdx.z;
     const int blockRow0 = qblock * 128;
     const int lastRow = min(m, blockRow0 + 128) - 1;
     int tBegin, tEnd;
@@ -596,7 +616,7 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_groups(
     const i64 rowOffset = (i64)groups.firstRow[g] * heads;
     attention_wgmma_body<1>(q + rowOffset * HEAD_DIM, out ? out + rowOffset * HEAD_DIM : out, outb ? outb + rowOffset * HEAD_DIM : outb,
         part_o ? part_o + rowOffset * HEAD_DIM : part_o, part_ml ? part_ml + rowOffset * 2 : part_ml,
-        groups.rows[g], heads, kvheads, scale_log2, splits, groups.list[g], blocks - 1 - ((int)blockIdx.x - groups.firstBlock[g]), groups.totalRows,
+        groups.rows[g], heads, kvheads, scale_log2, splits, groups.list[g], blockIdx.y, blocks - 1 - ((int)blockIdx.x - groups.firstBlock[g]), groups.totalRows,
         rope, groups.firstRow[g]);
 }
 
@@ -608,7 +628,7 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_rows(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list, RowLimits limits, QueryRope rope)
 {
-    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, 0, m, rope, 0, &limits);
+    attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, blockIdx.y, 0, m, rope, 0, &limits);
 }
 
 #endif
