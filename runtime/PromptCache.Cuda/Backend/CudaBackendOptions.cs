@@ -219,8 +219,8 @@ public sealed class CudaBackendOptions
     /// <summary>
     /// Consecutive short-query attention calls of one layer (the row groups a forward splits its rows into when
     /// they see different parts of the context, as the engine's arguments do) run as one wgmma launch
-    /// (attention_wgmma_groups) instead of one each. Up to four groups of together at most 128 rows; with the
-    /// wgmma kernels only.
+    /// (attention_wgmma_groups, a block per group; or one block for all, see <see cref="MergedGroupsShareKeys"/>)
+    /// instead of one each. Up to four groups of together at most 128 rows; with the wgmma kernels only.
     /// </summary>
     public bool MergeAttentionGroups { get; init; } = true;
 

@@ -317,7 +317,7 @@ __device__ __forceinline__ void prefill_block(int b, int heads, int qblocks, int
 
 // GROUPS warpgroups per block, 64 query rows each, sharing every K/V tile. While one warpgroup is in its
 // softmax, the others' products keep the tensor cores busy.
-// qblock: which block of rows this is (the last first: longest causal rows first); partRows: see store_rows.
+// head, qblock: which head and block of rows this is (prefill_block orders them); partRows: see store_rows.
 // limits: null, or each row's own key counts (one warpgroup only); list then holds what the last row sees.
 template <int GROUPS>
 __device__ __forceinline__ void attention_wgmma_body(
