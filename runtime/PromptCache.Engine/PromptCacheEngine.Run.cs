@@ -38,6 +38,31 @@ public sealed partial class PromptCacheEngine
     public Task<PromptResult> RunUncachedAsync(PromptRequest request, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         CollectAsync(request, options, useCache: false, cancellationToken);
 
+    /// <summary>
+    /// Runs <paramref name="requests"/> throwaway calls of a warmed schema's default request (its default modules,
+    /// every parameter filled with its scaffold, a short suffix, a few greedy tokens), so that the request path's
+    /// code is compiled and optimised, and the backend has tuned its kernels and built its launch graphs, before
+    /// real calls arrive. A process's first calls otherwise run the JIT's unoptimised code: on the H100 (7B shape,
+    /// 4096 cached tokens) the first cached call took 13–16 ms and the next ~20 took 8–11 ms, against 7.8–8.0 once
+    /// settled. The engine's request metrics do not count these calls.
+    /// </summary>
+    /// <param name="schemaName">A warmed schema.</param>
+    /// <param name="requests">Calls to run (0 runs none).</param>
+    /// <param name="cancellationToken">Stops between forward passes.</param>
+    /// <exception cref="PromptCacheException">The schema is not warmed.</exception>
+    public async Task RehearseAsync(string schemaName, int requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(schemaName);
+        ArgumentOutOfRangeException.ThrowIfNegative(requests);
+        var request = RehearsalRequest.For(Entry(schemaName).Schema);
+        var options = new GenerationOptions { MaxTokens = RehearsalTokens, Temperature = 0, IgnoreEos = true };
+        for (int i = 0; i < requests; i++)
+            await CollectAsync(request, options, useCache: true, cancellationToken, new PromptRunStats { Rehearsal = true }).ConfigureAwait(false);
+    }
+
+    // Tokens each rehearsal call generates: its first forward, then decode steps.
+    private const int RehearsalTokens = 3;
+
     /// <summary>Runs a <c>&lt;prompt schema="..."&gt;</c> document against its (warmed) schema.</summary>
     public Task<PromptResult> RunAsync(string promptPml, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         RunAsync(ParsePrompt(promptPml), options, cancellationToken);
@@ -89,9 +114,10 @@ public sealed partial class PromptCacheEngine
     /// </summary>
     public PromptConversation StartConversation(PromptRequest request) => new(this, Entry(request.SchemaName).Schema, Plan(request));
 
-    private async Task<PromptResult> CollectAsync(PromptRequest request, GenerationOptions? options, bool useCache, CancellationToken ct)
+    private async Task<PromptResult> CollectAsync(PromptRequest request, GenerationOptions? options, bool useCache, CancellationToken ct,
+        PromptRunStats? stats = null)
     {
-        var stats = new PromptRunStats();
+        stats ??= new PromptRunStats();
         var text = new StringBuilder();
         var ids = new List<int>();
         await foreach (var (id, piece) in GenerateAsync(request, options, stats, useCache, ct).ConfigureAwait(false))
@@ -232,6 +258,6 @@ public sealed partial class PromptCacheEngine
     private void Finish(PromptRunStats stats, Stopwatch clock)
     {
         stats.TimeToFirstToken = clock.Elapsed;
-        _metrics.Request(stats.UsedCache, stats.ModuleHits, stats.PrefillTokens, stats.CachedTokens, stats.TimeToFirstToken);
+        if (!stats.Rehearsal) _metrics.Request(stats.UsedCache, stats.ModuleHits, stats.PrefillTokens, stats.CachedTokens, stats.TimeToFirstToken);
     }
 }

@@ -28,6 +28,9 @@ public sealed class PromptRunStats
 
     /// <summary>Why generation ended.</summary>
     public StopReason StopReason { get; internal set; }
+
+    /// <summary>A rehearsal call (<see cref="PromptCacheEngine.RehearseAsync"/>): not counted in the request metrics.</summary>
+    internal bool Rehearsal { get; init; }
 }
 
 /// <summary>The answer of a prompt call and its statistics.</summary>

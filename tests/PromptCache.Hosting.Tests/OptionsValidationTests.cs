@@ -64,6 +64,7 @@ public sealed class OptionsValidationTests
             o.DeviceBudgetBytes = -1;
             o.MaxConcurrentForwards = 0;
             o.ReusedSessionSegments = -2;
+            o.RehearsalRequests = -1;
             o.ChatFormat = "klingon";
         });
         Assert.Contains("MemoryBudgetBytes must be positive (got 0)", message);
@@ -71,6 +72,7 @@ public sealed class OptionsValidationTests
         Assert.Contains("DeviceBudgetBytes must be 0 (no budget) or positive (got -1)", message);
         Assert.Contains("MaxConcurrentForwards must be at least 1 (got 0)", message);
         Assert.Contains("ReusedSessionSegments must be 0 (a new segment per request) or more (got -2)", message);
+        Assert.Contains("RehearsalRequests must be 0 or more (got -1)", message);
         Assert.Contains("Unknown chat template family 'klingon'", message);
     }
 

@@ -39,6 +39,23 @@ public sealed class WarmupTests
     }
 
     [Fact]
+    public async Task Rehearsal_calls_run_after_warming_and_before_ready_without_counting_as_requests()
+    {
+        var logs = new LogSink();
+        using var host = TestHosts.Create(o => o.RehearsalRequests = 2, b => b.WarmSchemas(TestHosts.TripSource), logs);
+        await host.StartAsync();
+        await TestHosts.WaitReadyAsync(host);
+
+        var events = logs.Entries.Where(e => e.Category == "PromptCache.Hosting").ToList();
+        int rehearsed = events.FindIndex(e => e.Event.Id == 10 && e.Event.Name == "SchemaRehearsed" && e.Message.Contains("'hosting-trip': 2 rehearsal call(s)"));
+        Assert.True(rehearsed >= 0, "the rehearsal was logged");
+        Assert.True(rehearsed < events.FindIndex(e => e.Event.Id == 4), "rehearsal ends before warming is reported complete");
+        var engine = await host.Services.GetRequiredService<HostedPromptCache>().GetEngineAsync();
+        Assert.Equal(0, engine.GetCounters().CachedRequests);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task A_failed_warm_up_reports_unhealthy_with_the_exception()
     {
         var logs = new LogSink();

@@ -40,6 +40,8 @@ public sealed class PromptCacheOptionsValidator : IValidateOptions<PromptCacheOp
             problems.Add($"PromptCache DiskCache '{options.DiskCache}' is a file; it must be a directory (created when missing).");
         if (options.MaxConcurrentForwards < 1)
             problems.Add($"PromptCache MaxConcurrentForwards must be at least 1 (got {options.MaxConcurrentForwards}).");
+        if (options.RehearsalRequests < 0)
+            problems.Add($"PromptCache RehearsalRequests must be 0 or more (got {options.RehearsalRequests}).");
         if (options.ReusedSessionSegments < 0)
             problems.Add($"PromptCache ReusedSessionSegments must be 0 (a new segment per request) or more (got {options.ReusedSessionSegments}).");
         if (!Enum.IsDefined(options.KvDataType))

@@ -15,6 +15,7 @@ namespace PromptCache.Hosting.Logging;
 /// <item><term>7 CatalogEmpty</term><description>Warning: WarmSchemas() found no schema in the catalog.</description></item>
 /// <item><term>8 EngineMessage</term><description>Information: a line from the engine (binding notes, cache-store notices such as a corrupt file).</description></item>
 /// <item><term>9 BackendSelected</term><description>Information: the compute backend chosen, and why.</description></item>
+/// <item><term>10 SchemaRehearsed</term><description>Information: a warmed schema's rehearsal calls ran (RehearsalRequests), time.</description></item>
 /// </list>
 /// </summary>
 internal static partial class PromptCacheLog
@@ -57,4 +58,8 @@ internal static partial class PromptCacheLog
     [LoggerMessage(EventId = 9, EventName = "BackendSelected", Level = LogLevel.Information,
         Message = "PromptCache backend {Backend}: {Reason}")]
     public static partial void BackendSelected(ILogger logger, string backend, string reason);
+
+    [LoggerMessage(EventId = 10, EventName = "SchemaRehearsed", Level = LogLevel.Information,
+        Message = "PromptCache schema '{SchemaName}': {Requests} rehearsal call(s) in {ElapsedMs:F0} ms")]
+    public static partial void SchemaRehearsed(ILogger logger, string schemaName, int requests, double elapsedMs);
 }

@@ -68,8 +68,10 @@ internal sealed class PromptCacheWarmupService(
             await cache.GetEngineAsync(ct).ConfigureAwait(false);
 
             readiness.Warming();
+            var warmed = new List<string>();
             var progress = new InlineProgress(p =>
             {
+                warmed.Add(p.SchemaName);
                 if (p.LoadedFromStore) loadedSegments += p.Segments;
                 else computedSegments += p.Segments;
                 computedTokens += p.ComputedTokens;
@@ -78,6 +80,7 @@ internal sealed class PromptCacheWarmupService(
                     p.LoadedFromStore ? "loaded from the cache store" : "computed", p.ComputedTokens, p.Elapsed.TotalMilliseconds);
             });
             await cache.WarmAsync(sources, progress, ct).ConfigureAwait(false);
+            await RehearseAsync(warmed, ct).ConfigureAwait(false);
 
             PromptCacheLog.WarmupCompleted(_logger, total, computedSegments, computedTokens, loadedSegments, clock.Elapsed.TotalMilliseconds);
             readiness.Ready();
@@ -93,6 +96,20 @@ internal sealed class PromptCacheWarmupService(
             PromptCacheLog.WarmupFailed(_logger, e);
             readiness.Fail(e);
             if (rethrow) throw;
+        }
+    }
+
+    // Runs the request path before traffic arrives (PromptCacheOptions.RehearsalRequests), schema by schema.
+    private async Task RehearseAsync(IReadOnlyList<string> schemas, CancellationToken ct)
+    {
+        int requests = options.Value.RehearsalRequests;
+        if (requests == 0 || schemas.Count == 0) return;
+        var engine = await cache.GetEngineAsync(ct).ConfigureAwait(false);
+        foreach (string schema in schemas)
+        {
+            var clock = Stopwatch.StartNew();
+            await engine.RehearseAsync(schema, requests, ct).ConfigureAwait(false);
+            PromptCacheLog.SchemaRehearsed(_logger, schema, requests, clock.Elapsed.TotalMilliseconds);
         }
     }
 

@@ -12,7 +12,8 @@ namespace PromptCache.Cli.Commands.Bench;
 /// <summary>Cached vs uncached TTFT, warm-up cost (compute vs disk), memory per cached token.</summary>
 internal static class TtftBenchmark
 {
-    public static async Task RunAsync(SyntheticShape shape, IReadOnlyList<int> sizes, int reps, int uncachedReps, KvDataType kvType, IComputeBackend? backend = null)
+    public static async Task RunAsync(SyntheticShape shape, IReadOnlyList<int> sizes, int reps, int uncachedReps, KvDataType kvType, IComputeBackend? backend = null,
+        int rehearsals = 0)
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"Engine TTFT: shape {shape.Name} (d {shape.HiddenSize}, {shape.LayerCount} layers, heads {shape.HeadCount}/{shape.KvHeadCount}, FFN {shape.FfnSize}, {shape.WeightType}), " +
@@ -41,7 +42,14 @@ internal static class TtftBenchmark
             warmDisk = diskClock.Elapsed.TotalMilliseconds;
             if (engine.GetCounters().SegmentsComputed != 0) throw new InvalidOperationException("The restarted engine recomputed instead of loading from disk.");
 
-            // Warm-up (JIT, buffers), then timed runs with varied arguments and suffixes.
+            // What a service would run at start-up (PromptCacheOptions.RehearsalRequests), then one warm-up call
+            // (JIT, buffers), then timed runs with varied arguments and suffixes.
+            if (rehearsals > 0)
+            {
+                var rehearsalClock = Stopwatch.StartNew();
+                await engine.RehearseAsync($"bench{size}", rehearsals);
+                notes.Add(string.Create(inv, $"Rehearsal before the timed calls ({size} cached tokens): {rehearsals} calls in {rehearsalClock.Elapsed.TotalMilliseconds:F0} ms"));
+            }
             await engine.RunAsync(BenchSchema.Request(size, 99), one);
             if (uncachedReps > 0) await engine.RunUncachedAsync(BenchSchema.Request(size, 98), one);
             var cached = new List<double>();
