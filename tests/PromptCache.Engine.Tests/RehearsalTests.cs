@@ -32,6 +32,19 @@ public sealed class RehearsalTests
     }
 
     [Fact]
+    public async Task A_parameter_without_a_scaffold_gets_one_character()
+    {
+        const string pml = "<schema name=\"ask\"><module name=\"m\">Tell me about <parameter name=\"topic\" length=\"4\"/> today.</module></schema>";
+        await using var engine = TestSchemas.TinyEngine();
+        await engine.WarmAsync(TestSchemas.Source(pml, "ask"));
+        var request = RehearsalRequest.For(engine.GetSchema("ask"));
+
+        var topic = Assert.Single(Assert.Single(request.Modules).Arguments);
+        Assert.Equal(("topic", "x"), (topic.ParameterName, topic.Value));
+        await engine.RehearseAsync("ask", 1);
+    }
+
+    [Fact]
     public async Task Rehearsal_runs_whole_calls_that_the_request_metrics_do_not_count()
     {
         await using var engine = TestSchemas.TinyEngine();
