@@ -75,9 +75,9 @@ public sealed class PromptCacheOptions
     /// <summary>
     /// Throwaway calls of each warmed schema's default request, run after warming and before the readiness check
     /// turns healthy (<see cref="PromptCacheEngine.RehearseAsync"/>). A process's first calls otherwise run the
-    /// JIT's unoptimised code and build the backend's per-shape state: on an H100 with a 7B model the first cached
-    /// call took about twice as long as a settled one, and the next ~20 up to 40 % longer. 0 (default) runs none;
-    /// a latency-sensitive GPU service might run 30. They are not counted in the request metrics.
+    /// JIT's unoptimised code and build the backend's per-shape state: on an H100 with a 7B-shaped model, 30 of them
+    /// (1.5 s) took the first real cached call from 11.9 to 8.3 ms and the median of the next 30 from 7.9 to 7.4 ms.
+    /// 0 (default) runs none. They are not counted in the request metrics.
     /// </summary>
     public int RehearsalRequests { get; set; }
 
