@@ -16,23 +16,26 @@ public sealed class GpuRowGroupsTests
     // Head dimension 128 (the wgmma kernels' on Hopper), GQA 4/2, two layers: small enough to build in a second.
     private static readonly SyntheticShape Shape = new("rowgroups-hd128", 512, 2, 4, 2, 1024);
 
-    [CudaFact]
-    public void Row_groups_give_the_cpu_logits_with_one_pass_over_the_keys_or_a_block_per_group()
+    // A 32-token suffix (48 rows: one warpgroup's block) and a 100-token one (116 rows: the two-warpgroup block).
+    [CudaTheory]
+    [InlineData(32)]
+    [InlineData(100)]
+    public void Row_groups_give_the_cpu_logits_with_one_pass_over_the_keys_or_a_block_per_group(int suffix)
     {
         string folder = SyntheticCheckpoint.Ensure(Shape);
         using var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance);
-        float[] cpu = Run(cpuModel);
+        float[] cpu = Run(cpuModel, suffix);
 
         using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
         using var model = LlamaModel.Load(folder, backend);
         backend.SharesKeysOverride = true;
         long shared = backend.SharedKeyLaunches;
-        float[] oneBlock = Run(model);
+        float[] oneBlock = Run(model, suffix);
         shared = backend.SharedKeyLaunches - shared;
         backend.SharesKeysOverride = false;
-        float[] blockPerGroup = Run(model);
+        float[] blockPerGroup = Run(model, suffix);
         backend.MergeAttentionGroupsOverride = false;
-        float[] launchPerGroup = Run(model);
+        float[] launchPerGroup = Run(model, suffix);
 
         int vocab = model.Config.VocabSize;
         GpuParityTests.AssertClose(cpu, oneBlock, vocab, "one block per head for all groups");
@@ -44,18 +47,18 @@ public sealed class GpuRowGroupsTests
     }
 
     // Modules at 0-99, 120-199 and 220-299; an argument at 100-107 sees the first, one at 210-217 the first two,
-    // the suffix at 300-331 all three: three row groups of 8, 8 and 32 rows.
-    private static float[] Run(LlamaModel model)
+    // the suffix from 300 on all three: three row groups of 8, 8 and `suffix` rows.
+    private static float[] Run(LlamaModel model, int suffix)
     {
         var rng = new Random(5);
         int vocab = model.Config.VocabSize;
         int[] Ids(int n) => Enumerable.Range(0, n).Select(_ => rng.Next(vocab)).ToArray();
         static int[] Range(int start, int n) => Enumerable.Range(start, n).ToArray();
-        int[] idsA = Ids(100), idsB = Ids(80), idsC = Ids(80), query = Ids(48);
+        int[] idsA = Ids(100), idsB = Ids(80), idsC = Ids(80), query = Ids(16 + suffix);
         using var a = model.Prefill(idsA, Range(0, 100));
         using var b = model.Prefill(idsB, Range(120, 80), [a]);
         using var c = model.Prefill(idsC, Range(220, 80), [a, b]);
-        return model.Forward(query, [.. Range(100, 8), .. Range(210, 8), .. Range(300, 32)], [a, b, c], null, LogitsMode.All,
+        return model.Forward(query, [.. Range(100, 8), .. Range(210, 8), .. Range(300, suffix)], [a, b, c], null, LogitsMode.All,
             ContextVisibility.BelowQueryPosition).Logits;
     }
 }

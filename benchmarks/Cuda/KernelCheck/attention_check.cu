@@ -263,53 +263,57 @@ int main()
     }
 
 #ifdef HAS_WGMMA_ATTENTION
-    // Row groups in one block (attention_wgmma_rows, what the backend runs for an engine request's arguments and
-    // suffix): against attention_simple run group by group with each group's own view. Three modules at 0,
-    // 1000 and 2000 of the K/V buffers, then the request's own rows causally at 3000; rows 0-7 see 350 keys of
-    // the first module, rows 8-15 the first two and 120 of the third, rows 16-47 all three.
-    for (int kvheads : {32, 8})
-    {
-        const int stride = kvheads * HEAD_DIM, m = 48, groups = 3;
-        const int firstRow[groups] = {0, 8, 16}, rows[groups] = {8, 8, 32};
-        const int visible[groups][3] = {{350, 0, 0}, {700, 301, 120}, {700, 301, 400}};
-        auto listOf = [&](int g)
+    // Row groups in one block (attention_wgmma_rows, and _wide for up to 128 rows: what the backend runs for an
+    // engine request's arguments and suffix), against attention_simple run group by group with each group's own
+    // view. Three modules at 0, 1000 and 2000 of the K/V buffers, then the request's own rows causally at 3000;
+    // rows 0-7 see 350 keys of the first module, rows 8-15 the first two and 120 of the third, the rest (a 32- or
+    // 100-row suffix) all three.
+    for (int suffix : {32, 100})
+        for (int kvheads : {32, 8})
         {
-            KvList list = {};
-            list.count = 4;
-            list.stride = stride;
-            for (int s = 0; s < 3; s++) list.seg[s] = {(u64)(b.k + (size_t)1000 * s * stride), (u64)(b.v + (size_t)1000 * s * stride), visible[g][s], 0};
-            list.seg[3] = {(u64)(b.k + (size_t)3000 * stride), (u64)(b.v + (size_t)3000 * stride), firstRow[g], 1};
-            return list;
-        };
-        std::vector<float> ref((size_t)m * heads * HEAD_DIM);
-        for (int g = 0; g < groups; g++)
-        {
-            Buffers bg = b;
-            bg.q = b.q + (size_t)firstRow[g] * heads * HEAD_DIM;
-            auto part = run(Simple, bg, rows[g], heads, kvheads, listOf(g));
-            std::copy(part.begin(), part.end(), ref.begin() + (size_t)firstRow[g] * heads * HEAD_DIM);
+            const int stride = kvheads * HEAD_DIM, groups = 3, m = 16 + suffix;
+            const int firstRow[groups] = {0, 8, 16}, rows[groups] = {8, 8, suffix};
+            const int visible[groups][3] = {{350, 0, 0}, {700, 301, 120}, {700, 301, 400}};
+            auto listOf = [&](int g)
+            {
+                KvList list = {};
+                list.count = 4;
+                list.stride = stride;
+                for (int s = 0; s < 3; s++) list.seg[s] = {(u64)(b.k + (size_t)1000 * s * stride), (u64)(b.v + (size_t)1000 * s * stride), visible[g][s], 0};
+                list.seg[3] = {(u64)(b.k + (size_t)3000 * stride), (u64)(b.v + (size_t)3000 * stride), firstRow[g], 1};
+                return list;
+            };
+            std::vector<float> ref((size_t)m * heads * HEAD_DIM);
+            for (int g = 0; g < groups; g++)
+            {
+                Buffers bg = b;
+                bg.q = b.q + (size_t)firstRow[g] * heads * HEAD_DIM;
+                auto part = run(Simple, bg, rows[g], heads, kvheads, listOf(g));
+                std::copy(part.begin(), part.end(), ref.begin() + (size_t)firstRow[g] * heads * HEAD_DIM);
+            }
+            KvList all = listOf(groups - 1);
+            all.seg[3] = listOf(0).seg[3]; // the causal rows' count follows the row from the block's first
+            RowLimits limits = {};
+            limits.count = groups;
+            for (int g = 0; g < groups; g++)
+            {
+                limits.firstRow[g] = firstRow[g];
+                for (int s = 0; s < 4; s++) limits.visible[g][s] = listOf(g).seg[s].visible;
+            }
+            bool wide = m > 64;
+            int shared = (WG_STAGES * 2 + (wide ? 2 : 1)) * WTILE * 2 + 1024;
+            auto kernel = wide ? attention_wgmma_rows_wide : attention_wgmma_rows;
+            CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+            float scaleLog2 = 1.0f / sqrtf((float)HEAD_DIM) * 1.4426950408889634f;
+            CHECK(cudaMemset(b.out, 0, (size_t)m * heads * HEAD_DIM * 4));
+            kernel<<<dim3(1, heads, 1), wide ? 256 : 128, shared>>>(b.q, b.out, (bf16_t*)nullptr, nullptr, nullptr, m, heads, kvheads, scaleLog2, 1, all, limits, QueryRope{});
+            CHECK(cudaGetLastError());
+            CHECK(cudaDeviceSynchronize());
+            std::vector<float> got(ref.size());
+            CHECK(cudaMemcpy(got.data(), b.out, got.size() * 4, cudaMemcpyDeviceToHost));
+            printf("row groups in one block, 8 + 8 + %d rows over three modules + causal, %d/%d heads\n", suffix, heads, kvheads);
+            allOk &= compare(wide ? "wgmma_rows_wide" : "wgmma_rows", ref, got, tolerance);
         }
-        KvList all = listOf(groups - 1);
-        all.seg[3] = listOf(0).seg[3]; // the causal rows' count follows the row from the block's first
-        RowLimits limits = {};
-        limits.count = groups;
-        for (int g = 0; g < groups; g++)
-        {
-            limits.firstRow[g] = firstRow[g];
-            for (int s = 0; s < 4; s++) limits.visible[g][s] = listOf(g).seg[s].visible;
-        }
-        int shared = (WG_STAGES * 2 + 1) * WTILE * 2 + 1024;
-        CHECK(cudaFuncSetAttribute(attention_wgmma_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
-        float scaleLog2 = 1.0f / sqrtf((float)HEAD_DIM) * 1.4426950408889634f;
-        CHECK(cudaMemset(b.out, 0, (size_t)m * heads * HEAD_DIM * 4));
-        attention_wgmma_rows<<<dim3(1, heads, 1), 128, shared>>>(b.q, b.out, (bf16_t*)nullptr, nullptr, nullptr, m, heads, kvheads, scaleLog2, 1, all, limits, QueryRope{});
-        CHECK(cudaGetLastError());
-        CHECK(cudaDeviceSynchronize());
-        std::vector<float> got(ref.size());
-        CHECK(cudaMemcpy(got.data(), b.out, got.size() * 4, cudaMemcpyDeviceToHost));
-        printf("row groups in one block, 8 + 8 + 32 rows over three modules + causal, %d/%d heads\n", heads, kvheads);
-        allOk &= compare("wgmma_rows", ref, got, tolerance);
-    }
 #endif
 
     printf("\ncausal prefill timing (median of 9 after warm-up), %d heads; FLOPs = 4 * m^2/2 * HEAD_DIM * heads\n", heads);

@@ -19,10 +19,11 @@ internal static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "Cached runs per size (median).", DefaultValueFactory = _ => 5 };
         var uncachedReps = new Option<int>("--uncached-reps") { Description = "Uncached runs per size (median); 0 skips them.", DefaultValueFactory = _ => 3 };
         var kv = new Option<string>("--kv") { Description = "K/V storage: f32, f16 or bf16.", DefaultValueFactory = _ => "f32" };
+        var suffix = new Option<int>("--suffix") { Description = "Suffix tokens of each request (after the two 8-token arguments).", DefaultValueFactory = _ => BenchSchema.SuffixTokens };
         var rehearse = new Option<int>("--rehearse") { Description = "Rehearsal calls of the schema's default request before the timed ones (PromptCacheEngine.RehearseAsync); 0 runs none.", DefaultValueFactory = _ => 0 };
         var backend = BackendOption.Create();
-        var ttft = new Command("ttft", "Cached vs uncached TTFT: four cached modules, two 8-token arguments and a 32-token suffix.");
-        foreach (var o in new Option[] { shape, tokens, reps, uncachedReps, kv, rehearse, backend }) ttft.Options.Add(o);
+        var ttft = new Command("ttft", "Cached vs uncached TTFT: four cached modules, two 8-token arguments and a suffix (32 tokens unless --suffix).");
+        foreach (var o in new Option[] { shape, tokens, reps, uncachedReps, kv, suffix, rehearse, backend }) ttft.Options.Add(o);
         ttft.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             try
@@ -33,7 +34,9 @@ internal static class BenchCommand
                 using var owned = compute as IDisposable;
                 int rehearsals = r.GetValue(rehearse);
                 if (rehearsals < 0) throw new ArgumentException($"--rehearse must be 0 or more (got {rehearsals}).");
-                await TtftBenchmark.RunAsync(chosenShape, sizes, r.GetValue(reps), r.GetValue(uncachedReps), kvType, compute, rehearsals);
+                int suffixTokens = r.GetValue(suffix);
+                if (suffixTokens < 1) throw new ArgumentException($"--suffix must be at least 1 (got {suffixTokens}).");
+                await TtftBenchmark.RunAsync(chosenShape, sizes, r.GetValue(reps), r.GetValue(uncachedReps), kvType, compute, rehearsals, suffixTokens);
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or FormatException)

@@ -201,10 +201,12 @@ public sealed unsafe partial class CudaBackend
         float scaleLog2 = first.ScaleLog2;
         if (SharesKeys && SharedKeyView(held, out var union, out var limits, out int total))
         {
+            bool wide = total > DeviceKernels.WgmmaRows(false);
+            int blockRows = DeviceKernels.WgmmaRows(wide);
             ulong rb = GemmInputsOnly ? Claim(od, (long)total * heads * headDim, only: true) : 0;
-            LaunchSplit(SplitKernel.WgmmaRows, DeviceKernels.WgmmaRows(false), total, heads, kvHeads, headDim, held.Max(h => h.KeyTiles), od, rb,
-                (partO, partMl, n) => _kernels.AttentionWgmmaRows(headDim, qd, od, rb, partO, partMl, total, heads, kvHeads, scaleLog2, n, union, limits, first.Rope),
-                blockRows: DeviceKernels.WgmmaRows(false));
+            LaunchSplit(wide ? SplitKernel.WgmmaRowsWide : SplitKernel.WgmmaRows, blockRows, total, heads, kvHeads, headDim, held.Max(h => h.KeyTiles), od, rb,
+                (partO, partMl, n) => _kernels.AttentionWgmmaRows(wide, headDim, qd, od, rb, partO, partMl, total, heads, kvHeads, scaleLog2, n, union, limits, first.Rope),
+                blockRows: blockRows);
             CountMerged(held.Length, first.Rope);
             SharedKeyLaunches++;
             return;
@@ -246,15 +248,15 @@ public sealed unsafe partial class CudaBackend
     private bool SharesKeys => SharesKeysOverride ?? Options.MergedGroupsShareKeys;
 
     // Row groups that view the same segments, each group a prefix that never shrinks from one group to the next (rows
-    // in position order, as the engine's are), and that fit one 64-row block: the view of the last row (a causal
-    // segment from the first group, whose rule then holds for every row) and each group's counts. False when they do
-    // not; a block per group then runs them.
+    // in position order, as the engine's are), and that fit one block (128 rows, the wide kernel's): the view of the
+    // last row (a causal segment from the first group, whose rule then holds for every row) and each group's counts.
+    // False when they do not; a block per group then runs them.
     private static bool SharedKeyView(HeldAttention[] held, out KvList union, out RowLimits limits, out int rows)
     {
         union = held[^1].List;
         limits = new RowLimits { Count = held.Length };
         rows = held.Sum(h => h.M);
-        if (rows > DeviceKernels.WgmmaRows(false)) return false;
+        if (rows > DeviceKernels.WgmmaRows(true)) return false;
         int firstRow = 0;
         for (int g = 0; g < held.Length; g++)
         {
@@ -312,7 +314,7 @@ public sealed unsafe partial class CudaBackend
             (partO, partMl, n) => _kernels.AttentionPipelined(wide, headDim, qd, od, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy));
     }
 
-    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide, WgmmaGroups, WgmmaWs, WgmmaRows }
+    private enum SplitKernel { Pipelined, PipelinedWide, Wgmma, WgmmaWide, WgmmaGroups, WgmmaWs, WgmmaRows, WgmmaRowsWide }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.WarpSpecializedAttention"/>.</summary>
     internal bool? WarpSpecializedAttentionOverride { get; set; }

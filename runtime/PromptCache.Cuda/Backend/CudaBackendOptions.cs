@@ -225,10 +225,11 @@ public sealed class CudaBackendOptions
     public bool MergeAttentionGroups { get; init; } = true;
 
     /// <summary>
-    /// With <see cref="MergeAttentionGroups"/>: held row groups of together at most 64 rows that view the same
+    /// With <see cref="MergeAttentionGroups"/>: held row groups of together at most 128 rows that view the same
     /// segments (each a prefix of it, growing from one group to the next) run as one block per head that reads each
-    /// K/V tile once, every row masked to the keys its group sees (attention_wgmma_rows), instead of a block per
-    /// group each re-reading the keys the groups share. The engine's arguments and suffix form such groups.
+    /// K/V tile once, every row masked to the keys its group sees (attention_wgmma_rows, or _wide above 64 rows),
+    /// instead of a block per group each re-reading the keys the groups share. The engine's arguments and suffix
+    /// form such groups.
     /// </summary>
     public bool MergedGroupsShareKeys { get; init; } = true;
 

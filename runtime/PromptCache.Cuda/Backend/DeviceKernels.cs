@@ -274,7 +274,7 @@ internal sealed unsafe class DeviceKernels
     private readonly Dictionary<int, IntPtr> _wgmmaWs = new();
 
     private const string WgmmaGroupsKernel = "attention_wgmma_groups";
-    private const string WgmmaRowsKernel = "attention_wgmma_rows";
+    private static string WgmmaRowsKernel(bool wide) => wide ? "attention_wgmma_rows_wide" : "attention_wgmma_rows";
 
     // The wgmma kernels by (head dim, wide), resolved once: they run at every attention call on Hopper.
     private readonly Dictionary<(int HeadDim, bool Wide), IntPtr> _wgmma = new();
@@ -289,9 +289,12 @@ internal sealed unsafe class DeviceKernels
         IntPtr groups = _modules.AttentionWgmma(headDim, WgmmaGroupsKernel);
         EnsureDynamicShared(groups, WgmmaSharedBytes(headDim, wide: false));
         _wgmmaGroups[headDim] = groups;
-        IntPtr rows = _modules.AttentionWgmma(headDim, WgmmaRowsKernel);
-        EnsureDynamicShared(rows, WgmmaSharedBytes(headDim, wide: false));
-        _wgmmaRows[headDim] = rows;
+        foreach (bool wide in new[] { false, true })
+        {
+            IntPtr rows = _modules.AttentionWgmma(headDim, WgmmaRowsKernel(wide));
+            EnsureDynamicShared(rows, WgmmaSharedBytes(headDim, wide));
+            _wgmmaRows[(headDim, wide)] = rows;
+        }
         IntPtr ws = _modules.AttentionWgmma(headDim, WsKernel);
         EnsureDynamicShared(ws, WsSharedBytes(headDim));
         _wgmmaWs[headDim] = ws;
@@ -304,7 +307,7 @@ internal sealed unsafe class DeviceKernels
     }
 
     private readonly Dictionary<int, IntPtr> _wgmmaGroups = new();
-    private readonly Dictionary<int, IntPtr> _wgmmaRows = new();
+    private readonly Dictionary<(int HeadDim, bool Wide), IntPtr> _wgmmaRows = new();
 
     /// <summary>
     /// attention_wgmma_groups of attention_wgmma.cu: the row groups in <paramref name="groups"/> (rows of
@@ -321,18 +324,18 @@ internal sealed unsafe class DeviceKernels
     }
 
     /// <summary>
-    /// attention_wgmma_rows of attention_wgmma.cu: row groups of together at most 64 rows in one block per head and
-    /// split, each K/V tile read once for all of them; <paramref name="list"/> is what the last row sees and
-    /// <paramref name="limits"/> what each group's rows see.
+    /// attention_wgmma_rows(_wide) of attention_wgmma.cu: row groups of together at most 64 rows (128 with
+    /// <paramref name="wide"/>, two warpgroups) in one block per head and split, each K/V tile read once for all of
+    /// them; <paramref name="list"/> is what the last row sees and <paramref name="limits"/> what each group's rows see.
     /// </summary>
-    public void AttentionWgmmaRows(int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int m, int heads, int kvHeads,
-        float scaleLog2, int splits, in KvList list, in RowLimits limits, QueryRope rope)
+    public void AttentionWgmmaRows(bool wide, int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl, int m, int heads,
+        int kvHeads, float scaleLog2, int splits, in KvList list, in RowLimits limits, QueryRope rope)
     {
         KvList listCopy = list;
         RowLimits limitsCopy = limits;
-        IntPtr function = _wgmmaRows[headDim]; // PrepareAttentionWgmma ran first
+        IntPtr function = _wgmmaRows[(headDim, wide)]; // PrepareAttentionWgmma ran first
         void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &listCopy, &limitsCopy, &rope };
-        Launch(function, 1, (uint)heads, (uint)splits, 128, a, (uint)WgmmaSharedBytes(headDim, wide: false));
+        Launch(function, 1, (uint)heads, (uint)splits, (uint)(2 * WgmmaRows(wide)), a, (uint)WgmmaSharedBytes(headDim, wide));
     }
 
     /// <summary>

@@ -318,7 +318,7 @@ __device__ __forceinline__ void prefill_block(int b, int heads, int qblocks, int
 // GROUPS warpgroups per block, 64 query rows each, sharing every K/V tile. While one warpgroup is in its
 // softmax, the others' products keep the tensor cores busy.
 // head, qblock: which head and block of rows this is (prefill_block orders them); partRows: see store_rows.
-// limits: null, or each row's own key counts (one warpgroup only); list then holds what the last row sees.
+// limits: null, or each row's own key counts; list then holds what the last row sees.
 template <int GROUPS>
 __device__ __forceinline__ void attention_wgmma_body(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
@@ -374,7 +374,7 @@ __device__ __forceinline__ void attention_wgmma_body(
         const int k0 = tileCur * WKT;
         // Warpgroup-uniform (wgmma needs all four warps): does any row of the group see a key of the tile?
         // Rows that see only some get probabilities of zero from the mask.
-        if (GROUPS == 1 || (groupRow0 < m && k0 < keys_for_row(seg, groupLast))) // one group: always (measured 6 % slower as a run-time test)
+        if (GROUPS == 1 || (groupRow0 < m && k0 < (limits ? row_keys(seg, sCur, *limits, groupLast) : keys_for_row(seg, groupLast)))) // one group: always (measured 6 % slower as a run-time test)
         {
             const unsigned kAddress = shared_address(sk), vAddress = shared_address(sv);
             float sc[WKT / 8][4];
@@ -385,7 +385,7 @@ __device__ __forceinline__ void attention_wgmma_body(
             wgmma_wait_all();
             pin_registers(sc);
 
-            if (GROUPS == 1 && limits) mask_tile_rows(sc, seg, sCur, *limits, row0, m, k0, g, t);
+            if (limits) mask_tile_rows(sc, seg, sCur, *limits, row0, m, k0, g, t);
             else mask_tile(sc, seg, row0, m, k0, g, t);
             softmax_tile<WKT, true>(sc, mrow, lrow, o);
 
@@ -620,15 +620,25 @@ extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_groups(
         rope, groups.firstRow[g]);
 }
 
-// The same row groups when together they fit one 64-row block: one block per head (and key split) reads each K/V
-// tile once for all of them, each row masked to the keys its group sees. In a block per group, every group
-// re-read the module keys it shares with the others: the engine's benchmark request (arguments in the first and
-// last of four modules, then the suffix) streamed about twice the K/V of one pass. list: what the last row sees.
+// The same row groups when together they fit one block (64 rows; 128 in the wide kernel below): one block per
+// head (and key split) reads each K/V tile once for all of them, each row masked to the keys its group sees. In
+// a block per group, every group re-read the module keys it shares with the others: the engine's benchmark
+// request (arguments in the first and last of four modules, then the suffix) streamed about twice the K/V of one
+// pass. list: what the last row sees.
 extern "C" __global__ void __launch_bounds__(128, 3) attention_wgmma_rows(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list, RowLimits limits, QueryRope rope)
 {
     attention_wgmma_body<1>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, blockIdx.y, 0, m, rope, 0, &limits);
+}
+
+// The same for 65 to 128 rows (a longer suffix): two warpgroups share each K/V tile; a warpgroup skips a tile
+// none of its rows sees.
+extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_rows_wide(
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, RowLimits limits, QueryRope rope)
+{
+    attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, blockIdx.y, 0, m, rope, 0, &limits);
 }
 
 #endif

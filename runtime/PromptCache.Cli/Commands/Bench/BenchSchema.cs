@@ -7,7 +7,7 @@ namespace PromptCache.Cli.Commands.Bench;
 /// <summary>
 /// The TTFT benchmark's prompt layout: four cached modules whose text totals <c>cachedTokens</c>
 /// byte tokens, two 8-token parameter slots (one in the first module, one in the last), and a
-/// 32-token suffix. Text is varied prose, never zeros.
+/// 32-token suffix (or another length). Text is varied prose, never zeros.
 /// </summary>
 internal static class BenchSchema
 {
@@ -36,7 +36,7 @@ internal static class BenchSchema
         return sb.ToString();
     }
 
-    public static PromptRequest Request(int cachedTokens, int variant) => new(
+    public static PromptRequest Request(int cachedTokens, int variant, int suffixTokens = SuffixTokens) => new(
         $"bench{cachedTokens}", "",
         [
             new ModuleSelection(["m0"], [new PromptArgument("a", $"alpha{variant % 10:D3}")]),
@@ -44,7 +44,7 @@ internal static class BenchSchema
             new ModuleSelection("m2"),
             new ModuleSelection(["m3"], [new PromptArgument("b", $"beta{variant % 10:D4}")]),
         ],
-        [PromptSuffixPart.Plain(($"Question {variant}: what happens next in the story? ").PadRight(SuffixTokens, '.')[..SuffixTokens])]);
+        [PromptSuffixPart.Plain(($"Question {variant}: what happens next in the story? ").PadRight(suffixTokens, '.')[..suffixTokens])]);
 
     // Exactly `length` bytes of words (ASCII, one byte token each).
     private static string Prose(Random random, int length)

@@ -13,7 +13,7 @@ namespace PromptCache.Cli.Commands.Bench;
 internal static class TtftBenchmark
 {
     public static async Task RunAsync(SyntheticShape shape, IReadOnlyList<int> sizes, int reps, int uncachedReps, KvDataType kvType, IComputeBackend? backend = null,
-        int rehearsals = 0)
+        int rehearsals = 0, int suffixTokens = BenchSchema.SuffixTokens)
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"Engine TTFT: shape {shape.Name} (d {shape.HiddenSize}, {shape.LayerCount} layers, heads {shape.HeadCount}/{shape.KvHeadCount}, FFN {shape.FfnSize}, {shape.WeightType}), " +
@@ -50,8 +50,8 @@ internal static class TtftBenchmark
                 await engine.RehearseAsync($"bench{size}", rehearsals);
                 notes.Add(string.Create(inv, $"Rehearsal before the timed calls ({size} cached tokens): {rehearsals} calls in {rehearsalClock.Elapsed.TotalMilliseconds:F0} ms"));
             }
-            await engine.RunAsync(BenchSchema.Request(size, 99), one);
-            if (uncachedReps > 0) await engine.RunUncachedAsync(BenchSchema.Request(size, 98), one);
+            await engine.RunAsync(BenchSchema.Request(size, 99, suffixTokens), one);
+            if (uncachedReps > 0) await engine.RunUncachedAsync(BenchSchema.Request(size, 98, suffixTokens), one);
             var cached = new List<double>();
             var graphsBefore = (backend as CudaBackend)?.GraphStats;
             var instantiatedBy = new List<long>(); // per call: executable graphs built anew
@@ -59,7 +59,7 @@ internal static class TtftBenchmark
             for (int i = 0; i < reps; i++)
             {
                 long built = (backend as CudaBackend)?.GraphStats.Instantiated ?? 0;
-                var r = await engine.RunAsync(BenchSchema.Request(size, i), one);
+                var r = await engine.RunAsync(BenchSchema.Request(size, i, suffixTokens), one);
                 cached.Add(r.TimeToFirstToken.TotalMilliseconds);
                 instantiatedBy.Add(((backend as CudaBackend)?.GraphStats.Instantiated ?? 0) - built);
                 last = r.Stats;
@@ -67,7 +67,7 @@ internal static class TtftBenchmark
             var graphsAfter = (backend as CudaBackend)?.GraphStats;
             var uncached = new List<double>();
             for (int i = 0; i < uncachedReps; i++)
-                uncached.Add((await engine.RunUncachedAsync(BenchSchema.Request(size, i), one)).TimeToFirstToken.TotalMilliseconds);
+                uncached.Add((await engine.RunUncachedAsync(BenchSchema.Request(size, i, suffixTokens), one)).TimeToFirstToken.TotalMilliseconds);
 
             var counters = engine.GetCounters();
             int cachedTokens = last!.CachedTokens, newTokens = last.PrefillTokens;
@@ -87,7 +87,7 @@ internal static class TtftBenchmark
                 // Call by call: TTFT (ms) and graphs built anew, to tell one-off builds from a steady cost.
                 notes.Add(string.Create(inv, $"  cached calls in order (TTFT ms/graphs built): {string.Join(" ", cached.Select((t, i) => $"{t:F2}/{instantiatedBy[i]}"))}"));
             }
-            if (backend is CudaBackend cuda) notes.Add(await MergedGroupsAsync(engine, cuda, size, reps, one));
+            if (backend is CudaBackend cuda) notes.Add(await MergedGroupsAsync(engine, cuda, size, reps, one, suffixTokens));
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
         notes.ForEach(Console.WriteLine);
@@ -96,7 +96,7 @@ internal static class TtftBenchmark
     // The request's row groups (its arguments see the modules only below their positions): one block per head for
     // all of them (CudaBackendOptions.MergedGroupsShareKeys), a block per group in one launch per layer
     // (MergeAttentionGroups), or one launch per group: cached TTFT, the three in turn.
-    private static async Task<string> MergedGroupsAsync(PromptCacheEngine engine, CudaBackend cuda, int size, int reps, GenerationOptions one)
+    private static async Task<string> MergedGroupsAsync(PromptCacheEngine engine, CudaBackend cuda, int size, int reps, GenerationOptions one, int suffixTokens)
     {
         (bool Merge, bool Share)[] modes = [(true, true), (true, false), (false, false)];
         var times = modes.Select(_ => new List<double>()).ToArray();
@@ -107,7 +107,7 @@ internal static class TtftBenchmark
                 int mode = i % modes.Length;
                 cuda.MergeAttentionGroupsOverride = modes[mode].Merge;
                 cuda.SharesKeysOverride = modes[mode].Share;
-                var r = await engine.RunAsync(BenchSchema.Request(size, 1000 + i), one);
+                var r = await engine.RunAsync(BenchSchema.Request(size, 1000 + i, suffixTokens), one);
                 if (i >= modes.Length) times[mode].Add(r.TimeToFirstToken.TotalMilliseconds); // the first round warms every path
             }
         }
