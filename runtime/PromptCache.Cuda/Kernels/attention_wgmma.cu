@@ -267,7 +267,7 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
 // MAX_ROW_GROUPS consecutive runs of rows, each seeing its own prefix of every context segment.
 #define MAX_ROW_GROUPS 4
 
-// Per-row key counts of one block holding several row groups (attention_wgmma_rows): row r belongs to group g
+// Per-row key counts of one block holding several row groups (attention_wgmma_rows, _wide): row r is in group g
 // (firstRow[g] <= r < firstRow[g + 1]) and sees visible[g][s] keys of non-causal segment s; a causal segment's
 // count follows the row (keys_for_row), the same rule for every group. The backend only builds one when the
 // counts never decrease from a group to the next (rows in position order), so a warp's first row sees the least.
