@@ -31,6 +31,17 @@ public sealed class BackendAndBenchCommandTests
     }
 
     [Fact]
+    public void Bench_ttft_rejects_a_negative_rehearsal_count_and_an_empty_suffix()
+    {
+        Assert.Contains("--rehearse must be 0 or more (got -1)", Assert.Throws<ArgumentException>(() => BenchCommand.Counts(-1, 32)).Message);
+        Assert.Contains("--suffix must be at least 1 (got 0)", Assert.Throws<ArgumentException>(() => BenchCommand.Counts(0, 0)).Message);
+        Assert.Equal((30, 100), BenchCommand.Counts(30, 100));
+        var root = new RootCommand { BenchCommand.Create() };
+        Assert.Equal(2, root.Parse(["bench", "ttft", "--shape", "tiny", "--tokens", "64", "--rehearse", "-1"]).Invoke());
+        Assert.Equal(2, root.Parse(["bench", "ttft", "--shape", "tiny", "--tokens", "64", "--suffix", "0"]).Invoke());
+    }
+
+    [Fact]
     public void Bench_ttft_names_the_gpu_sized_shapes()
     {
         Assert.Equal((4096, 32, 32, 11008), (BenchCommand.Shape("7b").HiddenSize, BenchCommand.Shape("7b").LayerCount, BenchCommand.Shape("7b").KvHeadCount, BenchCommand.Shape("7b").FfnSize));

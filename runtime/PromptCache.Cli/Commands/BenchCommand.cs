@@ -30,12 +30,10 @@ internal static class BenchCommand
             {
                 var sizes = r.GetValue(tokens)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
                 var (chosenShape, kvType) = (Shape(r.GetValue(shape)!), KvType(r.GetValue(kv)!));
+                var (rehearsals, suffixTokens) = Counts(r.GetValue(rehearse), r.GetValue(suffix));
+                // Arguments first: opening a GPU backend takes seconds.
                 var compute = BackendOption.Open(r.GetValue(backend)!);
                 using var owned = compute as IDisposable;
-                int rehearsals = r.GetValue(rehearse);
-                if (rehearsals < 0) throw new ArgumentException($"--rehearse must be 0 or more (got {rehearsals}).");
-                int suffixTokens = r.GetValue(suffix);
-                if (suffixTokens < 1) throw new ArgumentException($"--suffix must be at least 1 (got {suffixTokens}).");
                 await TtftBenchmark.RunAsync(chosenShape, sizes, r.GetValue(reps), r.GetValue(uncachedReps), kvType, compute, rehearsals, suffixTokens);
                 return 0;
             }
@@ -48,6 +46,13 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmarks that print tables (never timed tests).");
         command.Subcommands.Add(ttft);
         return command;
+    }
+
+    internal static (int Rehearsals, int SuffixTokens) Counts(int rehearsals, int suffixTokens)
+    {
+        if (rehearsals < 0) throw new ArgumentException($"--rehearse must be 0 or more (got {rehearsals}).");
+        if (suffixTokens < 1) throw new ArgumentException($"--suffix must be at least 1 (got {suffixTokens}).");
+        return (rehearsals, suffixTokens);
     }
 
     internal static SyntheticShape Shape(string name) => name switch
