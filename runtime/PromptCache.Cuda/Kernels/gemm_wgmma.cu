@@ -1,0 +1,185 @@
+// The prefill gate/up GEMM with SwiGLU in its epilogue, on Hopper's copy engine (TMA) and warpgroup tensor-core
+// instructions (wgmma, sm_90a only); a unit of its own, compiled only when WGMMA_GEMM is defined (the sm_90a target).
+//
+// Why: cuBLAS cannot apply SiLU·mul to two products, so a prefill wrote both as f32 (m × 2f floats) and a pass
+// read them back to write silu(g)·u as bf16 for the down projection: at 4096 tokens of a 7B shape that is
+// ~720 MB of device memory traffic per layer that this kernel never makes. It computes the same values: f32
+// accumulation, silu(g)·u in f32 (transformer.cu's silu_times), one rounding to bf16.
+//
+//   h[r, j] = silu(x[r, :] · gate[j, :]) · (x[r, :] · up[j, :]),  x: m × k, gate and up: f × k, h: m × f (bf16).
+//
+// Layout: a persistent grid (one block per SM) walks 128-row × 128-column output tiles, M fastest, so the
+// blocks running at once share the same weight tiles in L2. A block is three warpgroups:
+//   producer   one thread issues the TMA copies of each 64-wide k step: 128 rows of x, 128 rows of gate and
+//              the same 128 rows of up, into a ring of STAGES stages (full/empty mbarriers);
+//   consumers  two warpgroups, 64 rows each, multiply x by [gate; up] (256 columns) with four wgmma
+//              m64n256k16 per stage, so column c of the accumulators is gate column c and column c + 128
+//              the same up column: the epilogue pairs them in registers.
+// The producer runs ahead across tiles: the next tile's copies land while the consumers finish this one.
+// Shared memory per stage: x 16 KB + gate 16 KB + up 16 KB, each row 128 bytes in TMA's 128-byte swizzle,
+// which is the layout wgmma's 128-byte swizzle mode reads (see attention_wgmma.cu).
+
+#if defined(WGMMA_GEMM)
+#define GEMM_BM 128
+#define GEMM_BN 128                                // output columns per tile (gate and up columns: twice that)
+#define GEMM_BK 64                                 // one 128-byte swizzled row of bf16
+#define GEMM_STAGES 4
+#define GEMM_A_BYTES (GEMM_BM * GEMM_BK * 2)       // 16 KB
+#define GEMM_B_BYTES (2 * GEMM_BN * GEMM_BK * 2)   // 32 KB: gate rows, then up rows
+#define GEMM_STAGE_BYTES (GEMM_A_BYTES + GEMM_B_BYTES)
+
+// A CUtensorMap (cuda.h is not available to NVRTC here): 128 opaque bytes, 64-byte aligned, filled by
+// cuTensorMapEncodeTiled on the host and passed by value as a __grid_constant__ parameter.
+struct __align__(64) TmaMap
+{
+    u64 words[16];
+};
+
+__device__ __forceinline__ unsigned gemm_smem_address(const void* p) { return (unsigned)__cvta_generic_to_shared(p); }
+
+__device__ __forceinline__ void gemm_bar_init(u64* bar, unsigned count)
+{
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(gemm_smem_address(bar)), "r"(count) : "memory");
+}
+
+__device__ __forceinline__ void gemm_bar_arrive(u64* bar)
+{
+    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(gemm_smem_address(bar)) : "memory");
+}
+
+// The producer's arrival, announcing the bytes its copies will deliver (the phase completes when they have).
+__device__ __forceinline__ void gemm_bar_expect(u64* bar, unsigned bytes)
+{
+    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n" ::"r"(gemm_smem_address(bar)), "r"(bytes) : "memory");
+}
+
+__device__ __forceinline__ void gemm_bar_wait(u64* bar, unsigned parity)
+{
+    asm volatile(
+        "{\n.reg .pred done;\n"
+        "WAIT_%=:\n"
+        "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+        "@!done bra WAIT_%=;\n}\n" ::"r"(gemm_smem_address(bar)), "r"(parity) : "memory");
+}
+
+// One box of a 2-D tensor (c0: the contiguous coordinate, c1: the row) into shared memory; completes on bar.
+// Rows or columns past the tensor's end arrive as zeros.
+__device__ __forceinline__ void tma_load(unsigned dst, const TmaMap* map, int c0, int c1, u64* bar)
+{
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
+                 ::"r"(dst), "l"((u64)map), "r"(c0), "r"(c1), "r"(gemm_smem_address(bar)) : "memory");
+}
+
+// Shared-memory matrix descriptor, K-major, 128-byte swizzle: rows of 128 bytes, 8-row groups 1024 bytes apart.
+__device__ __forceinline__ u64 gemm_desc(unsigned address)
+{
+    return (u64)((address & 0x3FFFFu) >> 4) | ((u64)1 << 16) | ((u64)(1024 >> 4) << 32) | (1ull << 62);
+}
+
+#define GEMM_ACC(i) "+f"(d[i][0]), "+f"(d[i][1]), "+f"(d[i][2]), "+f"(d[i][3])
+#define GEMM_ACC8(i) GEMM_ACC(i), GEMM_ACC(i + 1), GEMM_ACC(i + 2), GEMM_ACC(i + 3), GEMM_ACC(i + 4), GEMM_ACC(i + 5), GEMM_ACC(i + 6), GEMM_ACC(i + 7)
+
+// d[64 × 256] (+)= A[64 × 16] · B[256 × 16]ᵀ, both K-major in shared memory.
+__device__ __forceinline__ void wgmma_n256(float (&d)[32][4], u64 descA, u64 descB, int accumulate)
+{
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 "
+        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
+        "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,"
+        "%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,"
+        "%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,"
+        "%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,%79,"
+        "%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,"
+        "%96,%97,%98,%99,%100,%101,%102,%103,%104,%105,%106,%107,%108,%109,%110,%111,"
+        "%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%123,%124,%125,%126,%127}, "
+        "%128, %129, p, 1, 1, 0, 0;\n}\n"
+        : GEMM_ACC8(0), GEMM_ACC8(8), GEMM_ACC8(16), GEMM_ACC8(24)
+        : "l"(descA), "l"(descB), "r"(accumulate));
+}
+
+__device__ __forceinline__ float gemm_silu_times(float g, float u) { return g / (1.0f + __expf(-g)) * u; }
+
+extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
+    const __grid_constant__ TmaMap mapX, const __grid_constant__ TmaMap mapGate, const __grid_constant__ TmaMap mapUp,
+    bf16_t* __restrict__ h, int m, int f, int k)
+{
+    extern __shared__ uint4 gemm_smem_raw[];
+    char* smem = (char*)gemm_smem_raw + ((1024u - (gemm_smem_address(gemm_smem_raw) & 1023u)) & 1023u);
+    u64* full = (u64*)(smem + GEMM_STAGES * GEMM_STAGE_BYTES);
+    u64* empty = full + GEMM_STAGES;
+    const unsigned base = gemm_smem_address(smem);
+
+    const int mTiles = (m + GEMM_BM - 1) / GEMM_BM, tiles = mTiles * (f / GEMM_BN), kSteps = (k + GEMM_BK - 1) / GEMM_BK;
+
+    if (threadIdx.x == 0)
+    {
+        for (int s = 0; s < GEMM_STAGES; s++)
+        {
+            gemm_bar_init(&full[s], 1); // the producer's expect_tx arrival; the copies' bytes complete it
+            gemm_bar_init(&empty[s], 8); // lane 0 of each consumer warp
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+
+    if (threadIdx.x < 128)
+    {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+        if (threadIdx.x != 0) return;
+        int step = 0;
+        for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+        {
+            const int row0 = (tile % mTiles) * GEMM_BM, col0 = (tile / mTiles) * GEMM_BN;
+            for (int kb = 0; kb < kSteps; kb++, step++)
+            {
+                const int stage = step % GEMM_STAGES;
+                if (step >= GEMM_STAGES) gemm_bar_wait(&empty[stage], ((step / GEMM_STAGES) - 1) & 1);
+                const unsigned a = base + stage * GEMM_STAGE_BYTES, b = a + GEMM_A_BYTES;
+                gemm_bar_expect(&full[stage], GEMM_STAGE_BYTES);
+                tma_load(a, &mapX, kb * GEMM_BK, row0, &full[stage]);
+                tma_load(b, &mapGate, kb * GEMM_BK, col0, &full[stage]);
+                tma_load(b + GEMM_B_BYTES / 2, &mapUp, kb * GEMM_BK, col0, &full[stage]);
+            }
+        }
+        return;
+    }
+
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+    const int tid = threadIdx.x - 128, consumer = tid >> 7;
+    const int warp = (tid >> 5) & 3, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    int step = 0;
+    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+    {
+        const int row0 = (tile % mTiles) * GEMM_BM, col0 = (tile / mTiles) * GEMM_BN;
+        float d[32][4];
+        for (int kb = 0; kb < kSteps; kb++, step++)
+        {
+            const int stage = step % GEMM_STAGES;
+            gemm_bar_wait(&full[stage], (step / GEMM_STAGES) & 1);
+            const unsigned a = base + stage * GEMM_STAGE_BYTES + consumer * (64 * 128), b = base + stage * GEMM_STAGE_BYTES + GEMM_A_BYTES;
+            asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+            for (int kk = 0; kk < GEMM_BK / 16; kk++)
+                wgmma_n256(d, gemm_desc(a + kk * 32), gemm_desc(b + kk * 32), kb > 0 || kk > 0);
+            asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+            // The previous step's products are done: its stage goes back to the producer.
+            asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+            if (kb > 0 && lane == 0) gemm_bar_arrive(&empty[(step - 1) % GEMM_STAGES]);
+        }
+        asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+        if (lane == 0) gemm_bar_arrive(&empty[(step - 1) % GEMM_STAGES]);
+
+        // Accumulator layout (per warp 16 rows): d[i][0..1] row g, columns 8i + 2t and +1; d[i][2..3] row g + 8.
+        // Columns 0-127 are gate, 128-255 the same up columns.
+        const int r = row0 + consumer * 64 + warp * 16 + g;
+#pragma unroll
+        for (int i = 0; i < 16; i++)
+        {
+            const int col = col0 + 8 * i + 2 * t;
+            if (r < m) *reinterpret_cast<unsigned*>(h + (i64)r * f + col) = pack_bf16x2(gemm_silu_times(d[i][0], d[i + 16][0]), gemm_silu_times(d[i][1], d[i + 16][1]));
+            if (r + 8 < m) *reinterpret_cast<unsigned*>(h + (i64)(r + 8) * f + col) = pack_bf16x2(gemm_silu_times(d[i][2], d[i + 16][2]), gemm_silu_times(d[i][3], d[i + 16][3]));
+        }
+    }
+}
+#endif
