@@ -38,6 +38,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when the value projection written into the segment failed its check (the timings then store V as before).</summary>
     public static bool ValuesIntoSegmentPassed { get; private set; } = true;
 
+    /// <summary>False when the SwiGLU GEMM (gate/up with SiLU·mul in its epilogue) failed its check (the timings then run cuBLAS and silu_mul).</summary>
+    public static bool SwiGluGemmPassed { get; private set; } = true;
+
     /// <summary>False when RoPE left to its readers changed a logit (the timings then run RoPE as a pass).</summary>
     public static bool RopeInReadersPassed { get; private set; } = true;
 
@@ -279,6 +282,30 @@ internal static unsafe class CorrectnessChecks
         Console.WriteLine($"  {(ok ? "PASS" : "FAIL")}  {label,-52} {compare}; {used} projections into segments before it");
     }
 
+    // The gate/up GEMMs with SiLU·mul in their epilogue against cuBLAS and silu_mul, on one backend. The same f32
+    // sums rounded once to bf16, in another order: equal up to an ulp of a few SwiGLU outputs.
+    private static void SwiGluGemm(string name, CudaBackend backend, LlamaModel model, int[] ids, int[] positions, float[] fused)
+    {
+        string label = $"{name} SwiGLU GEMM vs cuBLAS + silu_mul";
+        long used = backend.SwiGluGemmCalls;
+        float[]? apart = ForwardWithout(label, on => backend.FusedSwiGluOverride = on, model, ids, positions);
+        if (apart is null)
+        {
+            SwiGluGemmPassed = false;
+            return;
+        }
+        var compare = LogitCompare.Of(fused, apart, model.Config.VocabSize);
+        // It must have run wherever it can: a Hopper GPU and prefill-sized rows.
+        bool expected = backend.Device.ComputeCapability is { Major: 9, Minor: 0 } && ids.Length > backend.Options.SkinnyGemmMaxRows;
+        bool ok = compare.Passes(1e-3) && (used > 0 || !expected);
+        if (!ok)
+        {
+            Failures++;
+            SwiGluGemmPassed = false;
+        }
+        Console.WriteLine($"  {(ok ? "PASS" : "FAIL")}  {label,-52} {compare}; {used} launches before it{(backend.SwiGluGemmError is { } e ? $" (given up: {e})" : "")}");
+    }
+
     // The plain prompt's logits with one of the backend's options switched off (everything else, timed choices
     // included, as before), or null after reporting the error. The option is restored either way.
     private static float[]? ForwardWithout(string label, Action<bool?> setOption, LlamaModel model, int[] ids, int[] positions)
@@ -322,6 +349,7 @@ internal static unsafe class CorrectnessChecks
                 Report($"{name} plain ({result.Rows} tokens)", LogitCompare.Of(result.Logits, Logits(plain), vocab));
                 if (options.RopeInReaders) RopeInReadersBitExact(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
                 if (options.RopeInReaders && options.ValuesIntoSegment) ValuesIntoSegment(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
+                if (options.FusedSwiGluGemm) SwiGluGemm(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
 
                 var segments = modular.GetProperty("segments").EnumerateArray()
                     .Select(s => model.Prefill(Ints(s, "ids"), Ints(s, "positions"))).ToList();

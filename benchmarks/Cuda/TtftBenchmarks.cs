@@ -20,6 +20,7 @@ internal sealed unsafe class TtftBenchmarks
     private bool _ropeInReaders;
     private bool _valuesIntoSegment;
     private bool _bf16SwiGlu;
+    private bool _swiGluGemm;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -48,6 +49,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"RoPE in its readers (the K/V store, the wgmma Q load) for the timings: {_ropeInReaders}");
         _valuesIntoSegment = _ropeInReaders && CorrectnessChecks.ValuesIntoSegmentPassed;
         Console.WriteLine($"V projected into the segment for the timings: {_valuesIntoSegment}");
+        _swiGluGemm = _s.Check && CorrectnessChecks.SwiGluGemmPassed;
+        Console.WriteLine($"gate/up GEMMs with SiLU·mul in their epilogue (SwiGLU GEMM) for the timings: {_swiGluGemm}");
         // Opt-in (library default off): timed only in its own A/B rows, the others run the defaults.
         _bf16SwiGlu = _s.Check && CorrectnessChecks.Bf16SwiGluPassed;
         Console.WriteLine($"bf16 gate/up GEMMs feeding SiLU·mul (opt-in): A/B rows only: {_bf16SwiGlu}");
@@ -100,7 +103,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -130,7 +133,9 @@ internal sealed unsafe class TtftBenchmarks
             if (_wgmma) FeatureAB("warp-specialised attention", on => cuda.WarpSpecializedAttentionOverride = on, cuda, forward, ids, positions, [], segment);
             if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [], segment);
             if (_valuesIntoSegment) FeatureAB("V projected into the segment", on => cuda.ValuesIntoSegmentOverride = on, cuda, forward, ids, positions, [], segment);
-            if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => cuda.Bf16SwiGluOverride = on, cuda, forward, ids, positions, [], segment);
+            if (_swiGluGemm) FeatureAB("SwiGLU GEMM", on => cuda.FusedSwiGluOverride = on, cuda, forward, ids, positions, [], segment);
+            // Against the path the timings run (the SwiGLU GEMM when it passed): off, the bf16 products go through cuBLAS.
+            if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => { cuda.Bf16SwiGluOverride = on; cuda.FusedSwiGluOverride = on is null ? null : false; }, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("tuned prefill GEMMs", on => cuda.TunedPrefillGemmsOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("CUDA graphs", on => cuda.GraphsOverride = on, cuda, forward, ids, positions, [], segment);
@@ -198,6 +203,7 @@ internal sealed unsafe class TtftBenchmarks
         foreach (string line in cuda.SkinnyTuneLog) Console.WriteLine($"Tuned {line}");
         foreach (string line in cuda.AttentionTuneLog) Console.WriteLine($"Tuned {line}");
         if (cuda.SkinnyKernelError is { } se) Console.WriteLine($"SKINNY KERNEL FELL BACK TO cublasGemmEx: {se}");
+        if (cuda.SwiGluGemmError is { } sge) Console.WriteLine($"SWIGLU GEMM FELL BACK TO cuBLAS: {sge}");
         if (cuda.FusedNormError is { } fe) Console.WriteLine($"FUSED ADD+NORM FELL BACK: {fe}");
         foreach (string line in cuda.FusedGroupLog) Console.WriteLine($"Fused {line}");
         if (cuda.FusedGroupError is { } ge) Console.WriteLine($"FUSED GROUP GEMM FELL BACK: {ge}");

@@ -14,7 +14,7 @@ public sealed partial class KernelSourceTests
     [Fact]
     public void All_kernel_sources_are_embedded()
     {
-        Assert.Equal(["attention.cu", "attention_pipelined.cu", "attention_wgmma.cu", "common.cuh", "fused_norm.cu", "group_split.cu", "skinny_gemm.cu", "transformer.cu"], KernelSource.Names());
+        Assert.Equal(["attention.cu", "attention_pipelined.cu", "attention_wgmma.cu", "common.cuh", "fused_norm.cu", "gemm_wgmma.cu", "group_split.cu", "skinny_gemm.cu", "transformer.cu"], KernelSource.Names());
     }
 
     [Fact]
@@ -35,6 +35,36 @@ public sealed partial class KernelSourceTests
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows", "rope_store_kv"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
+        Assert.Equal(["swiglu_gemm"], Declared(KernelSource.GemmWgmma));
+    }
+
+    [Fact]
+    public void The_swiglu_gemm_matches_its_launcher()
+    {
+        // DeviceKernels.SwiGluGemm passes three tensor maps by value, then these, in this order.
+        string source = KernelSource.Read(KernelSource.GemmWgmma);
+        Assert.Equal("const __grid_constant__ TmaMap mapX, const __grid_constant__ TmaMap mapGate, const __grid_constant__ TmaMap mapUp, " +
+            "bf16_t* __restrict__ h, int m, int f, int k", Parameters(source, "swiglu_gemm"));
+        Assert.Contains("__launch_bounds__(384, 1) swiglu_gemm(", source);
+        Assert.Contains($"#define GEMM_STAGES {DeviceKernels.SwiGluStages}\n", source);
+        Assert.Contains($"#define GEMM_BM {DeviceKernels.SwiGluTileRows}\n", source);
+        Assert.Contains($"#define GEMM_BN {DeviceKernels.SwiGluTileColumns} ", source);
+        Assert.Contains($"#define GEMM_BK {TensorMap.BoxColumns} ", source);
+        // 4 stages × (128 + 2 × 128 rows) × 64 bf16, 1 KB of alignment slack, 8 barriers: within the H100's 227 KB per block.
+        Assert.Equal(197_696, DeviceKernels.SwiGluSharedBytes);
+        Assert.True(DeviceKernels.SwiGluSharedBytes <= 227 * 1024);
+        // The kernel's TmaMap and the driver's CUtensorMap are 128 bytes.
+        Assert.Equal(128, Unsafe.SizeOf<TensorMap>());
+        Assert.Matches(@"struct __align__\(64\) TmaMap\s*\{\s*u64 words\[16\];", source);
+    }
+
+    [Theory]
+    [InlineData(0x1008ul, 64)] // the driver needs a 16-byte aligned address
+    [InlineData(0x1000ul, 12)] // and rows of a multiple of 16 bytes
+    public void A_tensor_map_refuses_what_the_copy_engine_cannot_read(ulong address, int cols)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TensorMap.Bf16Rows(address, 128, cols, 128));
+        Assert.Contains($"{cols} columns", e.Message);
     }
 
     [Fact]

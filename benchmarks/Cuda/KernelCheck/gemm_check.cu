@@ -103,7 +103,7 @@ int main()
     const int smem = GEMM_STAGES * GEMM_STAGE_BYTES + 1024 + 2 * GEMM_STAGES * 8;
     CHECK(cudaFuncSetAttribute(swiglu_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
     struct Shape { int m, f, k; };
-    const Shape shapes[] = {{4096, 11008, 4096}, {2048, 11008, 4096}, {8192, 11008, 4096}, {4096, 14336, 4096}, {1000, 11008, 4096}, {65, 384, 192}};
+    const Shape shapes[] = {{4096, 11008, 4096}, {2048, 11008, 4096}, {8192, 11008, 4096}, {4096, 14336, 4096}, {1000, 11008, 4096}, {65, 384, 192}, {640, 1376, 512}, {77, 1024, 512}};
     bool ok = true;
     for (const Shape& s : shapes)
     {
@@ -128,7 +128,7 @@ int main()
             silu_mul<<<prop.multiProcessorCount * 8, 256>>>(yg, yu, nullptr, (i64)m * f, ref);
         };
         TmaMap mx = make_map(x, m, k, GEMM_BM), mg = make_map(gate, f, k, GEMM_BN), mu = make_map(up, f, k, GEMM_BN);
-        const int tiles = ((m + GEMM_BM - 1) / GEMM_BM) * (f / GEMM_BN);
+        const int tiles = ((m + GEMM_BM - 1) / GEMM_BM) * ((f + GEMM_BN - 1) / GEMM_BN);
         const int grid = std::min(tiles, prop.multiProcessorCount);
         auto mine = [&] { swiglu_gemm<<<grid, 384, smem>>>(mx, mg, mu, out, m, f, k); };
         reference();

@@ -138,8 +138,13 @@ public sealed unsafe partial class CudaBackend
             if (HoldsSwiGluPair && _group.Outputs[0] == (ulong)gate && _group.Outputs[1] == (ulong)up
                 && count == (long)_groupRows * _group.Rows[0] && count % 4 == 0 && (((ulong)gate | (ulong)up) & 15) == 0)
             {
-                SwiGluBf16(gate, up, count);
-                return;
+                FlushHeldGemm();
+                if (FusedSwiGlu && SwiGluGemm(gate, count)) return;
+                if (Bf16SwiGlu)
+                {
+                    SwiGluBf16(gate, up, count);
+                    return;
+                }
             }
             FlushGroup(keepSplit: true);
             FlushAdd();

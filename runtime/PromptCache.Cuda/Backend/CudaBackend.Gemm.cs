@@ -56,7 +56,9 @@ public sealed unsafe partial class CudaBackend
             _group.Rows[i] = w.Rows;
             Written((ulong)y, outputs);
             bool hold = PrefillPairs(m) && !overwritesInput && (_group.Count == 1 || HoldsSwiGluPair);
-            if (!hold && _group.Count >= 1 + _groupFollowers.Length) FlushGroup();
+            // A prefill q/k/v group's value projection stays held for the K/V store, as outside groups.
+            if (!hold && _group.Count >= 1 + _groupFollowers.Length)
+                FlushGroup(holdValues: ValuesIntoSegment && RopeInReaders && _chainLength == 3 && _group.Count == 3 && m > Options.SkinnyGemmMaxRows);
         }
     }
 
@@ -124,8 +126,72 @@ public sealed unsafe partial class CudaBackend
         UseSkinnyKernel(m, cols) || (Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows) || PrefillPairs(m);
 
     // Prefill GEMMs are held one call (two when a second of the same size follows on the same input):
-    // a SiluMul over a held pair's outputs makes it a gate/up pair with bf16 outputs (Bf16SwiGlu).
-    private bool PrefillPairs(int m) => Bf16SwiGlu && m > Options.SkinnyGemmMaxRows;
+    // a SiluMul over a held pair's outputs makes it a gate/up pair, run as one SwiGLU GEMM (FusedSwiGluGemm)
+    // or with bf16 outputs (Bf16SwiGlu).
+    private bool PrefillPairs(int m) => (FusedSwiGlu || Bf16SwiGlu) && m > Options.SkinnyGemmMaxRows;
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.FusedSwiGluGemm"/>.</summary>
+    internal bool? FusedSwiGluOverride { get; set; }
+
+    // The SwiGLU GEMM writes only the down projection's bf16 input, so it needs GemmInputsOnly.
+    private bool FusedSwiGlu =>
+        (FusedSwiGluOverride ?? Options.FusedSwiGluGemm) && !_swiGluGemmUnavailable && GemmInputsOnly
+        && _device.ComputeCapability is { Major: 9, Minor: 0 };
+
+    private bool _swiGluGemmUnavailable;
+
+    /// <summary>Why the SwiGLU GEMM (<see cref="CudaBackendOptions.FusedSwiGluGemm"/>) was given up, or null.</summary>
+    public string? SwiGluGemmError { get; private set; }
+
+    /// <summary>Launches of the SwiGLU GEMM (checks: the path ran).</summary>
+    internal long SwiGluGemmCalls { get; private set; }
+
+    private readonly Dictionary<(ulong Address, int Rows, int Cols), TensorMap> _weightMaps = new();
+
+    // A weight's tensor map depends on its address and shape alone, so it is made once per weight.
+    private TensorMap WeightMap(ulong address, int rows, int cols)
+    {
+        if (!_weightMaps.TryGetValue((address, rows, cols), out var map))
+            _weightMaps[(address, rows, cols)] = map = TensorMap.Bf16Rows(address, rows, cols, DeviceKernels.SwiGluTileColumns);
+        return map;
+    }
+
+    // The held gate/up pair (f × k each, on the bf16 input of m rows) as one kernel that writes silu(g)·u as the
+    // down projection's bf16 input alone; false, with nothing launched and the pair still held, when it cannot run.
+    private bool SwiGluGemm(float* gate, long count)
+    {
+        int m = _groupRows, k = _groupCols, f = _group.Rows[0];
+        if (f % 8 != 0 || k % 8 != 0 || ((_groupInputBf16 | _group.Weights[0] | _group.Weights[1]) & 15) != 0) return false;
+        try
+        {
+            _kernels.PrepareSwiGluGemm();
+        }
+        catch (CudaException e)
+        {
+            _swiGluGemmUnavailable = true; // do not recompile the broken unit at every call
+            SwiGluGemmError = e.Message;
+            return false;
+        }
+        var g = _group;
+        _group = default;
+        ulong xb = _groupInputBf16;
+        FlushAdd();
+        _chainLength = 0;
+        ulong copy = Claim((ulong)gate, count, only: true);
+        long outBytes = count * sizeof(ushort), inBytes = (long)m * k * sizeof(ushort);
+        if (copy < xb + (ulong)inBytes && xb < copy + (ulong)outBytes)
+        {
+            // The claim reused the input's buffer (a kernel cannot read and write it at once): the products first.
+            ulong up = g.Outputs[1];
+            Gemm(g.Weights[0], f, k, xb, m, (ulong)gate);
+            Gemm(g.Weights[1], f, k, xb, m, up);
+            _kernels.SiluMul((ulong)gate, up, 0, count, copy);
+            return true;
+        }
+        _kernels.SwiGluGemm(TensorMap.Bf16Rows(xb, m, k, DeviceKernels.SwiGluTileRows), WeightMap(g.Weights[0], f, k), WeightMap(g.Weights[1], f, k), copy, m, f, k);
+        SwiGluGemmCalls++;
+        return true;
+    }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.Bf16SwiGlu"/>.</summary>
     internal bool? Bf16SwiGluOverride { get; set; }
@@ -171,7 +237,7 @@ public sealed unsafe partial class CudaBackend
     // Runs the held-back GEMM group: one skinny launch (variant and K split fixed by the options, or
     // chosen per shape by TuneSkinny), or cublasGemmEx per member when the skinny kernels cannot be
     // built or launched here.
-    private void FlushGroup(bool keepSplit = false)
+    private void FlushGroup(bool keepSplit = false, bool holdValues = false)
     {
         FlushHeldGemm();
         if (_group.Count == 0)
@@ -191,7 +257,11 @@ public sealed unsafe partial class CudaBackend
         }
         if (!UseSkinnyKernel(m, k))
         {
-            for (int i = 0; i < g.Count; i++) Gemm(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+            for (int i = 0; i < g.Count; i++)
+            {
+                if (holdValues && i == 2) _heldGemm = new HeldGemm(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]); // launched by the next call
+                else Gemm(g.Weights[i], g.Rows[i], k, xb, m, g.Outputs[i]);
+            }
             return;
         }
         if (!_skinnyUnavailable)

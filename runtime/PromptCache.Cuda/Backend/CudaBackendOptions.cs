@@ -143,6 +143,19 @@ public sealed class CudaBackendOptions
     public bool Bf16SwiGlu { get; init; }
 
     /// <summary>
+    /// On Hopper GPUs (SM 9.0), on by default. Above <see cref="SkinnyGemmMaxRows"/> rows (prefill), two GEMMs of one
+    /// size called back to back on one input and followed by SiluMul over their outputs (gate, up) run as one kernel
+    /// (gemm_wgmma.cu: TMA and wgmma) that applies SiLU·mul to the f32 products in registers and writes only the
+    /// down projection's bf16 input: the two f32 outputs are never written or read back. The values are the ones
+    /// the separate path computes (f32 accumulation, one rounding to bf16; on the H100 the kernel check found them
+    /// bit for bit equal to cuBLAS + silu_mul). Needs <see cref="Bf16GemmInputsOnly"/> (the f32 SwiGLU output is
+    /// not written), feed-forward and input widths that are multiples of 8;
+    /// otherwise, or when the kernel cannot be built, the cuBLAS path runs (the reason is kept in
+    /// <see cref="CudaBackend.SwiGluGemmError"/>). The up buffer is left unspecified, as SiluMul allows.
+    /// </summary>
+    public bool FusedSwiGluGemm { get; init; } = true;
+
+    /// <summary>
     /// On by default. The outputs that the model passes only to a GEMM (a norm into another buffer, SwiGLU,
     /// attention on Hopper's wgmma kernels) are written as the GEMM's bf16 input alone, not also as f32:
     /// at a 4096-token 7B prefill that is ~5 GB of writes and a conversion pass fewer. The logits do not
@@ -261,7 +274,7 @@ public sealed class CudaBackendOptions
     /// <summary>
     /// Every fused or tuned fast path off (cublasGemmEx at every size, separate add and norm, per-head RoPE,
     /// no GEMM groups, computed attention splits, RoPE as a pass of its own, kernels launched one by one, every
-    /// activation written in f32, no wgmma kernel unless asked, and then the warp-specialised one only if asked
+    /// activation written in f32, gate/up GEMMs and SiLU·mul apart, no wgmma kernel unless asked, and then the warp-specialised one only if asked
     /// too): the plain reference path the fast ones are checked against.
     /// </summary>
     public static CudaBackendOptions Unfused(AttentionKernel attention = AttentionKernel.Auto, int attentionSplits = 0, bool kvHostWriteBack = true,
@@ -286,5 +299,6 @@ public sealed class CudaBackendOptions
         MergedGroupsShareKeys = false,
         RopeInReaders = false,
         ValuesIntoSegment = false,
+        FusedSwiGluGemm = false,
     };
 }

@@ -397,6 +397,35 @@ internal sealed unsafe class DeviceKernels
         void** a = stackalloc void*[] { &partO, &partMl, &output, &outputBf16, &m, &heads, &splits };
         Launch(_modules.Attention(headDim, "attention_combine"), (uint)m, (uint)heads, 1, (uint)Math.Min(((headDim + 31) / 32) * 32, 256), a);
     }
+
+    /// <summary>Rows per output tile of swiglu_gemm (GEMM_BM), and the x tensor map's box height.</summary>
+    public const int SwiGluTileRows = 128;
+
+    /// <summary>Output columns per tile of swiglu_gemm (GEMM_BN): the gate and up maps' box height.</summary>
+    public const int SwiGluTileColumns = 128;
+
+    /// <summary>GEMM_STAGES of gemm_wgmma.cu.</summary>
+    public const int SwiGluStages = 4;
+
+    /// <summary>Shared memory of swiglu_gemm: per stage 128 rows of x and 128 of gate and of up, 64 bf16 each; 1 KB to align the swizzled tiles; a full and an empty barrier per stage.</summary>
+    public const int SwiGluSharedBytes = SwiGluStages * (SwiGluTileRows + 2 * SwiGluTileColumns) * TensorMap.BoxColumns * sizeof(ushort) + 1024 + 2 * SwiGluStages * sizeof(ulong);
+
+    /// <summary>Compiles (or loads) swiglu_gemm and raises its shared-memory limit: the first call's errors surface here, before anything is queued.</summary>
+    public void PrepareSwiGluGemm() => EnsureDynamicShared(_modules.GemmWgmma("swiglu_gemm"), SwiGluSharedBytes);
+
+    /// <summary>
+    /// swiglu_gemm of gemm_wgmma.cu: <paramref name="h"/>[m × f] (bf16) = silu(x·gateᵀ)·(x·upᵀ), x [m × k] and the weights
+    /// [f × k] read through their tensor maps (<see cref="TensorMap.Bf16Rows"/>, boxes of <see cref="SwiGluTileRows"/> and
+    /// <see cref="SwiGluTileColumns"/> rows). A persistent grid: one block per SM at most.
+    /// </summary>
+    public void SwiGluGemm(TensorMap x, TensorMap gate, TensorMap up, ulong h, int m, int f, int k)
+    {
+        IntPtr function = _modules.GemmWgmma("swiglu_gemm");
+        EnsureDynamicShared(function, SwiGluSharedBytes);
+        long tiles = (long)((m + SwiGluTileRows - 1) / SwiGluTileRows) * ((f + SwiGluTileColumns - 1) / SwiGluTileColumns);
+        void** a = stackalloc void*[] { &x, &gate, &up, &h, &m, &f, &k };
+        Launch(function, (uint)Math.Min(tiles, _device.MultiprocessorCount), 1, 1, 384, a, SwiGluSharedBytes);
+    }
 }
 
 /// <summary>

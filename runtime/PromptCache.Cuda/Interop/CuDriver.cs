@@ -85,6 +85,18 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial int cuModuleUnload(IntPtr module);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int cuModuleGetFunction(out IntPtr function, IntPtr module, string name);
     [LibraryImport(Lib)] public static partial int cuFuncSetAttribute(IntPtr function, int attribute, int value);
+
+    // Tensor maps for the copy engine (TMA, SM 9.0+; the driver has had this entry point since CUDA 12.0).
+    public const int TensorMapBfloat16 = 9;     // CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+    public const int TensorMapInterleaveNone = 0;
+    public const int TensorMapSwizzle128B = 3;  // CU_TENSOR_MAP_SWIZZLE_128B
+    public const int TensorMapL2Promotion256B = 3;
+    public const int TensorMapOobFillZeros = 0; // CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE: out-of-bounds elements read as zeros
+
+    /// <summary>Fills a 128-byte CUtensorMap (<paramref name="map"/>, 64-byte aligned) for a tiled copy.</summary>
+    [LibraryImport(Lib)]
+    public static partial int cuTensorMapEncodeTiled(void* map, int dataType, uint rank, ulong globalAddress, ulong* globalDim, ulong* globalStrides,
+        uint* boxDim, uint* elementStrides, int interleave, int swizzle, int l2Promotion, int oobFill);
     [LibraryImport(Lib)]
     public static partial int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, IntPtr stream, void** parameters, void** extra);

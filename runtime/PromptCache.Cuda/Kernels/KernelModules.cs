@@ -54,6 +54,10 @@ internal sealed class KernelModules : IDisposable
             new Dictionary<string, string> { ["HEAD_DIM"] = headDim.ToString(System.Globalization.CultureInfo.InvariantCulture), ["WGMMA_ATTENTION"] = "1" },
             kernel, archSpecific: true);
 
+    /// <summary>A kernel of the Hopper GEMM unit (gemm_wgmma.cu), compiled for the architecture-specific target (sm_90a).</summary>
+    public IntPtr GemmWgmma(string kernel) =>
+        Function([KernelSource.GemmWgmma], new Dictionary<string, string> { ["WGMMA_GEMM"] = "1" }, kernel, archSpecific: true);
+
     private IntPtr Function(string file, IReadOnlyDictionary<string, string> defines, string kernel) => Function([file], defines, kernel);
 
     private IntPtr Function(string[] files, IReadOnlyDictionary<string, string> defines, string kernel, bool archSpecific = false)

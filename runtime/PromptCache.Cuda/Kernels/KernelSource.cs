@@ -37,6 +37,12 @@ internal static class KernelSource
     /// <summary>The split of a GEMM over concatenated weights into its members' outputs: a unit of its own for the same reason.</summary>
     public const string GroupSplit = "group_split.cu";
 
+    /// <summary>
+    /// The Hopper prefill GEMM with SiLU·mul in its epilogue (TMA and wgmma): compiled for the sm_90a target only,
+    /// as a unit of its own, so a compile error there leaves the cuBLAS path working.
+    /// </summary>
+    public const string GemmWgmma = "gemm_wgmma.cu";
+
     /// <summary>The helpers every kernel file is compiled with.</summary>
     public const string Common = "common.cuh";
 

@@ -6,7 +6,8 @@
 // ~720 MB of device memory traffic per layer that this kernel never makes. It computes the same values: f32
 // accumulation, silu(g)·u in f32 (transformer.cu's silu_times), one rounding to bf16.
 //
-//   h[r, j] = silu(x[r, :] · gate[j, :]) · (x[r, :] · up[j, :]),  x: m × k, gate and up: f × k, h: m × f (bf16).
+//   h[r, j] = silu(x[r, :] · gate[j, :]) · (x[r, :] · up[j, :]),  x: m × k, gate and up: f × k, h: m × f (bf16);
+// k and f multiples of 8 (TMA's 16-byte rows; whole pairs of outputs). Tiles past m or f read zeros and are not stored.
 //
 // Layout: a persistent grid (one block per SM) walks 128-row × 128-column output tiles, M fastest, so the
 // blocks running at once share the same weight tiles in L2. A block is three warpgroups:
@@ -110,7 +111,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
     u64* empty = full + GEMM_STAGES;
     const unsigned base = gemm_smem_address(smem);
 
-    const int mTiles = (m + GEMM_BM - 1) / GEMM_BM, tiles = mTiles * (f / GEMM_BN), kSteps = (k + GEMM_BK - 1) / GEMM_BK;
+    const int mTiles = (m + GEMM_BM - 1) / GEMM_BM, tiles = mTiles * ((f + GEMM_BN - 1) / GEMM_BN), kSteps = (k + GEMM_BK - 1) / GEMM_BK;
 
     if (threadIdx.x == 0)
     {
@@ -177,6 +178,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
         for (int i = 0; i < 16; i++)
         {
             const int col = col0 + 8 * i + 2 * t;
+            if (col >= f) break; // f is even: a pair is in or out whole
             if (r < m) *reinterpret_cast<unsigned*>(h + (i64)r * f + col) = pack_bf16x2(gemm_silu_times(d[i][0], d[i + 16][0]), gemm_silu_times(d[i][1], d[i + 16][1]));
             if (r + 8 < m) *reinterpret_cast<unsigned*>(h + (i64)(r + 8) * f + col) = pack_bf16x2(gemm_silu_times(d[i][2], d[i + 16][2]), gemm_silu_times(d[i][3], d[i + 16][3]));
         }

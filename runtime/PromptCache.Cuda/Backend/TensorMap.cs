@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+using PromptCache.Cuda.Interop;
+
+namespace PromptCache.Cuda.Backend;
+
+/// <summary>
+/// A CUtensorMap: the 128 opaque bytes through which the copy engine (TMA) reads boxes of a 2-D matrix. A kernel
+/// takes it by value (a <c>__grid_constant__</c> parameter), so a launch recorded in a CUDA graph keeps its own copy.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Size = 128)]
+internal unsafe struct TensorMap
+{
+    private fixed ulong _words[16];
+
+    /// <summary>Columns per box: one 128-byte row of bf16, the width of the 128-byte swizzle.</summary>
+    public const int BoxColumns = 64;
+
+    /// <summary>
+    /// <paramref name="rows"/> × <paramref name="cols"/> bf16, row-major at <paramref name="address"/>, read in boxes
+    /// of 64 columns × <paramref name="boxRows"/> rows in the 128-byte swizzle that wgmma reads; rows and columns
+    /// past the end read as zeros. The driver asks for a 16-byte aligned address and rows of a multiple of 16 bytes.
+    /// </summary>
+    public static TensorMap Bf16Rows(ulong address, long rows, int cols, int boxRows)
+    {
+        if ((address & 15) != 0 || cols % 8 != 0)
+            throw new ArgumentException($"A tensor map needs a 16-byte aligned address and a multiple of 8 bf16 columns (address 0x{address:x}, {cols} columns).");
+        byte* raw = stackalloc byte[sizeof(TensorMap) + 64];
+        void* aligned = (void*)(((nuint)raw + 63) & ~(nuint)63); // the driver writes the map at a 64-byte boundary
+        ulong* dims = stackalloc ulong[] { (ulong)cols, (ulong)rows };
+        ulong* strides = stackalloc ulong[] { (ulong)cols * sizeof(ushort) };
+        uint* box = stackalloc uint[] { BoxColumns, (uint)boxRows };
+        uint* elementStrides = stackalloc uint[] { 1, 1 };
+        CudaCheck.Driver(CuDriver.cuTensorMapEncodeTiled(aligned, CuDriver.TensorMapBfloat16, 2, address, dims, strides, box, elementStrides,
+            CuDriver.TensorMapInterleaveNone, CuDriver.TensorMapSwizzle128B, CuDriver.TensorMapL2Promotion256B, CuDriver.TensorMapOobFillZeros));
+        return *(TensorMap*)aligned;
+    }
+}
