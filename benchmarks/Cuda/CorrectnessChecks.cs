@@ -41,6 +41,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when the SwiGLU GEMM (gate/up with SiLU·mul in its epilogue) failed its check (the timings then run cuBLAS and silu_mul).</summary>
     public static bool SwiGluGemmPassed { get; private set; } = true;
 
+    /// <summary>False when the residual added inside the output and down projections failed its check (the timings then add after them).</summary>
+    public static bool ResidualInGemmPassed { get; private set; } = true;
+
     /// <summary>False when RoPE left to its readers changed a logit (the timings then run RoPE as a pass).</summary>
     public static bool RopeInReadersPassed { get; private set; } = true;
 
@@ -264,7 +267,11 @@ internal static unsafe class CorrectnessChecks
     private static void ValuesIntoSegment(string name, CudaBackend backend, LlamaModel model, int[] ids, int[] positions, float[] into)
     {
         string label = $"{name} V projected into the segment vs stored";
+        // Another call first: with prefill GEMMs held in pairs (the SwiGLU GEMM), a GQA model's value projection joins
+        // its q/k/v group, and is held for the store, only once the backend has learned the group in an earlier call.
         long used = backend.ValuesProjectedIntoSegments;
+        into = model.Forward(ids, positions, [], null, LogitsMode.All).Logits;
+        used = backend.ValuesProjectedIntoSegments - used;
         float[]? apart = ForwardWithout(label, on => backend.ValuesIntoSegmentOverride = on, model, ids, positions);
         if (apart is null)
         {
@@ -279,31 +286,22 @@ internal static unsafe class CorrectnessChecks
             Failures++;
             ValuesIntoSegmentPassed = false;
         }
-        Console.WriteLine($"  {(ok ? "PASS" : "FAIL")}  {label,-52} {compare}; {used} projections into segments before it");
+        Console.WriteLine($"  {(ok ? "PASS" : "FAIL")}  {label,-52} {compare}; {used} projections into segments in the call before it");
     }
 
-    // The gate/up GEMMs with SiLU·mul in their epilogue against cuBLAS and silu_mul, on one backend. The same f32
-    // sums rounded once to bf16, in another order: equal up to an ulp of a few SwiGLU outputs.
-    private static void SwiGluGemm(string name, CudaBackend backend, LlamaModel model, int[] ids, int[] positions, float[] fused)
+    // A prefill fusion against its parts, on one backend: the same f32 sums in another order, so equal up to an ulp of a
+    // few bf16 GEMM inputs. It must also have run wherever it can (a Hopper GPU for the SwiGLU GEMM; prefill-sized rows).
+    private static bool FusedVsApart(string label, CudaBackend backend, LlamaModel model, int[] ids, int[] positions, float[] fused,
+        Action<bool?> setOption, long used, bool hopperOnly, string? givenUp)
     {
-        string label = $"{name} SwiGLU GEMM vs cuBLAS + silu_mul";
-        long used = backend.SwiGluGemmCalls;
-        float[]? apart = ForwardWithout(label, on => backend.FusedSwiGluOverride = on, model, ids, positions);
-        if (apart is null)
-        {
-            SwiGluGemmPassed = false;
-            return;
-        }
+        float[]? apart = ForwardWithout(label, setOption, model, ids, positions);
+        if (apart is null) return false;
         var compare = LogitCompare.Of(fused, apart, model.Config.VocabSize);
-        // It must have run wherever it can: a Hopper GPU and prefill-sized rows.
-        bool expected = backend.Device.ComputeCapability is { Major: 9, Minor: 0 } && ids.Length > backend.Options.SkinnyGemmMaxRows;
+        bool expected = (!hopperOnly || backend.Device.ComputeCapability is { Major: 9, Minor: 0 }) && ids.Length > backend.Options.SkinnyGemmMaxRows;
         bool ok = compare.Passes(1e-3) && (used > 0 || !expected);
-        if (!ok)
-        {
-            Failures++;
-            SwiGluGemmPassed = false;
-        }
-        Console.WriteLine($"  {(ok ? "PASS" : "FAIL")}  {label,-52} {compare}; {used} launches before it{(backend.SwiGluGemmError is { } e ? $" (given up: {e})" : "")}");
+        if (!ok) Failures++;
+        Console.WriteLine($"  {(ok ? "PASS" : "FAIL")}  {label,-52} {compare}; {used} launches before it{(givenUp is { } e ? $" (given up: {e})" : "")}");
+        return ok;
     }
 
     // The plain prompt's logits with one of the backend's options switched off (everything else, timed choices
@@ -349,7 +347,12 @@ internal static unsafe class CorrectnessChecks
                 Report($"{name} plain ({result.Rows} tokens)", LogitCompare.Of(result.Logits, Logits(plain), vocab));
                 if (options.RopeInReaders) RopeInReadersBitExact(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
                 if (options.RopeInReaders && options.ValuesIntoSegment) ValuesIntoSegment(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
-                if (options.FusedSwiGluGemm) SwiGluGemm(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
+                if (options.FusedSwiGluGemm && !FusedVsApart($"{name} SwiGLU GEMM vs cuBLAS + silu_mul", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),
+                        result.Logits, on => backend.FusedSwiGluOverride = on, backend.SwiGluGemmCalls, hopperOnly: true, backend.SwiGluGemmError))
+                    SwiGluGemmPassed = false;
+                if (options.ResidualInGemm && !FusedVsApart($"{name} residual added in the GEMM vs after it", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),
+                        result.Logits, on => backend.ResidualInGemmOverride = on, backend.ResidualGemms, hopperOnly: false, null))
+                    ResidualInGemmPassed = false;
 
                 var segments = modular.GetProperty("segments").EnumerateArray()
                     .Select(s => model.Prefill(Ints(s, "ids"), Ints(s, "positions"))).ToList();

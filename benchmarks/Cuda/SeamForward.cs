@@ -72,14 +72,12 @@ internal sealed unsafe class SeamForward
                 B.Rope(k, n, KV, rope, c.RopeStyle);
                 Op("store_kv"); B.StoreKv(output, l, start, k, v, n);
                 Op("attention"); B.Attention(q, n, H, blocks, l, att);
-                Op("gemm"); B.MatMul(att, n, L.Output, xb);
-                Op("elementwise"); B.Add(x, xb, (long)n * d);
+                Op("gemm"); B.MatMulAdd(att, n, L.Output, x, xb);
                 Op("norm"); B.RmsNorm(x, xb, n, d, L.FfnNorm, c.RmsNormEps);
                 Op("gemm"); B.MatMul(xb, n, L.Gate, gate);
                 B.MatMul(xb, n, L.Up, up);
                 Op("elementwise"); B.SiluMul(gate, up, (long)n * c.FfnSize);
-                Op("gemm"); B.MatMul(gate, n, L.Down, xb);
-                Op("elementwise"); B.Add(x, xb, (long)n * d);
+                Op("gemm"); B.MatMulAdd(gate, n, L.Down, x, xb);
             }
             Commit(output, positions);
             if (logitRows == 0) return null;

@@ -21,6 +21,7 @@ internal sealed unsafe class TtftBenchmarks
     private bool _valuesIntoSegment;
     private bool _bf16SwiGlu;
     private bool _swiGluGemm;
+    private bool _residualInGemm;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -51,6 +52,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"V projected into the segment for the timings: {_valuesIntoSegment}");
         _swiGluGemm = _s.Check && CorrectnessChecks.SwiGluGemmPassed;
         Console.WriteLine($"gate/up GEMMs with SiLU·mul in their epilogue (SwiGLU GEMM) for the timings: {_swiGluGemm}");
+        _residualInGemm = _s.Check && CorrectnessChecks.ResidualInGemmPassed;
+        Console.WriteLine($"Residual added inside the output and down projections (prefill) for the timings: {_residualInGemm}");
         // Opt-in (library default off): timed only in its own A/B rows, the others run the defaults.
         _bf16SwiGlu = _s.Check && CorrectnessChecks.Bf16SwiGluPassed;
         Console.WriteLine($"bf16 gate/up GEMMs feeding SiLU·mul (opt-in): A/B rows only: {_bf16SwiGlu}");
@@ -103,7 +106,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, ResidualInGemm = _residualInGemm });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -134,6 +137,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [], segment);
             if (_valuesIntoSegment) FeatureAB("V projected into the segment", on => cuda.ValuesIntoSegmentOverride = on, cuda, forward, ids, positions, [], segment);
             if (_swiGluGemm) FeatureAB("SwiGLU GEMM", on => cuda.FusedSwiGluOverride = on, cuda, forward, ids, positions, [], segment);
+            if (_residualInGemm) FeatureAB("residual in the GEMM", on => cuda.ResidualInGemmOverride = on, cuda, forward, ids, positions, [], segment);
             // Against the path the timings run (the SwiGLU GEMM when it passed): off, the bf16 products go through cuBLAS.
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => { cuda.Bf16SwiGluOverride = on; cuda.FusedSwiGluOverride = on is null ? null : false; }, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);

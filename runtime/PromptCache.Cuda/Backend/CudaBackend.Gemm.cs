@@ -62,6 +62,44 @@ public sealed unsafe partial class CudaBackend
         }
     }
 
+    /// <inheritdoc />
+    public void MatMulAdd(float* x, int m, in WeightTensor w, float* y, float* scratch)
+    {
+        long inputs = (long)m * w.Cols, outputs = (long)m * w.Rows;
+        // Short queries keep their paths (skinny kernels, groups, the add fused with the next norm).
+        if (!ResidualInGemm || m <= Options.SkinnyGemmMaxRows || FloatRanges.Overlap((ulong)y, outputs, (ulong)x, inputs)
+            || FloatRanges.Overlap((ulong)scratch, outputs, (ulong)y, outputs))
+        {
+            MatMul(x, m, w, scratch);
+            Add(y, scratch, outputs);
+            return;
+        }
+        using (Enter())
+        {
+            using var chunk = Recorded();
+            Begin();
+            ulong weights = _weights.Get(w);
+            ulong xb = GemmInput(x, inputs);
+            Reading((ulong)y, outputs);
+            Written((ulong)y, outputs);
+            int rows = w.Rows, cols = w.Cols;
+            ulong yd = (ulong)y, s = (ulong)scratch;
+            if (TunedPrefillGemms)
+                _ltGemm.Accumulate(weights, rows, cols, xb, m, yd, s, () => GemmEx(weights, rows, cols, xb, m, s), () => GemmEx(weights, rows, cols, xb, m, yd, beta: 1f));
+            else
+                GemmEx(weights, rows, cols, xb, m, yd, beta: 1f);
+            ResidualGemms++;
+        }
+    }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.ResidualInGemm"/>.</summary>
+    internal bool? ResidualInGemmOverride { get; set; }
+
+    private bool ResidualInGemm => ResidualInGemmOverride ?? Options.ResidualInGemm;
+
+    /// <summary>GEMMs that added their product into the residual themselves (checks: the path ran).</summary>
+    internal long ResidualGemms { get; private set; }
+
     // A GEMM held back until the next call (ValuesIntoSegment): when that call stores its output as V, the GEMM
     // writes bf16 straight into the segment's device copy; any other call launches it as it was asked.
     private readonly record struct HeldGemm(ulong Weights, int Rows, int Cols, ulong Xb, int M, ulong Y)
@@ -212,7 +250,9 @@ public sealed unsafe partial class CudaBackend
         // A prefill GEMM of the same size after a held one may be the up of a gate/up pair; learned or not,
         // so that the first call computes exactly what the later ones do.
         bool pairs = n == 1 && PrefillPairs(m) && outputs == (long)m * _group.Rows[0];
-        if (!pairs && (n - 1 >= _groupFollowers.Length || _groupFollowers[n - 1] != weights)) return false;
+        // A third after a held pair is a q/k/v group's value projection, learned or not (held for the K/V store).
+        bool third = n == 2 && PrefillPairs(m) && _groupFollowers.Length == 0;
+        if (!pairs && !third && (n - 1 >= _groupFollowers.Length || _groupFollowers[n - 1] != weights)) return false;
         for (int i = 0; i < n; i++)
             if (FloatRanges.Overlap(y, outputs, _group.Outputs[i], (long)m * _group.Rows[i])) return false;
         return true;
@@ -505,10 +545,10 @@ public sealed unsafe partial class CudaBackend
             GemmEx(w, rows, cols, xb, m, y);
     }
 
-    // outputType: Cublas.R32F (the seam's activations) or Cublas.R16BF (scratch for a fused pass).
-    private void GemmEx(ulong w, int rows, int cols, ulong xb, int m, ulong y, int outputType = Cublas.R32F)
+    // outputType: Cublas.R32F (the seam's activations) or Cublas.R16BF (scratch for a fused pass). beta 1: y += the product.
+    private void GemmEx(ulong w, int rows, int cols, ulong xb, int m, ulong y, int outputType = Cublas.R32F, float beta = 0f)
     {
-        float alpha = 1f, beta = 0f;
+        float alpha = 1f;
         CudaCheck.Blas(Cublas.cublasGemmEx(_blas, Cublas.OpT, Cublas.OpN, rows, m, cols,
             &alpha, w, Cublas.R16BF, cols, xb, Cublas.R16BF, cols,
             &beta, y, outputType, rows, Cublas.Compute32F, Cublas.GemmDefault));

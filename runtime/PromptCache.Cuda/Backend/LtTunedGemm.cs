@@ -42,19 +42,36 @@ internal sealed unsafe class LtTunedGemm : IDisposable
     /// <summary>y[m × rows] (f32) = xb[m × cols] (bf16) · wᵀ (bf16 rows × cols); <paramref name="gemmEx"/> is the fallback path.</summary>
     public void Run(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx)
     {
-        if (!_plans.TryGetValue((rows, cols, m), out var plan))
-        {
-            var mClass = (rows, cols, TuningClass.Of(m));
-            plan = _winners.TryGetValue(mClass, out var winner) ? Reuse(winner, rows, cols, m) : null;
-            if (plan is null)
-            {
-                plan = Tune(w, rows, cols, xb, m, y, gemmEx);
-                _winners.TryAdd(mClass, plan.Algo);
-            }
-            _plans[(rows, cols, m)] = plan;
-        }
+        var plan = PlanFor(w, rows, cols, xb, m, y, gemmEx);
         if (plan.Algo is null) gemmEx();
-        else Launch(plan, w, xb, y);
+        else Launch(plan, w, xb, y, beta: 0f);
+    }
+
+    /// <summary>
+    /// y[m × rows] (f32) += xb · wᵀ, with the algorithm <see cref="Run"/> would take for the shape. A shape not planned
+    /// yet is timed writing into <paramref name="tuneOutput"/> (m × rows floats the caller can spare, written by
+    /// <paramref name="gemmExIntoTuneOutput"/> among others), never into y; <paramref name="gemmExAccumulate"/> is the fallback.
+    /// </summary>
+    public void Accumulate(ulong w, int rows, int cols, ulong xb, int m, ulong y, ulong tuneOutput, Action gemmExIntoTuneOutput, Action gemmExAccumulate)
+    {
+        var plan = PlanFor(w, rows, cols, xb, m, tuneOutput, gemmExIntoTuneOutput);
+        if (plan.Algo is null) gemmExAccumulate();
+        else Launch(plan, w, xb, y, beta: 1f);
+    }
+
+    // The shape's plan: made before, the winner of its m class, or timed now on the real operands (writing y).
+    private Plan PlanFor(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx)
+    {
+        if (_plans.TryGetValue((rows, cols, m), out var plan)) return plan;
+        var mClass = (rows, cols, TuningClass.Of(m));
+        plan = _winners.TryGetValue(mClass, out var winner) ? Reuse(winner, rows, cols, m) : null;
+        if (plan is null)
+        {
+            plan = Tune(w, rows, cols, xb, m, y, gemmEx);
+            _winners.TryAdd(mClass, plan.Algo);
+        }
+        _plans[(rows, cols, m)] = plan;
+        return plan;
     }
 
     // Same operand order as the cublasGemmEx path: column-major yᵀ (rows × m) = Wᵀ-view · xᵀ.
@@ -134,7 +151,7 @@ internal sealed unsafe class LtTunedGemm : IDisposable
                 plan.Algo = span[..64].ToArray();
                 try
                 {
-                    double ms = Time(() => Launch(plan, w, xb, y));
+                    double ms = Time(() => Launch(plan, w, xb, y, beta: 0f));
                     timings.Add($"#{i} {ms * 1e3:0}us");
                     if (ms < best) (best, winner) = (ms, i);
                 }
@@ -154,9 +171,10 @@ internal sealed unsafe class LtTunedGemm : IDisposable
         return plan;
     }
 
-    private void Launch(Plan plan, ulong w, ulong xb, ulong y)
+    // beta 1: y is also C, added to the product (the residual); 0: only written.
+    private void Launch(Plan plan, ulong w, ulong xb, ulong y, float beta)
     {
-        float alpha = 1f, beta = 0f;
+        float alpha = 1f;
         ulong workspace = _workspace.Get(WorkspaceBytes);
         fixed (byte* algo = plan.Algo)
             CudaCheck.Blas(CublasLt.cublasLtMatmul(_lt, plan.Desc, &alpha, w, plan.A, xb, plan.B, &beta, y, plan.C, y, plan.C,

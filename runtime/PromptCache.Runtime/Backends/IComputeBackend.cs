@@ -26,6 +26,18 @@ public unsafe interface IComputeBackend
     /// <summary>A linear layer: <c>y[m × W.Rows] = x[m × W.Cols] · Wᵀ</c>.</summary>
     void MatMul(float* x, int m, in WeightTensor w, float* y);
 
+    /// <summary>
+    /// A linear layer added into <paramref name="y"/> (a residual connection): <c>y[m × W.Rows] += x[m × W.Cols] · Wᵀ</c>.
+    /// <paramref name="scratch"/> (m × W.Rows floats, apart from x and y) is left holding unspecified values. The default
+    /// is <see cref="MatMul"/> into scratch, then <see cref="Add"/>; a backend may add inside the GEMM instead and skip
+    /// writing and reading back the product.
+    /// </summary>
+    void MatMulAdd(float* x, int m, in WeightTensor w, float* y, float* scratch)
+    {
+        MatMul(x, m, w, scratch);
+        Add(y, scratch, (long)m * w.Rows);
+    }
+
     /// <summary>Adds <paramref name="bias"/> to each of the <paramref name="m"/> rows of <paramref name="x"/>.</summary>
     void AddBias(float* x, int m, float[] bias);
 

@@ -188,16 +188,14 @@ public sealed unsafe class LlamaModel : IDisposable
             for (int i = 0; i < context.Count; i++) context[i].WaitForLayer(l, ct); // layer-wise loads overlap the layers before
             foreach (var g in groups)
                 B.Attention(q + (long)g.FirstRow * H * hd, g.Rows, H, g.Blocks, l, att + (long)g.FirstRow * H * hd);
-            B.MatMul(att, n, L.Output, xb);
-            B.Add(x, xb, (long)n * d);
+            B.MatMulAdd(att, n, L.Output, x, xb);
 
             // Feed-forward (SwiGLU): x += Wdown · (silu(Wgate·norm(x)) ⊙ Wup·norm(x))
             B.RmsNorm(x, xb, n, d, L.FfnNorm, c.RmsNormEps);
             B.MatMul(xb, n, L.Gate, gate);
             B.MatMul(xb, n, L.Up, up);
             B.SiluMul(gate, up, (long)n * c.FfnSize);
-            B.MatMul(gate, n, L.Down, xb);
-            B.Add(x, xb, (long)n * d);
+            B.MatMulAdd(gate, n, L.Down, x, xb);
         }
         output.Commit(positions);
 

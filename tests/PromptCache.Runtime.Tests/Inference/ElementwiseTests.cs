@@ -19,6 +19,32 @@ public sealed unsafe class ElementwiseTests
             Assert.True(MathF.Abs(expected[i] - gate[i]) <= 1e-5f * MathF.Max(1, MathF.Abs(expected[i])), $"silu·up at {i}: {gate[i]} vs {expected[i]}");
     }
 
+    [Fact]
+    public void MatMulAdd_adds_the_product_into_y_by_default()
+    {
+        // IComputeBackend's default (the CPU backend's): the product into scratch, then y += scratch.
+        const int m = 3, rows = 5, cols = 4;
+        var rng = new Random(12);
+        float[] weights = Enumerable.Range(0, rows * cols).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] x = Enumerable.Range(0, m * cols).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] y = Enumerable.Range(0, m * rows).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] expected = new float[y.Length];
+        for (int r = 0; r < m; r++)
+        for (int o = 0; o < rows; o++)
+        {
+            double sum = 0;
+            for (int i = 0; i < cols; i++) sum += x[r * cols + i] * (double)weights[o * cols + i];
+            expected[r * rows + o] = (float)(y[r * rows + o] + sum);
+        }
+        var scratch = new float[y.Length];
+        fixed (float* w = weights, px = x, py = y, ps = scratch)
+        {
+            IComputeBackend backend = CpuBackend.Instance;
+            backend.MatMulAdd(px, m, new WeightTensor("w", w, WeightType.F32, rows, cols), py, ps);
+        }
+        for (int i = 0; i < y.Length; i++) Assert.True(MathF.Abs(expected[i] - y[i]) <= 1e-5f, $"y[{i}]: {y[i]} vs {expected[i]}");
+    }
+
     [Theory]
     [InlineData(RopeStyle.Halves, 64)]
     [InlineData(RopeStyle.Halves, 8)]
