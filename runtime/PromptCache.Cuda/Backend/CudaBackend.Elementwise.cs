@@ -66,6 +66,21 @@ public sealed unsafe partial class CudaBackend
             }
             FlushAdd();
             ulong copy = Claim((ulong)y, count, only);
+            // With the fusion on, a norm with no add before it (the residual was added inside a GEMM) runs the same
+            // kernel without the add, so its rounding is the fused path's whichever way the residual arrived.
+            if (Options.FuseResidualNorm && CanFuseNorm(width, (ulong)x, (ulong)y, 0))
+            {
+                try
+                {
+                    _kernels.AddRmsNorm((ulong)x, 0, yf, w, rows, width, eps, copy);
+                    return;
+                }
+                catch (CudaException e)
+                {
+                    _fusedNormUnavailable = true;
+                    FusedNormError = e.Message;
+                }
+            }
             _kernels.RmsNorm((ulong)x, yf, w, rows, width, eps, copy);
         }
     }
