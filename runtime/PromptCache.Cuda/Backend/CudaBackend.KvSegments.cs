@@ -44,7 +44,10 @@ public sealed unsafe partial class CudaBackend
             ulong vSource = (ulong)v;
             if (projection is { } p)
             {
-                GemmEx(p.Weights, p.Rows, p.Cols, p.Xb, p.M, vDst, Cublas.R16BF);
+                if (TunedPrefillGemms)
+                    _ltGemm.Run(p.Weights, p.Rows, p.Cols, p.Xb, p.M, vDst, () => GemmEx(p.Weights, p.Rows, p.Cols, p.Xb, p.M, vDst, Cublas.R16BF), Cublas.R16BF);
+                else
+                    GemmEx(p.Weights, p.Rows, p.Cols, p.Xb, p.M, vDst, Cublas.R16BF);
                 ValuesProjectedIntoSegments++;
                 vSource = 0;
             }

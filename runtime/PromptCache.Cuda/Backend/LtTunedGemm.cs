@@ -25,8 +25,8 @@ internal sealed unsafe class LtTunedGemm : IDisposable
 
     private readonly CudaDevice _device;
     private readonly ScratchBuffer _workspace;
-    private readonly Dictionary<(int Rows, int Cols, int M), Plan> _plans = new();
-    private readonly Dictionary<(int Rows, int Cols, int MClass), byte[]?> _winners = new(); // null: cublasGemmEx won
+    private readonly Dictionary<(int Rows, int Cols, int M, int OutputType), Plan> _plans = new();
+    private readonly Dictionary<(int Rows, int Cols, int MClass, int OutputType), byte[]?> _winners = new(); // null: cublasGemmEx won
     private readonly List<string> _log = new();
     private IntPtr _lt;
 
@@ -39,10 +39,13 @@ internal sealed unsafe class LtTunedGemm : IDisposable
     /// <summary>One line per planned shape: what was timed and what won.</summary>
     public IReadOnlyList<string> Log => _log;
 
-    /// <summary>y[m × rows] (f32) = xb[m × cols] (bf16) · wᵀ (bf16 rows × cols); <paramref name="gemmEx"/> is the fallback path.</summary>
-    public void Run(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx)
+    /// <summary>
+    /// y[m × rows] (f32, or bf16 with <paramref name="outputType"/> <see cref="Cublas.R16BF"/>) = xb[m × cols] (bf16) · wᵀ
+    /// (bf16 rows × cols); <paramref name="gemmEx"/> is the fallback path, writing the same type.
+    /// </summary>
+    public void Run(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx, int outputType = Cublas.R32F)
     {
-        var plan = PlanFor(w, rows, cols, xb, m, y, gemmEx);
+        var plan = PlanFor(w, rows, cols, xb, m, y, gemmEx, outputType);
         if (plan.Algo is null) gemmEx();
         else Launch(plan, w, xb, y, beta: 0f);
     }
@@ -54,28 +57,28 @@ internal sealed unsafe class LtTunedGemm : IDisposable
     /// </summary>
     public void Accumulate(ulong w, int rows, int cols, ulong xb, int m, ulong y, ulong tuneOutput, Action gemmExIntoTuneOutput, Action gemmExAccumulate)
     {
-        var plan = PlanFor(w, rows, cols, xb, m, tuneOutput, gemmExIntoTuneOutput);
+        var plan = PlanFor(w, rows, cols, xb, m, tuneOutput, gemmExIntoTuneOutput, Cublas.R32F);
         if (plan.Algo is null) gemmExAccumulate();
         else Launch(plan, w, xb, y, beta: 1f);
     }
 
     // The shape's plan: made before, the winner of its m class, or timed now on the real operands (writing y).
-    private Plan PlanFor(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx)
+    private Plan PlanFor(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx, int outputType)
     {
-        if (_plans.TryGetValue((rows, cols, m), out var plan)) return plan;
-        var mClass = (rows, cols, TuningClass.Of(m));
-        plan = _winners.TryGetValue(mClass, out var winner) ? Reuse(winner, rows, cols, m) : null;
+        if (_plans.TryGetValue((rows, cols, m, outputType), out var plan)) return plan;
+        var mClass = (rows, cols, TuningClass.Of(m), outputType);
+        plan = _winners.TryGetValue(mClass, out var winner) ? Reuse(winner, rows, cols, m, outputType) : null;
         if (plan is null)
         {
-            plan = Tune(w, rows, cols, xb, m, y, gemmEx);
+            plan = Tune(w, rows, cols, xb, m, y, gemmEx, outputType);
             _winners.TryAdd(mClass, plan.Algo);
         }
-        _plans[(rows, cols, m)] = plan;
+        _plans[(rows, cols, m, outputType)] = plan;
         return plan;
     }
 
     // Same operand order as the cublasGemmEx path: column-major yᵀ (rows × m) = Wᵀ-view · xᵀ.
-    private void Describe(Plan plan, int rows, int cols, int m)
+    private void Describe(Plan plan, int rows, int cols, int m, int outputType)
     {
         if (_lt == IntPtr.Zero) CudaCheck.Blas(CublasLt.cublasLtCreate(out _lt));
         CudaCheck.Blas(CublasLt.cublasLtMatmulDescCreate(out plan.Desc, Cublas.Compute32F, Cublas.R32F));
@@ -84,18 +87,18 @@ internal sealed unsafe class LtTunedGemm : IDisposable
         CudaCheck.Blas(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLt.DescTransB, &opN, sizeof(int)));
         CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.A, Cublas.R16BF, (ulong)cols, (ulong)rows, cols));
         CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.B, Cublas.R16BF, (ulong)cols, (ulong)m, cols));
-        CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.C, Cublas.R32F, (ulong)rows, (ulong)m, rows));
+        CudaCheck.Blas(CublasLt.cublasLtMatrixLayoutCreate(out plan.C, outputType, (ulong)rows, (ulong)m, rows));
     }
 
     // A plan for m rows with the winner of m's class, or null when cuBLASLt does not take that algorithm
     // for m (then m is tuned on its own).
-    private Plan? Reuse(byte[]? winner, int rows, int cols, int m)
+    private Plan? Reuse(byte[]? winner, int rows, int cols, int m, int outputType)
     {
         var plan = new Plan();
         if (winner is null) return plan; // cublasGemmEx won the class
         try
         {
-            Describe(plan, rows, cols, m);
+            Describe(plan, rows, cols, m, outputType);
             byte* result = stackalloc byte[CublasLt.HeuristicResultBytes + 64];
             fixed (byte* algo = winner)
             {
@@ -115,13 +118,13 @@ internal sealed unsafe class LtTunedGemm : IDisposable
         return null;
     }
 
-    private Plan Tune(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx)
+    private Plan Tune(ulong w, int rows, int cols, ulong xb, int m, ulong y, Action gemmEx, int outputType)
     {
         _device.BreakCapture(); // timed with events: runs directly
         var plan = new Plan();
         try
         {
-            Describe(plan, rows, cols, m);
+            Describe(plan, rows, cols, m, outputType);
             CudaCheck.Blas(CublasLt.cublasLtMatmulPreferenceCreate(out IntPtr preference));
             // Slack after the results: a larger struct in a future cuBLASLt must not write past the buffer.
             var results = new byte[Candidates * CublasLt.HeuristicResultBytes + 1024];
@@ -161,7 +164,7 @@ internal sealed unsafe class LtTunedGemm : IDisposable
                 }
             }
             plan.Algo = winner < 0 ? null : results.AsSpan(winner * CublasLt.HeuristicResultBytes, 64).ToArray();
-            _log.Add($"GEMM {m} x {rows} x {cols}: cublasGemmEx {gemmExMs * 1e3:0}us; cuBLASLt {returned} candidates: {string.Join(", ", timings)} -> {(winner < 0 ? "cublasGemmEx" : $"cuBLASLt #{winner}")}");
+            _log.Add($"GEMM {m} x {rows} x {cols}{(outputType == Cublas.R16BF ? " (bf16 out)" : "")}: cublasGemmEx {gemmExMs * 1e3:0}us; cuBLASLt {returned} candidates: {string.Join(", ", timings)} -> {(winner < 0 ? "cublasGemmEx" : $"cuBLASLt #{winner}")}");
         }
         catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
         {
