@@ -22,27 +22,12 @@ public sealed class GpuPrefillFusionTests
     [InlineData(65)]
     public void The_swiglu_gemm_gives_the_cpu_logits_and_those_of_cublas_and_silu_mul(int tokens)
     {
-        string folder = SyntheticCheckpoint.Ensure(Shape);
-        using var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance);
-        float[] cpu = Run(cpuModel, tokens);
-
-        using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
-        using var model = LlamaModel.Load(folder, backend);
-        long before = backend.SwiGluGemmCalls;
-        float[] fused = Run(model, tokens);
-        long launches = backend.SwiGluGemmCalls - before;
-        backend.FusedSwiGluOverride = false;
-        float[] apart = Run(model, tokens);
-
-        int vocab = model.Config.VocabSize;
-        GpuParityTests.AssertClose(cpu, fused, vocab, "SwiGLU GEMM vs CPU");
-        GpuParityTests.AssertClose(cpu, apart, vocab, "cuBLAS + silu_mul vs CPU");
+        using var run = FusedAndApart(tokens, b => b.SwiGluGemmCalls, b => b.FusedSwiGluOverride = false);
         // The same values rounded once to bf16; only an ulp of a few SwiGLU outputs may differ.
-        AssertNearlySame(apart, fused, "SwiGLU GEMM vs cuBLAS + silu_mul");
+        run.AssertAgree("SwiGLU GEMM", "cuBLAS + silu_mul");
         // One launch per layer on Hopper, where the kernel is built; none elsewhere.
-        bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
-        Assert.True(backend.SwiGluGemmError is null, backend.SwiGluGemmError);
-        Assert.Equal(hopper ? Shape.LayerCount : 0, launches);
+        Assert.True(run.Backend.SwiGluGemmError is null, run.Backend.SwiGluGemmError);
+        Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
     }
 
     [CudaTheory]
@@ -50,22 +35,47 @@ public sealed class GpuPrefillFusionTests
     [InlineData(65)]
     public void The_residual_added_in_the_gemm_gives_the_cpu_logits_and_those_of_an_add_after_it(int tokens)
     {
+        using var run = FusedAndApart(tokens, b => b.ResidualGemms, b => b.ResidualInGemmOverride = false);
+        run.AssertAgree("residual in the GEMM", "an add after it");
+        Assert.Equal(2 * Shape.LayerCount, run.Launches); // the output and down projections of every layer
+    }
+
+    // The prompt on the CPU, then on one CUDA backend with the fused path (counting its launches) and without it.
+    private static FusionRun FusedAndApart(int tokens, Func<CudaBackend, long> launches, Action<CudaBackend> switchOff)
+    {
         string folder = SyntheticCheckpoint.Ensure(Shape);
-        using var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance);
-        float[] cpu = Run(cpuModel, tokens);
+        float[] cpu;
+        using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = Run(cpuModel, tokens);
+        var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+        try
+        {
+            using var model = LlamaModel.Load(folder, backend);
+            long before = launches(backend);
+            float[] fused = Run(model, tokens);
+            long count = launches(backend) - before;
+            switchOff(backend);
+            float[] apart = Run(model, tokens);
+            return new FusionRun(backend, model.Config.VocabSize, cpu, fused, apart, count);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
 
-        using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
-        using var model = LlamaModel.Load(folder, backend);
-        long before = backend.ResidualGemms;
-        float[] inGemm = Run(model, tokens);
-        long launches = backend.ResidualGemms - before;
-        backend.ResidualInGemmOverride = false;
-        float[] after = Run(model, tokens);
+    private sealed record FusionRun(CudaBackend Backend, int Vocab, float[] Cpu, float[] Fused, float[] Apart, long Launches) : IDisposable
+    {
+        public bool Hopper => Backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
 
-        int vocab = model.Config.VocabSize;
-        GpuParityTests.AssertClose(cpu, inGemm, vocab, "residual in the GEMM vs CPU");
-        AssertNearlySame(after, inGemm, "residual in the GEMM vs after it");
-        Assert.Equal(2 * Shape.LayerCount, launches); // the output and down projections of every layer
+        public void Dispose() => Backend.Dispose();
+
+        public void AssertAgree(string fused, string apart)
+        {
+            GpuParityTests.AssertClose(Cpu, Fused, Vocab, $"{fused} vs CPU");
+            GpuParityTests.AssertClose(Cpu, Apart, Vocab, $"{apart} vs CPU");
+            AssertNearlySame(Apart, Fused, $"{fused} vs {apart}");
+        }
     }
 
     private static void AssertNearlySame(float[] expected, float[] actual, string what)

@@ -164,13 +164,6 @@ __device__ __forceinline__ void mma_bf16_16816(float* d, const unsigned* a, unsi
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-__device__ __forceinline__ unsigned shared_address(const void* p)
-{
-    unsigned a;
-    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
-    return a;
-}
-
 // Four 8x8 bf16 matrices from shared memory, transposed: thread lane gets rows 2(lane%4), +1 of
 // column lane/4 of each, which is the B-operand fragment of an mma whose k runs down the rows.
 __device__ __forceinline__ void ldmatrix_x4_trans(unsigned* d, const bf16_t* row)

@@ -437,30 +437,10 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
 // consumers (FA3's named barriers) measured no faster and is left out.
 #define WS_STAGES 4
 
-__device__ __forceinline__ void mbar_init(u64* bar, unsigned count)
-{
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(shared_address(bar)), "r"(count) : "memory");
-}
-
-__device__ __forceinline__ void mbar_arrive(u64* bar)
-{
-    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(shared_address(bar)) : "memory");
-}
-
 // Arrives on the barrier once this thread's earlier cp.async copies have landed (the expected count is not raised).
 __device__ __forceinline__ void mbar_arrive_copies(u64* bar)
 {
     asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(shared_address(bar)) : "memory");
-}
-
-// Waits until the barrier's phase of this parity has completed.
-__device__ __forceinline__ void mbar_wait(u64* bar, unsigned parity)
-{
-    asm volatile(
-        "{\n.reg .pred done;\n"
-        "WAIT_%=:\n"
-        "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-        "@!done bra WAIT_%=;\n}\n" ::"r"(shared_address(bar)), "r"(parity) : "memory");
 }
 
 __device__ __forceinline__ void wgmma_wait_one() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }

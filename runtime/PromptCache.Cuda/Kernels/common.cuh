@@ -78,3 +78,35 @@ __device__ float block_sum(float v)
     float total = lane < warps ? partial[lane] : 0.0f;
     return warp_sum(total);
 }
+
+// A shared-memory pointer as the 32-bit address the shared-memory instructions take.
+__device__ __forceinline__ unsigned shared_address(const void* p)
+{
+    unsigned a;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+    return a;
+}
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900 // (nvcc's host pass parses the kernels that call them, too)
+// Shared-memory barriers of the Hopper kernels (attention_wgmma.cu, gemm_wgmma.cu): a phase completes when its
+// arrivals (and, for copies that announce bytes, those bytes) are all in.
+__device__ __forceinline__ void mbar_init(u64* bar, unsigned count)
+{
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(shared_address(bar)), "r"(count) : "memory");
+}
+
+__device__ __forceinline__ void mbar_arrive(u64* bar)
+{
+    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(shared_address(bar)) : "memory");
+}
+
+// Waits until the barrier's phase of this parity has completed.
+__device__ __forceinline__ void mbar_wait(u64* bar, unsigned parity)
+{
+    asm volatile(
+        "{\n.reg .pred done;\n"
+        "WAIT_%=:\n"
+        "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+        "@!done bra WAIT_%=;\n}\n" ::"r"(shared_address(bar)), "r"(parity) : "memory");
+}
+#endif

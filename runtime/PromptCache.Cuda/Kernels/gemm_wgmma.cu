@@ -36,31 +36,10 @@ struct __align__(64) TmaMap
     u64 words[16];
 };
 
-__device__ __forceinline__ unsigned gemm_smem_address(const void* p) { return (unsigned)__cvta_generic_to_shared(p); }
-
-__device__ __forceinline__ void gemm_bar_init(u64* bar, unsigned count)
-{
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(gemm_smem_address(bar)), "r"(count) : "memory");
-}
-
-__device__ __forceinline__ void gemm_bar_arrive(u64* bar)
-{
-    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(gemm_smem_address(bar)) : "memory");
-}
-
 // The producer's arrival, announcing the bytes its copies will deliver (the phase completes when they have).
-__device__ __forceinline__ void gemm_bar_expect(u64* bar, unsigned bytes)
+__device__ __forceinline__ void mbar_expect_bytes(u64* bar, unsigned bytes)
 {
-    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n" ::"r"(gemm_smem_address(bar)), "r"(bytes) : "memory");
-}
-
-__device__ __forceinline__ void gemm_bar_wait(u64* bar, unsigned parity)
-{
-    asm volatile(
-        "{\n.reg .pred done;\n"
-        "WAIT_%=:\n"
-        "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-        "@!done bra WAIT_%=;\n}\n" ::"r"(gemm_smem_address(bar)), "r"(parity) : "memory");
+    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n" ::"r"(shared_address(bar)), "r"(bytes) : "memory");
 }
 
 // One box of a 2-D tensor (c0: the contiguous coordinate, c1: the row) into shared memory; completes on bar.
@@ -68,7 +47,7 @@ __device__ __forceinline__ void gemm_bar_wait(u64* bar, unsigned parity)
 __device__ __forceinline__ void tma_load(unsigned dst, const TmaMap* map, int c0, int c1, u64* bar)
 {
     asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
-                 ::"r"(dst), "l"((u64)map), "r"(c0), "r"(c1), "r"(gemm_smem_address(bar)) : "memory");
+                 ::"r"(dst), "l"((u64)map), "r"(c0), "r"(c1), "r"(shared_address(bar)) : "memory");
 }
 
 // Shared-memory matrix descriptor, K-major, 128-byte swizzle: rows of 128 bytes, 8-row groups 1024 bytes apart.
@@ -106,10 +85,10 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
     bf16_t* __restrict__ h, int m, int f, int k)
 {
     extern __shared__ uint4 gemm_smem_raw[];
-    char* smem = (char*)gemm_smem_raw + ((1024u - (gemm_smem_address(gemm_smem_raw) & 1023u)) & 1023u);
+    char* smem = (char*)gemm_smem_raw + ((1024u - (shared_address(gemm_smem_raw) & 1023u)) & 1023u);
     u64* full = (u64*)(smem + GEMM_STAGES * GEMM_STAGE_BYTES);
     u64* empty = full + GEMM_STAGES;
-    const unsigned base = gemm_smem_address(smem);
+    const unsigned base = shared_address(smem);
 
     const int mTiles = (m + GEMM_BM - 1) / GEMM_BM, tiles = mTiles * ((f + GEMM_BN - 1) / GEMM_BN), kSteps = (k + GEMM_BK - 1) / GEMM_BK;
 
@@ -117,8 +96,8 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
     {
         for (int s = 0; s < GEMM_STAGES; s++)
         {
-            gemm_bar_init(&full[s], 1); // the producer's expect_tx arrival; the copies' bytes complete it
-            gemm_bar_init(&empty[s], 8); // lane 0 of each consumer warp
+            mbar_init(&full[s], 1); // the producer's expect_tx arrival; the copies' bytes complete it
+            mbar_init(&empty[s], 8); // lane 0 of each consumer warp
         }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
@@ -135,9 +114,9 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
             for (int kb = 0; kb < kSteps; kb++, step++)
             {
                 const int stage = step % GEMM_STAGES;
-                if (step >= GEMM_STAGES) gemm_bar_wait(&empty[stage], ((step / GEMM_STAGES) - 1) & 1);
+                if (step >= GEMM_STAGES) mbar_wait(&empty[stage], ((step / GEMM_STAGES) - 1) & 1);
                 const unsigned a = base + stage * GEMM_STAGE_BYTES, b = a + GEMM_A_BYTES;
-                gemm_bar_expect(&full[stage], GEMM_STAGE_BYTES);
+                mbar_expect_bytes(&full[stage], GEMM_STAGE_BYTES);
                 tma_load(a, &mapX, kb * GEMM_BK, row0, &full[stage]);
                 tma_load(b, &mapGate, kb * GEMM_BK, col0, &full[stage]);
                 tma_load(b + GEMM_B_BYTES / 2, &mapUp, kb * GEMM_BK, col0, &full[stage]);
@@ -157,7 +136,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
         for (int kb = 0; kb < kSteps; kb++, step++)
         {
             const int stage = step % GEMM_STAGES;
-            gemm_bar_wait(&full[stage], (step / GEMM_STAGES) & 1);
+            mbar_wait(&full[stage], (step / GEMM_STAGES) & 1);
             const unsigned a = base + stage * GEMM_STAGE_BYTES + consumer * (64 * 128), b = base + stage * GEMM_STAGE_BYTES + GEMM_A_BYTES;
             asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
@@ -166,10 +145,10 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
             asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
             // The previous step's products are done: its stage goes back to the producer.
             asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
-            if (kb > 0 && lane == 0) gemm_bar_arrive(&empty[(step - 1) % GEMM_STAGES]);
+            if (kb > 0 && lane == 0) mbar_arrive(&empty[(step - 1) % GEMM_STAGES]);
         }
         asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-        if (lane == 0) gemm_bar_arrive(&empty[(step - 1) % GEMM_STAGES]);
+        if (lane == 0) mbar_arrive(&empty[(step - 1) % GEMM_STAGES]);
 
         // Accumulator layout (per warp 16 rows): d[i][0..1] row g, columns 8i + 2t and +1; d[i][2..3] row g + 8.
         // Columns 0-127 are gate, 128-255 the same up columns.
