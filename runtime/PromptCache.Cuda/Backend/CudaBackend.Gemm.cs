@@ -200,19 +200,22 @@ public sealed unsafe partial class CudaBackend
     {
         int m = _groupRows, k = _groupCols, f = _group.Rows[0];
         if (f % 8 != 0 || k % 8 != 0 || ((_groupInputBf16 | _group.Weights[0] | _group.Weights[1]) & 15) != 0) return false;
+        ulong xb = _groupInputBf16;
+        TensorMap xMap, gateMap, upMap;
         try
         {
             _kernels.PrepareSwiGluGemm();
+            (xMap, gateMap, upMap) = (TensorMap.Bf16Rows(xb, m, k, DeviceKernels.SwiGluTileRows), WeightMap(_group.Weights[0], f, k), WeightMap(_group.Weights[1], f, k));
         }
-        catch (CudaException e)
+        catch (Exception e) when (e is CudaException or EntryPointNotFoundException)
         {
-            _swiGluGemmUnavailable = true; // do not recompile the broken unit at every call
+            // The unit does not build here, or the driver predates tensor maps (CUDA 12): do not try again at every call.
+            _swiGluGemmUnavailable = true;
             SwiGluGemmError = e.Message;
             return false;
         }
         var g = _group;
         _group = default;
-        ulong xb = _groupInputBf16;
         FlushAdd();
         _chainLength = 0;
         ulong copy = Claim((ulong)gate, count, only: true);
@@ -226,7 +229,7 @@ public sealed unsafe partial class CudaBackend
             _kernels.SiluMul((ulong)gate, up, 0, count, copy);
             return true;
         }
-        _kernels.SwiGluGemm(TensorMap.Bf16Rows(xb, m, k, DeviceKernels.SwiGluTileRows), WeightMap(g.Weights[0], f, k), WeightMap(g.Weights[1], f, k), copy, m, f, k);
+        _kernels.SwiGluGemm(xMap, gateMap, upMap, copy, m, f, k);
         SwiGluGemmCalls++;
         return true;
     }
