@@ -149,9 +149,10 @@ public sealed class CudaBackendOptions
     /// down projection's bf16 input: the two f32 outputs are never written or read back. The values are the ones
     /// the separate path computes (f32 accumulation, one rounding to bf16; on the H100 the kernel check found them
     /// bit for bit equal to cuBLAS + silu_mul). Needs <see cref="Bf16GemmInputsOnly"/> (the f32 SwiGLU output is
-    /// not written), feed-forward and input widths that are multiples of 8;
-    /// otherwise, or when the kernel cannot be built, the cuBLAS path runs (the reason is kept in
-    /// <see cref="CudaBackend.SwiGluGemmError"/>). The up buffer is left unspecified, as SiluMul allows.
+    /// not written) and feed-forward and input widths that are multiples of 8; otherwise, or when the kernel cannot
+    /// be built, the cuBLAS path runs (the reason is kept in <see cref="CudaBackend.SwiGluGemmError"/>). The up
+    /// buffer is left unspecified, as SiluMul allows. H100, 4096 × 11008 × 4096: 0.99 ms against 1.18 ms for
+    /// cuBLAS and the SiLU·mul pass.
     /// </summary>
     public bool FusedSwiGluGemm { get; init; } = true;
 
@@ -283,8 +284,9 @@ public sealed class CudaBackendOptions
     /// <summary>
     /// Every fused or tuned fast path off (cublasGemmEx at every size, separate add and norm, per-head RoPE,
     /// no GEMM groups, computed attention splits, RoPE as a pass of its own, kernels launched one by one, every
-    /// activation written in f32, gate/up GEMMs and SiLU·mul apart, residual adds after their GEMMs, no wgmma kernel unless asked, and then the warp-specialised one only if asked
-    /// too): the plain reference path the fast ones are checked against.
+    /// activation written in f32, gate/up GEMMs and SiLU·mul apart, residual adds after their GEMMs, no wgmma
+    /// kernel unless asked, and then the warp-specialised one only if asked too): the plain reference path the
+    /// fast ones are checked against.
     /// </summary>
     public static CudaBackendOptions Unfused(AttentionKernel attention = AttentionKernel.Auto, int attentionSplits = 0, bool kvHostWriteBack = true,
         bool asyncHostWriteBack = true, long deviceKvBudgetBytes = 0, bool wgmma = false, bool warpSpecialized = false) => new()

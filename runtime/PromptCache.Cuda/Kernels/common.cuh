@@ -79,6 +79,9 @@ __device__ float block_sum(float v)
     return warp_sum(total);
 }
 
+// SwiGLU's product silu(g)·u, in f32 (silu_mul and the SwiGLU GEMM's epilogue: the same values either way).
+__device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + __expf(-g)) * u; }
+
 // A shared-memory pointer as the 32-bit address the shared-memory instructions take.
 __device__ __forceinline__ unsigned shared_address(const void* p)
 {

@@ -4,7 +4,7 @@
 // Why: cuBLAS cannot apply SiLU·mul to two products, so a prefill wrote both as f32 (m × 2f floats) and a pass
 // read them back to write silu(g)·u as bf16 for the down projection: at 4096 tokens of a 7B shape that is
 // ~720 MB of device memory traffic per layer that this kernel never makes. It computes the same values: f32
-// accumulation, silu(g)·u in f32 (transformer.cu's silu_times), one rounding to bf16.
+// accumulation, silu(g)·u in f32 (common.cuh's silu_times, as silu_mul), one rounding to bf16.
 //
 //   h[r, j] = silu(x[r, :] · gate[j, :]) · (x[r, :] · up[j, :]),  x: m × k, gate and up: f × k, h: m × f (bf16);
 // k and f multiples of 8 (TMA's 16-byte rows; whole pairs of outputs). Tiles past m or f read zeros and are not stored.
@@ -77,8 +77,6 @@ __device__ __forceinline__ void wgmma_n256(float (&d)[32][4], u64 descA, u64 des
         : GEMM_ACC8(0), GEMM_ACC8(8), GEMM_ACC8(16), GEMM_ACC8(24)
         : "l"(descA), "l"(descB), "r"(accumulate));
 }
-
-__device__ __forceinline__ float gemm_silu_times(float g, float u) { return g / (1.0f + __expf(-g)) * u; }
 
 extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
     const __grid_constant__ TmaMap mapX, const __grid_constant__ TmaMap mapGate, const __grid_constant__ TmaMap mapUp,
@@ -158,8 +156,8 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
         {
             const int col = col0 + 8 * i + 2 * t;
             if (col >= f) break; // f is even: a pair is in or out whole
-            if (r < m) *reinterpret_cast<unsigned*>(h + (i64)r * f + col) = pack_bf16x2(gemm_silu_times(d[i][0], d[i + 16][0]), gemm_silu_times(d[i][1], d[i + 16][1]));
-            if (r + 8 < m) *reinterpret_cast<unsigned*>(h + (i64)(r + 8) * f + col) = pack_bf16x2(gemm_silu_times(d[i][2], d[i + 16][2]), gemm_silu_times(d[i][3], d[i + 16][3]));
+            if (r < m) *reinterpret_cast<unsigned*>(h + (i64)r * f + col) = pack_bf16x2(silu_times(d[i][0], d[i + 16][0]), silu_times(d[i][1], d[i + 16][1]));
+            if (r + 8 < m) *reinterpret_cast<unsigned*>(h + (i64)(r + 8) * f + col) = pack_bf16x2(silu_times(d[i][2], d[i + 16][2]), silu_times(d[i][3], d[i + 16][3]));
         }
     }
 }

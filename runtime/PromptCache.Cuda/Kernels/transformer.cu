@@ -131,7 +131,6 @@ __device__ __forceinline__ bool vector4(i64 n, u64 f32a, u64 f32b, u64 f32c, u64
     return (n & 3) == 0 && ((f32a | f32b | f32c) & 15) == 0 && ((bf16a | bf16b) & 7) == 0;
 }
 
-__device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + __expf(-g)) * u; }
 
 // Four floats as four bf16 (round to nearest even, as f32_to_bf16), in memory order.
 __device__ __forceinline__ uint2 bf16x4(float4 v)
