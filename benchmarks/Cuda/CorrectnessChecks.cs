@@ -44,6 +44,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when the residual added inside the output and down projections failed its check (the timings then add after them).</summary>
     public static bool ResidualInGemmPassed { get; private set; } = true;
 
+    /// <summary>False when the copy-engine K/V loads of the warp-specialised attention failed their check (the timings then keep cp.async).</summary>
+    public static bool TmaAttentionPassed { get; private set; } = true;
+
     /// <summary>False when RoPE left to its readers changed a logit (the timings then run RoPE as a pass).</summary>
     public static bool RopeInReadersPassed { get; private set; } = true;
 
@@ -350,6 +353,9 @@ internal static unsafe class CorrectnessChecks
                 if (options.FusedSwiGluGemm && !FusedVsApart($"{name} SwiGLU GEMM vs cuBLAS + silu_mul", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),
                         result.Logits, on => backend.FusedSwiGluOverride = on, backend.SwiGluGemmCalls, hopperOnly: true, backend.SwiGluGemmError))
                     SwiGluGemmPassed = false;
+                if (options.TmaAttentionLoads && options.WarpSpecializedAttention && !FusedVsApart($"{name} TMA K/V loads vs cp.async", backend, model, Ints(plain, "ids"),
+                        Ints(plain, "positions"), result.Logits, on => backend.TmaAttentionOverride = on, backend.TmaAttentionLaunches, hopperOnly: true, backend.TmaAttentionError))
+                    TmaAttentionPassed = false;
                 if (options.ResidualInGemm && !FusedVsApart($"{name} residual added in the GEMM vs after it", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),
                         result.Logits, on => backend.ResidualInGemmOverride = on, backend.ResidualGemms, hopperOnly: false, null))
                     ResidualInGemmPassed = false;

@@ -22,6 +22,7 @@ internal sealed unsafe class TtftBenchmarks
     private bool _bf16SwiGlu;
     private bool _swiGluGemm;
     private bool _residualInGemm;
+    private bool _tmaAttention;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -54,6 +55,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"gate/up GEMMs with SiLU·mul in their epilogue (SwiGLU GEMM) for the timings: {_swiGluGemm}");
         _residualInGemm = _s.Check && CorrectnessChecks.ResidualInGemmPassed;
         Console.WriteLine($"Residual added inside the output and down projections (prefill) for the timings: {_residualInGemm}");
+        _tmaAttention = _wgmma && CorrectnessChecks.TmaAttentionPassed;
+        Console.WriteLine($"Warp-specialised attention's K/V tiles by the copy engine (TMA) for the timings: {_tmaAttention}");
         // Opt-in (library default off): timed only in its own A/B rows, the others run the defaults.
         _bf16SwiGlu = _s.Check && CorrectnessChecks.Bf16SwiGluPassed;
         Console.WriteLine($"bf16 gate/up GEMMs feeding SiLU·mul (opt-in): A/B rows only: {_bf16SwiGlu}");
@@ -106,7 +109,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, ResidualInGemm = _residualInGemm });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, ResidualInGemm = _residualInGemm, TmaAttentionLoads = _tmaAttention });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -138,6 +141,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_valuesIntoSegment) FeatureAB("V projected into the segment", on => cuda.ValuesIntoSegmentOverride = on, cuda, forward, ids, positions, [], segment);
             if (_swiGluGemm) FeatureAB("SwiGLU GEMM", on => cuda.FusedSwiGluOverride = on, cuda, forward, ids, positions, [], segment);
             if (_residualInGemm) FeatureAB("residual in the GEMM", on => cuda.ResidualInGemmOverride = on, cuda, forward, ids, positions, [], segment);
+            if (_tmaAttention) FeatureAB("TMA K/V loads", on => cuda.TmaAttentionOverride = on, cuda, forward, ids, positions, [], segment);
             // Against the path the timings run (the SwiGLU GEMM when it passed): off, the bf16 products go through cuBLAS.
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => { cuda.Bf16SwiGluOverride = on; cuda.FusedSwiGluOverride = on is null ? null : false; }, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
@@ -208,6 +212,7 @@ internal sealed unsafe class TtftBenchmarks
         foreach (string line in cuda.AttentionTuneLog) Console.WriteLine($"Tuned {line}");
         if (cuda.SkinnyKernelError is { } se) Console.WriteLine($"SKINNY KERNEL FELL BACK TO cublasGemmEx: {se}");
         if (cuda.SwiGluGemmError is { } sge) Console.WriteLine($"SWIGLU GEMM FELL BACK TO cuBLAS: {sge}");
+        if (cuda.TmaAttentionError is { } tae) Console.WriteLine($"TMA K/V LOADS FELL BACK TO cp.async: {tae}");
         if (cuda.FusedNormError is { } fe) Console.WriteLine($"FUSED ADD+NORM FELL BACK: {fe}");
         foreach (string line in cuda.FusedGroupLog) Console.WriteLine($"Fused {line}");
         if (cuda.FusedGroupError is { } ge) Console.WriteLine($"FUSED GROUP GEMM FELL BACK: {ge}");

@@ -8,7 +8,8 @@ namespace PromptCache.Cuda.Tests;
 /// <summary>
 /// On a GPU: a prefill's fused paths give the CPU backend's logits, and those of their parts on the same backend up to the
 /// order of the f32 sums: the gate/up GEMMs with SiLU·mul in their epilogue (<see cref="CudaBackendOptions.FusedSwiGluGemm"/>),
-/// and the residual added inside the output and down projections (<see cref="CudaBackendOptions.ResidualInGemm"/>).
+/// the residual added inside the output and down projections (<see cref="CudaBackendOptions.ResidualInGemm"/>), and the
+/// attention's K/V tiles copied by the copy engine (<see cref="CudaBackendOptions.TmaAttentionLoads"/>).
 /// </summary>
 [Collection(CudaDeviceCollection.Name)]
 public sealed class GpuPrefillFusionTests
@@ -38,6 +39,18 @@ public sealed class GpuPrefillFusionTests
         using var run = FusedAndApart(tokens, b => b.ResidualGemms, b => b.ResidualInGemmOverride = false);
         run.AssertAgree("residual in the GEMM", "an add after it");
         Assert.Equal(2 * Shape.LayerCount, run.Launches); // the output and down projections of every layer
+    }
+
+    [CudaTheory]
+    [InlineData(200)]
+    [InlineData(65)]
+    public void The_attention_with_copy_engine_loads_gives_the_cpu_logits_and_those_of_cp_async_loads(int tokens)
+    {
+        // Head dimension 128 (512 / 4): a prefill takes the warp-specialised kernel, one launch per layer.
+        using var run = FusedAndApart(tokens, b => b.TmaAttentionLaunches, b => b.TmaAttentionOverride = false);
+        run.AssertAgree("TMA K/V loads", "cp.async loads");
+        Assert.True(run.Backend.TmaAttentionError is null, run.Backend.TmaAttentionError);
+        Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
     }
 
     // The prompt on the CPU, then on one CUDA backend with the fused path (counting its launches) and without it.

@@ -31,7 +31,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
-        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_rows", "attention_wgmma_rows_wide", "attention_wgmma_wide", "attention_wgmma_ws"], Declared(KernelSource.AttentionWgmma).Order());
+        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_rows", "attention_wgmma_rows_wide", "attention_wgmma_wide", "attention_wgmma_ws", "attention_wgmma_ws_tma"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows", "rope_store_kv"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
@@ -55,7 +55,7 @@ public sealed partial class KernelSourceTests
         Assert.True(DeviceKernels.SwiGluSharedBytes <= 227 * 1024);
         // The kernel's TmaMap and the driver's CUtensorMap are 128 bytes.
         Assert.Equal(128, Unsafe.SizeOf<TensorMap>());
-        Assert.Matches(@"struct __align__\(64\) TmaMap\s*\{\s*u64 words\[16\];", source);
+        Assert.Matches(@"struct __align__\(64\) TmaMap\s*\{\s*u64 words\[16\];", KernelSource.Read(KernelSource.Common));
     }
 
     [Theory]
@@ -91,6 +91,10 @@ public sealed partial class KernelSourceTests
             "int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope", wgmma);
         Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_wide"));
         Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws")); // DeviceKernels.AttentionWgmma, warp-specialised
+        // The copy-engine variant takes the tensor maps after the same arguments (DeviceKernels.AttentionWgmma with maps).
+        Assert.Equal(wgmma + ", const __grid_constant__ KvMaps maps", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws_tma"));
+        Assert.Equal(2 * KvMaps.Segments * 128, Unsafe.SizeOf<KvMaps>());
+        Assert.Contains($"#define WS_TMA_SEGMENTS {KvMaps.Segments}\n", KernelSource.Read(KernelSource.AttentionWgmma));
         // DeviceKernels.AttentionWgmmaGroups: the row groups replace m and the list.
         Assert.Equal("const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml, " +
             "int heads, int kvheads, float scale_log2, int splits, KvGroups groups, QueryRope rope", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_groups"));

@@ -10,6 +10,7 @@
 // the tolerance is bf16's: the tensor-core kernels round Q and P to bf16 (8 significant bits,
 // relative error 2^-9 each), so their output differs from the f32 reference by a few 1e-3 relative.
 // Timing: causal prefill of m rows over their own keys, 32 heads, CUDA events after warm-up.
+#include <cuda.h>
 #include <cuda_runtime.h>
 #include <algorithm>
 #include <cmath>
@@ -44,8 +45,35 @@ struct Buffers
     float* sin;
 };
 
-enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope };
-static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws", "wgmma_ws+rope"};
+enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope, WgmmaWsTma };
+static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws", "wgmma_ws+rope", "wgmma_ws_tma"};
+
+#ifdef HAS_WGMMA_ATTENTION
+// The K and V maps of the list's segments for attention_wgmma_ws_tma: [keys][kv heads][dims], the keys a segment shows m rows.
+static KvMaps make_kv_maps(const KvList& list, int m, int kvheads)
+{
+    KvMaps maps;
+    memset(&maps, 0, sizeof maps);
+    for (int s = 0; s < list.count && s < WS_TMA_SEGMENTS; s++)
+    {
+        const KvSegmentView& seg = list.seg[s];
+        int n = seg.causal ? seg.visible + m : seg.visible;
+        for (int kv = 0; kv < 2; kv++)
+        {
+            CUtensorMap map;
+            cuuint64_t dims[3] = {(cuuint64_t)HEAD_DIM, (cuuint64_t)kvheads, (cuuint64_t)std::max(n, 1)};
+            cuuint64_t strides[2] = {(cuuint64_t)HEAD_DIM * 2, (cuuint64_t)list.stride * 2};
+            cuuint32_t box[3] = {64, 1, 64};
+            cuuint32_t elementStrides[3] = {1, 1, 1};
+            CUresult r = cuTensorMapEncodeTiled(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, (void*)(kv == 0 ? seg.keys : seg.values), dims, strides, box, elementStrides,
+                CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+            if (r != CUDA_SUCCESS) { printf("cuTensorMapEncodeTiled failed: %d\n", (int)r); exit(1); }
+            memcpy(kv == 0 ? &maps.k[s] : &maps.v[s], &map, sizeof(TmaMap));
+        }
+    }
+    return maps;
+}
+#endif
 
 static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvheads, const KvList& list)
 {
@@ -91,6 +119,16 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
         CHECK(cudaFuncSetAttribute(attention_wgmma_ws, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
         QueryRope rope = kernel == WgmmaWsRope ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
         attention_wgmma_ws<<<dim3(heads * ((m + 127) / 128), 1, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope);
+#endif
+        break;
+    }
+    case WgmmaWsTma:
+    {
+#ifdef HAS_WGMMA_ATTENTION
+        int shared = (WS_STAGES * 2 * WTILE + 128 * HEAD_DIM) * 2 + 2 * WS_STAGES * 8 + 1024;
+        CHECK(cudaFuncSetAttribute(attention_wgmma_ws_tma, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+        KvMaps maps = make_kv_maps(list, m, kvheads);
+        attention_wgmma_ws_tma<<<dim3(heads * ((m + 127) / 128), 1, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{}, maps);
 #endif
         break;
     }
@@ -203,7 +241,7 @@ int main()
 
     rowFloats = heads * HEAD_DIM;
 #ifdef HAS_WGMMA_ATTENTION
-    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs};
+    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsTma};
 #else
     const std::vector<Kernel> kernels = {PipelinedWide};
     printf("(attention_wgmma is not compiled for this HEAD_DIM / target)\n");
@@ -363,7 +401,7 @@ int main()
                 for (Kernel kernel : kernels)
                 for (int splits : {1, 4, 8, 16, 32})
                 {
-                    if (kernel == WgmmaWide || kernel == WgmmaWs) continue; // one 64-row block covers a short query
+                    if (kernel == WgmmaWide || kernel == WgmmaWs || kernel == WgmmaWsTma) continue; // one 64-row block covers a short query
                     float scaleLog2 = 1.0f / sqrtf((float)HEAD_DIM) * 1.4426950408889634f;
                     float* partO = part;
                     float* partMl = part + (size_t)splits * rows * heads * HEAD_DIM;

@@ -7,7 +7,7 @@ rc=0
 for hd in ${HEAD_DIMS:-128 64}; do
   out="/tmp/attention_check_$hd"
   "$NVCC" -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -DHEAD_DIM=$hd -DWGMMA_ATTENTION=1 \
-    -o "$out" benchmarks/Cuda/KernelCheck/attention_check.cu > "/tmp/nvcc_$hd.log" 2>&1
+    -o "$out" benchmarks/Cuda/KernelCheck/attention_check.cu -lcuda > "/tmp/nvcc_$hd.log" 2>&1
   grep -E "error|warning|Performance Loss|Compiling entry|Used [0-9]+ registers|spill" "/tmp/nvcc_$hd.log" | grep -v "^$" | head -40
   [ -x "$out" ] || { echo "build failed for HEAD_DIM=$hd"; rc=1; continue; }
   "$out" || rc=1

@@ -295,11 +295,42 @@ public sealed unsafe partial class CudaBackend
         ulong ob = GemmInputsOnly ? Claim(od, (long)m * heads * headDim, only: true) : 0;
         var kind = ws ? SplitKernel.WgmmaWs : wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma;
         int rows = ws ? DeviceKernels.WsRows : DeviceKernels.WgmmaRows(wide);
+        KvMaps? maps = ws ? CopyEngineMaps(copy, m, headDim, kvHeads) : null;
         LaunchSplit(kind, rows, m, heads, kvHeads, headDim, keyTiles, od, ob,
-            (partO, partMl, n) => _kernels.AttentionWgmma(wide, ws, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope));
+            (partO, partMl, n) => _kernels.AttentionWgmma(wide, ws, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope, maps));
         WgmmaCalls++;
+        if (maps is not null) TmaAttentionLaunches++;
         if (rope.Cos != 0) RotatingAttentionLaunches++;
         return true;
+    }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.TmaAttentionLoads"/>.</summary>
+    internal bool? TmaAttentionOverride { get; set; }
+
+    /// <summary>Warp-specialised attention launches whose K/V tiles came by the copy engine (checks: the path ran).</summary>
+    internal long TmaAttentionLaunches { get; private set; }
+
+    /// <summary>Why the copy-engine K/V loads (<see cref="CudaBackendOptions.TmaAttentionLoads"/>) were given up, or null.</summary>
+    public string? TmaAttentionError { get; private set; }
+
+    // The tensor maps the warp-specialised kernel copies K/V tiles through, or null for its cp.async loads: too many
+    // segments, rows the copy engine cannot address, or a driver without tensor maps (then never again).
+    private KvMaps? CopyEngineMaps(in KvList list, int m, int headDim, int kvHeads)
+    {
+        if (!(TmaAttentionOverride ?? Options.TmaAttentionLoads) || TmaAttentionError is not null || list.Count > KvMaps.Segments) return null;
+        try
+        {
+            return KvMaps.For(list, m, headDim, kvHeads);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is CudaException or EntryPointNotFoundException)
+        {
+            TmaAttentionError = e.Message;
+            return null;
+        }
     }
 
     // Prefill (many rows) takes the 128-row blocks when asked; short queries always the 64-row ones,

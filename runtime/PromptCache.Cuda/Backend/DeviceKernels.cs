@@ -272,6 +272,8 @@ internal sealed unsafe class DeviceKernels
     private const string WsKernel = "attention_wgmma_ws";
 
     private readonly Dictionary<int, IntPtr> _wgmmaWs = new();
+    private const string WsTmaKernel = "attention_wgmma_ws_tma";
+    private readonly Dictionary<int, IntPtr> _wgmmaWsTma = new();
 
     private const string WgmmaGroupsKernel = "attention_wgmma_groups";
     private static string WgmmaRowsKernel(bool wide) => wide ? "attention_wgmma_rows_wide" : "attention_wgmma_rows";
@@ -298,6 +300,9 @@ internal sealed unsafe class DeviceKernels
         IntPtr ws = _modules.AttentionWgmma(headDim, WsKernel);
         EnsureDynamicShared(ws, WsSharedBytes(headDim));
         _wgmmaWs[headDim] = ws;
+        IntPtr wsTma = _modules.AttentionWgmma(headDim, WsTmaKernel);
+        EnsureDynamicShared(wsTma, WsSharedBytes(headDim));
+        _wgmmaWsTma[headDim] = wsTma;
         foreach (bool wide in new[] { false, true })
         {
             IntPtr function = _modules.AttentionWgmma(headDim, WgmmaKernel(wide));
@@ -346,15 +351,16 @@ internal sealed unsafe class DeviceKernels
     /// split; else the merge does).
     /// </summary>
     public void AttentionWgmma(bool wide, bool warpSpecialized, int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl,
-        int m, int heads, int kvHeads, float scaleLog2, int splits, in KvList list, QueryRope rope)
+        int m, int heads, int kvHeads, float scaleLog2, int splits, in KvList list, QueryRope rope, in KvMaps? maps = null)
     {
         KvList copy = list;
-        // PrepareAttentionWgmma ran first.
-        IntPtr function = warpSpecialized ? _wgmmaWs[headDim] : _wgmma[(headDim, wide)];
+        KvMaps mapsCopy = maps ?? default;
+        // PrepareAttentionWgmma ran first. With maps, the warp-specialised kernel's K/V tiles come by the copy engine.
+        IntPtr function = warpSpecialized ? (maps is null ? _wgmmaWs[headDim] : _wgmmaWsTma[headDim]) : _wgmma[(headDim, wide)];
         int rows = warpSpecialized ? WsRows : WgmmaRows(wide);
         uint threads = warpSpecialized ? WsThreads : (uint)(2 * rows);
         int shared = warpSpecialized ? WsSharedBytes(headDim) : WgmmaSharedBytes(headDim, wide);
-        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope };
+        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope, &mapsCopy };
         // One row of blocks, heads × row blocks: the kernels map it so that groups of heads run their longest rows first (prefill_block).
         Launch(function, (uint)(heads * ((m + rows - 1) / rows)), 1, (uint)splits, threads, a, (uint)shared);
     }
@@ -449,6 +455,34 @@ internal struct KvSegmentView
     public ulong Values;
     public int Visible;
     public int Causal;
+}
+
+/// <summary>
+/// attention_wgmma.cu's <c>KvMaps</c> (1024 bytes): the K maps of a KvList's first <see cref="Segments"/> segments, then
+/// their V maps (<see cref="TensorMap.KvRows"/>), for the warp-specialised kernel's copy-engine loads.
+/// </summary>
+[System.Runtime.CompilerServices.InlineArray(2 * Segments)]
+internal struct KvMaps
+{
+    /// <summary>WS_TMA_SEGMENTS in attention_wgmma.cu.</summary>
+    public const int Segments = 4;
+
+    private TensorMap _first;
+
+    /// <summary>The maps of <paramref name="list"/>'s segments as <paramref name="m"/> query rows see them (a causal segment shows its visible keys plus the rows').</summary>
+    public static KvMaps For(in KvList list, int m, int headDim, int kvHeads)
+    {
+        if (list.Count > Segments) throw new ArgumentException($"The copy-engine attention takes at most {Segments} segments ({list.Count} here).");
+        var maps = new KvMaps();
+        for (int s = 0; s < list.Count; s++)
+        {
+            var seg = list.Segment[s];
+            int tokens = seg.Causal != 0 ? seg.Visible + m : seg.Visible;
+            maps[s] = TensorMap.KvRows(seg.Keys, headDim, kvHeads, tokens, list.Stride);
+            maps[Segments + s] = TensorMap.KvRows(seg.Values, headDim, kvHeads, tokens, list.Stride);
+        }
+        return maps;
+    }
 }
 
 /// <summary>attention.cu's <c>KvList</c>: up to <see cref="Capacity"/> segments, passed by value (776 bytes).</summary>

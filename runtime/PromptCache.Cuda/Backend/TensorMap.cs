@@ -34,4 +34,24 @@ internal unsafe struct TensorMap
             CuDriver.TensorMapInterleaveNone, CuDriver.TensorMapSwizzle128B, CuDriver.TensorMapL2Promotion256B, CuDriver.TensorMapOobFillZeros));
         return *(TensorMap*)aligned;
     }
+
+    /// <summary>
+    /// A segment's K or V rows at <paramref name="address"/>: <paramref name="tokens"/> rows <paramref name="rowStride"/>
+    /// bf16 apart, each <paramref name="kvHeads"/> heads of <paramref name="headDim"/> bf16, read in boxes of 64 dims × 1
+    /// head × 64 tokens in the 128-byte swizzle (one panel of a wgmma attention tile); tokens past the end read as zeros.
+    /// </summary>
+    public static TensorMap KvRows(ulong address, int headDim, int kvHeads, int tokens, int rowStride)
+    {
+        if ((address & 15) != 0 || headDim % 64 != 0 || rowStride % 8 != 0)
+            throw new ArgumentException($"A K/V tensor map needs a 16-byte aligned address, head dims in 64s and rows of 16-byte multiples (address 0x{address:x}, head dim {headDim}, row stride {rowStride}).");
+        byte* raw = stackalloc byte[sizeof(TensorMap) + 64];
+        void* aligned = (void*)(((nuint)raw + 63) & ~(nuint)63);
+        ulong* dims = stackalloc ulong[] { (ulong)headDim, (ulong)kvHeads, (ulong)Math.Max(tokens, 1) };
+        ulong* strides = stackalloc ulong[] { (ulong)headDim * sizeof(ushort), (ulong)rowStride * sizeof(ushort) };
+        uint* box = stackalloc uint[] { BoxColumns, 1, BoxColumns };
+        uint* elementStrides = stackalloc uint[] { 1, 1, 1 };
+        CudaCheck.Driver(CuDriver.cuTensorMapEncodeTiled(aligned, CuDriver.TensorMapBfloat16, 3, address, dims, strides, box, elementStrides,
+            CuDriver.TensorMapInterleaveNone, CuDriver.TensorMapSwizzle128B, CuDriver.TensorMapL2Promotion256B, CuDriver.TensorMapOobFillZeros));
+        return *(TensorMap*)aligned;
+    }
 }

@@ -458,9 +458,21 @@ __device__ __forceinline__ void ws_softmax(float (&sc)[WKT / 8][4], float (&mrow
     softmax_scores<WKT, true>(sc, mrow, lrow, corr);
 }
 
-extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws(
+// The K and V tensor maps of the first WS_TMA_SEGMENTS segments of a KvList: [keys][kv heads][head dims] bf16,
+// boxes of 64 keys × 1 head × 64 dims in the 128-byte swizzle (one panel of a tile), keys past the segment's
+// last visible one reading as zeros.
+#define WS_TMA_SEGMENTS 4
+struct KvMaps
+{
+    TmaMap k[WS_TMA_SEGMENTS];
+    TmaMap v[WS_TMA_SEGMENTS];
+};
+
+// TMA: one producer thread copies each K/V tile with the copy engine (maps), instead of 128 threads issuing cp.async.
+template <bool TMA>
+__device__ __forceinline__ void attention_ws_body(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, const QueryRope& rope, const KvMaps* maps)
 {
     // [stage s: K, V] × WS_STAGES, then [Q: 128 rows], then the full and empty barriers, from a 1024-byte boundary.
     extern __shared__ uint4 wgmma_smem[];
@@ -482,12 +494,36 @@ extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws(
     {
         for (int s = 0; s < WS_STAGES; s++)
         {
-            mbar_init(&full[s], 128);  // each producer thread's copies
-            mbar_init(&empty[s], 256); // each consumer thread
+            mbar_init(&full[s], TMA ? 1 : 128); // the TMA thread's expect_tx arrival, or each producer thread's copies
+            mbar_init(&empty[s], 256);          // each consumer thread
         }
     }
     __syncthreads();
 
+    if (TMA && threadIdx.x < 128)
+    {
+        if (threadIdx.x != 0) return;
+        for (int i = 0; i < count; i++)
+        {
+            const int stage = i % WS_STAGES;
+            if (i >= WS_STAGES) mbar_wait(&empty[stage], ((i / WS_STAGES) - 1) & 1);
+            int s, tile;
+            const unsigned sk = shared_address(smem + stage * 2 * WTILE), sv = sk + WTILE * 2;
+            if (!locate_tile(list, lastRow, tBegin + i, s, tile))
+            {
+                mbar_arrive(&full[stage]);
+                continue;
+            }
+            mbar_expect_bytes(&full[stage], 2 * WTILE * 2);
+#pragma unroll
+            for (int p = 0; p < HEAD_DIM / 64; p++)
+            {
+                tma_load_3d(sk + p * WPANEL_BYTES, &maps->k[s], p * 64, kvh, tile * WKT, &full[stage]);
+                tma_load_3d(sv + p * WPANEL_BYTES, &maps->v[s], p * 64, kvh, tile * WKT, &full[stage]);
+            }
+        }
+        return;
+    }
     if (threadIdx.x < 128)
     {
         // Producer: tile i into stage i % WS_STAGES once the consumers have released the tile it held before.
@@ -568,6 +604,21 @@ extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws(
         pin_registers(o);
     }
     store_rows(o, mrow, lrow, out, outb, part_o, part_ml, row0, m, heads, head, split, splits, m, g, t);
+}
+
+extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws(
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
+{
+    attention_ws_body<false>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, rope, nullptr);
+}
+
+// The same with the K/V tiles copied by TMA (at most WS_TMA_SEGMENTS segments, their maps in `maps`).
+extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws_tma(
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope, const __grid_constant__ KvMaps maps)
+{
+    attention_ws_body<true>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, rope, &maps);
 }
 
 // Several row groups of one short query in one launch: rows that see different parts of the context (the

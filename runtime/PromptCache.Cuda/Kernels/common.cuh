@@ -112,4 +112,25 @@ __device__ __forceinline__ void mbar_wait(u64* bar, unsigned parity)
         "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
         "@!done bra WAIT_%=;\n}\n" ::"r"(shared_address(bar)), "r"(parity) : "memory");
 }
+
+// The producer's arrival, announcing the bytes its copies will deliver (the phase completes when they have).
+__device__ __forceinline__ void mbar_expect_bytes(u64* bar, unsigned bytes)
+{
+    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n" ::"r"(shared_address(bar)), "r"(bytes) : "memory");
+}
+
+// A CUtensorMap (cuda.h is not available to NVRTC here): 128 opaque bytes, 64-byte aligned, filled by
+// cuTensorMapEncodeTiled on the host and passed by value as a __grid_constant__ parameter.
+struct __align__(64) TmaMap
+{
+    u64 words[16];
+};
+
+// One box of a 3-D tensor (c0 the contiguous coordinate) into shared memory at dst; completes on bar. Elements
+// past the tensor's ends arrive as zeros.
+__device__ __forceinline__ void tma_load_3d(unsigned dst, const TmaMap* map, int c0, int c1, int c2, u64* bar)
+{
+    asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n"
+                 ::"r"(dst), "l"((u64)map), "r"(c0), "r"(c1), "r"(c2), "r"(shared_address(bar)) : "memory");
+}
 #endif

@@ -29,19 +29,6 @@
 #define GEMM_B_BYTES (2 * GEMM_BN * GEMM_BK * 2)   // 32 KB: gate rows, then up rows
 #define GEMM_STAGE_BYTES (GEMM_A_BYTES + GEMM_B_BYTES)
 
-// A CUtensorMap (cuda.h is not available to NVRTC here): 128 opaque bytes, 64-byte aligned, filled by
-// cuTensorMapEncodeTiled on the host and passed by value as a __grid_constant__ parameter.
-struct __align__(64) TmaMap
-{
-    u64 words[16];
-};
-
-// The producer's arrival, announcing the bytes its copies will deliver (the phase completes when they have).
-__device__ __forceinline__ void mbar_expect_bytes(u64* bar, unsigned bytes)
-{
-    asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n" ::"r"(shared_address(bar)), "r"(bytes) : "memory");
-}
-
 // One box of a 2-D tensor (c0: the contiguous coordinate, c1: the row) into shared memory; completes on bar.
 // Rows or columns past the tensor's end arrive as zeros.
 __device__ __forceinline__ void tma_load(unsigned dst, const TmaMap* map, int c0, int c1, u64* bar)
