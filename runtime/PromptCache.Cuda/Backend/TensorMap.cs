@@ -4,7 +4,7 @@ using PromptCache.Cuda.Interop;
 namespace PromptCache.Cuda.Backend;
 
 /// <summary>
-/// A CUtensorMap: the 128 opaque bytes through which the copy engine (TMA) reads boxes of a 2-D matrix. A kernel
+/// A CUtensorMap: the 128 opaque bytes through which the copy engine (TMA) reads boxes of a 2-D or 3-D array. A kernel
 /// takes it by value (a <c>__grid_constant__</c> parameter), so a launch recorded in a CUDA graph keeps its own copy.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Size = 128)]
@@ -24,15 +24,7 @@ internal unsafe struct TensorMap
     {
         if ((address & 15) != 0 || cols % 8 != 0)
             throw new ArgumentException($"A tensor map needs a 16-byte aligned address and a multiple of 8 bf16 columns (address 0x{address:x}, {cols} columns).");
-        byte* raw = stackalloc byte[sizeof(TensorMap) + 64];
-        void* aligned = (void*)(((nuint)raw + 63) & ~(nuint)63); // the driver writes the map at a 64-byte boundary
-        ulong* dims = stackalloc ulong[] { (ulong)cols, (ulong)rows };
-        ulong* strides = stackalloc ulong[] { (ulong)cols * sizeof(ushort) };
-        uint* box = stackalloc uint[] { BoxColumns, (uint)boxRows };
-        uint* elementStrides = stackalloc uint[] { 1, 1 };
-        CudaCheck.Driver(CuDriver.cuTensorMapEncodeTiled(aligned, CuDriver.TensorMapBfloat16, 2, address, dims, strides, box, elementStrides,
-            CuDriver.TensorMapInterleaveNone, CuDriver.TensorMapSwizzle128B, CuDriver.TensorMapL2Promotion256B, CuDriver.TensorMapOobFillZeros));
-        return *(TensorMap*)aligned;
+        return Encode(address, [(ulong)cols, (ulong)rows], [(ulong)cols * sizeof(ushort)], [BoxColumns, (uint)boxRows]);
     }
 
     /// <summary>
@@ -44,14 +36,20 @@ internal unsafe struct TensorMap
     {
         if ((address & 15) != 0 || headDim % 64 != 0 || rowStride % 8 != 0)
             throw new ArgumentException($"A K/V tensor map needs a 16-byte aligned address, head dims in 64s and rows of 16-byte multiples (address 0x{address:x}, head dim {headDim}, row stride {rowStride}).");
+        return Encode(address, [(ulong)headDim, (ulong)kvHeads, (ulong)Math.Max(tokens, 1)],
+            [(ulong)headDim * sizeof(ushort), (ulong)rowStride * sizeof(ushort)], [BoxColumns, 1, BoxColumns]);
+    }
+
+    // bf16, the 128-byte swizzle, zeros past the ends; strides (in bytes) of every dimension but the first.
+    private static TensorMap Encode(ulong address, ReadOnlySpan<ulong> dims, ReadOnlySpan<ulong> strides, ReadOnlySpan<uint> box)
+    {
         byte* raw = stackalloc byte[sizeof(TensorMap) + 64];
-        void* aligned = (void*)(((nuint)raw + 63) & ~(nuint)63);
-        ulong* dims = stackalloc ulong[] { (ulong)headDim, (ulong)kvHeads, (ulong)Math.Max(tokens, 1) };
-        ulong* strides = stackalloc ulong[] { (ulong)headDim * sizeof(ushort), (ulong)rowStride * sizeof(ushort) };
-        uint* box = stackalloc uint[] { BoxColumns, 1, BoxColumns };
+        void* aligned = (void*)(((nuint)raw + 63) & ~(nuint)63); // the driver writes the map at a 64-byte boundary
         uint* elementStrides = stackalloc uint[] { 1, 1, 1 };
-        CudaCheck.Driver(CuDriver.cuTensorMapEncodeTiled(aligned, CuDriver.TensorMapBfloat16, 3, address, dims, strides, box, elementStrides,
-            CuDriver.TensorMapInterleaveNone, CuDriver.TensorMapSwizzle128B, CuDriver.TensorMapL2Promotion256B, CuDriver.TensorMapOobFillZeros));
+        fixed (ulong* d = dims, s = strides)
+        fixed (uint* b = box)
+            CudaCheck.Driver(CuDriver.cuTensorMapEncodeTiled(aligned, CuDriver.TensorMapBfloat16, (uint)dims.Length, address, d, s, b, elementStrides,
+                CuDriver.TensorMapInterleaveNone, CuDriver.TensorMapSwizzle128B, CuDriver.TensorMapL2Promotion256B, CuDriver.TensorMapOobFillZeros));
         return *(TensorMap*)aligned;
     }
 }
