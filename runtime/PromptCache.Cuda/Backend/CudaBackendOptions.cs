@@ -138,7 +138,8 @@ public sealed class CudaBackendOptions
     /// model, and the up buffer is left holding that scratch
     /// (<see cref="PromptCache.Runtime.Backends.IComputeBackend.SiluMul"/> allows it). Off by default:
     /// on a 640-token random model the extra rounding moved top-1 agreement with transformers' f64
-    /// logits from 99.4 % to 98.9-99.1 % (near-ties), under the 99 % the parity checks ask for.
+    /// logits from 99.4 % to 98.9-99.1 % (near-ties), under the 99 % the parity checks ask for. Where
+    /// <see cref="FusedSwiGluGemm"/> runs (Hopper), it takes the pair first and this option has no effect.
     /// </summary>
     public bool Bf16SwiGlu { get; init; }
 
