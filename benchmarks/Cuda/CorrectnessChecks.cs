@@ -267,13 +267,13 @@ internal static unsafe class CorrectnessChecks
 
     // The value projection's GEMM writing bf16 into the segment against f32 that the store converts, on one backend.
     // Not bit for bit: cuBLAS may pick another kernel for the bf16 output (another order of the f32 sums).
-    private static void ValuesIntoSegment(string name, CudaBackend backend, LlamaModel model, int[] ids, int[] positions, float[] into)
+    private static void ValuesIntoSegment(string name, CudaBackend backend, LlamaModel model, int[] ids, int[] positions)
     {
         string label = $"{name} V projected into the segment vs stored";
-        // Another call first: with prefill GEMMs held in pairs (the SwiGLU GEMM), a GQA model's value projection joins
-        // its q/k/v group, and is held for the store, only once the backend has learned the group in an earlier call.
+        // A call of its own, not the first: with prefill GEMMs held in pairs (the SwiGLU GEMM), a GQA model's value
+        // projection joins its q/k/v group, and is held for the store, only once the backend has learned the group.
         long used = backend.ValuesProjectedIntoSegments;
-        into = model.Forward(ids, positions, [], null, LogitsMode.All).Logits;
+        float[] into = model.Forward(ids, positions, [], null, LogitsMode.All).Logits;
         used = backend.ValuesProjectedIntoSegments - used;
         float[]? apart = ForwardWithout(label, on => backend.ValuesIntoSegmentOverride = on, model, ids, positions);
         if (apart is null)
@@ -349,7 +349,7 @@ internal static unsafe class CorrectnessChecks
                 var result = model.Forward(Ints(plain, "ids"), Ints(plain, "positions"), [], null, LogitsMode.All);
                 Report($"{name} plain ({result.Rows} tokens)", LogitCompare.Of(result.Logits, Logits(plain), vocab));
                 if (options.RopeInReaders) RopeInReadersBitExact(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
-                if (options.RopeInReaders && options.ValuesIntoSegment) ValuesIntoSegment(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), result.Logits);
+                if (options.RopeInReaders && options.ValuesIntoSegment) ValuesIntoSegment(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"));
                 if (options.FusedSwiGluGemm && !FusedVsApart($"{name} SwiGLU GEMM vs cuBLAS + silu_mul", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),
                         result.Logits, on => backend.FusedSwiGluOverride = on, backend.SwiGluGemmCalls, hopperOnly: true, backend.SwiGluGemmError))
                     SwiGluGemmPassed = false;

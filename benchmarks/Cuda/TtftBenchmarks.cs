@@ -33,6 +33,13 @@ internal sealed unsafe class TtftBenchmarks
     /// <summary>True when a shape after the first failed (printed, the remaining shapes still ran).</summary>
     public bool ShapeFailed { get; private set; }
 
+    // The timings use a path only when its checks passed in this run; the log says which ones they use.
+    private static bool Timed(string path, bool on)
+    {
+        Console.WriteLine($"{path} for the timings: {on}");
+        return on;
+    }
+
     public void Run()
     {
         if (!_s.Check)
@@ -40,23 +47,15 @@ internal sealed unsafe class TtftBenchmarks
             // Each fused path is timed only after its check passed in this run, so `bench` alone times the baseline.
             Console.WriteLine("Timings without the checks: every fused path below is off (they are timed only after their checks pass in the same run; `all` runs both).");
         }
-        _fuseNorm = _s.FuseNorm switch { "on" => true, "off" => false, _ => _s.Check && CorrectnessChecks.FusedNormPassed };
-        Console.WriteLine($"Residual add fused with RMSNorm, and row RoPE, for the timings: {_fuseNorm}");
+        _fuseNorm = Timed("Residual add fused with RMSNorm, and row RoPE,", _s.FuseNorm switch { "on" => true, "off" => false, _ => _s.Check && CorrectnessChecks.FusedNormPassed });
         _tuneSplits = _s.Check && CorrectnessChecks.TunedSplitsPassed;
-        _graphs = _s.Check && CorrectnessChecks.GraphsPassed;
-        Console.WriteLine($"CUDA graphs (forwards recorded in chunks) for the timings: {_graphs}");
-        _wgmma = _s.Check && CorrectnessChecks.WgmmaPassed;
-        Console.WriteLine($"wgmma attention (Hopper, head_dim 128) for the timings: {_wgmma}");
-        _ropeInReaders = _s.Check && CorrectnessChecks.RopeInReadersPassed;
-        Console.WriteLine($"RoPE in its readers (the K/V store, the wgmma Q load) for the timings: {_ropeInReaders}");
-        _valuesIntoSegment = _ropeInReaders && CorrectnessChecks.ValuesIntoSegmentPassed;
-        Console.WriteLine($"V projected into the segment for the timings: {_valuesIntoSegment}");
-        _swiGluGemm = _s.Check && CorrectnessChecks.SwiGluGemmPassed;
-        Console.WriteLine($"gate/up GEMMs with SiLU·mul in their epilogue (SwiGLU GEMM) for the timings: {_swiGluGemm}");
-        _residualInGemm = _s.Check && CorrectnessChecks.ResidualInGemmPassed;
-        Console.WriteLine($"Residual added inside the output and down projections (prefill) for the timings: {_residualInGemm}");
-        _tmaAttention = _wgmma && CorrectnessChecks.TmaAttentionPassed;
-        Console.WriteLine($"Warp-specialised attention's K/V tiles by the copy engine (TMA) for the timings: {_tmaAttention}");
+        _graphs = Timed("CUDA graphs (forwards recorded in chunks)", _s.Check && CorrectnessChecks.GraphsPassed);
+        _wgmma = Timed("wgmma attention (Hopper, head_dim 128)", _s.Check && CorrectnessChecks.WgmmaPassed);
+        _ropeInReaders = Timed("RoPE in its readers (the K/V store, the wgmma Q load)", _s.Check && CorrectnessChecks.RopeInReadersPassed);
+        _valuesIntoSegment = Timed("V projected into the segment", _ropeInReaders && CorrectnessChecks.ValuesIntoSegmentPassed);
+        _swiGluGemm = Timed("gate/up GEMMs with SiLU·mul in their epilogue (SwiGLU GEMM)", _s.Check && CorrectnessChecks.SwiGluGemmPassed);
+        _residualInGemm = Timed("Residual added inside the output and down projections (prefill)", _s.Check && CorrectnessChecks.ResidualInGemmPassed);
+        _tmaAttention = Timed("Warp-specialised attention's K/V tiles by the copy engine (TMA)", _wgmma && CorrectnessChecks.TmaAttentionPassed);
         // Opt-in (library default off): timed only in its own A/B rows, the others run the defaults.
         _bf16SwiGlu = _s.Check && CorrectnessChecks.Bf16SwiGluPassed;
         Console.WriteLine($"bf16 gate/up GEMMs feeding SiLU·mul (opt-in): A/B rows only: {_bf16SwiGlu}");
