@@ -51,37 +51,31 @@ public sealed unsafe partial class CudaBackend
             if (_hasPendingAdd && _pendingAdd.X == (ulong)x && _pendingAdd.Count == count && CanFuseNorm(width, (ulong)x, (ulong)y, _pendingAdd.R))
             {
                 _hasPendingAdd = false;
-                ulong fusedCopy = Claim((ulong)y, count, only);
-                try
-                {
-                    _kernels.AddRmsNorm((ulong)x, _pendingAdd.R, yf, w, rows, width, eps, fusedCopy);
-                    return;
-                }
-                catch (CudaException e)
-                {
-                    _fusedNormUnavailable = true;
-                    FusedNormError = e.Message;
-                    _hasPendingAdd = true; // run it alone below
-                }
+                if (TryAddRmsNorm((ulong)x, _pendingAdd.R, yf, w, rows, width, eps, Claim((ulong)y, count, only))) return;
+                _hasPendingAdd = true; // run it alone below
             }
             FlushAdd();
             ulong copy = Claim((ulong)y, count, only);
             // With the fusion on, a norm with no add before it (the residual was added inside a GEMM) runs the same
             // kernel without the add, so its rounding is the fused path's whichever way the residual arrived.
-            if (Options.FuseResidualNorm && CanFuseNorm(width, (ulong)x, (ulong)y, 0))
-            {
-                try
-                {
-                    _kernels.AddRmsNorm((ulong)x, 0, yf, w, rows, width, eps, copy);
-                    return;
-                }
-                catch (CudaException e)
-                {
-                    _fusedNormUnavailable = true;
-                    FusedNormError = e.Message;
-                }
-            }
+            if (Options.FuseResidualNorm && CanFuseNorm(width, (ulong)x, (ulong)y, 0) && TryAddRmsNorm((ulong)x, 0, yf, w, rows, width, eps, copy)) return;
             _kernels.RmsNorm((ulong)x, yf, w, rows, width, eps, copy);
+        }
+    }
+
+    // add_rmsnorm4 (r 0: no add); false, with the fusion given up for good, when its unit cannot be built or launched.
+    private bool TryAddRmsNorm(ulong x, ulong r, ulong yf, ulong w, int rows, int width, float eps, ulong copy)
+    {
+        try
+        {
+            _kernels.AddRmsNorm(x, r, yf, w, rows, width, eps, copy);
+            return true;
+        }
+        catch (CudaException e)
+        {
+            _fusedNormUnavailable = true;
+            FusedNormError = e.Message;
+            return false;
         }
     }
 

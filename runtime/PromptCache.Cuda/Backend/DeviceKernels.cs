@@ -422,12 +422,11 @@ internal sealed unsafe class DeviceKernels
     /// <summary>
     /// swiglu_gemm of gemm_wgmma.cu: <paramref name="h"/>[m × f] (bf16) = silu(x·gateᵀ)·(x·upᵀ), x [m × k] and the weights
     /// [f × k] read through their tensor maps (<see cref="TensorMap.Bf16Rows"/>, boxes of <see cref="SwiGluTileRows"/> and
-    /// <see cref="SwiGluTileColumns"/> rows). A persistent grid: one block per SM at most.
+    /// <see cref="SwiGluTileColumns"/> rows). A persistent grid: one block per SM at most. <see cref="PrepareSwiGluGemm"/> ran first.
     /// </summary>
     public void SwiGluGemm(TensorMap x, TensorMap gate, TensorMap up, ulong h, int m, int f, int k)
     {
         IntPtr function = _modules.GemmWgmma("swiglu_gemm");
-        EnsureDynamicShared(function, SwiGluSharedBytes);
         long tiles = (long)((m + SwiGluTileRows - 1) / SwiGluTileRows) * ((f + SwiGluTileColumns - 1) / SwiGluTileColumns);
         void** a = stackalloc void*[] { &x, &gate, &up, &h, &m, &f, &k };
         Launch(function, (uint)Math.Min(tiles, _device.MultiprocessorCount), 1, 1, 384, a, SwiGluSharedBytes);

@@ -427,9 +427,10 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
     attention_wgmma_body<2>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, head, qblock, m, rope, 0);
 }
 
-// Warp-specialised prefill at head dimension 128 (FA3's structure, without TMA): a producer warpgroup copies the
-// K/V tiles into a ring of WS_STAGES stages and signals each on an mbarrier ("full"); two consumer warpgroups
-// (64 query rows each) wait for a stage, compute, and release it ("empty"). The consumers issue no copies and
+// Warp-specialised prefill at head dimension 128 (FA3's structure): a producer warpgroup copies the K/V tiles (by
+// cp.async, or one thread by TMA in attention_wgmma_ws_tma) into a ring of WS_STAGES stages and signals each on an
+// mbarrier ("full"); two consumer warpgroups (64 query rows each) wait for a stage, compute, and release it
+// ("empty"). The consumers issue no copies and
 // never wait on a block-wide barrier, and each pipelines its tiles: tile j's Q·Kᵀ is issued together with tile
 // j-1's P·V, so the softmax of tile j runs while the tensor cores multiply. One 384-thread block per SM (160 KB of
 // shared memory). H100, 8192-row causal prefill: 440-451 against the wide kernel's 396-410 TFLOP/s; 4096 rows
