@@ -67,6 +67,25 @@ public sealed partial class KernelSourceTests
         Assert.Contains($"{cols} columns", e.Message);
     }
 
+    [Theory]
+    [InlineData(0x1008ul, 128, 1024)] // unaligned rows
+    [InlineData(0x1000ul, 96, 768)]   // a head dimension the 64-dim boxes do not tile
+    [InlineData(0x1000ul, 128, 1020)] // rows that are not whole 16-byte units
+    public void A_kv_tensor_map_refuses_what_the_copy_engine_cannot_read(ulong address, int headDim, int rowStride)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TensorMap.KvRows(address, headDim, 8, 4096, rowStride));
+        Assert.Contains($"head dim {headDim}, row stride {rowStride}", e.Message);
+    }
+
+    [Fact]
+    public void The_copy_engine_attention_refuses_more_segments_than_its_maps_hold()
+    {
+        // The backend then keeps the cp.async loads (CopyEngineMaps); the error names the limit and the count.
+        var list = new KvList { Count = KvMaps.Segments + 1, Stride = 1024 };
+        var e = Assert.Throws<ArgumentException>(() => KvMaps.For(list, 64, 128, 8));
+        Assert.Contains($"at most {KvMaps.Segments} segments ({KvMaps.Segments + 1} here)", e.Message);
+    }
+
     [Fact]
     public void The_group_split_kernels_take_the_launchers_arguments_in_order()
     {
