@@ -47,6 +47,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when the copy-engine K/V loads of the warp-specialised attention failed their check (the timings then keep cp.async).</summary>
     public static bool TmaAttentionPassed { get; private set; } = true;
 
+    /// <summary>False once a persistent warp-specialised attention check failed: the timings then launch a block per item.</summary>
+    public static bool PersistentAttentionPassed { get; private set; } = true;
+
     /// <summary>False when RoPE left to its readers changed a logit (the timings then run RoPE as a pass).</summary>
     public static bool RopeInReadersPassed { get; private set; } = true;
 
@@ -356,6 +359,10 @@ internal static unsafe class CorrectnessChecks
                 if (options.TmaAttentionLoads && options.WarpSpecializedAttention && !FusedVsApart($"{name} TMA K/V loads vs cp.async", backend, model, Ints(plain, "ids"),
                         Ints(plain, "positions"), result.Logits, on => backend.TmaAttentionOverride = on, backend.TmaAttentionLaunches, hopperOnly: true, backend.TmaAttentionError))
                     TmaAttentionPassed = false;
+                if (options.PersistentAttention && options.WarpSpecializedAttention && !FusedVsApart($"{name} persistent attention vs a block per item", backend, model,
+                        Ints(plain, "ids"), Ints(plain, "positions"), result.Logits, on => backend.PersistentAttentionOverride = on, backend.PersistentAttentionLaunches,
+                        hopperOnly: true, null))
+                    PersistentAttentionPassed = false;
                 if (options.ResidualInGemm && !FusedVsApart($"{name} residual added in the GEMM vs after it", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),
                         result.Logits, on => backend.ResidualInGemmOverride = on, backend.ResidualGemms, hopperOnly: false, null))
                     ResidualInGemmPassed = false;

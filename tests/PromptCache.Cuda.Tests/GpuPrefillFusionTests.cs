@@ -9,7 +9,8 @@ namespace PromptCache.Cuda.Tests;
 /// On a GPU: a prefill's fused paths give the CPU backend's logits, and those of their parts on the same backend up to the
 /// order of the f32 sums: the gate/up GEMMs with SiLU·mul in their epilogue (<see cref="CudaBackendOptions.FusedSwiGluGemm"/>),
 /// the residual added inside the output and down projections (<see cref="CudaBackendOptions.ResidualInGemm"/>), and the
-/// attention's K/V tiles copied by the copy engine (<see cref="CudaBackendOptions.TmaAttentionLoads"/>).
+/// attention's K/V tiles copied by the copy engine (<see cref="CudaBackendOptions.TmaAttentionLoads"/>), and the attention's
+/// persistent blocks (<see cref="CudaBackendOptions.PersistentAttention"/>).
 /// </summary>
 [Collection(CudaDeviceCollection.Name)]
 public sealed class GpuPrefillFusionTests
@@ -51,6 +52,24 @@ public sealed class GpuPrefillFusionTests
         run.AssertAgree("TMA K/V loads", "cp.async loads");
         Assert.True(run.Backend.TmaAttentionError is null, run.Backend.TmaAttentionError);
         Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
+    }
+
+    // 16 heads × 2000 rows (16 blocks of 128 rows, the last partial) = 256 items, more than an H100's 132 SMs: most
+    // persistent blocks take two or more. No CPU run: the block-per-item kernel is checked against it above.
+    [CudaFact]
+    public void The_persistent_attention_gives_the_logits_of_a_block_per_item_to_the_bit()
+    {
+        string folder = SyntheticCheckpoint.Ensure(new SyntheticShape("persistent-attention", 2048, 2, 16, 4, 1024, WeightType: SyntheticWeightType.BF16));
+        using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+        using var model = LlamaModel.Load(folder, backend);
+        float[] persistent = Run(model, 2000);
+        long launches = backend.PersistentAttentionLaunches;
+        backend.PersistentAttentionOverride = false;
+        float[] blockPerItem = Run(model, 2000);
+        Assert.True(persistent.AsSpan().SequenceEqual(blockPerItem), "the same items with the same arithmetic must give the same bits");
+        bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
+        Assert.True(hopper ? launches >= 2 : launches == 0, $"{launches} persistent launches"); // one per layer (and prefill chunk) on Hopper
+        Assert.Equal(launches, backend.PersistentAttentionLaunches);
     }
 
     // The prompt on the CPU, then on one CUDA backend with the fused path (counting its launches) and without it.

@@ -110,8 +110,9 @@ public sealed partial class KernelSourceTests
             "int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope", wgmma);
         Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_wide"));
         Assert.Equal(wgmma, Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws")); // DeviceKernels.AttentionWgmma, warp-specialised
-        // The copy-engine variant takes the tensor maps after the same arguments (DeviceKernels.AttentionWgmma with maps).
-        Assert.Equal(wgmma + ", const __grid_constant__ KvMaps maps", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws_tma"));
+        // The copy-engine variant takes the tensor maps and the persistent blocks' ticket counters after the same arguments
+        // (DeviceKernels.AttentionWgmma with maps).
+        Assert.Equal(wgmma + ", const __grid_constant__ KvMaps maps, int* tickets", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws_tma"));
         Assert.Equal(2 * KvMaps.Segments * 128, Unsafe.SizeOf<KvMaps>());
         Assert.Contains($"#define WS_TMA_SEGMENTS {KvMaps.Segments}\n", KernelSource.Read(KernelSource.AttentionWgmma));
         // DeviceKernels.AttentionWgmmaGroups: the row groups replace m and the list.
@@ -244,13 +245,19 @@ public sealed partial class KernelSourceTests
     [Fact]
     public void The_warp_specialised_kernel_matches_its_launcher()
     {
-        // 4 stages × K,V × 64 keys × head_dim bf16, Q (128 rows), a full and an empty mbarrier per stage, 1 KB to align.
-        Assert.Equal(164_928, DeviceKernels.WsSharedBytes(128));
+        // 4 stages × K,V × 64 keys × head_dim bf16, two Q buffers (128 rows), a full and an empty mbarrier per stage and
+        // per Q buffer, a full and an empty mbarrier and a slot per item slot, 1 KB to align.
+        Assert.Equal(197_768, DeviceKernels.WsSharedBytes(128));
         Assert.True(DeviceKernels.WsSharedBytes(128) <= 227 * 1024, "the H100 allows 227 KB of dynamic shared memory per block");
         string source = KernelSource.Read(KernelSource.AttentionWgmma);
         Assert.Contains($"#define WS_STAGES {DeviceKernels.WsStages}\n", source);
         Assert.Contains($"__launch_bounds__({DeviceKernels.WsThreads}, 1) attention_wgmma_ws(", source);
-        Assert.Contains("blockRow0 = qblock * 128;", source); // DeviceKernels.WsRows
+        Assert.Contains("it.row0 = qblock * 128;", source); // DeviceKernels.WsRows
+        Assert.Contains("u64* full = (u64*)(sqs + WS_Q_BUFFERS * 128 * HEAD_DIM);", source); // two Q buffers, then the barriers
+        Assert.Contains("#define WS_Q_BUFFERS 2 ", source);
+        Assert.Contains("u64* ifull = qempty + 2;", source);
+        Assert.Contains("u64* iempty = ifull + 2;", source);
+        Assert.Contains("int* slots = (int*)(iempty + 2);", source);
         Assert.Equal(128, DeviceKernels.WsRows);
     }
 

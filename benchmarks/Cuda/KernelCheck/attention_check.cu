@@ -13,6 +13,7 @@
 #include <cuda.h>
 #include <cuda_runtime.h>
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -45,8 +46,18 @@ struct Buffers
     float* sin;
 };
 
-enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope, WgmmaWsTma };
-static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws", "wgmma_ws+rope", "wgmma_ws_tma"};
+// _p: persistent (a block per SM taking items in turn); _p7: persistent on 7 blocks (many items each, for the checks).
+enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7, WgmmaWsTmaRope, WgmmaWsTmaPRope };
+static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws", "wgmma_ws+rope", "wgmma_ws_tma",
+                              "wgmma_ws_tma_p", "wgmma_ws_tma_p7", "ws_tma+rope", "ws_tma_p+rope"};
+static int smCount;
+static int* tickets; // the persistent kernel's counters, zero (every launch leaves them so)
+#ifndef WS_Q_BUFFERS
+#define WS_Q_BUFFERS 2
+#endif
+#ifdef HAS_WGMMA_ATTENTION
+static const int wsShared = (WS_STAGES * 2 * WTILE + WS_Q_BUFFERS * 128 * HEAD_DIM) * 2 + (2 * WS_STAGES + 8) * 8 + 8 + 1024;
+#endif
 
 #ifdef HAS_WGMMA_ATTENTION
 // The K and V maps of the list's segments for attention_wgmma_ws_tma: [keys][kv heads][dims], the keys a segment shows m rows.
@@ -112,23 +123,29 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
         break;
     }
     case WgmmaWs:
-    case WgmmaWsRope: // timing only: q rotated as it loads (the backend's RopeInReaders), which the f32 reference does not do
+    case WgmmaWsRope: // rope: q rotated as it loads (the backend's RopeInReaders), which the f32 reference does not do
     {
 #ifdef HAS_WGMMA_ATTENTION
-        int shared = (WS_STAGES * 2 * WTILE + 128 * HEAD_DIM) * 2 + 2 * WS_STAGES * 8 + 1024;
-        CHECK(cudaFuncSetAttribute(attention_wgmma_ws, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+        CHECK(cudaFuncSetAttribute(attention_wgmma_ws, cudaFuncAttributeMaxDynamicSharedMemorySize, wsShared));
         QueryRope rope = kernel == WgmmaWsRope ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
-        attention_wgmma_ws<<<dim3(heads * ((m + 127) / 128), 1, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope);
+        attention_wgmma_ws<<<dim3(heads * ((m + 127) / 128), 1, 1), 384, wsShared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope);
 #endif
         break;
     }
     case WgmmaWsTma:
+    case WgmmaWsTmaP:
+    case WgmmaWsTmaP7:
+    case WgmmaWsTmaRope:
+    case WgmmaWsTmaPRope:
     {
 #ifdef HAS_WGMMA_ATTENTION
-        int shared = (WS_STAGES * 2 * WTILE + 128 * HEAD_DIM) * 2 + 2 * WS_STAGES * 8 + 1024;
-        CHECK(cudaFuncSetAttribute(attention_wgmma_ws_tma, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+        CHECK(cudaFuncSetAttribute(attention_wgmma_ws_tma, cudaFuncAttributeMaxDynamicSharedMemorySize, wsShared));
         KvMaps maps = make_kv_maps(list, m, kvheads);
-        attention_wgmma_ws_tma<<<dim3(heads * ((m + 127) / 128), 1, 1), 384, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{}, maps);
+        bool rotate = kernel == WgmmaWsTmaRope || kernel == WgmmaWsTmaPRope;
+        QueryRope rope = rotate ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
+        int items = heads * ((m + 127) / 128);
+        int blocks = kernel == WgmmaWsTmaP7 ? std::min(items, 7) : kernel == WgmmaWsTmaP || kernel == WgmmaWsTmaPRope ? std::min(items, smCount) : items;
+        attention_wgmma_ws_tma<<<dim3(blocks, 1, 1), 384, wsShared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope, maps, tickets);
 #endif
         break;
     }
@@ -210,6 +227,9 @@ int main()
     cudaDeviceProp prop;
     CHECK(cudaGetDeviceProperties(&prop, 0));
     printf("%s, SM %d.%d, %d SMs, HEAD_DIM %d\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount, HEAD_DIM);
+    smCount = prop.multiProcessorCount;
+    CHECK(cudaMalloc(&tickets, 64 * sizeof(int)));
+    CHECK(cudaMemset(tickets, 0, 64 * sizeof(int)));
 
     const int heads = 32, maxTokens = 8192;
     Buffers b;
@@ -241,7 +261,8 @@ int main()
 
     rowFloats = heads * HEAD_DIM;
 #ifdef HAS_WGMMA_ATTENTION
-    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsTma};
+    std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7};
+    if (WS_Q_BUFFERS < 2) kernels.resize(kernels.size() - 2); // one Q buffer: a block per item only (an experiment's build)
 #else
     const std::vector<Kernel> kernels = {PipelinedWide};
     printf("(attention_wgmma is not compiled for this HEAD_DIM / target)\n");
@@ -370,13 +391,28 @@ int main()
             double flops = 4.0 * (double)m * m / 2 * HEAD_DIM * heads;
             std::vector<Kernel> timed = kernels;
 #ifdef HAS_WGMMA_ATTENTION
-            timed.push_back(WgmmaWsRope);
+            timed.erase(std::remove(timed.begin(), timed.end(), WgmmaWsTmaP7), timed.end());
+            timed.insert(timed.end(), {WgmmaWsRope, WgmmaWsTmaRope});
+            if (WS_Q_BUFFERS == 2) timed.push_back(WgmmaWsTmaPRope);
 #endif
             for (Kernel kernel : timed)
             {
                 double ms = median_ms(e0, e1, 3, 9, [&] { launch(kernel, b, m, heads, kvheads, list); });
                 printf("%6d %8d %16s %12.3f %12.1f\n", m, kvheads, Names[kernel], ms, flops / ms / 1e9);
             }
+#ifdef HAS_WGMMA_ATTENTION
+            // A persistent launch runs the same items with the same arithmetic: its output must be the same to the bit,
+            // with the query rows rotated as they load too.
+            for (auto [mine, theirs] : {std::pair{WgmmaWsTmaP, WgmmaWsTma}, std::pair{WgmmaWsTmaP7, WgmmaWsTma}, std::pair{WgmmaWsTmaPRope, WgmmaWsTmaRope},
+                                        std::pair{WgmmaWsTmaRope, WgmmaWsRope}})
+            {
+                if (WS_Q_BUFFERS < 2 && mine != WgmmaWsTmaRope) continue;
+                auto x = run(mine, b, m, heads, kvheads, list), y = run(theirs, b, m, heads, kvheads, list);
+                bool same = memcmp(x.data(), y.data(), x.size() * 4) == 0;
+                printf("  %s vs %s: %s\n", Names[mine], Names[theirs], same ? "identical PASS" : "DIFFERENT FAIL");
+                allOk &= same;
+            }
+#endif
         }
     }
     // Short queries (a cached call's 48 new rows over 4096 module keys, or one decode row): the 64-row

@@ -297,12 +297,22 @@ public sealed unsafe partial class CudaBackend
         int rows = ws ? DeviceKernels.WsRows : DeviceKernels.WgmmaRows(wide);
         KvMaps? maps = ws ? CopyEngineMaps(copy, m, headDim, kvHeads) : null;
         LaunchSplit(kind, rows, m, heads, kvHeads, headDim, keyTiles, od, ob,
-            (partO, partMl, n) => _kernels.AttentionWgmma(wide, ws, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope, maps));
+            (partO, partMl, n) => _kernels.AttentionWgmma(wide, ws, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope, maps,
+                PersistentWs));
         WgmmaCalls++;
         if (maps is not null) TmaAttentionLaunches++;
+        if (maps is not null && PersistentWs) PersistentAttentionLaunches++;
         if (rope.Cos != 0) RotatingAttentionLaunches++;
         return true;
     }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.PersistentAttention"/>.</summary>
+    internal bool? PersistentAttentionOverride { get; set; }
+
+    private bool PersistentWs => PersistentAttentionOverride ?? Options.PersistentAttention;
+
+    /// <summary>Warp-specialised attention launches with a block per SM taking items in turn (checks: the path ran).</summary>
+    internal long PersistentAttentionLaunches { get; private set; }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.TmaAttentionLoads"/>.</summary>
     internal bool? TmaAttentionOverride { get; set; }

@@ -404,6 +404,7 @@ public sealed unsafe partial class CudaBackend : IComputeBackend, IDisposable
             _partials.Dispose();
             _staging.Dispose();
             _groupOutput.Dispose();
+            _kernels.Dispose();
             _modules.Dispose();
             _device.Dispose();
         }

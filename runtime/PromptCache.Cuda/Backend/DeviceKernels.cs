@@ -9,7 +9,7 @@ namespace PromptCache.Cuda.Backend;
 /// Typed launchers for the kernels of transformer.cu and attention.cu: one method per kernel, so
 /// argument order and types are written down once, next to the CUDA signature they must match.
 /// </summary>
-internal sealed unsafe class DeviceKernels
+internal sealed unsafe class DeviceKernels : IDisposable
 {
     private const uint Threads = 256;
     private readonly CudaDevice _device;
@@ -265,9 +265,32 @@ internal sealed unsafe class DeviceKernels
 
     /// <summary>
     /// Dynamic shared memory of the warp-specialised kernel: its K/V ring (stages × K,V × 64 keys × headDim bf16),
-    /// the block's query rows, a full and an empty mbarrier per stage, and the 1 KB alignment slack.
+    /// two buffers of the block's query rows, a full and an empty mbarrier per stage, per query buffer and per item slot,
+    /// the two item slots, and the 1 KB alignment slack.
     /// </summary>
-    public static int WsSharedBytes(int headDim) => (WsStages * 2 * 64 + WsRows) * headDim * sizeof(ushort) + 2 * WsStages * sizeof(ulong) + 1024;
+    public static int WsSharedBytes(int headDim) =>
+        (WsStages * 2 * 64 + 2 * WsRows) * headDim * sizeof(ushort) + (2 * WsStages + 8) * sizeof(ulong) + 2 * sizeof(int) + 1024;
+
+    // The persistent kernel's ticket counters, one per key split (attention_wgmma_ws_tma's `tickets`): zeroed once here,
+    // and every launch leaves them zero. Launches are ordered on the device's one stream, so they can share them.
+    private DeviceMemory? _tickets;
+
+    private ulong Tickets()
+    {
+        if (_tickets is null)
+        {
+            _tickets = _device.Allocate(MaxAttentionSplits * sizeof(int));
+            CudaCheck.Driver(CuDriver.cuMemsetD32Async(_tickets.Pointer, 0, MaxAttentionSplits, _device.Stream.Value));
+        }
+        return _tickets.Pointer;
+    }
+
+    /// <summary>Frees the ticket counters (the kernels' modules belong to <see cref="KernelModules"/>).</summary>
+    public void Dispose()
+    {
+        _tickets?.Dispose();
+        _tickets = null;
+    }
 
     private const string WsKernel = "attention_wgmma_ws";
 
@@ -351,7 +374,7 @@ internal sealed unsafe class DeviceKernels
     /// split; else the merge does).
     /// </summary>
     public void AttentionWgmma(bool wide, bool warpSpecialized, int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl,
-        int m, int heads, int kvHeads, float scaleLog2, int splits, in KvList list, QueryRope rope, in KvMaps? maps = null)
+        int m, int heads, int kvHeads, float scaleLog2, int splits, in KvList list, QueryRope rope, in KvMaps? maps = null, bool persistent = false)
     {
         KvList copy = list;
         KvMaps mapsCopy = maps ?? default;
@@ -360,9 +383,13 @@ internal sealed unsafe class DeviceKernels
         int rows = warpSpecialized ? WsRows : WgmmaRows(wide);
         uint threads = warpSpecialized ? WsThreads : (uint)(2 * rows);
         int shared = warpSpecialized ? WsSharedBytes(headDim) : WgmmaSharedBytes(headDim, wide);
-        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope, &mapsCopy };
-        // One row of blocks, heads × row blocks: the kernels map it so that groups of heads run their longest rows first (prefill_block).
-        Launch(function, (uint)(heads * ((m + rows - 1) / rows)), 1, (uint)splits, threads, a, (uint)shared);
+        ulong tickets = maps is null ? 0 : Tickets();
+        void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope, &mapsCopy, &tickets };
+        // One row of blocks, heads × row blocks: the kernels map it so that groups of heads run their longest rows first
+        // (prefill_block). Persistent (the TMA kernel only): a block per SM, each taking items in turn (ws_next_item).
+        int items = heads * ((m + rows - 1) / rows);
+        int blocks = maps is not null && persistent ? Math.Min(items, _device.MultiprocessorCount) : items;
+        Launch(function, (uint)blocks, 1, (uint)splits, threads, a, (uint)shared);
     }
 
     /// <summary>

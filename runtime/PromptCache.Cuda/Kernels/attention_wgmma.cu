@@ -241,6 +241,9 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
                                              const QueryRope& rope, int ropeRow0, int tid)
 {
     const int chunks = HEAD_DIM / 8;
+#ifndef Q_TILE_UNROLL
+#pragma unroll 4 // several rows' loads in flight at once: each is a round trip to L2 or memory
+#endif
     for (int idx = tid; idx < ROWS * chunks; idx += THREADS)
     {
         int r = idx / chunks, c = idx % chunks, row = blockRow0 + r;
@@ -432,8 +435,9 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
 // mbarrier ("full"); two consumer warpgroups (64 query rows each) wait for a stage, compute, and release it
 // ("empty"). The consumers issue no copies and
 // never wait on a block-wide barrier, and each pipelines its tiles: tile j's Q·Kᵀ is issued together with tile
-// j-1's P·V, so the softmax of tile j runs while the tensor cores multiply. One 384-thread block per SM (160 KB of
-// shared memory). H100, 8192-row causal prefill: 440-451 against the wide kernel's 396-410 TFLOP/s; 4096 rows
+// j-1's P·V, so the softmax of tile j runs while the tensor cores multiply. One 384-thread block per SM (192 KB of
+// shared memory). A TMA launch may have a block per item (a head × 128 rows) or fewer blocks that each take several
+// (persistent, ws_next_item: 4096 rows 0.367 → 0.345 ms, 8192 rows 1.233 → 1.165 ms with RoPE on q, H100). H100, 8192-row causal prefill: 440-451 against the wide kernel's 396-410 TFLOP/s; 4096 rows
 // 343-357 against 316-335; 2048 rows 233-248 against 217-228 (benchmarks/Cuda/KernelCheck). Ping-pong between the
 // consumers (FA3's named barriers) measured no faster and is left out.
 #define WS_STAGES 4
@@ -469,28 +473,75 @@ struct KvMaps
     TmaMap v[WS_TMA_SEGMENTS];
 };
 
-// TMA: one producer thread copies each K/V tile with the copy engine (maps), instead of 128 threads issuing cp.async.
+// A warp-specialised block's work item (a head and 128 query rows) and the key tiles it multiplies.
+struct WsItem
+{
+    int head;
+    int row0;    // first query row
+    int lastRow;
+    int tBegin;  // first key tile (of this key split)
+    int count;   // key tiles
+};
+
+__device__ __forceinline__ WsItem ws_item(const KvList& list, int b, int m, int heads, int split, int splits)
+{
+    WsItem it;
+    int qblock, tEnd;
+    prefill_block(b, heads, (m + 127) / 128, it.head, qblock);
+    it.row0 = qblock * 128;
+    it.lastRow = min(m, it.row0 + 128) - 1;
+    split_key_tiles(list, it.lastRow, split, splits, it.tBegin, tEnd);
+    it.count = max(tEnd - it.tBegin, 0);
+    return it;
+}
+
+// The next item of a persistent launch (a grid smaller than the item count), or -1 when there is none: every block
+// takes its own index first, then whichever item is next in prefill_block's longest-first order when it finishes one
+// (a ticket counter per key split), so blocks that drew long items take fewer. Each block draws one ticket past the
+// end, so the launch draws exactly `items` tickets and the one numbered items - 1 is its last: its taker zeroes the
+// counter for the next launch on the stream.
+__device__ __forceinline__ int ws_next_item(int* tickets, int items)
+{
+    const int ticket = atomicAdd(tickets, 1);
+    if (ticket == items - 1) atomicExch(tickets, 0);
+    const int b = (int)gridDim.x + ticket;
+    return b < items ? b : -1;
+}
+
+// Producer warps 1-3 write the query tiles (TMA launches), while the consumers multiply the previous item's.
+#define WS_Q_WRITERS 96
+
+// Named barrier 2 over the Q writers.
+__device__ __forceinline__ void writers_sync() { asm volatile("bar.sync 2, 96;\n" ::: "memory"); }
+
+#ifndef WS_Q_BUFFERS
+#define WS_Q_BUFFERS 2 // 1 only in kernel-check experiments with a block per item (the shared-memory size's effect)
+#endif
+
+// TMA: one producer thread copies each K/V tile with the copy engine (maps), instead of 128 threads issuing cp.async;
+// from its second item on, producer warps 1-3 draw the block's items (tickets) and write each one's query rows into
+// the other of two buffers ahead of the consumers, and the ring's stages carry on from one item to the next, so a
+// block's next item is loading while it finishes the current one. Without TMA, one item per block (the launch has a
+// block per item).
 template <bool TMA>
 __device__ __forceinline__ void attention_ws_body(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, const QueryRope& rope, const KvMaps* maps)
+    int m, int heads, int kvheads, float scale_log2, int splits, const KvList& list, const QueryRope& rope, const KvMaps* maps, int* tickets)
 {
-    // [stage s: K, V] × WS_STAGES, then [Q: 128 rows], then the full and empty barriers, from a 1024-byte boundary.
+    // [stage s: K, V] × WS_STAGES, then two Q buffers of 128 rows, then the full, empty, Q-full, Q-empty and item
+    // barriers and the two item slots, from a 1024-byte boundary.
     extern __shared__ uint4 wgmma_smem[];
     bf16_t* smem = (bf16_t*)((char*)wgmma_smem + ((1024u - (shared_address(wgmma_smem) & 1023u)) & 1023u));
-    bf16_t* sq = smem + WS_STAGES * 2 * WTILE;
-    u64* full = (u64*)(sq + 128 * HEAD_DIM);
+    bf16_t* sqs = smem + WS_STAGES * 2 * WTILE;
+    u64* full = (u64*)(sqs + WS_Q_BUFFERS * 128 * HEAD_DIM);
     u64* empty = full + WS_STAGES;
+    u64* qfull = empty + WS_STAGES; // item r's query rows are in buffer r & 1
+    u64* qempty = qfull + 2;        // the consumers are done with them
+    u64* ifull = qempty + 2;        // item r's index is in slots[r & 1] (-1: no more)
+    u64* iempty = ifull + 2;        // the K/V producer has read it
+    int* slots = (int*)(iempty + 2);
 
-    int head, qblock;
-    prefill_block(blockIdx.x, heads, (m + 127) / 128, head, qblock);
-    const int kvh = head / (heads / kvheads), split = blockIdx.z;
-    const int blockRow0 = qblock * 128;
-    const int lastRow = min(m, blockRow0 + 128) - 1;
-    int tBegin, tEnd;
-    split_key_tiles(list, lastRow, split, splits, tBegin, tEnd);
-    const int count = tEnd - tBegin;
-
+    const int items = heads * ((m + 127) / 128), split = blockIdx.z;
     if (threadIdx.x == 0)
     {
         for (int s = 0; s < WS_STAGES; s++)
@@ -498,128 +549,203 @@ __device__ __forceinline__ void attention_ws_body(
             mbar_init(&full[s], TMA ? 1 : 128); // the TMA thread's expect_tx arrival, or each producer thread's copies
             mbar_init(&empty[s], 256);          // each consumer thread
         }
+        for (int b = 0; b < 2; b++)
+        {
+            mbar_init(&qfull[b], WS_Q_WRITERS);
+            mbar_init(&qempty[b], 256);
+            mbar_init(&ifull[b], 1);
+            mbar_init(&iempty[b], 1);
+        }
     }
     __syncthreads();
 
-    if (TMA && threadIdx.x < 128)
+    // The roles by warp index read from lane 0: the compiler then knows each branch is taken by whole warps, and keeps
+    // the item's and the tiles' arithmetic in the uniform datapath (H100 kernel check, 4096 rows: 0.426 → 0.366 ms
+    // for attention_wgmma_ws, the speed it had before these kernels took several items).
+    const int warpIndex = __shfl_sync(0xffffffffu, threadIdx.x >> 5, 0);
+    if (warpIndex < 4)
     {
-        if (threadIdx.x != 0) return;
-        for (int i = 0; i < count; i++)
+        if (TMA && warpIndex > 0)
         {
-            const int stage = i % WS_STAGES;
-            if (i >= WS_STAGES) mbar_wait(&empty[stage], ((i / WS_STAGES) - 1) & 1);
-            int s, tile;
-            const unsigned sk = shared_address(smem + stage * 2 * WTILE), sv = sk + WTILE * 2;
-            if (!locate_tile(list, lastRow, tBegin + i, s, tile))
+            // Q writers, from the block's second item on (the consumers write the first's, all 256 of them, as fast as
+            // they can: nothing else runs yet): item r's rows into buffer r & 1 once the consumers are done with item
+            // r - 2's, and its index into slot r & 1 once the K/V producer has read item r - 2's (an item without key
+            // tiles of this split leaves the consumers nothing to wait for). The slots' and Q buffers' barriers complete
+            // once per item from r = 1 on: item r's is their ((r - 1) / 2)-th phase.
+            for (int r = 1;; r++)
             {
-                mbar_arrive(&full[stage]);
-                continue;
-            }
-            mbar_expect_bytes(&full[stage], 2 * WTILE * 2);
-#pragma unroll
-            for (int p = 0; p < HEAD_DIM / 64; p++)
-            {
-                tma_load_3d(sk + p * WPANEL_BYTES, &maps->k[s], p * 64, kvh, tile * WKT, &full[stage]);
-                tma_load_3d(sv + p * WPANEL_BYTES, &maps->v[s], p * 64, kvh, tile * WKT, &full[stage]);
+                const int buffer = r & 1;
+                if (r >= 2) mbar_wait(&qempty[buffer], ((r >> 1) - 1) & 1);
+                if (threadIdx.x == 32)
+                {
+                    if (r >= 3) mbar_wait(&iempty[buffer], ((r - 3) >> 1) & 1);
+                    slots[buffer] = ws_next_item(tickets + split, items);
+                    mbar_arrive(&ifull[buffer]);
+                }
+                writers_sync();
+                const int b = __shfl_sync(0xffffffffu, slots[buffer], 0);
+                if (b >= 0)
+                {
+                    int head, qblock;
+                    prefill_block(b, heads, (m + 127) / 128, head, qblock);
+                    store_q_tile<128, WS_Q_WRITERS>(sqs + buffer * 128 * HEAD_DIM, q, qblock * 128, m, heads, head, scale_log2, rope, 0,
+                                                    threadIdx.x - 32);
+                    fence_proxy_async(); // the generic-proxy stores before the tensor cores' reads
+                }
+                mbar_arrive(&qfull[buffer]);
+                if (b < 0) return;
             }
         }
-        return;
-    }
-    if (threadIdx.x < 128)
-    {
-        // Producer: tile i into stage i % WS_STAGES once the consumers have released the tile it held before.
-        for (int i = 0; i < count; i++)
+        if (TMA && threadIdx.x != 0) return; // one thread issues the copies
+        // Producer: the n-th tile of the block into stage n % WS_STAGES once the consumers have released the tile it held before.
+        unsigned n = 0; // unsigned: n % WS_STAGES and n / WS_STAGES are a mask and a shift
+        for (int r = 0; TMA || r < 1; r++)
         {
-            const int stage = i % WS_STAGES;
-            if (i >= WS_STAGES) mbar_wait(&empty[stage], ((i / WS_STAGES) - 1) & 1);
-            int s, tile;
-            bf16_t* sk = smem + stage * 2 * WTILE;
-            if (locate_tile(list, lastRow, tBegin + i, s, tile)) wgmma_load_tile<128>(sk, sk + WTILE, list, s, tile, lastRow, kvh, threadIdx.x);
-            mbar_arrive_copies(&full[stage]);
+            int b = r == 0 ? (int)blockIdx.x : -1;
+            if (TMA && r > 0)
+            {
+                mbar_wait(&ifull[r & 1], ((r - 1) >> 1) & 1);
+                b = slots[r & 1];
+                mbar_arrive(&iempty[r & 1]);
+            }
+            if (b < 0) return;
+            const WsItem it = ws_item(list, b, m, heads, split, splits);
+            const int kvh = it.head / (heads / kvheads);
+            for (int i = 0; i < it.count; i++, n++)
+            {
+                const unsigned stage = n % WS_STAGES;
+                if (n >= WS_STAGES) mbar_wait(&empty[stage], ((n / WS_STAGES) - 1) & 1);
+                bf16_t* sk = smem + stage * 2 * WTILE;
+                int s, tile;
+                const bool any = locate_tile(list, it.lastRow, it.tBegin + i, s, tile);
+                if (TMA)
+                {
+                    if (!any)
+                    {
+                        mbar_arrive(&full[stage]);
+                        continue;
+                    }
+                    const unsigned ka = shared_address(sk), va = ka + WTILE * 2;
+                    mbar_expect_bytes(&full[stage], 2 * WTILE * 2);
+#pragma unroll
+                    for (int p = 0; p < HEAD_DIM / 64; p++)
+                    {
+                        tma_load_3d(ka + p * WPANEL_BYTES, &maps->k[s], p * 64, kvh, tile * WKT, &full[stage]);
+                        tma_load_3d(va + p * WPANEL_BYTES, &maps->v[s], p * 64, kvh, tile * WKT, &full[stage]);
+                    }
+                }
+                else
+                {
+                    if (any) wgmma_load_tile<128>(sk, sk + WTILE, list, s, tile, it.lastRow, kvh, threadIdx.x);
+                    mbar_arrive_copies(&full[stage]);
+                }
+            }
         }
         return;
     }
 
     const int tid = threadIdx.x - 128;
-    const int warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const int warp = warpIndex - 4, lane = tid & 31, g = lane >> 2, t = lane & 3;
     const int group = warp >> 2;
-    const int row0 = blockRow0 + group * 64 + (warp & 3) * 16;
-    store_q_tile<128, 256>(sq, q, blockRow0, m, heads, head, scale_log2, rope, 0, tid);
-    fence_proxy_async();
-    consumers_sync();
-    const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
+    unsigned n0 = 0; // tiles of the block's ring consumed before this item
+    for (int r = 0; TMA || r < 1; r++) // without TMA, one item
+    {
+        int b = r == 0 ? (int)blockIdx.x : -1;
+        if (TMA && r > 0)
+        {
+            mbar_wait(&qfull[r & 1], ((r - 1) >> 1) & 1);
+            b = __shfl_sync(0xffffffffu, slots[r & 1], 0); // the same in every lane, and now the compiler knows it
+        }
+        if (b < 0) break;
+        const WsItem it = ws_item(list, b, m, heads, split, splits);
+        const int row0 = it.row0 + group * 64 + (warp & 3) * 16;
+        bf16_t* sq = sqs + (r & 1) * 128 * HEAD_DIM;
+        if (r == 0)
+        {
+            store_q_tile<128, 256>(sq, q, it.row0, m, heads, it.head, scale_log2, rope, 0, tid);
+            fence_proxy_async();
+            consumers_sync();
+        }
+        const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
 
-    float o[HEAD_DIM / 8][4], mrow[2], lrow[2], corr[2];
-    reset_rows(o, mrow, lrow);
-    float sc[WKT / 8][4];
-    unsigned pa[WKT / 16][4];
-    // Both groups multiply every tile, masked (skipping the diagonal's last tile in the first group cost more
-    // registers and time than it saved: 388 against 451 TFLOP/s at 8192 rows). A tile: wait for its stage, then
-    // its scores (the first alone; ptxas serialises every wgmma when one loop body does both), then the softmax
-    // and its probabilities.
-    if (count > 0)
-    {
-        mbar_wait(&full[0], 0);
-        fence_proxy_async(); // the copies (generic proxy) before the tensor cores' reads (async proxy)
-        wgmma_fence();
-        issue_scores(sc, qAddress, shared_address(smem));
-        wgmma_commit();
-        wgmma_wait_all();
-        pin_registers(sc);
-        ws_softmax(sc, mrow, lrow, corr, list, lastRow, tBegin, row0, m, g, t);
-        pack_tile(pa, sc);
+        float o[HEAD_DIM / 8][4], mrow[2], lrow[2], corr[2];
+        reset_rows(o, mrow, lrow);
+        float sc[WKT / 8][4];
+        unsigned pa[WKT / 16][4];
+        // Both groups multiply every tile, masked (skipping the diagonal's last tile in the first group cost more
+        // registers and time than it saved: 388 against 451 TFLOP/s at 8192 rows). A tile: wait for its stage, then
+        // its scores (the first alone; ptxas serialises every wgmma when one loop body does both), then the softmax
+        // and its probabilities.
+        if (it.count > 0)
+        {
+            const unsigned stage = n0 % WS_STAGES;
+            mbar_wait(&full[stage], (n0 / WS_STAGES) & 1);
+            fence_proxy_async(); // the copies (generic proxy) before the tensor cores' reads (async proxy)
+            wgmma_fence();
+            issue_scores(sc, qAddress, shared_address(smem + stage * 2 * WTILE));
+            wgmma_commit();
+            wgmma_wait_all();
+            pin_registers(sc);
+            ws_softmax(sc, mrow, lrow, corr, list, it.lastRow, it.tBegin, row0, m, g, t);
+            pack_tile(pa, sc);
+        }
+        for (int i = 1; i < it.count; i++)
+        {
+            // The previous tile's P·V is issued with this tile's scores, as a pipeline stage of its own: ptxas then
+            // lets the scores be read while it runs.
+            const unsigned n = n0 + i, stage = n % WS_STAGES, previous = (n - 1) % WS_STAGES;
+            mbar_wait(&full[stage], (n / WS_STAGES) & 1);
+            fence_proxy_async();
+            pin_registers(pa);
+            pin_registers(o);
+            wgmma_fence();
+            issue_scores(sc, qAddress, shared_address(smem + stage * 2 * WTILE));
+            wgmma_commit();
+            wgmma_fence();
+            issue_pv(o, pa, shared_address(smem + previous * 2 * WTILE + WTILE));
+            wgmma_commit();
+            wgmma_wait_one(); // the scores are in; P·V may still run
+            pin_registers(sc);
+            ws_softmax(sc, mrow, lrow, corr, list, it.lastRow, it.tBegin + i, row0, m, g, t);
+            wgmma_wait_all(); // the previous P·V: o and pa are free, and its stage goes back to the producer
+            pin_registers(o);
+            pin_registers(pa);
+            mbar_arrive(&empty[previous]);
+            rescale_rows(o, corr);
+            pack_tile(pa, sc);
+        }
+        if (it.count > 0)
+        {
+            const unsigned last = (n0 + it.count - 1) % WS_STAGES;
+            pin_registers(pa);
+            pin_registers(o);
+            wgmma_fence();
+            issue_pv(o, pa, shared_address(smem + last * 2 * WTILE + WTILE));
+            wgmma_commit();
+            wgmma_wait_all();
+            pin_registers(o);
+            mbar_arrive(&empty[last]);
+        }
+        if (TMA) mbar_arrive(&qempty[r & 1]); // every product that read this item's Q has finished
+        store_rows(o, mrow, lrow, out, outb, part_o, part_ml, row0, m, heads, it.head, split, splits, m, g, t);
+        n0 += it.count;
     }
-    for (int i = 1; i < count; i++)
-    {
-        // The previous tile's P·V is issued with this tile's scores, as a pipeline stage of its own: ptxas then
-        // lets the scores be read while it runs.
-        const int stage = i % WS_STAGES, previous = (i - 1) % WS_STAGES;
-        mbar_wait(&full[stage], (i / WS_STAGES) & 1);
-        fence_proxy_async();
-        pin_registers(pa);
-        pin_registers(o);
-        wgmma_fence();
-        issue_scores(sc, qAddress, shared_address(smem + stage * 2 * WTILE));
-        wgmma_commit();
-        wgmma_fence();
-        issue_pv(o, pa, shared_address(smem + previous * 2 * WTILE + WTILE));
-        wgmma_commit();
-        wgmma_wait_one(); // the scores are in; P·V may still run
-        pin_registers(sc);
-        ws_softmax(sc, mrow, lrow, corr, list, lastRow, tBegin + i, row0, m, g, t);
-        wgmma_wait_all(); // the previous P·V: o and pa are free, and its stage goes back to the producer
-        pin_registers(o);
-        pin_registers(pa);
-        mbar_arrive(&empty[previous]);
-        rescale_rows(o, corr);
-        pack_tile(pa, sc);
-    }
-    if (count > 0)
-    {
-        pin_registers(pa);
-        pin_registers(o);
-        wgmma_fence();
-        issue_pv(o, pa, shared_address(smem + ((count - 1) % WS_STAGES) * 2 * WTILE + WTILE));
-        wgmma_commit();
-        wgmma_wait_all();
-        pin_registers(o);
-    }
-    store_rows(o, mrow, lrow, out, outb, part_o, part_ml, row0, m, heads, head, split, splits, m, g, t);
 }
 
 extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope)
 {
-    attention_ws_body<false>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, rope, nullptr);
+    attention_ws_body<false>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, rope, nullptr, nullptr);
 }
 
-// The same with the K/V tiles copied by TMA (at most WS_TMA_SEGMENTS segments, their maps in `maps`).
+// The same with the K/V tiles copied by TMA (at most WS_TMA_SEGMENTS segments, their maps in `maps`), any number of blocks
+// up to one per item. tickets: an int per key split, zero before the first launch (each launch leaves them zero).
 extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws_tma(
     const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
-    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope, const __grid_constant__ KvMaps maps)
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope, const __grid_constant__ KvMaps maps, int* tickets)
 {
-    attention_ws_body<true>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, rope, &maps);
+    attention_ws_body<true>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, rope, &maps, tickets);
 }
 
 // Several row groups of one short query in one launch: rows that see different parts of the context (the
