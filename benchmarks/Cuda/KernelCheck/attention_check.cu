@@ -47,9 +47,9 @@ struct Buffers
 };
 
 // _p: persistent (a block per SM taking items in turn); _p7: persistent on 7 blocks (many items each, for the checks).
-enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7, WgmmaWsTmaRope, WgmmaWsTmaPRope };
+enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7, WgmmaWsTmaRope, WgmmaWsTmaPRope, WgmmaWideRope };
 static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws", "wgmma_ws+rope", "wgmma_ws_tma",
-                              "wgmma_ws_tma_p", "wgmma_ws_tma_p7", "ws_tma+rope", "ws_tma_p+rope"};
+                              "wgmma_ws_tma_p", "wgmma_ws_tma_p7", "ws_tma+rope", "ws_tma_p+rope", "wgmma_wide+rope"};
 static int smCount;
 static int* tickets; // the persistent kernel's counters, zero (every launch leaves them so)
 #ifndef WS_Q_BUFFERS
@@ -114,11 +114,13 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
         break;
     }
     case WgmmaWide:
+    case WgmmaWideRope:
     {
 #ifdef HAS_WGMMA_ATTENTION
         int shared = (WG_STAGES * 2 + 2) * WTILE * 2 + 1024;
         CHECK(cudaFuncSetAttribute(attention_wgmma_wide, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
-        attention_wgmma_wide<<<dim3(heads * ((m + 127) / 128), 1, 1), 256, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, QueryRope{});
+        QueryRope rope = kernel == WgmmaWideRope ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
+        attention_wgmma_wide<<<dim3(heads * ((m + 127) / 128), 1, 1), 256, shared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope);
 #endif
         break;
     }
@@ -392,7 +394,7 @@ int main()
             std::vector<Kernel> timed = kernels;
 #ifdef HAS_WGMMA_ATTENTION
             timed.erase(std::remove(timed.begin(), timed.end(), WgmmaWsTmaP7), timed.end());
-            timed.insert(timed.end(), {WgmmaWsRope, WgmmaWsTmaRope});
+            timed.insert(timed.end(), {WgmmaWideRope, WgmmaWsRope, WgmmaWsTmaRope});
             if (WS_Q_BUFFERS == 2) timed.push_back(WgmmaWsTmaPRope);
 #endif
             for (Kernel kernel : timed)

@@ -333,7 +333,9 @@ __device__ __forceinline__ void attention_wgmma_body(
     extern __shared__ uint4 wgmma_smem[];
     bf16_t* smem = (bf16_t*)((char*)wgmma_smem + ((1024u - (shared_address(wgmma_smem) & 1023u)) & 1023u));
 
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    // The warp index read from lane 0: the compiler then knows the warpgroup's branch on its rows is taken by whole
+    // warps (see attention_ws_body).
+    const int warp = __shfl_sync(0xffffffffu, threadIdx.x >> 5, 0), lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int kvh = head / (heads / kvheads), split = blockIdx.z;
     const int blockRow0 = qblock * 64 * GROUPS, group = warp >> 2;
     const int groupRow0 = blockRow0 + group * 64, groupLast = min(groupRow0 + 63, m - 1);

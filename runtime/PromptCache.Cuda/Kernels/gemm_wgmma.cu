@@ -88,7 +88,10 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
     }
     __syncthreads();
 
-    if (threadIdx.x < 128)
+    // Roles by a warp index read from lane 0, so that the compiler knows whole warps take each branch and keeps the
+    // tile and stage arithmetic in the uniform datapath (as in attention_ws_body).
+    const int warpIndex = __shfl_sync(0xffffffffu, threadIdx.x >> 5, 0);
+    if (warpIndex < 4)
     {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         if (threadIdx.x != 0) return;
@@ -111,8 +114,8 @@ extern "C" __global__ void __launch_bounds__(384, 1) swiglu_gemm(
     }
 
     asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
-    const int tid = threadIdx.x - 128, consumer = tid >> 7;
-    const int warp = (tid >> 5) & 3, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const int tid = threadIdx.x - 128, consumer = (warpIndex - 4) >> 2;
+    const int warp = warpIndex & 3, lane = tid & 31, g = lane >> 2, t = lane & 3;
     int step = 0;
     for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
     {
