@@ -253,8 +253,7 @@ public sealed partial class KernelSourceTests
         Assert.Contains($"#define WS_STAGES {DeviceKernels.WsStages}\n", source);
         Assert.Contains($"__launch_bounds__({DeviceKernels.WsThreads}, 1) attention_wgmma_ws(", source);
         Assert.Contains("it.row0 = qblock * 128;", source); // DeviceKernels.WsRows
-        Assert.Contains("u64* full = (u64*)(sqs + WS_Q_BUFFERS * 128 * HEAD_DIM);", source); // two Q buffers, then the barriers
-        Assert.Contains("#define WS_Q_BUFFERS 2 ", source);
+        Assert.Contains("u64* full = (u64*)(sqs + 2 * 128 * HEAD_DIM);", source); // two Q buffers, then the barriers
         Assert.Contains("u64* ifull = qempty + 2;", source);
         Assert.Contains("u64* iempty = ifull + 2;", source);
         Assert.Contains("int* slots = (int*)(iempty + 2);", source);

@@ -52,11 +52,9 @@ static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide",
                               "wgmma_ws_tma_p", "wgmma_ws_tma_p7", "ws_tma+rope", "ws_tma_p+rope", "wgmma_wide+rope"};
 static int smCount;
 static int* tickets; // the persistent kernel's counters, zero (every launch leaves them so)
-#ifndef WS_Q_BUFFERS
-#define WS_Q_BUFFERS 2
-#endif
 #ifdef HAS_WGMMA_ATTENTION
-static const int wsShared = (WS_STAGES * 2 * WTILE + WS_Q_BUFFERS * 128 * HEAD_DIM) * 2 + (2 * WS_STAGES + 8) * 8 + 8 + 1024;
+// DeviceKernels.WsSharedBytes: the K/V ring, two Q buffers, the barriers and item slots, 1 KB to align.
+static const int wsShared = (WS_STAGES * 2 * WTILE + 2 * 128 * HEAD_DIM) * 2 + (2 * WS_STAGES + 8) * 8 + 8 + 1024;
 #endif
 
 #ifdef HAS_WGMMA_ATTENTION
@@ -263,8 +261,7 @@ int main()
 
     rowFloats = heads * HEAD_DIM;
 #ifdef HAS_WGMMA_ATTENTION
-    std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7};
-    if (WS_Q_BUFFERS < 2) kernels.resize(kernels.size() - 2); // one Q buffer: a block per item only (an experiment's build)
+    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7};
 #else
     const std::vector<Kernel> kernels = {PipelinedWide};
     printf("(attention_wgmma is not compiled for this HEAD_DIM / target)\n");
@@ -394,8 +391,7 @@ int main()
             std::vector<Kernel> timed = kernels;
 #ifdef HAS_WGMMA_ATTENTION
             timed.erase(std::remove(timed.begin(), timed.end(), WgmmaWsTmaP7), timed.end());
-            timed.insert(timed.end(), {WgmmaWideRope, WgmmaWsRope, WgmmaWsTmaRope});
-            if (WS_Q_BUFFERS == 2) timed.push_back(WgmmaWsTmaPRope);
+            timed.insert(timed.end(), {WgmmaWideRope, WgmmaWsRope, WgmmaWsTmaRope, WgmmaWsTmaPRope});
 #endif
             for (Kernel kernel : timed)
             {
@@ -408,7 +404,6 @@ int main()
             for (auto [mine, theirs] : {std::pair{WgmmaWsTmaP, WgmmaWsTma}, std::pair{WgmmaWsTmaP7, WgmmaWsTma}, std::pair{WgmmaWsTmaPRope, WgmmaWsTmaRope},
                                         std::pair{WgmmaWsTmaRope, WgmmaWsRope}})
             {
-                if (WS_Q_BUFFERS < 2 && mine != WgmmaWsTmaRope) continue;
                 auto x = run(mine, b, m, heads, kvheads, list), y = run(theirs, b, m, heads, kvheads, list);
                 bool same = memcmp(x.data(), y.data(), x.size() * 4) == 0;
                 printf("  %s vs %s: %s\n", Names[mine], Names[theirs], same ? "identical PASS" : "DIFFERENT FAIL");

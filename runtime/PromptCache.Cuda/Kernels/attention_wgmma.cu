@@ -241,9 +241,6 @@ __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict
                                              const QueryRope& rope, int ropeRow0, int tid)
 {
     const int chunks = HEAD_DIM / 8;
-#ifndef Q_TILE_UNROLL
-#pragma unroll 4 // several rows' loads in flight at once: each is a round trip to L2 or memory
-#endif
     for (int idx = tid; idx < ROWS * chunks; idx += THREADS)
     {
         int r = idx / chunks, c = idx % chunks, row = blockRow0 + r;
@@ -516,10 +513,6 @@ __device__ __forceinline__ int ws_next_item(int* tickets, int items)
 // Named barrier 2 over the Q writers.
 __device__ __forceinline__ void writers_sync() { asm volatile("bar.sync 2, 96;\n" ::: "memory"); }
 
-#ifndef WS_Q_BUFFERS
-#define WS_Q_BUFFERS 2 // 1 only in kernel-check experiments with a block per item (the shared-memory size's effect)
-#endif
-
 // TMA: one producer thread copies each K/V tile with the copy engine (maps), instead of 128 threads issuing cp.async;
 // from its second item on, producer warps 1-3 draw the block's items (tickets) and write each one's query rows into
 // the other of two buffers ahead of the consumers, and the ring's stages carry on from one item to the next, so a
@@ -535,7 +528,7 @@ __device__ __forceinline__ void attention_ws_body(
     extern __shared__ uint4 wgmma_smem[];
     bf16_t* smem = (bf16_t*)((char*)wgmma_smem + ((1024u - (shared_address(wgmma_smem) & 1023u)) & 1023u));
     bf16_t* sqs = smem + WS_STAGES * 2 * WTILE;
-    u64* full = (u64*)(sqs + WS_Q_BUFFERS * 128 * HEAD_DIM);
+    u64* full = (u64*)(sqs + 2 * 128 * HEAD_DIM);
     u64* empty = full + WS_STAGES;
     u64* qfull = empty + WS_STAGES; // item r's query rows are in buffer r & 1
     u64* qempty = qfull + 2;        // the consumers are done with them
