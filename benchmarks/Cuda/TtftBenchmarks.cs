@@ -142,8 +142,11 @@ internal sealed unsafe class TtftBenchmarks
             if (_valuesIntoSegment) FeatureAB("V projected into the segment", on => cuda.ValuesIntoSegmentOverride = on, cuda, forward, ids, positions, [], segment);
             if (_swiGluGemm) FeatureAB("SwiGLU GEMM", on => cuda.FusedSwiGluOverride = on, cuda, forward, ids, positions, [], segment);
             if (_residualInGemm) FeatureAB("residual in the GEMM", on => cuda.ResidualInGemmOverride = on, cuda, forward, ids, positions, [], segment);
-            if (_tmaAttention) FeatureAB("TMA K/V loads", on => cuda.TmaAttentionOverride = on, cuda, forward, ids, positions, [], segment);
-            if (_persistentAttention) FeatureAB("persistent attention", on => cuda.PersistentAttentionOverride = on, cuda, forward, ids, positions, [], segment);
+            // Both with the warp-specialised kernel pinned: the prefill timing may have picked the two-warpgroup one here.
+            if (_tmaAttention) FeatureAB("TMA K/V loads", on => { cuda.WarpSpecializedAttentionOverride = on is null ? null : true; cuda.TmaAttentionOverride = on; },
+                cuda, forward, ids, positions, [], segment);
+            if (_persistentAttention) FeatureAB("persistent attention", on => { cuda.WarpSpecializedAttentionOverride = on is null ? null : true; cuda.PersistentAttentionOverride = on; },
+                cuda, forward, ids, positions, [], segment);
             // Against the path the timings run (the SwiGLU GEMM when it passed): off, the bf16 products go through cuBLAS.
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => { cuda.Bf16SwiGluOverride = on; cuda.FusedSwiGluOverride = on is null ? null : false; }, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);

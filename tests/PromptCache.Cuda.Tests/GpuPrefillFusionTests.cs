@@ -60,7 +60,7 @@ public sealed class GpuPrefillFusionTests
     public void The_persistent_attention_gives_the_logits_of_a_block_per_item_to_the_bit()
     {
         string folder = SyntheticCheckpoint.Ensure(new SyntheticShape("persistent-attention", 2048, 2, 16, 4, 1024, WeightType: SyntheticWeightType.BF16));
-        using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+        using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, TunePrefillAttention = false });
         using var model = LlamaModel.Load(folder, backend);
         float[] persistent = Run(model, 2000);
         long launches = backend.PersistentAttentionLaunches;
@@ -72,13 +72,34 @@ public sealed class GpuPrefillFusionTests
         Assert.Equal(launches, backend.PersistentAttentionLaunches);
     }
 
+    // The prefill kernel timed per shape class: the timing runs write the same output as the chosen kernel's own run, so the
+    // logits are those of one of the two kernels pinned, to the bit; the choice is logged (on Hopper, where both exist).
+    [CudaFact]
+    public void The_timed_prefill_kernel_gives_the_logits_of_the_kernel_it_chose()
+    {
+        string folder = SyntheticCheckpoint.Ensure(new SyntheticShape("persistent-attention", 2048, 2, 16, 4, 1024, WeightType: SyntheticWeightType.BF16));
+        using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+        using var model = LlamaModel.Load(folder, backend);
+        float[] timed = Run(model, 2000);
+        var log = backend.AttentionTuneLog.Where(line => line.StartsWith("prefill attention", StringComparison.Ordinal)).ToArray();
+        backend.WarpSpecializedAttentionOverride = true;
+        float[] warpSpecialized = Run(model, 2000);
+        backend.WarpSpecializedAttentionOverride = false;
+        float[] twoGroups = Run(model, 2000);
+        bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
+        Assert.Equal(hopper ? 1 : 0, log.Length); // one shape class: both layers' calls share it
+        bool choseWarpSpecialized = log.Length == 0 || log[0].EndsWith("-> warp-specialised", StringComparison.Ordinal);
+        Assert.True(timed.AsSpan().SequenceEqual(choseWarpSpecialized ? warpSpecialized : twoGroups), string.Join("; ", log));
+    }
+
     // The prompt on the CPU, then on one CUDA backend with the fused path (counting its launches) and without it.
     private static FusionRun FusedAndApart(int tokens, Func<CudaBackend, long> launches, Action<CudaBackend> switchOff)
     {
         string folder = SyntheticCheckpoint.Ensure(Shape);
         float[] cpu;
         using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = Run(cpuModel, tokens);
-        var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+        // The kernel the options name, not the one the prefill timing would pick for the shape.
+        var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, TunePrefillAttention = false });
         try
         {
             using var model = LlamaModel.Load(folder, backend);

@@ -288,17 +288,24 @@ public sealed unsafe partial class CudaBackend
         // Prefill at head dimension 128 takes the warp-specialised kernel (or the two-warpgroup one; 128 rows per
         // block); short queries and head dimension 64 the one-warpgroup one (RESULTS.md, sessions 5 and 9).
         bool wide = headDim == 128 && m > DeviceKernels.WgmmaRows(false);
-        bool ws = wide && WarpSpecializedAttention;
         KvList copy = list;
         ulong qd = (ulong)q, od = (ulong)output;
         // The output projection reads it next: with GemmInputsOnly only its bf16 copy is written.
         ulong ob = GemmInputsOnly ? Claim(od, (long)m * heads * headDim, only: true) : 0;
-        var kind = ws ? SplitKernel.WgmmaWs : wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma;
-        int rows = ws ? DeviceKernels.WsRows : DeviceKernels.WgmmaRows(wide);
-        KvMaps? maps = ws ? CopyEngineMaps(copy, m, headDim, kvHeads) : null;
-        LaunchSplit(kind, rows, m, heads, kvHeads, headDim, keyTiles, od, ob,
-            (partO, partMl, n) => _kernels.AttentionWgmma(wide, ws, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy, rope, maps,
-                PersistentWs));
+        KvMaps? copyEngineMaps = wide && WarpSpecializedAttention ? CopyEngineMaps(copy, m, headDim, kvHeads) : null;
+        void Run(bool warpSpecialized)
+        {
+            var kind = warpSpecialized ? SplitKernel.WgmmaWs : wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma;
+            int rows = warpSpecialized ? DeviceKernels.WsRows : DeviceKernels.WgmmaRows(wide);
+            KvMaps? maps = warpSpecialized ? copyEngineMaps : null;
+            LaunchSplit(kind, rows, m, heads, kvHeads, headDim, keyTiles, od, ob,
+                (partO, partMl, n) => _kernels.AttentionWgmma(wide, warpSpecialized, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy,
+                    rope, maps, PersistentWs));
+        }
+        bool ws = wide && WarpSpecializedAttention && (WarpSpecializedAttentionOverride is not null || !Options.TunePrefillAttention ||
+            FasterIsWarpSpecialized((TuningClass.Of(m), heads, kvHeads, TuningClass.Of(keyTiles), copyEngineMaps is not null), Run));
+        Run(ws);
+        KvMaps? maps = ws ? copyEngineMaps : null;
         WgmmaCalls++;
         if (maps is not null) TmaAttentionLaunches++;
         if (maps is not null && PersistentWs) PersistentAttentionLaunches++;
@@ -411,13 +418,49 @@ public sealed unsafe partial class CudaBackend
     private readonly Dictionary<(int, int, int, int, int, SplitKernel), int> _attentionSplits = new();
     private readonly List<string> _attentionTuneLog = new();
 
-    /// <summary>With <see cref="CudaBackendOptions.TuneAttentionSplits"/>: one line per short-query attention shape tuned so far.</summary>
+    /// <summary>
+    /// One line per attention shape class timed so far: short queries' key splits (<see cref="CudaBackendOptions.TuneAttentionSplits"/>)
+    /// and prefills' kernel (<see cref="CudaBackendOptions.TunePrefillAttention"/>).
+    /// </summary>
     public IReadOnlyList<string> AttentionTuneLog
     {
         get
         {
             using (Enter()) return _attentionTuneLog.ToArray();
         }
+    }
+
+    private readonly Dictionary<(int Rows, int Heads, int KvHeads, int KeyTiles, bool CopyEngine), bool> _prefillKernels = new();
+
+    // Prefill attention at head dimension 128: whether the warp-specialised kernel beats the two-warpgroup one for this
+    // shape class, timed at its first call (median of 3 after one run each, GPU events; each run writes the same output).
+    private bool FasterIsWarpSpecialized((int Rows, int Heads, int KvHeads, int KeyTiles, bool CopyEngine) key, Action<bool> run)
+    {
+        if (_prefillKernels.TryGetValue(key, out bool known)) return known;
+        _device.BreakCapture(); // timed with events: runs directly
+        using var start = CudaEvent.Create(_device.Context);
+        using var end = CudaEvent.Create(_device.Context);
+        double Median(bool warpSpecialized)
+        {
+            run(warpSpecialized);
+            var times = new double[3];
+            for (int i = 0; i < times.Length; i++)
+            {
+                start.Record(_device.Stream);
+                run(warpSpecialized);
+                end.Record(_device.Stream);
+                times[i] = end.MillisecondsSince(start);
+            }
+            Array.Sort(times);
+            return times[1];
+        }
+        double ws = Median(true), twoGroups = Median(false);
+        bool faster = ws <= twoGroups;
+        _prefillKernels[key] = faster;
+        _attentionTuneLog.Add($"prefill attention {key.Rows} rows x {key.Heads}/{key.KvHeads} heads over {key.KeyTiles} key tiles" +
+            $"{(key.CopyEngine ? ", copy-engine loads" : "")}: warp-specialised {ws * 1e3:0}us, two warpgroups {twoGroups * 1e3:0}us -> " +
+            (faster ? "warp-specialised" : "two warpgroups"));
+        return faster;
     }
 
     // Short queries over long contexts: the key split that fills the GPU best depends on the context

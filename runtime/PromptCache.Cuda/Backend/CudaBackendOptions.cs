@@ -286,6 +286,17 @@ public sealed class CudaBackendOptions
     public bool WarpSpecializedAttention { get; init; } = true;
 
     /// <summary>
+    /// On by default, with <see cref="WarpSpecializedAttention"/>: at the first prefill of each shape class (heads, KV heads;
+    /// rows and key tiles each rounded up to a power of two; whether the copy engine loads K/V), time the warp-specialised
+    /// and the two-warpgroup kernels (median of 3 runs each after one, GPU events; each run writes the same output) and keep
+    /// the faster for the class. Neither wins everywhere: H100 kernel check (session 12), the two-warpgroup kernel 0.319
+    /// against 0.340 ms at 4096 rows with RoPE, the warp-specialised one 0.127 against 0.135 ms at 2048, even at 8192.
+    /// Off: <see cref="WarpSpecializedAttention"/> alone decides. The choices made are in
+    /// <see cref="CudaBackend.AttentionTuneLog"/>.
+    /// </summary>
+    public bool TunePrefillAttention { get; init; } = true;
+
+    /// <summary>
     /// RoPE on q and k is applied by their readers instead of a pass of its own: the K/V store rotates K on its
     /// way into the segment, and the wgmma attention kernels rotate q as they load it. Same bits as the RoPE
     /// kernel; a prefill saves a read and a write of q and of k (7B prefill on the H100: 4096 tokens 104.7 against
@@ -321,6 +332,7 @@ public sealed class CudaBackendOptions
         KvHostWriteBack = kvHostWriteBack,
         SkinnyGemm = SkinnyGemmPath.CublasGemmEx,
         TuneAttentionSplits = false,
+        TunePrefillAttention = false,
         FuseResidualNorm = false,
         RowRope = false,
         FusedGroupGemm = false,
