@@ -438,23 +438,7 @@ public sealed unsafe partial class CudaBackend
     {
         if (_prefillKernels.TryGetValue(key, out bool known)) return known;
         _device.BreakCapture(); // timed with events: runs directly
-        using var start = CudaEvent.Create(_device.Context);
-        using var end = CudaEvent.Create(_device.Context);
-        double Median(bool warpSpecialized)
-        {
-            run(warpSpecialized);
-            var times = new double[3];
-            for (int i = 0; i < times.Length; i++)
-            {
-                start.Record(_device.Stream);
-                run(warpSpecialized);
-                end.Record(_device.Stream);
-                times[i] = end.MillisecondsSince(start);
-            }
-            Array.Sort(times);
-            return times[1];
-        }
-        double ws = Median(true), twoGroups = Median(false);
+        double ws = _device.MedianMilliseconds(() => run(true), 3), twoGroups = _device.MedianMilliseconds(() => run(false), 3);
         bool faster = ws <= twoGroups;
         _prefillKernels[key] = faster;
         _attentionTuneLog.Add($"prefill attention {key.Rows} rows x {key.Heads}/{key.KvHeads} heads over {key.KeyTiles} key tiles" +
@@ -476,21 +460,9 @@ public sealed unsafe partial class CudaBackend
         int best = computed;
         double bestMs = double.MaxValue;
         var parts = new List<string>();
-        using var start = CudaEvent.Create(_device.Context);
-        using var end = CudaEvent.Create(_device.Context);
         foreach (int c in candidates)
         {
-            run(c);
-            var times = new double[5];
-            for (int i = 0; i < times.Length; i++)
-            {
-                start.Record(_device.Stream);
-                run(c);
-                end.Record(_device.Stream);
-                times[i] = end.MillisecondsSince(start);
-            }
-            Array.Sort(times);
-            double ms = times[times.Length / 2];
+            double ms = _device.MedianMilliseconds(() => run(c), 5);
             parts.Add($"{c} splits {ms * 1e3:0}us");
             if (ms < bestMs) (best, bestMs) = (c, ms);
         }

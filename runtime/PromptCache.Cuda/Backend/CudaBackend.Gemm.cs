@@ -499,19 +499,7 @@ public sealed unsafe partial class CudaBackend
         {
             try
             {
-                RunCandidate(c, g, m, k, xb);
-                var times = new double[5];
-                using var start = CudaEvent.Create(_device.Context);
-                using var end = CudaEvent.Create(_device.Context);
-                for (int i = 0; i < times.Length; i++)
-                {
-                    start.Record(_device.Stream);
-                    RunCandidate(c, g, m, k, xb);
-                    end.Record(_device.Stream);
-                    times[i] = end.MillisecondsSince(start);
-                }
-                Array.Sort(times);
-                double ms = times[times.Length / 2];
+                double ms = _device.MedianMilliseconds(() => RunCandidate(c, g, m, k, xb), 5);
                 parts.Add($"{c} {ms * 1e3:0}us");
                 if (c.Kind == SkinnyKind.Kernel) kernelsRun++;
                 if (ms < best.Ms) best = (c, ms);

@@ -185,22 +185,7 @@ internal sealed unsafe class LtTunedGemm : IDisposable
     }
 
     // Median GPU time of one launch (after one untimed), by events on the backend's stream.
-    private double Time(Action launch)
-    {
-        launch();
-        var times = new double[TimedReps];
-        using var start = CudaEvent.Create(_device.Context);
-        using var end = CudaEvent.Create(_device.Context);
-        for (int i = 0; i < TimedReps; i++)
-        {
-            start.Record(_device.Stream);
-            launch();
-            end.Record(_device.Stream);
-            times[i] = end.MillisecondsSince(start);
-        }
-        Array.Sort(times);
-        return times[TimedReps / 2];
-    }
+    private double Time(Action launch) => _device.MedianMilliseconds(launch, TimedReps);
 
     public void Dispose()
     {

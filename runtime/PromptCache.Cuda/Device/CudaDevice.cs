@@ -166,6 +166,27 @@ public sealed unsafe class CudaDevice : IDisposable
         return ((long)free, (long)total);
     }
 
+    /// <summary>
+    /// The median GPU time in milliseconds of <paramref name="reps"/> runs of <paramref name="run"/> on the work stream
+    /// (events around each), after one untimed run: how the backend chooses between ways of doing the same work.
+    /// </summary>
+    internal double MedianMilliseconds(Action run, int reps)
+    {
+        using var start = CudaEvent.Create(Context);
+        using var end = CudaEvent.Create(Context);
+        run();
+        var times = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            start.Record(Stream);
+            run();
+            end.Record(Stream);
+            times[i] = end.MillisecondsSince(start);
+        }
+        Array.Sort(times);
+        return times[reps / 2];
+    }
+
     /// <summary>Allocates device memory.</summary>
     internal DeviceMemory Allocate(long bytes)
     {
