@@ -54,21 +54,23 @@ public sealed class GpuPrefillFusionTests
         Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
     }
 
-    // 16 heads × 2000 rows (16 blocks of 128 rows, the last partial) = 256 items, more than an H100's 132 SMs: most
-    // persistent blocks take two or more. No CPU run: the block-per-item kernel is checked against it above.
+    // 16 heads × 2000 rows (16 blocks of 128 rows, the last partial) = 256 attention items, more than an H100's 132 SMs.
+    private static readonly SyntheticShape ManyItemsShape = new("persistent-attention", 2048, 2, 16, 4, 1024, WeightType: SyntheticWeightType.BF16);
+    private const int ManyItemsRows = 2000;
+
+    // Most persistent blocks take two items or more. No CPU run: the block-per-item kernel is checked against it above.
     [CudaFact]
     public void The_persistent_attention_gives_the_logits_of_a_block_per_item_to_the_bit()
     {
-        string folder = SyntheticCheckpoint.Ensure(new SyntheticShape("persistent-attention", 2048, 2, 16, 4, 1024, WeightType: SyntheticWeightType.BF16));
+        string folder = SyntheticCheckpoint.Ensure(ManyItemsShape);
         using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, TunePrefillAttention = false });
         using var model = LlamaModel.Load(folder, backend);
-        float[] persistent = Run(model, 2000);
+        float[] persistent = Run(model, ManyItemsRows);
         long launches = backend.PersistentAttentionLaunches;
         backend.PersistentAttentionOverride = false;
-        float[] blockPerItem = Run(model, 2000);
+        float[] blockPerItem = Run(model, ManyItemsRows);
         Assert.True(persistent.AsSpan().SequenceEqual(blockPerItem), "the same items with the same arithmetic must give the same bits");
-        bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
-        Assert.True(hopper ? launches >= 2 : launches == 0, $"{launches} persistent launches"); // one per layer (and prefill chunk) on Hopper
+        Assert.True(IsHopper(backend) ? launches >= 2 : launches == 0, $"{launches} persistent launches"); // one per layer (and prefill chunk) on Hopper
         Assert.Equal(launches, backend.PersistentAttentionLaunches);
     }
 
@@ -77,17 +79,16 @@ public sealed class GpuPrefillFusionTests
     [CudaFact]
     public void The_timed_prefill_kernel_gives_the_logits_of_the_kernel_it_chose()
     {
-        string folder = SyntheticCheckpoint.Ensure(new SyntheticShape("persistent-attention", 2048, 2, 16, 4, 1024, WeightType: SyntheticWeightType.BF16));
+        string folder = SyntheticCheckpoint.Ensure(ManyItemsShape);
         using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
         using var model = LlamaModel.Load(folder, backend);
-        float[] timed = Run(model, 2000);
+        float[] timed = Run(model, ManyItemsRows);
         var log = backend.AttentionTuneLog.Where(line => line.StartsWith("prefill attention", StringComparison.Ordinal)).ToArray();
         backend.WarpSpecializedAttentionOverride = true;
-        float[] warpSpecialized = Run(model, 2000);
+        float[] warpSpecialized = Run(model, ManyItemsRows);
         backend.WarpSpecializedAttentionOverride = false;
-        float[] twoGroups = Run(model, 2000);
-        bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
-        Assert.Equal(hopper ? 1 : 0, log.Length); // one shape class: both layers' calls share it
+        float[] twoGroups = Run(model, ManyItemsRows);
+        Assert.Equal(IsHopper(backend) ? 1 : 0, log.Length); // one shape class: both layers' calls share it
         bool choseWarpSpecialized = log.Length == 0 || log[0].EndsWith("-> warp-specialised", StringComparison.Ordinal);
         Assert.True(timed.AsSpan().SequenceEqual(choseWarpSpecialized ? warpSpecialized : twoGroups), string.Join("; ", log));
     }
@@ -119,7 +120,7 @@ public sealed class GpuPrefillFusionTests
 
     private sealed record FusionRun(CudaBackend Backend, int Vocab, float[] Cpu, float[] Fused, float[] Apart, long Launches) : IDisposable
     {
-        public bool Hopper => Backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
+        public bool Hopper => IsHopper(Backend);
 
         public void Dispose() => Backend.Dispose();
 
@@ -130,6 +131,9 @@ public sealed class GpuPrefillFusionTests
             AssertNearlySame(Apart, Fused, $"{fused} vs {apart}");
         }
     }
+
+    // Where the wgmma kernels (and so the paths under test) exist.
+    private static bool IsHopper(CudaBackend backend) => backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
 
     private static void AssertNearlySame(float[] expected, float[] actual, string what)
     {
