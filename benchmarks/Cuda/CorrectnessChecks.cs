@@ -50,6 +50,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False once a persistent warp-specialised attention check failed: the timings then launch a block per item.</summary>
     public static bool PersistentAttentionPassed { get; private set; } = true;
 
+    /// <summary>False when the 128-key steps of the warp-specialised attention failed their check (the timings then take 64 keys per step).</summary>
+    public static bool WideKeyStepsPassed { get; private set; } = true;
+
     /// <summary>False when RoPE left to its readers changed a logit (the timings then run RoPE as a pass).</summary>
     public static bool RopeInReadersPassed { get; private set; } = true;
 
@@ -344,6 +347,9 @@ internal static unsafe class CorrectnessChecks
             if (options.PersistentAttention && !FusedVsApart($"{name} persistent attention vs a block per item", backend, model, ids, positions, ws,
                     on => backend.PersistentAttentionOverride = on, backend.PersistentAttentionLaunches, hopperOnly: true, null))
                 PersistentAttentionPassed = false;
+            if (options.WideKeySteps && !FusedVsApart($"{name} 128-key attention steps vs 64-key steps", backend, model, ids, positions, ws,
+                    on => backend.WideKeyStepsOverride = on, backend.WideKeyStepLaunches, hopperOnly: true, null))
+                WideKeyStepsPassed = false;
         }
         finally
         {

@@ -24,6 +24,7 @@ internal sealed unsafe class TtftBenchmarks
     private bool _residualInGemm;
     private bool _tmaAttention;
     private bool _persistentAttention;
+    private bool _wideKeySteps;
 
     public TtftBenchmarks(BenchSettings settings) => _s = settings;
 
@@ -58,6 +59,7 @@ internal sealed unsafe class TtftBenchmarks
         _residualInGemm = Timed("Residual added inside the output and down projections (prefill)", _s.Check && CorrectnessChecks.ResidualInGemmPassed);
         _tmaAttention = Timed("Warp-specialised attention's K/V tiles by the copy engine (TMA)", _wgmma && CorrectnessChecks.TmaAttentionPassed);
         _persistentAttention = Timed("Persistent warp-specialised attention (a block per SM)", _wgmma && CorrectnessChecks.PersistentAttentionPassed);
+        _wideKeySteps = Timed("Warp-specialised attention in 128-key steps", _tmaAttention && CorrectnessChecks.WideKeyStepsPassed);
         // Opt-in (library default off): timed only in its own A/B rows, the others run the defaults.
         _bf16SwiGlu = _s.Check && CorrectnessChecks.Bf16SwiGluPassed;
         Console.WriteLine($"bf16 gate/up GEMMs feeding SiLU·mul (opt-in): A/B rows only: {_bf16SwiGlu}");
@@ -110,7 +112,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, ResidualInGemm = _residualInGemm, TmaAttentionLoads = _tmaAttention, PersistentAttention = _persistentAttention });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, ResidualInGemm = _residualInGemm, TmaAttentionLoads = _tmaAttention, PersistentAttention = _persistentAttention, WideKeySteps = _wideKeySteps });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -146,6 +148,8 @@ internal sealed unsafe class TtftBenchmarks
             if (_tmaAttention) FeatureAB("TMA K/V loads", on => { cuda.WarpSpecializedAttentionOverride = on is null ? null : true; cuda.TmaAttentionOverride = on; },
                 cuda, forward, ids, positions, [], segment);
             if (_persistentAttention) FeatureAB("persistent attention", on => { cuda.WarpSpecializedAttentionOverride = on is null ? null : true; cuda.PersistentAttentionOverride = on; },
+                cuda, forward, ids, positions, [], segment);
+            if (_wideKeySteps) FeatureAB("128-key attention steps", on => { cuda.WarpSpecializedAttentionOverride = on is null ? null : true; cuda.WideKeyStepsOverride = on; },
                 cuda, forward, ids, positions, [], segment);
             // Against the path the timings run (the SwiGLU GEMM when it passed): off, the bf16 products go through cuBLAS.
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => { cuda.Bf16SwiGluOverride = on; cuda.FusedSwiGluOverride = on is null ? null : false; }, cuda, forward, ids, positions, [], segment);

@@ -9,8 +9,9 @@ namespace PromptCache.Cuda.Tests;
 /// On a GPU: a prefill's fused paths give the CPU backend's logits, and those of their parts on the same backend up to the
 /// order of the f32 sums: the gate/up GEMMs with SiLU·mul in their epilogue (<see cref="CudaBackendOptions.FusedSwiGluGemm"/>),
 /// the residual added inside the output and down projections (<see cref="CudaBackendOptions.ResidualInGemm"/>), and the
-/// attention's K/V tiles copied by the copy engine (<see cref="CudaBackendOptions.TmaAttentionLoads"/>), and the attention's
-/// persistent blocks (<see cref="CudaBackendOptions.PersistentAttention"/>).
+/// attention's K/V tiles copied by the copy engine (<see cref="CudaBackendOptions.TmaAttentionLoads"/>), the attention's
+/// persistent blocks (<see cref="CudaBackendOptions.PersistentAttention"/>) and its 128-key steps
+/// (<see cref="CudaBackendOptions.WideKeySteps"/>).
 /// </summary>
 [Collection(CudaDeviceCollection.Name)]
 public sealed class GpuPrefillFusionTests
@@ -51,6 +52,18 @@ public sealed class GpuPrefillFusionTests
         using var run = FusedAndApart(tokens, b => b.TmaAttentionLaunches, b => b.TmaAttentionOverride = false);
         run.AssertAgree("TMA K/V loads", "cp.async loads");
         Assert.True(run.Backend.TmaAttentionError is null, run.Backend.TmaAttentionError);
+        Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
+    }
+
+    // 150 rows: the second row block sees three 64-key tiles, so its second step has no second tile (read as zeros, masked);
+    // 65: one step whose second tile holds one key.
+    [CudaTheory]
+    [InlineData(150)]
+    [InlineData(65)]
+    public void The_128_key_attention_steps_give_the_cpu_logits_and_those_of_64_key_steps(int tokens)
+    {
+        using var run = FusedAndApart(tokens, b => b.WideKeyStepLaunches, b => b.WideKeyStepsOverride = false);
+        run.AssertAgree("128-key steps", "64-key steps");
         Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
     }
 

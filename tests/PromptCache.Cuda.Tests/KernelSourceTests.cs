@@ -31,7 +31,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(transformer.Order(), Declared(KernelSource.Transformer).Order());
         Assert.Equal(attention.Order(), Declared(KernelSource.Attention).Order());
         Assert.Equal(["attention_pipelined", "attention_pipelined_wide"], Declared(KernelSource.AttentionPipelined).Order());
-        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_rows", "attention_wgmma_rows_wide", "attention_wgmma_wide", "attention_wgmma_ws", "attention_wgmma_ws_tma"], Declared(KernelSource.AttentionWgmma).Order());
+        Assert.Equal(["attention_wgmma", "attention_wgmma_groups", "attention_wgmma_rows", "attention_wgmma_rows_wide", "attention_wgmma_wide", "attention_wgmma_ws", "attention_wgmma_ws_tma", "attention_wgmma_ws128"], Declared(KernelSource.AttentionWgmma).Order());
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows", "rope_store_kv"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
@@ -113,6 +113,7 @@ public sealed partial class KernelSourceTests
         // The copy-engine variant takes the tensor maps and the persistent blocks' ticket counters after the same arguments
         // (DeviceKernels.AttentionWgmma with maps).
         Assert.Equal(wgmma + ", const __grid_constant__ KvMaps maps, int* tickets", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws_tma"));
+        Assert.Equal(wgmma + ", const __grid_constant__ KvMaps maps, int* tickets", Parameters(KernelSource.Read(KernelSource.AttentionWgmma), "attention_wgmma_ws128"));
         Assert.Equal(2 * KvMaps.Segments * 128, Unsafe.SizeOf<KvMaps>());
         Assert.Contains($"#define WS_TMA_SEGMENTS {KvMaps.Segments}\n", KernelSource.Read(KernelSource.AttentionWgmma));
         // DeviceKernels.AttentionWgmmaGroups: the row groups replace m and the list.
@@ -249,7 +250,7 @@ public sealed partial class KernelSourceTests
         // tile arithmetic out of the uniform datapath: 15-20 % slower kernels on the H100 (RESULTS.md, session 12).
         const string warpUniform = "__shfl_sync(0xffffffffu, threadIdx.x >> 5, 0)";
         string attention = KernelSource.Read(KernelSource.AttentionWgmma), gemm = KernelSource.Read(KernelSource.GemmWgmma);
-        Assert.Equal(2, attention.Split(warpUniform).Length - 1); // attention_wgmma_body and attention_ws_body
+        Assert.Equal(3, attention.Split(warpUniform).Length - 1); // attention_wgmma_body, attention_ws_body and attention_wgmma_ws128
         Assert.Contains(warpUniform, gemm);
         Assert.DoesNotContain("if (threadIdx.x < 128)", attention);
         Assert.DoesNotContain("if (threadIdx.x < 128)", gemm);
@@ -271,6 +272,32 @@ public sealed partial class KernelSourceTests
         Assert.Contains("u64* iempty = ifull + 2;", source);
         Assert.Contains("int* slots = (int*)(iempty + 2);", source);
         Assert.Equal(128, DeviceKernels.WsRows);
+    }
+
+    [Fact]
+    public void The_128_key_step_kernel_fits_the_launch_of_the_warp_specialised_one()
+    {
+        // attention_wgmma_ws128 takes the same shared memory: two K and two V stages of 128 keys are the other kernel's four
+        // K/V stages of 64, its K, V, Q and item barriers as many as the other's, then the same item slots.
+        string source = KernelSource.Read(KernelSource.AttentionWgmma);
+        Assert.Contains("#define WS128_STAGE (WS128_KEYS * HEAD_DIM)", source);
+        Assert.Contains("#define WS128_KEYS (2 * WKT)", source);
+        Assert.Equal(DeviceKernels.WsStages * 2 * 64, 4 * 128);
+        Assert.Contains("bf16_t* sqs = smem + 4 * WS128_STAGE;", source);
+        Assert.Contains("u64* kfull = (u64*)(sqs + 2 * 128 * HEAD_DIM);", source);
+        Assert.Contains("int* slots = (int*)(iempty + 2);", source);
+        Assert.Contains($"__launch_bounds__({DeviceKernels.WsThreads}, 1) attention_wgmma_ws128(", source);
+        // setmaxnreg moves registers between warpgroups of the block, whose launch holds 168 per thread (65536 / 384,
+        // rounded down to 8): the consumers cannot take more than the producer gives, or their setmaxnreg.inc never returns.
+        int producer = Define(source, "WS128_PRODUCER_REGS"), consumer = Define(source, "WS128_CONSUMER_REGS");
+        Assert.True(128 * producer + 256 * consumer <= 168 * DeviceKernels.WsThreads, $"{producer}/{consumer} registers");
+        Assert.True(producer % 8 == 0 && consumer % 8 == 0 && producer >= 24 && consumer <= 256, "setmaxnreg takes multiples of 8 from 24 to 256");
+    }
+
+    private static int Define(string source, string name)
+    {
+        string line = source.Split('\n').Single(l => l.StartsWith($"#define {name} ", StringComparison.Ordinal));
+        return int.Parse(line[$"#define {name} ".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static IEnumerable<string> Declared(string file) =>

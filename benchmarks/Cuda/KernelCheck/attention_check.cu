@@ -47,9 +47,11 @@ struct Buffers
 };
 
 // _p: persistent (a block per SM taking items in turn); _p7: persistent on 7 blocks (many items each, for the checks).
-enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7, WgmmaWsTmaRope, WgmmaWsTmaPRope, WgmmaWideRope };
+enum Kernel { Simple, PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsRope, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7, WgmmaWsTmaRope, WgmmaWsTmaPRope, WgmmaWideRope,
+              Ws128, Ws128P, Ws128P7, Ws128Rope, Ws128PRope };
 static const char* Names[] = {"simple", "pipelined_wide", "wgmma", "wgmma_wide", "wgmma_ws", "wgmma_ws+rope", "wgmma_ws_tma",
-                              "wgmma_ws_tma_p", "wgmma_ws_tma_p7", "ws_tma+rope", "ws_tma_p+rope", "wgmma_wide+rope"};
+                              "wgmma_ws_tma_p", "wgmma_ws_tma_p7", "ws_tma+rope", "ws_tma_p+rope", "wgmma_wide+rope",
+                              "ws128", "ws128_p", "ws128_p7", "ws128+rope", "ws128_p+rope"};
 static int smCount;
 static int* tickets; // the persistent kernel's counters, zero (every launch leaves them so)
 #ifdef HAS_WGMMA_ATTENTION
@@ -146,6 +148,23 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
         int items = heads * ((m + 127) / 128);
         int blocks = kernel == WgmmaWsTmaP7 ? std::min(items, 7) : kernel == WgmmaWsTmaP || kernel == WgmmaWsTmaPRope ? std::min(items, smCount) : items;
         attention_wgmma_ws_tma<<<dim3(blocks, 1, 1), 384, wsShared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope, maps, tickets);
+#endif
+        break;
+    }
+    case Ws128:
+    case Ws128P:
+    case Ws128P7:
+    case Ws128Rope:
+    case Ws128PRope:
+    {
+#ifdef HAS_WGMMA_ATTENTION
+        CHECK(cudaFuncSetAttribute(attention_wgmma_ws128, cudaFuncAttributeMaxDynamicSharedMemorySize, wsShared));
+        KvMaps maps = make_kv_maps(list, m, kvheads);
+        bool rotate = kernel == Ws128Rope || kernel == Ws128PRope;
+        QueryRope rope = rotate ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
+        int items = heads * ((m + 127) / 128);
+        int blocks = kernel == Ws128P7 ? std::min(items, 7) : kernel == Ws128P || kernel == Ws128PRope ? std::min(items, smCount) : items;
+        attention_wgmma_ws128<<<dim3(blocks, 1, 1), 384, wsShared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope, maps, tickets);
 #endif
         break;
     }
@@ -261,7 +280,7 @@ int main()
 
     rowFloats = heads * HEAD_DIM;
 #ifdef HAS_WGMMA_ATTENTION
-    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7};
+    const std::vector<Kernel> kernels = {PipelinedWide, Wgmma, WgmmaWide, WgmmaWs, WgmmaWsTma, WgmmaWsTmaP, WgmmaWsTmaP7, Ws128, Ws128P, Ws128P7};
 #else
     const std::vector<Kernel> kernels = {PipelinedWide};
     printf("(attention_wgmma is not compiled for this HEAD_DIM / target)\n");
@@ -391,7 +410,8 @@ int main()
             std::vector<Kernel> timed = kernels;
 #ifdef HAS_WGMMA_ATTENTION
             timed.erase(std::remove(timed.begin(), timed.end(), WgmmaWsTmaP7), timed.end());
-            timed.insert(timed.end(), {WgmmaWideRope, WgmmaWsRope, WgmmaWsTmaRope, WgmmaWsTmaPRope});
+            timed.erase(std::remove(timed.begin(), timed.end(), Ws128P7), timed.end());
+            timed.insert(timed.end(), {WgmmaWideRope, WgmmaWsRope, WgmmaWsTmaRope, WgmmaWsTmaPRope, Ws128Rope, Ws128PRope});
 #endif
             for (Kernel kernel : timed)
             {
@@ -402,7 +422,8 @@ int main()
             // A persistent launch runs the same items with the same arithmetic: its output must be the same to the bit,
             // with the query rows rotated as they load too.
             for (auto [mine, theirs] : {std::pair{WgmmaWsTmaP, WgmmaWsTma}, std::pair{WgmmaWsTmaP7, WgmmaWsTma}, std::pair{WgmmaWsTmaPRope, WgmmaWsTmaRope},
-                                        std::pair{WgmmaWsTmaRope, WgmmaWsRope}})
+                                        std::pair{WgmmaWsTmaRope, WgmmaWsRope}, std::pair{Ws128P, Ws128}, std::pair{Ws128P7, Ws128},
+                                        std::pair{Ws128PRope, Ws128Rope}})
             {
                 auto x = run(mine, b, m, heads, kvheads, list), y = run(theirs, b, m, heads, kvheads, list);
                 bool same = memcmp(x.data(), y.data(), x.size() * 4) == 0;
@@ -434,7 +455,7 @@ int main()
                 for (Kernel kernel : kernels)
                 for (int splits : {1, 4, 8, 16, 32})
                 {
-                    if (kernel == WgmmaWide || kernel == WgmmaWs || kernel == WgmmaWsTma) continue; // one 64-row block covers a short query
+                    if (kernel != PipelinedWide && kernel != Wgmma) continue; // one 64-row block covers a short query
                     float scaleLog2 = 1.0f / sqrtf((float)HEAD_DIM) * 1.4426950408889634f;
                     float* partO = part;
                     float* partMl = part + (size_t)splits * rows * heads * HEAD_DIM;

@@ -300,7 +300,7 @@ public sealed unsafe partial class CudaBackend
             KvMaps? maps = warpSpecialized ? copyEngineMaps : null;
             LaunchSplit(kind, rows, m, heads, kvHeads, headDim, keyTiles, od, ob,
                 (partO, partMl, n) => _kernels.AttentionWgmma(wide, warpSpecialized, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy,
-                    rope, maps, PersistentWs));
+                    rope, maps, PersistentWs, WideSteps));
         }
         bool ws = wide && WarpSpecializedAttention && (WarpSpecializedAttentionOverride is not null || !Options.TunePrefillAttention ||
             FasterIsWarpSpecialized((TuningClass.Of(m), heads, kvHeads, TuningClass.Of(keyTiles), copyEngineMaps is not null), Run));
@@ -309,6 +309,7 @@ public sealed unsafe partial class CudaBackend
         WgmmaCalls++;
         if (maps is not null) TmaAttentionLaunches++;
         if (maps is not null && PersistentWs) PersistentAttentionLaunches++;
+        if (maps is not null && WideSteps) WideKeyStepLaunches++;
         if (rope.Cos != 0) RotatingAttentionLaunches++;
         return true;
     }
@@ -320,6 +321,14 @@ public sealed unsafe partial class CudaBackend
 
     /// <summary>Warp-specialised attention launches with a block per SM taking items in turn (checks: the path ran).</summary>
     internal long PersistentAttentionLaunches { get; private set; }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.WideKeySteps"/>.</summary>
+    internal bool? WideKeyStepsOverride { get; set; }
+
+    private bool WideSteps => WideKeyStepsOverride ?? Options.WideKeySteps;
+
+    /// <summary>Warp-specialised attention launches taking 128 keys per step (checks: the path ran).</summary>
+    internal long WideKeyStepLaunches { get; private set; }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.TmaAttentionLoads"/>.</summary>
     internal bool? TmaAttentionOverride { get; set; }

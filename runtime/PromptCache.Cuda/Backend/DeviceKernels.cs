@@ -297,6 +297,8 @@ internal sealed unsafe class DeviceKernels : IDisposable
     private readonly Dictionary<int, IntPtr> _wgmmaWs = new();
     private const string WsTmaKernel = "attention_wgmma_ws_tma";
     private readonly Dictionary<int, IntPtr> _wgmmaWsTma = new();
+    private const string Ws128Kernel = "attention_wgmma_ws128";
+    private readonly Dictionary<int, IntPtr> _wgmmaWs128 = new();
 
     private const string WgmmaGroupsKernel = "attention_wgmma_groups";
     private static string WgmmaRowsKernel(bool wide) => wide ? "attention_wgmma_rows_wide" : "attention_wgmma_rows";
@@ -326,6 +328,9 @@ internal sealed unsafe class DeviceKernels : IDisposable
         IntPtr wsTma = _modules.AttentionWgmma(headDim, WsTmaKernel);
         EnsureDynamicShared(wsTma, WsSharedBytes(headDim));
         _wgmmaWsTma[headDim] = wsTma;
+        IntPtr ws128 = _modules.AttentionWgmma(headDim, Ws128Kernel);
+        EnsureDynamicShared(ws128, WsSharedBytes(headDim));
+        _wgmmaWs128[headDim] = ws128;
         foreach (bool wide in new[] { false, true })
         {
             IntPtr function = _modules.AttentionWgmma(headDim, WgmmaKernel(wide));
@@ -371,22 +376,27 @@ internal sealed unsafe class DeviceKernels : IDisposable
     /// warpgroup, one warpgroup per block or two in the wide kernel; with <paramref name="warpSpecialized"/>,
     /// attention_wgmma_ws (128 rows per block: a producer warpgroup copying K/V, two consumer warpgroups). Writes
     /// <paramref name="output"/>, or only its bf16 copy <paramref name="outputBf16"/> when that is not 0 (with one
-    /// split; else the merge does).
+    /// split; else the merge does). With <paramref name="maps"/> the warp-specialised kernel's K/V tiles come by the copy
+    /// engine, its blocks may take several items (<paramref name="persistent"/>), and it may take 128 keys per step
+    /// (<paramref name="wideSteps"/>: attention_wgmma_ws128).
     /// </summary>
     public void AttentionWgmma(bool wide, bool warpSpecialized, int headDim, ulong q, ulong output, ulong outputBf16, ulong partO, ulong partMl,
-        int m, int heads, int kvHeads, float scaleLog2, int splits, in KvList list, QueryRope rope, in KvMaps? maps = null, bool persistent = false)
+        int m, int heads, int kvHeads, float scaleLog2, int splits, in KvList list, QueryRope rope, in KvMaps? maps = null, bool persistent = false,
+        bool wideSteps = false)
     {
         KvList copy = list;
         KvMaps mapsCopy = maps ?? default;
-        // PrepareAttentionWgmma ran first. With maps, the warp-specialised kernel's K/V tiles come by the copy engine.
-        IntPtr function = warpSpecialized ? (maps is null ? _wgmmaWs[headDim] : _wgmmaWsTma[headDim]) : _wgmma[(headDim, wide)];
+        // PrepareAttentionWgmma ran first.
+        IntPtr function = !warpSpecialized ? _wgmma[(headDim, wide)]
+            : maps is null ? _wgmmaWs[headDim]
+            : wideSteps ? _wgmmaWs128[headDim] : _wgmmaWsTma[headDim];
         int rows = warpSpecialized ? WsRows : WgmmaRows(wide);
         uint threads = warpSpecialized ? WsThreads : (uint)(2 * rows);
         int shared = warpSpecialized ? WsSharedBytes(headDim) : WgmmaSharedBytes(headDim, wide);
         ulong tickets = maps is null ? 0 : Tickets();
         void** a = stackalloc void*[] { &q, &output, &outputBf16, &partO, &partMl, &m, &heads, &kvHeads, &scaleLog2, &splits, &copy, &rope, &mapsCopy, &tickets };
         // One row of blocks, heads × row blocks: the kernels map it so that groups of heads run their longest rows first
-        // (prefill_block). Persistent (the TMA kernel only): a block per SM, each taking items in turn (ws_next_item).
+        // (prefill_block). Persistent (the TMA kernels only): a block per SM, each taking items in turn (ws_next_item).
         int items = heads * ((m + rows - 1) / rows);
         int blocks = maps is not null && persistent ? Math.Min(items, _device.MultiprocessorCount) : items;
         Launch(function, (uint)blocks, 1, (uint)splits, threads, a, (uint)shared);

@@ -185,9 +185,10 @@ template <bool FAST>
 __device__ __forceinline__ float softmax_exp2(float x) { return FAST ? fast_exp2(x) : exp2f(x); }
 
 // Sets to -inf the scores of one warp's KW-key tile (m16n8 accumulator layout) that a row may not see:
-// keys past its segment's visible prefix or causal limit, and every key of the padding rows past m.
-template <int KW>
-__device__ __forceinline__ void mask_scores(float (&sc)[KW / 8][4], const KvSegmentView& seg, int row0, int m, int k0, int g, int t)
+// keys past its segment's visible prefix or causal limit, and every key of the padding rows past m. The tile
+// is sc[first ..] of a step of N * 8 keys (a 128-key step holds two 64-key tiles).
+template <int KW, int N = KW / 8>
+__device__ __forceinline__ void mask_scores(float (&sc)[N][4], const KvSegmentView& seg, int row0, int m, int k0, int g, int t, int first = 0)
 {
 #pragma unroll
     for (int nt = 0; nt < KW / 8; nt++)
@@ -197,9 +198,20 @@ __device__ __forceinline__ void mask_scores(float (&sc)[KW / 8][4], const KvSegm
         {
             int r = row0 + g + ((e >> 1) << 3);
             int key = k0 + nt * 8 + 2 * t + (e & 1);
-            if (r >= m || key >= keys_for_row(seg, r)) sc[nt][e] = NEG_INF;
+            if (r >= m || key >= keys_for_row(seg, r)) sc[first + nt][e] = NEG_INF;
         }
     }
+}
+
+// part[0] = the max (or sum) of part[0 .. 2W), as a tree: W pairs, then W / 2, ... A template per level, so every
+// loop has a constant trip count: a `w /= 2` loop over 16 values (128-key steps) was left rolled, part[] went to local
+// memory, and the kernel ran at half speed.
+template <int W, bool MAX, int N>
+__device__ __forceinline__ void tree_reduce(float (&part)[N])
+{
+#pragma unroll
+    for (int i = 0; i < W; i++) part[i] = MAX ? fmaxf(part[i], part[i + W]) : part[i] + part[i + W];
+    if constexpr (W > 1) tree_reduce<W / 2, MAX>(part);
 }
 
 // Online softmax over one KW-key tile for the two rows a thread holds (g and g+8; the 4 threads of a
@@ -218,10 +230,7 @@ __device__ __forceinline__ void softmax_scores(float (&sc)[KW / 8][4], float (&m
         float part[KW / 8];
 #pragma unroll
         for (int nt = 0; nt < KW / 8; nt++) part[nt] = fmaxf(sc[nt][2 * h2], sc[nt][2 * h2 + 1]);
-#pragma unroll
-        for (int w = KW / 16; w >= 1; w /= 2)
-#pragma unroll
-            for (int i = 0; i < w; i++) part[i] = fmaxf(part[i], part[i + w]);
+        tree_reduce<KW / 16, true>(part);
         float mx = part[0];
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
@@ -237,10 +246,7 @@ __device__ __forceinline__ void softmax_scores(float (&sc)[KW / 8][4], float (&m
             sc[nt][2 * h2 + 1] = p1;
             part[nt] = p0 + p1;
         }
-#pragma unroll
-        for (int w = KW / 16; w >= 1; w /= 2)
-#pragma unroll
-            for (int i = 0; i < w; i++) part[i] += part[i + w];
+        tree_reduce<KW / 16, false>(part);
         lrow[h2] = lrow[h2] * corr[h2] + part[0];
         mrow[h2] = mnew;
     }

@@ -78,6 +78,21 @@ __device__ __forceinline__ void wgmma_ss_n64(float (&d)[8][4], u64 descA, u64 de
         : "l"(descA), "l"(descB), "r"(accumulate));
 }
 
+// d[64 x 128] (+)= A · B, both from shared memory, K-major (the 128-key steps' scores).
+__device__ __forceinline__ void wgmma_ss_n128(float (&d)[16][4], u64 descA, u64 descB, int accumulate)
+{
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
+        "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,"
+        "%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,"
+        "%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, "
+        "%64, %65, p, 1, 1, 0, 0;\n}\n"
+        : WG_ACC8(0), WG_ACC8(8)
+        : "l"(descA), "l"(descB), "r"(accumulate));
+}
+
 // d[64 x 64] (+)= a[64 x 16] · B, B MN-major in shared memory (P·V at head dimension 64).
 __device__ __forceinline__ void wgmma_n64_trans(float (&d)[8][4], const unsigned (&a)[4], u64 desc, int accumulate)
 {
@@ -151,38 +166,50 @@ __device__ __forceinline__ void wgmma_load_tile(bf16_t* sk, bf16_t* sv, const Kv
     wgmma_load_rows<THREADS>(sv, (const bf16_t*)seg.values + kvh * HEAD_DIM, list.stride, tile * WKT, n, tid);
 }
 
-// Issues S = Q·Kᵀ for one 64-key tile (HEAD_DIM / 16 wgmma into sc; the first overwrites it). No commit.
-__device__ __forceinline__ void issue_scores(float (&sc)[WKT / 8][4], unsigned qAddress, unsigned kAddress)
+// Issues S = Q·Kᵀ for one step of NT * 8 keys (64, or 128 in attention_wgmma_ws128): HEAD_DIM / 16 wgmma into sc, the
+// first overwriting it. A step's K is HEAD_DIM / 64 panels of [keys x 64 dims], 128-byte rows. No commit.
+template <int NT>
+__device__ __forceinline__ void issue_scores(float (&sc)[NT][4], unsigned qAddress, unsigned kAddress)
 {
+    constexpr int PANEL = NT * 8 * 128;
 #pragma unroll
     for (int kk = 0; kk < HEAD_DIM / 16; kk++)
-        wgmma_ss_n64(sc, wgmma_desc(qAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024),
-                     wgmma_desc(kAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024), kk);
+    {
+        const u64 qd = wgmma_desc(qAddress + (kk / 4) * WPANEL_BYTES + (kk % 4) * 32, 16, 1024);
+        const u64 kd = wgmma_desc(kAddress + (kk / 4) * PANEL + (kk % 4) * 32, 16, 1024);
+        if constexpr (NT == 16) wgmma_ss_n128(sc, qd, kd, kk);
+        else wgmma_ss_n64(sc, qd, kd, kk);
+    }
 }
 
-// Issues O += P·V for one 64-key tile, P from registers. No commit.
-__device__ __forceinline__ void issue_pv(float (&o)[HEAD_DIM / 8][4], const unsigned (&pa)[WKT / 16][4], unsigned vAddress)
+// Issues O += P·V for one step of NP * 16 keys, P from registers; V laid out as K is. No commit.
+template <int NP>
+__device__ __forceinline__ void issue_pv(float (&o)[HEAD_DIM / 8][4], const unsigned (&pa)[NP][4], unsigned vAddress)
 {
+    constexpr int PANEL = NP * 16 * 128;
 #pragma unroll
-    for (int j = 0; j < WKT / 16; j++)
+    for (int j = 0; j < NP; j++)
 #if HEAD_DIM == 128
-        wgmma_n128_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
+        wgmma_n128_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, PANEL, 1024), 1);
 #else
-        wgmma_n64_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, WPANEL_BYTES, 1024), 1);
+        wgmma_n64_trans(o, pa[j], wgmma_desc(vAddress + j * 16 * 128, PANEL, 1024), 1);
 #endif
 }
 
-// A tile's probabilities as the register A operand of P·V.
-__device__ __forceinline__ void pack_tile(unsigned (&pa)[WKT / 16][4], const float (&sc)[WKT / 8][4])
+// A step's probabilities as the register A operand of P·V.
+template <int NT>
+__device__ __forceinline__ void pack_tile(unsigned (&pa)[NT / 2][4], const float (&sc)[NT][4])
 {
 #pragma unroll
-    for (int j = 0; j < WKT / 16; j++) pack_probabilities(pa[j], sc[2 * j], sc[2 * j + 1]);
+    for (int j = 0; j < NT / 2; j++) pack_probabilities(pa[j], sc[2 * j], sc[2 * j + 1]);
 }
 
-// Sets to -inf what rows of this warp may not see of the tile starting at key k0 of segment seg, when any.
-__device__ __forceinline__ void mask_tile(float (&sc)[WKT / 8][4], const KvSegmentView& seg, int row0, int m, int k0, int g, int t)
+// Sets to -inf what rows of this warp may not see of the 64-key tile starting at key k0 of segment seg, when any: the
+// tile is sc[first ..] of the step's scores.
+template <int NT>
+__device__ __forceinline__ void mask_tile(float (&sc)[NT][4], const KvSegmentView& seg, int row0, int m, int k0, int g, int t, int first = 0)
 {
-    if (row0 + 15 >= m || k0 + WKT > keys_for_row(seg, row0)) mask_scores<WKT>(sc, seg, row0, m, k0, g, t);
+    if (row0 + 15 >= m || k0 + WKT > keys_for_row(seg, row0)) mask_scores<WKT, NT>(sc, seg, row0, m, k0, g, t, first);
 }
 
 // RoPE for the query rows, applied as they are loaded (cos null: q is already rotated). The backend defers
@@ -197,69 +224,89 @@ struct QueryRope
     int interleaved; // 0: dimension i pairs with i + half (HF rotate_half); 1: 2i with 2i+1 (GGUF)
 };
 
-// Rotates the 8 query values v at dimensions d0..d0+7 of the row qr (at RoPE row `row`). The table rows are
-// 16-byte aligned (half is 32 or 64 floats, d0 a multiple of 8), so cos and sin come in float4s. H100 kernel
-// check, 8192 rows: the rotation costs the warp-specialised kernel 2.3 % this way, 2.9 % with scalar loads.
-__device__ __forceinline__ void rope_query_chunk(float (&v)[8], const float* __restrict__ qr, int d0, const QueryRope& rope, int row)
+// 8 floats from a 16-byte aligned address.
+__device__ __forceinline__ void load8(float (&v)[8], const float* __restrict__ p)
 {
-    const float* c = rope.cos + (i64)row * rope.half;
-    const float* s = rope.sin + (i64)row * rope.half;
-    if (rope.interleaved)
-    {
-        // Pairs (d0 + 2j, d0 + 2j + 1), frequencies d0/2 + j.
-        float4 c4 = *(const float4*)(c + d0 / 2), s4 = *(const float4*)(s + d0 / 2);
-        float cc[4] = {c4.x, c4.y, c4.z, c4.w}, ss[4] = {s4.x, s4.y, s4.z, s4.w};
+    const float4 a = ((const float4*)p)[0], b = ((const float4*)p)[1];
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+
+// GGUF's interleaved RoPE on the 8 query values v at dimensions d0..d0+7 (at RoPE row `row`): pairs
+// (d0 + 2j, d0 + 2j + 1), frequencies d0/2 + j. The table rows are 16-byte aligned (half is 32 or 64 floats, d0 a
+// multiple of 8), so cos and sin come in float4s.
+__device__ __forceinline__ void rope_interleaved_chunk(float (&v)[8], int d0, const QueryRope& rope, int row)
+{
+    const float* c = rope.cos + (i64)row * rope.half + d0 / 2;
+    const float* s = rope.sin + (i64)row * rope.half + d0 / 2;
+    const float4 c4 = *(const float4*)c, s4 = *(const float4*)s;
+    const float cc[4] = {c4.x, c4.y, c4.z, c4.w}, ss[4] = {s4.x, s4.y, s4.z, s4.w};
 #pragma unroll
-        for (int j = 0; j < 4; j++)
-        {
-            float a = v[2 * j], b = v[2 * j + 1];
-            v[2 * j] = rope_first(a, b, cc[j], ss[j]);
-            v[2 * j + 1] = rope_second(a, b, cc[j], ss[j]);
-        }
-        return;
+    for (int j = 0; j < 4; j++)
+    {
+        float a = v[2 * j], b = v[2 * j + 1];
+        v[2 * j] = rope_first(a, b, cc[j], ss[j]);
+        v[2 * j + 1] = rope_second(a, b, cc[j], ss[j]);
     }
-    bool first = d0 < rope.half; // this chunk holds the pairs' first halves; its partner chunk is half dimensions on
-    int i0 = first ? d0 : d0 - rope.half;
-    const float4* partner = (const float4*)(qr + (first ? d0 + rope.half : d0 - rope.half));
-    const float4* c4 = (const float4*)(c + i0);
-    const float4* s4 = (const float4*)(s + i0);
-    float4 pa = partner[0], pb = partner[1], ca = c4[0], cb = c4[1], sa = s4[0], sb = s4[1];
-    float p[8] = {pa.x, pa.y, pa.z, pa.w, pb.x, pb.y, pb.z, pb.w};
-    float cc[8] = {ca.x, ca.y, ca.z, ca.w, cb.x, cb.y, cb.z, cb.w};
-    float ss[8] = {sa.x, sa.y, sa.z, sa.w, sb.x, sb.y, sb.z, sb.w};
+}
+
+// HF's RoPE (rotate_half) on the pairs (i0 + j, i0 + j + half): lo holds the first of each pair, hi the second.
+__device__ __forceinline__ void rope_half_pairs(float (&lo)[8], float (&hi)[8], int i0, const QueryRope& rope, int row)
+{
+    float cc[8], ss[8];
+    load8(cc, rope.cos + (i64)row * rope.half + i0);
+    load8(ss, rope.sin + (i64)row * rope.half + i0);
 #pragma unroll
     for (int j = 0; j < 8; j++)
-        v[j] = first ? rope_first(v[j], p[j], cc[j], ss[j]) : rope_second(p[j], v[j], cc[j], ss[j]);
+    {
+        float a = lo[j], b = hi[j];
+        lo[j] = rope_first(a, b, cc[j], ss[j]);
+        hi[j] = rope_second(a, b, cc[j], ss[j]);
+    }
+}
+
+// Dimensions 8c..8c+7 of the tile's row r, scaled and packed, at their swizzled place (a 64-row tile per warpgroup).
+__device__ __forceinline__ void store_q_chunk(bf16_t* sq, int r, int c, const float (&v)[8], float scale_log2)
+{
+    uint4 packed;
+    packed.x = pack_bf16x2(v[0] * scale_log2, v[1] * scale_log2);
+    packed.y = pack_bf16x2(v[2] * scale_log2, v[3] * scale_log2);
+    packed.z = pack_bf16x2(v[4] * scale_log2, v[5] * scale_log2);
+    packed.w = pack_bf16x2(v[6] * scale_log2, v[7] * scale_log2);
+    int rr = r % 64;
+    *(uint4*)(sq + (r / 64) * (64 * HEAD_DIM) + (c / 8) * (64 * 64) + rr * 64 + (((c % 8) ^ (rr & 7)) * 8)) = packed;
 }
 
 // The block's query rows as bf16 (a 64-row tile per warpgroup), pre-scaled to base-2 units, in the tiles' swizzled panel layout:
 // the A operand of S = Q·Kᵀ, read by the tensor cores from shared memory. (Q in registers, the A operand
 // of mma.sync's layout, broke at head dimension 64: ptxas put the packed probabilities in the same
-// registers as Q, and every tile after the first multiplied garbage.)
+// registers as Q, and every tile after the first multiplied garbage.) With HF's RoPE a thread takes the two chunks
+// whose dimensions pair up (c and c + half / 8), so each value and each cos and sin is loaded once: loading the partner
+// chunk and the table for each chunk on its own took twice the loads, and a persistent launch's Q writers fell behind
+// its short items (H100 kernel check, persistent 128-key kernel, 8192 rows: the rotation cost 11 %, now 1 %).
 template <int ROWS, int THREADS>
 __device__ __forceinline__ void store_q_tile(bf16_t* sq, const float* __restrict__ q, int blockRow0, int m, int heads, int head, float scale_log2,
                                              const QueryRope& rope, int ropeRow0, int tid)
 {
-    const int chunks = HEAD_DIM / 8;
-    for (int idx = tid; idx < ROWS * chunks; idx += THREADS)
+    constexpr int chunks = HEAD_DIM / 8;
+    const bool halves = rope.cos && !rope.interleaved;
+    const int units = halves ? chunks / 2 : chunks;
+    for (int idx = tid; idx < ROWS * units; idx += THREADS)
     {
-        int r = idx / chunks, c = idx % chunks, row = blockRow0 + r;
-        float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        int r = idx / units, c = idx - r * units, row = blockRow0 + r;
+        float v[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, w[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
         if (row < m)
         {
             const float* qr = q + ((i64)row * heads + head) * HEAD_DIM;
-            const float4* src = (const float4*)(qr + c * 8);
-            float4 a = src[0], b = src[1];
-            v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
-            if (rope.cos) rope_query_chunk(v, qr, c * 8, rope, ropeRow0 + row);
+            load8(v, qr + c * 8);
+            if (halves)
+            {
+                load8(w, qr + c * 8 + HEAD_DIM / 2);
+                rope_half_pairs(v, w, c * 8, rope, ropeRow0 + row);
+            }
+            else if (rope.cos) rope_interleaved_chunk(v, c * 8, rope, ropeRow0 + row);
         }
-        uint4 packed;
-        packed.x = pack_bf16x2(v[0] * scale_log2, v[1] * scale_log2);
-        packed.y = pack_bf16x2(v[2] * scale_log2, v[3] * scale_log2);
-        packed.z = pack_bf16x2(v[4] * scale_log2, v[5] * scale_log2);
-        packed.w = pack_bf16x2(v[6] * scale_log2, v[7] * scale_log2);
-        int rr = r % 64; // each warpgroup's 64 rows are a tile of their own
-        *(uint4*)(sq + (r / 64) * (64 * HEAD_DIM) + (c / 8) * (64 * 64) + rr * 64 + (((c % 8) ^ (rr & 7)) * 8)) = packed;
+        store_q_chunk(sq, r, c, v, scale_log2);
+        if (halves) store_q_chunk(sq, r, c + chunks / 2, w, scale_log2);
     }
 }
 
@@ -513,6 +560,39 @@ __device__ __forceinline__ int ws_next_item(int* tickets, int items)
 // Named barrier 2 over the Q writers.
 __device__ __forceinline__ void writers_sync() { asm volatile("bar.sync 2, 96;\n" ::: "memory"); }
 
+// The Q writers of a persistent launch (producer warps 1-3), from the block's second item on (the consumers write the
+// first's, all 256 of them, as fast as they can: nothing else runs yet): item r's rows into buffer r & 1 once the
+// consumers are done with item r - 2's, and its index into slots[r & 1] once the K/V producer has read item r - 2's (an
+// item without key tiles of this split leaves the consumers nothing to wait for). The slots' and Q buffers' barriers
+// complete once per item from r = 1 on: item r's is their ((r - 1) / 2)-th phase. Returns after publishing -1 (no more).
+__device__ __forceinline__ void ws_write_queries(bf16_t* sqs, u64* qfull, u64* qempty, u64* ifull, u64* iempty, int* slots,
+    const float* __restrict__ q, int m, int heads, float scale_log2, const QueryRope& rope, int* tickets, int items)
+{
+    for (int r = 1;; r++)
+    {
+        const int buffer = r & 1;
+        if (r >= 2) mbar_wait(&qempty[buffer], ((r >> 1) - 1) & 1);
+        if (threadIdx.x == 32)
+        {
+            if (r >= 3) mbar_wait(&iempty[buffer], ((r - 3) >> 1) & 1);
+            slots[buffer] = ws_next_item(tickets, items);
+            mbar_arrive(&ifull[buffer]);
+        }
+        writers_sync();
+        const int b = __shfl_sync(0xffffffffu, slots[buffer], 0);
+        if (b >= 0)
+        {
+            int head, qblock;
+            prefill_block(b, heads, (m + 127) / 128, head, qblock);
+            store_q_tile<128, WS_Q_WRITERS>(sqs + buffer * 128 * HEAD_DIM, q, qblock * 128, m, heads, head, scale_log2, rope, 0,
+                                            threadIdx.x - 32);
+            fence_proxy_async(); // the generic-proxy stores before the tensor cores' reads
+        }
+        mbar_arrive(&qfull[buffer]);
+        if (b < 0) return;
+    }
+}
+
 // TMA: one producer thread copies each K/V tile with the copy engine (maps), instead of 128 threads issuing cp.async;
 // from its second item on, producer warps 1-3 draw the block's items (tickets) and write each one's query rows into
 // the other of two buffers ahead of the consumers, and the ring's stages carry on from one item to the next, so a
@@ -562,34 +642,8 @@ __device__ __forceinline__ void attention_ws_body(
     {
         if (TMA && warpIndex > 0)
         {
-            // Q writers, from the block's second item on (the consumers write the first's, all 256 of them, as fast as
-            // they can: nothing else runs yet): item r's rows into buffer r & 1 once the consumers are done with item
-            // r - 2's, and its index into slot r & 1 once the K/V producer has read item r - 2's (an item without key
-            // tiles of this split leaves the consumers nothing to wait for). The slots' and Q buffers' barriers complete
-            // once per item from r = 1 on: item r's is their ((r - 1) / 2)-th phase.
-            for (int r = 1;; r++)
-            {
-                const int buffer = r & 1;
-                if (r >= 2) mbar_wait(&qempty[buffer], ((r >> 1) - 1) & 1);
-                if (threadIdx.x == 32)
-                {
-                    if (r >= 3) mbar_wait(&iempty[buffer], ((r - 3) >> 1) & 1);
-                    slots[buffer] = ws_next_item(tickets + split, items);
-                    mbar_arrive(&ifull[buffer]);
-                }
-                writers_sync();
-                const int b = __shfl_sync(0xffffffffu, slots[buffer], 0);
-                if (b >= 0)
-                {
-                    int head, qblock;
-                    prefill_block(b, heads, (m + 127) / 128, head, qblock);
-                    store_q_tile<128, WS_Q_WRITERS>(sqs + buffer * 128 * HEAD_DIM, q, qblock * 128, m, heads, head, scale_log2, rope, 0,
-                                                    threadIdx.x - 32);
-                    fence_proxy_async(); // the generic-proxy stores before the tensor cores' reads
-                }
-                mbar_arrive(&qfull[buffer]);
-                if (b < 0) return;
-            }
+            ws_write_queries(sqs, qfull, qempty, ifull, iempty, slots, q, m, heads, scale_log2, rope, tickets + split, items);
+            return;
         }
         if (TMA && threadIdx.x != 0) return; // one thread issues the copies
         // Producer: the n-th tile of the block into stage n % WS_STAGES once the consumers have released the tile it held before.
@@ -741,6 +795,228 @@ extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws_tma(
     int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope, const __grid_constant__ KvMaps maps, int* tickets)
 {
     attention_ws_body<true>(q, out, outb, part_o, part_ml, m, heads, kvheads, scale_log2, splits, list, rope, &maps, tickets);
+}
+
+// 128 keys per step (FA3's tile for a causal prefill at head dimension 128): the scores of a step are one m64n128
+// product per 16 dims, and the softmax's reductions, the output's rescale and the barrier waits come once per 128 keys
+// instead of per 64. Its 64 score registers, the 32 of the probabilities and the 64 of the output need more than the
+// 168 a thread of a 384-thread block gets: the producer warpgroup gives registers back (setmaxnreg) and the consumers
+// take them. That works only when ptxas sees each role's code as taken by whole warpgroups, hence the warp index read
+// from lane 0 (see attention_ws_body); a version branching on threadIdx.x was capped at 168 and serialised.
+// K and V have rings of their own, two stages each: a step's K stage goes back as soon as its scores are in, its V stage
+// when its P·V is, one step later; the producer copies K one step ahead of V. The stage layout is the 64-key kernel's
+// with panels of 128 keys (the step's second tile at +8 KB in each); the shared memory is the same size. TMA only, and
+// a block may take several items as attention_wgmma_ws_tma's do.
+#ifndef WS128_PRODUCER_REGS
+#define WS128_PRODUCER_REGS 40
+#endif
+#ifndef WS128_CONSUMER_REGS
+#define WS128_CONSUMER_REGS 232
+#endif
+#define WS128_KEYS (2 * WKT)
+#define WS128_STAGE (WS128_KEYS * HEAD_DIM) // bf16 elements of a K (or V) stage
+
+// The segments and segment-local tiles of step i's two 64-key tiles; a second tile past the item's last is
+// 1 << 20, which the copy engine reads as zeros and the mask hides.
+__device__ __forceinline__ void ws128_tiles(const KvList& list, const WsItem& it, int i, int& s0, int& tile0, int& s1, int& tile1)
+{
+    s0 = 0;
+    tile0 = 1 << 20;
+    locate_tile(list, it.lastRow, it.tBegin + 2 * i, s0, tile0);
+    s1 = s0;
+    tile1 = 1 << 20;
+    if (2 * i + 1 < it.count) locate_tile(list, it.lastRow, it.tBegin + 2 * i + 1, s1, tile1);
+}
+
+// Copies step i's keys (or values: maps) into the stage at dst, completing on bar.
+__device__ __forceinline__ void ws128_copy(unsigned dst, const TmaMap* maps, const KvList& list, const WsItem& it, int i, int kvh, u64* bar)
+{
+    int s0, tile0, s1, tile1;
+    ws128_tiles(list, it, i, s0, tile0, s1, tile1);
+    mbar_expect_bytes(bar, WS128_STAGE * 2);
+#pragma unroll
+    for (int p = 0; p < HEAD_DIM / 64; p++)
+    {
+        tma_load_3d(dst + p * WS128_KEYS * 128, &maps[s0], p * 64, kvh, tile0 * WKT, bar);
+        tma_load_3d(dst + p * WS128_KEYS * 128 + WKT * 128, &maps[s1], p * 64, kvh, tile1 * WKT, bar);
+    }
+}
+
+// The masked online softmax of step i's scores.
+__device__ __forceinline__ void ws128_softmax(float (&sc)[WS128_KEYS / 8][4], float (&mrow)[2], float (&lrow)[2], float (&corr)[2],
+    const KvList& list, const WsItem& it, int i, int row0, int m, int g, int t)
+{
+    int s0, tile0, s1, tile1;
+    ws128_tiles(list, it, i, s0, tile0, s1, tile1);
+    mask_tile(sc, list.seg[s0], row0, m, tile0 * WKT, g, t, 0);
+    mask_tile(sc, list.seg[s1], row0, m, tile1 * WKT, g, t, WKT / 8);
+    softmax_scores<WS128_KEYS, true>(sc, mrow, lrow, corr);
+}
+
+extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws128(
+    const float* __restrict__ q, float* __restrict__ out, bf16_t* __restrict__ outb, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int m, int heads, int kvheads, float scale_log2, int splits, KvList list, QueryRope rope, const __grid_constant__ KvMaps maps, int* tickets)
+{
+    // [K stage 0, 1][V stage 0, 1], two Q buffers of 128 rows, then the K, V, Q and item barriers and the item slots.
+    extern __shared__ uint4 wgmma_smem[];
+    bf16_t* smem = (bf16_t*)((char*)wgmma_smem + ((1024u - (shared_address(wgmma_smem) & 1023u)) & 1023u));
+    bf16_t* sqs = smem + 4 * WS128_STAGE;
+    u64* kfull = (u64*)(sqs + 2 * 128 * HEAD_DIM);
+    u64* kempty = kfull + 2;
+    u64* vfull = kempty + 2;
+    u64* vempty = vfull + 2;
+    u64* qfull = vempty + 2;
+    u64* qempty = qfull + 2;
+    u64* ifull = qempty + 2;
+    u64* iempty = ifull + 2;
+    int* slots = (int*)(iempty + 2);
+    const unsigned kBase = shared_address(smem), vBase = kBase + 2 * WS128_STAGE * 2;
+
+    const int items = heads * ((m + 127) / 128), split = blockIdx.z;
+    if (threadIdx.x == 0)
+    {
+        for (int b = 0; b < 2; b++)
+        {
+            mbar_init(&kfull[b], 1);
+            mbar_init(&kempty[b], 256);
+            mbar_init(&vfull[b], 1);
+            mbar_init(&vempty[b], 256);
+            mbar_init(&qfull[b], WS_Q_WRITERS);
+            mbar_init(&qempty[b], 256);
+            mbar_init(&ifull[b], 1);
+            mbar_init(&iempty[b], 1);
+        }
+    }
+    __syncthreads();
+
+    const int warpIndex = __shfl_sync(0xffffffffu, threadIdx.x >> 5, 0);
+    if (warpIndex < 4)
+    {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(WS128_PRODUCER_REGS));
+        if (warpIndex > 0)
+        {
+            ws_write_queries(sqs, qfull, qempty, ifull, iempty, slots, q, m, heads, scale_log2, rope, tickets + split, items);
+            return;
+        }
+        if (threadIdx.x != 0) return;
+        // Step n of the block (counted across its items) goes to stage n & 1 of each ring; K(n + 1) is copied before V(n).
+        unsigned n = 0;
+        for (int r = 0;; r++)
+        {
+            int b = (int)blockIdx.x;
+            if (r > 0)
+            {
+                mbar_wait(&ifull[r & 1], ((r - 1) >> 1) & 1);
+                b = slots[r & 1];
+                mbar_arrive(&iempty[r & 1]);
+            }
+            if (b < 0) return;
+            const WsItem it = ws_item(list, b, m, heads, split, splits);
+            const int kvh = it.head / (heads / kvheads), steps = (it.count + 1) / 2;
+            for (int i = 0; i <= steps; i++)
+            {
+                if (i < steps)
+                {
+                    const unsigned k = n + i;
+                    if (k >= 2) mbar_wait(&kempty[k & 1], ((k >> 1) - 1) & 1);
+                    ws128_copy(kBase + (k & 1) * WS128_STAGE * 2, maps.k, list, it, i, kvh, &kfull[k & 1]);
+                }
+                if (i > 0)
+                {
+                    const unsigned v = n + i - 1;
+                    if (v >= 2) mbar_wait(&vempty[v & 1], ((v >> 1) - 1) & 1);
+                    ws128_copy(vBase + (v & 1) * WS128_STAGE * 2, maps.v, list, it, i - 1, kvh, &vfull[v & 1]);
+                }
+            }
+            n += steps;
+        }
+    }
+
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(WS128_CONSUMER_REGS));
+    const int tid = threadIdx.x - 128;
+    const int warp = warpIndex - 4, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const int group = warp >> 2;
+    unsigned n0 = 0; // steps of the block's rings consumed before this item
+    for (int r = 0;; r++)
+    {
+        int b = (int)blockIdx.x;
+        if (r > 0)
+        {
+            mbar_wait(&qfull[r & 1], ((r - 1) >> 1) & 1);
+            b = __shfl_sync(0xffffffffu, slots[r & 1], 0);
+        }
+        if (b < 0) break;
+        const WsItem it = ws_item(list, b, m, heads, split, splits);
+        const int steps = (it.count + 1) / 2;
+        const int row0 = it.row0 + group * 64 + (warp & 3) * 16;
+        bf16_t* sq = sqs + (r & 1) * 128 * HEAD_DIM;
+        if (r == 0)
+        {
+            store_q_tile<128, 256>(sq, q, it.row0, m, heads, it.head, scale_log2, rope, 0, tid);
+            fence_proxy_async();
+            consumers_sync();
+        }
+        const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
+
+        float o[HEAD_DIM / 8][4], mrow[2], lrow[2], corr[2];
+        reset_rows(o, mrow, lrow);
+        float sc[WS128_KEYS / 8][4];
+        unsigned pa[WS128_KEYS / 16][4];
+        if (steps > 0)
+        {
+            const unsigned stage = n0 & 1;
+            mbar_wait(&kfull[stage], (n0 >> 1) & 1);
+            wgmma_fence();
+            issue_scores(sc, qAddress, kBase + stage * WS128_STAGE * 2);
+            wgmma_commit();
+            wgmma_wait_all();
+            pin_registers(sc);
+            mbar_arrive(&kempty[stage]);
+            ws128_softmax(sc, mrow, lrow, corr, list, it, 0, row0, m, g, t);
+            pack_tile(pa, sc);
+        }
+        for (int i = 1; i < steps; i++)
+        {
+            // Step i's scores are issued with step i - 1's P·V, and its softmax runs while that product does.
+            const unsigned n = n0 + i, stage = n & 1, previous = (n - 1) & 1;
+            mbar_wait(&kfull[stage], (n >> 1) & 1);
+            mbar_wait(&vfull[previous], ((n - 1) >> 1) & 1);
+            pin_registers(pa);
+            pin_registers(o);
+            wgmma_fence();
+            issue_scores(sc, qAddress, kBase + stage * WS128_STAGE * 2);
+            wgmma_commit();
+            wgmma_fence();
+            issue_pv(o, pa, vBase + previous * WS128_STAGE * 2);
+            wgmma_commit();
+            wgmma_wait_one(); // the scores are in; P·V may still run
+            pin_registers(sc);
+            mbar_arrive(&kempty[stage]);
+            ws128_softmax(sc, mrow, lrow, corr, list, it, i, row0, m, g, t);
+            wgmma_wait_all();
+            pin_registers(o);
+            pin_registers(pa);
+            mbar_arrive(&vempty[previous]);
+            rescale_rows(o, corr);
+            pack_tile(pa, sc);
+        }
+        if (steps > 0)
+        {
+            const unsigned n = n0 + steps - 1, last = n & 1;
+            mbar_wait(&vfull[last], (n >> 1) & 1);
+            pin_registers(pa);
+            pin_registers(o);
+            wgmma_fence();
+            issue_pv(o, pa, vBase + last * WS128_STAGE * 2);
+            wgmma_commit();
+            wgmma_wait_all();
+            pin_registers(o);
+            mbar_arrive(&vempty[last]);
+        }
+        mbar_arrive(&qempty[r & 1]); // every product that read this item's Q has finished
+        store_rows(o, mrow, lrow, out, outb, part_o, part_ml, row0, m, heads, it.head, split, splits, m, g, t);
+        n0 += steps;
+    }
 }
 
 // Several row groups of one short query in one launch: rows that see different parts of the context (the
