@@ -485,7 +485,8 @@ extern "C" __global__ void __launch_bounds__(256, 2) attention_wgmma_wide(
 // shared memory). A TMA launch may have a block per item (a head × 128 rows) or fewer blocks that each take several
 // (persistent, ws_next_item: 4096 rows 0.367 → 0.345 ms, 8192 rows 1.233 → 1.165 ms with RoPE on q, H100). H100, 8192-row causal prefill: 440-451 against the wide kernel's 396-410 TFLOP/s; 4096 rows
 // 343-357 against 316-335; 2048 rows 233-248 against 217-228 (benchmarks/Cuda/KernelCheck). Ping-pong between the
-// consumers (FA3's named barriers) measured no faster and is left out.
+// consumers (FA3's named barriers) measured no faster here (before the warp-uniform role branches); attention_wgmma_ws128
+// below has it.
 #define WS_STAGES 4
 
 // Arrives on the barrier once this thread's earlier cp.async copies have landed (the expected count is not raised).
