@@ -108,6 +108,17 @@ internal sealed unsafe class TtftBenchmarks
         }
     }
 
+    // The fused paths one more prefill ran, by their launch counters: a path that gave up for this shape shows 0.
+    private static void PathsLine(CudaBackend cuda, int tokens, Action call)
+    {
+        long swiGlu = cuda.SwiGluGemmCalls, residual = cuda.ResidualGemms, values = cuda.ValuesProjectedIntoSegments;
+        long tma = cuda.TmaAttentionLaunches, persistent = cuda.PersistentAttentionLaunches, steps = cuda.WideKeyStepLaunches;
+        call();
+        Console.WriteLine($"Paths in one {tokens}-token prefill (launches): SwiGLU GEMM {cuda.SwiGluGemmCalls - swiGlu}, residual in the GEMM " +
+            $"{cuda.ResidualGemms - residual}, V into the segment {cuda.ValuesProjectedIntoSegments - values}, TMA attention " +
+            $"{cuda.TmaAttentionLaunches - tma}, persistent {cuda.PersistentAttentionLaunches - persistent}, 128-key steps {cuda.WideKeyStepLaunches - steps}");
+    }
+
     private void RunShape(string shape, AttentionKernel kernel)
     {
         _table.Clear();
@@ -137,6 +148,11 @@ internal sealed unsafe class TtftBenchmarks
             {
                 segment.Truncate(0);
                 return TimedCall(cuda, forward, ids, positions, [], segment);
+            });
+            PathsLine(cuda, n, () =>
+            {
+                segment.Truncate(0);
+                TimedCall(cuda, forward, ids, positions, [], segment);
             });
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [], segment);
             if (_wgmma) FeatureAB("warp-specialised attention", on => cuda.WarpSpecializedAttentionOverride = on, cuda, forward, ids, positions, [], segment);
