@@ -139,18 +139,6 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
     case WgmmaWsTmaP7:
     case WgmmaWsTmaRope:
     case WgmmaWsTmaPRope:
-    {
-#ifdef HAS_WGMMA_ATTENTION
-        CHECK(cudaFuncSetAttribute(attention_wgmma_ws_tma, cudaFuncAttributeMaxDynamicSharedMemorySize, wsShared));
-        KvMaps maps = make_kv_maps(list, m, kvheads);
-        bool rotate = kernel == WgmmaWsTmaRope || kernel == WgmmaWsTmaPRope;
-        QueryRope rope = rotate ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
-        int items = heads * ((m + 127) / 128);
-        int blocks = kernel == WgmmaWsTmaP7 ? std::min(items, 7) : kernel == WgmmaWsTmaP || kernel == WgmmaWsTmaPRope ? std::min(items, smCount) : items;
-        attention_wgmma_ws_tma<<<dim3(blocks, 1, 1), 384, wsShared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope, maps, tickets);
-#endif
-        break;
-    }
     case Ws128:
     case Ws128P:
     case Ws128P7:
@@ -158,13 +146,18 @@ static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvhead
     case Ws128PRope:
     {
 #ifdef HAS_WGMMA_ATTENTION
-        CHECK(cudaFuncSetAttribute(attention_wgmma_ws128, cudaFuncAttributeMaxDynamicSharedMemorySize, wsShared));
+        // The 64-key and the 128-key kernels take the same arguments and shared memory.
+        bool steps128 = kernel == Ws128 || kernel == Ws128P || kernel == Ws128P7 || kernel == Ws128Rope || kernel == Ws128PRope;
+        auto function = steps128 ? attention_wgmma_ws128 : attention_wgmma_ws_tma;
+        CHECK(cudaFuncSetAttribute(function, cudaFuncAttributeMaxDynamicSharedMemorySize, wsShared));
         KvMaps maps = make_kv_maps(list, m, kvheads);
-        bool rotate = kernel == Ws128Rope || kernel == Ws128PRope;
+        bool rotate = kernel == WgmmaWsTmaRope || kernel == WgmmaWsTmaPRope || kernel == Ws128Rope || kernel == Ws128PRope;
         QueryRope rope = rotate ? QueryRope{b.cos, b.sin, HEAD_DIM / 2, 0} : QueryRope{};
         int items = heads * ((m + 127) / 128);
-        int blocks = kernel == Ws128P7 ? std::min(items, 7) : kernel == Ws128P || kernel == Ws128PRope ? std::min(items, smCount) : items;
-        attention_wgmma_ws128<<<dim3(blocks, 1, 1), 384, wsShared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope, maps, tickets);
+        bool seven = kernel == WgmmaWsTmaP7 || kernel == Ws128P7;
+        bool persistent = kernel == WgmmaWsTmaP || kernel == WgmmaWsTmaPRope || kernel == Ws128P || kernel == Ws128PRope;
+        int blocks = seven ? std::min(items, 7) : persistent ? std::min(items, smCount) : items;
+        function<<<dim3(blocks, 1, 1), 384, wsShared>>>(b.q, b.out, (bf16_t*)nullptr, null, null, m, heads, kvheads, scaleLog2, splits, list, rope, maps, tickets);
 #endif
         break;
     }

@@ -594,6 +594,39 @@ __device__ __forceinline__ void ws_write_queries(bf16_t* sqs, u64* qfull, u64* q
     }
 }
 
+// Item r of a persistent block (-1: none left): its own index first, then what the Q writers drew. The K/V producer
+// (one thread) reads the slot and frees it; the consumers read it once its query rows are in.
+__device__ __forceinline__ int ws_producer_item(int r, u64* ifull, u64* iempty, const int* slots)
+{
+    if (r == 0) return (int)blockIdx.x;
+    mbar_wait(&ifull[r & 1], ((r - 1) >> 1) & 1);
+    const int b = slots[r & 1];
+    mbar_arrive(&iempty[r & 1]);
+    return b;
+}
+
+__device__ __forceinline__ int ws_consumer_item(int r, u64* qfull, const int* slots)
+{
+    if (r == 0) return (int)blockIdx.x;
+    mbar_wait(&qfull[r & 1], ((r - 1) >> 1) & 1);
+    return __shfl_sync(0xffffffffu, slots[r & 1], 0); // the same in every lane, and now the compiler knows it
+}
+
+// The shared address of this consumer group's 64 query rows of item r (buffer r & 1). The block's first item's rows
+// are written here by the 256 consumer threads (tid), as fast as they can: nothing else runs yet.
+__device__ __forceinline__ unsigned ws_item_queries(bf16_t* sqs, int r, const WsItem& it, const float* __restrict__ q, int m, int heads,
+    float scale_log2, const QueryRope& rope, int group, int tid)
+{
+    bf16_t* sq = sqs + (r & 1) * 128 * HEAD_DIM;
+    if (r == 0)
+    {
+        store_q_tile<128, 256>(sq, q, it.row0, m, heads, it.head, scale_log2, rope, 0, tid);
+        fence_proxy_async();
+        consumers_sync();
+    }
+    return shared_address(sq + group * 64 * HEAD_DIM);
+}
+
 // TMA: one producer thread copies each K/V tile with the copy engine (maps), instead of 128 threads issuing cp.async;
 // from its second item on, producer warps 1-3 draw the block's items (tickets) and write each one's query rows into
 // the other of two buffers ahead of the consumers, and the ring's stages carry on from one item to the next, so a
@@ -649,15 +682,9 @@ __device__ __forceinline__ void attention_ws_body(
         if (TMA && threadIdx.x != 0) return; // one thread issues the copies
         // Producer: the n-th tile of the block into stage n % WS_STAGES once the consumers have released the tile it held before.
         unsigned n = 0; // unsigned: n % WS_STAGES and n / WS_STAGES are a mask and a shift
-        for (int r = 0; TMA || r < 1; r++)
+        for (int r = 0; TMA || r < 1; r++) // without TMA, one item
         {
-            int b = r == 0 ? (int)blockIdx.x : -1;
-            if (TMA && r > 0)
-            {
-                mbar_wait(&ifull[r & 1], ((r - 1) >> 1) & 1);
-                b = slots[r & 1];
-                mbar_arrive(&iempty[r & 1]);
-            }
+            const int b = ws_producer_item(r, ifull, iempty, slots);
             if (b < 0) return;
             const WsItem it = ws_item(list, b, m, heads, split, splits);
             const int kvh = it.head / (heads / kvheads);
@@ -700,23 +727,11 @@ __device__ __forceinline__ void attention_ws_body(
     unsigned n0 = 0; // tiles of the block's ring consumed before this item
     for (int r = 0; TMA || r < 1; r++) // without TMA, one item
     {
-        int b = r == 0 ? (int)blockIdx.x : -1;
-        if (TMA && r > 0)
-        {
-            mbar_wait(&qfull[r & 1], ((r - 1) >> 1) & 1);
-            b = __shfl_sync(0xffffffffu, slots[r & 1], 0); // the same in every lane, and now the compiler knows it
-        }
+        const int b = ws_consumer_item(r, qfull, slots);
         if (b < 0) break;
         const WsItem it = ws_item(list, b, m, heads, split, splits);
         const int row0 = it.row0 + group * 64 + (warp & 3) * 16;
-        bf16_t* sq = sqs + (r & 1) * 128 * HEAD_DIM;
-        if (r == 0)
-        {
-            store_q_tile<128, 256>(sq, q, it.row0, m, heads, it.head, scale_log2, rope, 0, tid);
-            fence_proxy_async();
-            consumers_sync();
-        }
-        const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
+        const unsigned qAddress = ws_item_queries(sqs, r, it, q, m, heads, scale_log2, rope, group, tid);
 
         float o[HEAD_DIM / 8][4], mrow[2], lrow[2], corr[2];
         reset_rows(o, mrow, lrow);
@@ -914,13 +929,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws128(
         unsigned n = 0;
         for (int r = 0;; r++)
         {
-            int b = (int)blockIdx.x;
-            if (r > 0)
-            {
-                mbar_wait(&ifull[r & 1], ((r - 1) >> 1) & 1);
-                b = slots[r & 1];
-                mbar_arrive(&iempty[r & 1]);
-            }
+            const int b = ws_producer_item(r, ifull, iempty, slots);
             if (b < 0) return;
             const WsItem it = ws_item(list, b, m, heads, split, splits);
             const int kvh = it.head / (heads / kvheads), steps = (it.count + 1) / 2;
@@ -953,24 +962,12 @@ extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws128(
     unsigned n0 = 0; // steps of the block's rings consumed before this item
     for (int r = 0;; r++)
     {
-        int b = (int)blockIdx.x;
-        if (r > 0)
-        {
-            mbar_wait(&qfull[r & 1], ((r - 1) >> 1) & 1);
-            b = __shfl_sync(0xffffffffu, slots[r & 1], 0);
-        }
+        const int b = ws_consumer_item(r, qfull, slots);
         if (b < 0) break;
         const WsItem it = ws_item(list, b, m, heads, split, splits);
         const int steps = (it.count + 1) / 2;
         const int row0 = it.row0 + group * 64 + (warp & 3) * 16;
-        bf16_t* sq = sqs + (r & 1) * 128 * HEAD_DIM;
-        if (r == 0)
-        {
-            store_q_tile<128, 256>(sq, q, it.row0, m, heads, it.head, scale_log2, rope, 0, tid);
-            fence_proxy_async();
-            consumers_sync();
-        }
-        const unsigned qAddress = shared_address(sq + group * 64 * HEAD_DIM);
+        const unsigned qAddress = ws_item_queries(sqs, r, it, q, m, heads, scale_log2, rope, group, tid);
 
         float o[HEAD_DIM / 8][4], mrow[2], lrow[2], corr[2];
         reset_rows(o, mrow, lrow);
