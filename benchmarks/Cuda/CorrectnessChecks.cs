@@ -41,6 +41,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when the SwiGLU GEMM (gate/up with SiLU·mul in its epilogue) failed its check (the timings then run cuBLAS and silu_mul).</summary>
     public static bool SwiGluGemmPassed { get; private set; } = true;
 
+    /// <summary>The SwiGLU GEMM in clusters of two blocks gave the logits of one block per tile.</summary>
+    public static bool PairedSwiGluPassed { get; private set; } = true;
+
     /// <summary>False when the residual added inside the output and down projections failed its check (the timings then add after them).</summary>
     public static bool ResidualInGemmPassed { get; private set; } = true;
 
@@ -383,6 +386,9 @@ internal static unsafe class CorrectnessChecks
                 if (options.FusedSwiGluGemm && !FusedVsApart($"{name} SwiGLU GEMM vs cuBLAS + silu_mul", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),
                         result.Logits, on => backend.FusedSwiGluOverride = on, backend.SwiGluGemmCalls, hopperOnly: true, backend.SwiGluGemmError))
                     SwiGluGemmPassed = false;
+                if (options.FusedSwiGluGemm && options.PairedSwiGluGemm && !FusedVsApart($"{name} paired SwiGLU GEMM vs one block per tile", backend, model, Ints(plain, "ids"),
+                        Ints(plain, "positions"), result.Logits, on => backend.PairedSwiGluOverride = on, backend.PairedSwiGluGemmCalls, hopperOnly: true, backend.SwiGluGemmError))
+                    PairedSwiGluPassed = false;
                 if (options.WarpSpecializedAttention) WarpSpecializedPaths(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), options);
                 if (options.ResidualInGemm && !FusedVsApart($"{name} residual added in the GEMM vs after it", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),
                         result.Logits, on => backend.ResidualInGemmOverride = on, backend.ResidualGemms, hopperOnly: false, null))

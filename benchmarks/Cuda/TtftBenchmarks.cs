@@ -21,6 +21,7 @@ internal sealed unsafe class TtftBenchmarks
     private bool _valuesIntoSegment;
     private bool _bf16SwiGlu;
     private bool _swiGluGemm;
+    private bool _pairedSwiGlu;
     private bool _residualInGemm;
     private bool _tmaAttention;
     private bool _persistentAttention;
@@ -56,6 +57,7 @@ internal sealed unsafe class TtftBenchmarks
         _ropeInReaders = Timed("RoPE in its readers (the K/V store, the wgmma Q load)", _s.Check && CorrectnessChecks.RopeInReadersPassed);
         _valuesIntoSegment = Timed("V projected into the segment", _ropeInReaders && CorrectnessChecks.ValuesIntoSegmentPassed);
         _swiGluGemm = Timed("gate/up GEMMs with SiLU·mul in their epilogue (SwiGLU GEMM)", _s.Check && CorrectnessChecks.SwiGluGemmPassed);
+        _pairedSwiGlu = Timed("SwiGLU GEMM in clusters of two blocks (weights multicast)", _swiGluGemm && CorrectnessChecks.PairedSwiGluPassed);
         _residualInGemm = Timed("Residual added inside the output and down projections (prefill)", _s.Check && CorrectnessChecks.ResidualInGemmPassed);
         _tmaAttention = Timed("Warp-specialised attention's K/V tiles by the copy engine (TMA)", _wgmma && CorrectnessChecks.TmaAttentionPassed);
         _persistentAttention = Timed("Persistent warp-specialised attention (a block per SM)", _wgmma && CorrectnessChecks.PersistentAttentionPassed);
@@ -111,10 +113,11 @@ internal sealed unsafe class TtftBenchmarks
     // The fused paths one more prefill ran, by their launch counters: a path that gave up for this shape shows 0.
     private static void PathsLine(CudaBackend cuda, int tokens, Action call)
     {
-        long swiGlu = cuda.SwiGluGemmCalls, residual = cuda.ResidualGemms, values = cuda.ValuesProjectedIntoSegments;
+        long swiGlu = cuda.SwiGluGemmCalls, paired = cuda.PairedSwiGluGemmCalls, residual = cuda.ResidualGemms, values = cuda.ValuesProjectedIntoSegments;
         long tma = cuda.TmaAttentionLaunches, persistent = cuda.PersistentAttentionLaunches, steps = cuda.WideKeyStepLaunches;
         call();
-        Console.WriteLine($"Paths in one {tokens}-token prefill (launches): SwiGLU GEMM {cuda.SwiGluGemmCalls - swiGlu}, residual in the GEMM " +
+        Console.WriteLine($"Paths in one {tokens}-token prefill (launches): SwiGLU GEMM {cuda.SwiGluGemmCalls - swiGlu} (paired " +
+            $"{cuda.PairedSwiGluGemmCalls - paired}), residual in the GEMM " +
             $"{cuda.ResidualGemms - residual}, V into the segment {cuda.ValuesProjectedIntoSegments - values}, TMA attention " +
             $"{cuda.TmaAttentionLaunches - tma}, persistent {cuda.PersistentAttentionLaunches - persistent}, 128-key steps {cuda.WideKeyStepLaunches - steps}");
     }
@@ -123,7 +126,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, ResidualInGemm = _residualInGemm, TmaAttentionLoads = _tmaAttention, PersistentAttention = _persistentAttention, WideKeySteps = _wideKeySteps });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, PairedSwiGluGemm = _pairedSwiGlu, ResidualInGemm = _residualInGemm, TmaAttentionLoads = _tmaAttention, PersistentAttention = _persistentAttention, WideKeySteps = _wideKeySteps });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -159,6 +162,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [], segment);
             if (_valuesIntoSegment) FeatureAB("V projected into the segment", on => cuda.ValuesIntoSegmentOverride = on, cuda, forward, ids, positions, [], segment);
             if (_swiGluGemm) FeatureAB("SwiGLU GEMM", on => cuda.FusedSwiGluOverride = on, cuda, forward, ids, positions, [], segment);
+            if (_pairedSwiGlu) FeatureAB("paired SwiGLU GEMM", on => cuda.PairedSwiGluOverride = on, cuda, forward, ids, positions, [], segment);
             if (_residualInGemm) FeatureAB("residual in the GEMM", on => cuda.ResidualInGemmOverride = on, cuda, forward, ids, positions, [], segment);
             // Both with the warp-specialised kernel pinned: the prefill timing may have picked the two-warpgroup one here.
             if (_tmaAttention) FeatureAB("TMA K/V loads", on => { cuda.WarpSpecializedAttentionOverride = on is null ? null : true; cuda.TmaAttentionOverride = on; },

@@ -8,7 +8,7 @@ namespace PromptCache.Cuda.Tests;
 /// <summary>
 /// On a GPU: a prefill's fused paths give the CPU backend's logits, and those of their parts on the same backend up to the
 /// order of the f32 sums: the gate/up GEMMs with SiLU·mul in their epilogue (<see cref="CudaBackendOptions.FusedSwiGluGemm"/>),
-/// the residual added inside the output and down projections (<see cref="CudaBackendOptions.ResidualInGemm"/>), and the
+/// its clusters of two blocks (<see cref="CudaBackendOptions.PairedSwiGluGemm"/>), the residual added inside the output and down projections (<see cref="CudaBackendOptions.ResidualInGemm"/>), and the
 /// attention's K/V tiles copied by the copy engine (<see cref="CudaBackendOptions.TmaAttentionLoads"/>), the attention's
 /// persistent blocks (<see cref="CudaBackendOptions.PersistentAttention"/>) and its 128-key steps
 /// (<see cref="CudaBackendOptions.WideKeySteps"/>).
@@ -30,6 +30,20 @@ public sealed class GpuPrefillFusionTests
         run.AssertAgree("SwiGLU GEMM", "cuBLAS + silu_mul");
         // One launch per layer on Hopper, where the kernel is built; none elsewhere.
         Assert.True(run.Backend.SwiGluGemmError is null, run.Backend.SwiGluGemmError);
+        Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
+    }
+
+    // 300 rows: three row tiles, so the second cluster's second block has rows past the end (read as zeros, not stored);
+    // 65: one row tile, the same in the only cluster.
+    [CudaTheory]
+    [InlineData(300)]
+    [InlineData(65)]
+    public void The_paired_swiglu_gemm_gives_the_logits_of_one_block_per_tile_to_the_bit(int tokens)
+    {
+        using var run = FusedAndApart(tokens, b => b.PairedSwiGluGemmCalls, b => b.PairedSwiGluOverride = false);
+        // The same tiles with the same arithmetic: only where the weights' halves come from differs.
+        Assert.True(run.Fused.AsSpan().SequenceEqual(run.Apart), "the paired kernel must give the bits of the unpaired one");
+        GpuParityTests.AssertClose(run.Cpu, run.Fused, run.Vocab, "paired SwiGLU GEMM vs CPU");
         Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
     }
 

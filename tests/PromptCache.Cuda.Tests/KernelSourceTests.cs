@@ -8,7 +8,7 @@ namespace PromptCache.Cuda.Tests;
 
 public sealed partial class KernelSourceTests
 {
-    [GeneratedRegex(@"extern ""C"" __global__ void (?:__launch_bounds__\([\d, ]+\) )?(\w+)\(")]
+    [GeneratedRegex(@"extern ""C"" __global__ void (?:__cluster_dims__\([\d, ]+\) )?(?:__launch_bounds__\([\d, ]+\) )?(\w+)\(")]
     private static partial Regex KernelDeclaration();
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(["skinny_gemm_mt1", "skinny_gemm_mt2", "skinny_gemm_mt3", "skinny_gemm_mt4", "skinny_gemm_p64_mt1", "skinny_gemm_p64_mt2", "skinny_gemm_p64_mt3", "skinny_gemm_p64_mt4", "skinny_gemm_r32_mt1", "skinny_gemm_r32_mt2", "skinny_gemm_r32_mt3", "skinny_gemm_r32_mt4", "skinny_zero"], Declared(KernelSource.SkinnyGemm).Order());
         Assert.Equal(["add_rmsnorm4", "rope_rows", "rope_store_kv"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
-        Assert.Equal(["swiglu_gemm"], Declared(KernelSource.GemmWgmma));
+        Assert.Equal(["swiglu_gemm", "swiglu_gemm_paired"], Declared(KernelSource.GemmWgmma));
     }
 
     [Fact]
@@ -46,6 +46,9 @@ public sealed partial class KernelSourceTests
         Assert.Equal("const __grid_constant__ TmaMap mapX, const __grid_constant__ TmaMap mapGate, const __grid_constant__ TmaMap mapUp, " +
             "bf16_t* __restrict__ h, int m, int f, int k", Parameters(source, "swiglu_gemm"));
         Assert.Contains("__launch_bounds__(384, 1) swiglu_gemm(", source);
+        // The paired kernel takes the same parameters, in clusters of two blocks (its launcher makes the grid even).
+        Assert.Equal(Parameters(source, "swiglu_gemm"), Parameters(source, "swiglu_gemm_paired"));
+        Assert.Contains("__cluster_dims__(2, 1, 1) __launch_bounds__(384, 1) swiglu_gemm_paired(", source);
         Assert.Contains($"#define GEMM_STAGES {DeviceKernels.SwiGluStages}\n", source);
         Assert.Contains($"#define GEMM_BM {DeviceKernels.SwiGluTileRows}\n", source);
         Assert.Contains($"#define GEMM_BN {DeviceKernels.SwiGluTileColumns} ", source);
@@ -186,7 +189,7 @@ public sealed partial class KernelSourceTests
 
     private static string Parameters(string source, string kernel)
     {
-        var match = Regex.Match(source, @"__global__ void (?:__launch_bounds__\([\d, ]+\) )?" + kernel + @"\(([^)]*)\)");
+        var match = Regex.Match(source, @"__global__ void (?:__cluster_dims__\([\d, ]+\) )?(?:__launch_bounds__\([\d, ]+\) )?" + kernel + @"\(([^)]*)\)");
         Assert.True(match.Success, kernel + " not found");
         return Regex.Replace(match.Groups[1].Value, @"\s+", " ").Trim();
     }

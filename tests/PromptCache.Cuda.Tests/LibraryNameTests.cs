@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using PromptCache.Cuda.Interop;
 
 namespace PromptCache.Cuda.Tests;
@@ -38,6 +39,16 @@ public sealed class LibraryNameTests
         Assert.Equal(CublasLt.HeuristicWorkspaceOffset + sizeof(ulong), CublasLt.HeuristicStateOffset);
         Assert.Equal(CublasLt.HeuristicStateOffset + sizeof(int), CublasLt.HeuristicWavesOffset);
         Assert.Equal(CublasLt.HeuristicWavesOffset + sizeof(float) + 4 * sizeof(int), CublasLt.HeuristicResultBytes);
+    }
+
+    [Fact]
+    public void The_launch_config_layout_matches_the_C_struct()
+    {
+        // CUlaunchConfig: seven unsigned ints (grid, block, shared bytes), CUstream at 8-byte alignment, CUlaunchAttribute*,
+        // unsigned int numAttrs, padded to 8 bytes.
+        Assert.Equal(32, (int)Marshal.OffsetOf<CuDriver.LaunchConfig>(nameof(CuDriver.LaunchConfig.Stream)));
+        Assert.Equal(48, (int)Marshal.OffsetOf<CuDriver.LaunchConfig>(nameof(CuDriver.LaunchConfig.AttributeCount)));
+        Assert.Equal(56, Marshal.SizeOf<CuDriver.LaunchConfig>());
     }
 
     [Fact]

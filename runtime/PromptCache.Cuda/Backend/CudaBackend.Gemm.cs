@@ -229,10 +229,16 @@ public sealed unsafe partial class CudaBackend
             _kernels.SiluMul((ulong)gate, up, 0, count, copy);
             return true;
         }
-        _kernels.SwiGluGemm(xMap, gateMap, upMap, copy, m, f, k);
+        if (_kernels.SwiGluGemm(xMap, gateMap, upMap, copy, m, f, k, PairedSwiGluOverride ?? Options.PairedSwiGluGemm)) PairedSwiGluGemmCalls++;
         SwiGluGemmCalls++;
         return true;
     }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.PairedSwiGluGemm"/>.</summary>
+    internal bool? PairedSwiGluOverride { get; set; }
+
+    /// <summary>Launches of the SwiGLU GEMM in clusters of two blocks (checks: the path ran).</summary>
+    internal long PairedSwiGluGemmCalls { get; private set; }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.Bf16SwiGlu"/>.</summary>
     internal bool? Bf16SwiGluOverride { get; set; }

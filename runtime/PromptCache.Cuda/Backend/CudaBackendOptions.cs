@@ -158,6 +158,16 @@ public sealed class CudaBackendOptions
     public bool FusedSwiGluGemm { get; init; } = true;
 
     /// <summary>
+    /// On by default. The SwiGLU GEMM (<see cref="FusedSwiGluGemm"/>) runs as clusters of two blocks that take two row
+    /// tiles of one column tile and copy each half of its gate/up weights into both blocks' shared memory (TMA multicast):
+    /// a block reads 32 KB from L2 per k step instead of 48. The arithmetic is the same, so the output is the same to the
+    /// bit. The gain shows under sustained load, where the GPU runs at its power cap: H100 GEMM check, 32-launch bursts,
+    /// 4096 × 11008 × 4096: 1.18 → 1.09 ms; alone both take 0.99 ms. Off, or where the driver reports no cluster of
+    /// two can be resident, the kernel runs one block per tile.
+    /// </summary>
+    public bool PairedSwiGluGemm { get; init; } = true;
+
+    /// <summary>
     /// On by default. The warp-specialised prefill attention (<see cref="WarpSpecializedAttention"/>) has its K/V tiles
     /// copied by the copy engine (TMA: one thread, tensor maps of the segments' rows) instead of 128 threads issuing
     /// cp.async, when the call attends to at most 4 segments. The tiles land in the same swizzled layout, so the
@@ -355,6 +365,7 @@ public sealed class CudaBackendOptions
         RopeInReaders = false,
         ValuesIntoSegment = false,
         FusedSwiGluGemm = false,
+        PairedSwiGluGemm = false,
         ResidualInGemm = false,
         TmaAttentionLoads = false,
         PersistentAttention = false,

@@ -453,20 +453,42 @@ internal sealed unsafe class DeviceKernels : IDisposable
     /// <summary>Shared memory of swiglu_gemm: per stage 128 rows of x and 128 of gate and of up, 64 bf16 each; 1 KB to align the swizzled tiles; a full and an empty barrier per stage.</summary>
     public const int SwiGluSharedBytes = SwiGluStages * (SwiGluTileRows + 2 * SwiGluTileColumns) * TensorMap.BoxColumns * sizeof(ushort) + 1024 + 2 * SwiGluStages * sizeof(ulong);
 
-    /// <summary>Compiles (or loads) swiglu_gemm and raises its shared-memory limit: the first call's errors surface here, before anything is queued.</summary>
-    public void PrepareSwiGluGemm() => EnsureDynamicShared(_modules.GemmWgmma("swiglu_gemm"), SwiGluSharedBytes);
+    /// <summary>
+    /// Compiles (or loads) swiglu_gemm and swiglu_gemm_paired and raises their shared-memory limits: the first call's errors
+    /// surface here, before anything is queued.
+    /// </summary>
+    public void PrepareSwiGluGemm()
+    {
+        EnsureDynamicShared(_modules.GemmWgmma("swiglu_gemm"), SwiGluSharedBytes);
+        IntPtr paired = _modules.GemmWgmma("swiglu_gemm_paired");
+        EnsureDynamicShared(paired, SwiGluSharedBytes);
+        if (_pairedClusters < 0)
+        {
+            var config = new CuDriver.LaunchConfig { GridX = (uint)_device.MultiprocessorCount & ~1u, GridY = 1, GridZ = 1, BlockX = 384, BlockY = 1, BlockZ = 1, SharedBytes = SwiGluSharedBytes, Stream = _device.Stream.Value };
+            CudaCheck.Driver(CuDriver.cuOccupancyMaxActiveClusters(out _pairedClusters, paired, &config));
+        }
+    }
+
+    // Clusters of two swiglu_gemm_paired blocks that fit on the device at once (132 SMs of an H100: 66); -1 until asked.
+    private int _pairedClusters = -1;
 
     /// <summary>
     /// swiglu_gemm of gemm_wgmma.cu: <paramref name="h"/>[m × f] (bf16) = silu(x·gateᵀ)·(x·upᵀ), x [m × k] and the weights
     /// [f × k] read through their tensor maps (<see cref="TensorMap.Bf16Rows"/>, boxes of <see cref="SwiGluTileRows"/> and
-    /// <see cref="SwiGluTileColumns"/> rows). A persistent grid: one block per SM at most. <see cref="PrepareSwiGluGemm"/> ran first.
+    /// <see cref="SwiGluTileColumns"/> rows). A persistent grid: one block per SM at most, or with <paramref name="paired"/>
+    /// swiglu_gemm_paired's clusters of two blocks, as many as fit at once (the same output to the bit). Returns whether it
+    /// ran paired. <see cref="PrepareSwiGluGemm"/> ran first.
     /// </summary>
-    public void SwiGluGemm(TensorMap x, TensorMap gate, TensorMap up, ulong h, int m, int f, int k)
+    public bool SwiGluGemm(TensorMap x, TensorMap gate, TensorMap up, ulong h, int m, int f, int k, bool paired)
     {
-        IntPtr function = _modules.GemmWgmma("swiglu_gemm");
-        long tiles = (long)((m + SwiGluTileRows - 1) / SwiGluTileRows) * ((f + SwiGluTileColumns - 1) / SwiGluTileColumns);
+        long mTiles = (m + SwiGluTileRows - 1) / SwiGluTileRows, nTiles = (f + SwiGluTileColumns - 1) / SwiGluTileColumns;
+        paired &= _pairedClusters > 0;
         void** a = stackalloc void*[] { &x, &gate, &up, &h, &m, &f, &k };
-        Launch(function, (uint)Math.Min(tiles, _device.MultiprocessorCount), 1, 1, 384, a, SwiGluSharedBytes);
+        if (paired)
+            Launch(_modules.GemmWgmma("swiglu_gemm_paired"), 2 * (uint)Math.Min((mTiles + 1) / 2 * nTiles, _pairedClusters), 1, 1, 384, a, SwiGluSharedBytes);
+        else
+            Launch(_modules.GemmWgmma("swiglu_gemm"), (uint)Math.Min(mTiles * nTiles, _device.MultiprocessorCount), 1, 1, 384, a, SwiGluSharedBytes);
+        return paired;
     }
 }
 

@@ -97,6 +97,18 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib)]
     public static partial int cuTensorMapEncodeTiled(void* map, int dataType, uint rank, ulong globalAddress, ulong* globalDim, ulong* globalStrides,
         uint* boxDim, uint* elementStrides, int interleave, int swizzle, int l2Promotion, int oobFill);
+    /// <summary>CUlaunchConfig: the grid, block, shared memory and stream of a launch, and its attributes (none here).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct LaunchConfig
+    {
+        public uint GridX, GridY, GridZ, BlockX, BlockY, BlockZ, SharedBytes;
+        public IntPtr Stream, Attributes;
+        public uint AttributeCount;
+    }
+
+    /// <summary>How many clusters of a kernel with compile-time cluster dimensions can be resident at once (CUDA 12.0+).</summary>
+    [LibraryImport(Lib)] public static partial int cuOccupancyMaxActiveClusters(out int clusters, IntPtr function, LaunchConfig* config);
+
     [LibraryImport(Lib)]
     public static partial int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, IntPtr stream, void** parameters, void** extra);
