@@ -14,6 +14,14 @@ internal sealed class BenchSettings
     public int[] CachedContexts { get; private set; } = [4096, 8192];
     public int Reps { get; private set; } = 7;
     public int Warmup { get; private set; } = 2;
+
+    /// <summary>
+    /// Seconds the GPU idles before each timed row (its warm-ups included); hf_reference.py idles as long (both read
+    /// SETTLE_S, default 2). Under its 700 W cap an H100 that has just run a minute of A/B rows is hotter and clocks
+    /// lower than one that has not, so without it a row's time depends on what ran before it (s15-4: the same 4096-token
+    /// prefill 91.9 ms early in the run, 96.2 ms after the A/B rows).
+    /// </summary>
+    public double Settle { get; private set; } = double.TryParse(Environment.GetEnvironmentVariable("SETTLE_S"), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) ? s : 2;
     public int Layers { get; private set; } = 32;
     /// <summary>Model shapes timed one after the other (each on its own backend, so only one model is resident).</summary>
     public string[] Shapes { get; private set; } = ["llama2-7b", "llama3-8b"];
@@ -39,6 +47,8 @@ internal sealed class BenchSettings
           --cached A,B,..     cached module context sizes (default 4096,8192; empty string: none)
           --reps N            timed repetitions, median reported (default 7)
           --warmup N          untimed runs first (default 2)
+          --settle S          seconds the GPU idles before each timed row (default: $SETTLE_S, else 2; as the
+                              HF reference does)
           --layers N          layers of the benchmark model (default 32)
           --shape S[,S]       llama2-7b and/or llama3-8b (default: both, in that order)
           --profile           print GPU time per op category for the largest prefill and each cached row
@@ -76,6 +86,7 @@ internal sealed class BenchSettings
                 case "--cached": s.CachedContexts = List(Next()); break;
                 case "--reps": s.Reps = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--warmup": s.Warmup = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--settle": s.Settle = Math.Max(0, double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--layers": s.Layers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--shape":
                     s.Shapes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -770,6 +770,9 @@ internal sealed unsafe class TtftBenchmarks
 
     private (double Wall, double Gpu) Measure(CudaBackend cuda, Func<(double, double)> call)
     {
+        // Every row from the same start: an idle GPU (BenchSettings.Settle), then the warm-ups.
+        cuda.Synchronize();
+        Thread.Sleep(TimeSpan.FromSeconds(_s.Settle));
         for (int i = 0; i < _s.Warmup; i++) call();
         var walls = new List<double>();
         var gpus = new List<double>();

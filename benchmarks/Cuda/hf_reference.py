@@ -4,7 +4,7 @@ Shapes: Llama-2-7B (MHA, vocab 32000; 2048/4096/8192 tokens) and Llama-3-8B (GQA
 vocab 128256, rope_theta 500000 without llama3 scaling, like the bench's random model; 4096/8192).
 Per size: full prefill of N tokens, and prefix reuse: the first N-32 tokens prefilled once, then a
 request that deep-copies that DynamicCache and computes the last 32 tokens. Median of 7 after 2
-warm-ups, timed with CUDA events around model(...) + argmax of the last logits (.item(), so the
+warm-ups, each row after SETTLE_S seconds of idle GPU (default 2, as the .NET bench), timed with CUDA events around model(...) + argmax of the last logits (.item(), so the
 token reaches the host as in the bench). Then greedy decode at batch 1 after the 4096-token prefix
 (32 steps after 2 warm-ups, median ms per step, wall clock incl. the token's trip to the host).
 
@@ -12,6 +12,7 @@ The model is created directly on the GPU in bf16 (default dtype + default device
 init runs as GPU kernels; no f32 copy, no CPU init. Usage: hf_reference.py [llama2-7b,llama3-8b]
 """
 import copy
+import os
 import statistics
 import sys
 import time
@@ -31,7 +32,14 @@ NEW = 32
 DECODE_STEPS = 32
 
 
+# Seconds the GPU idles before each timed row, as the .NET bench does (both read SETTLE_S, default 2): a row's time
+# then does not depend on how hot the previous rows left the power-capped GPU.
+SETTLE_S = float(os.environ.get("SETTLE_S", "2"))
+
+
 def timed(fn, reps=7, warmup=2):
+    torch.cuda.synchronize()
+    time.sleep(SETTLE_S)
     for _ in range(warmup):
         fn()
     times = []
