@@ -596,6 +596,20 @@ __device__ __forceinline__ void ws_write_queries(bf16_t* sqs, u64* qfull, u64* q
 
 // Item r of a persistent block (-1: none left): its own index first, then what the Q writers drew. The K/V producer
 // (one thread) reads the slot and frees it; the consumers read it once its query rows are in.
+// The item queue's barriers, for one thread to initialise: item r's query rows are in buffer r & 1 (qfull: the Q writer
+// warps; qempty: every consumer thread), its index in slots[r & 1] (ifull: the writer that took the ticket; iempty: the
+// K/V producer).
+__device__ __forceinline__ void init_item_barriers(u64* qfull, u64* qempty, u64* ifull, u64* iempty)
+{
+    for (int b = 0; b < 2; b++)
+    {
+        mbar_init(&qfull[b], WS_Q_WRITERS);
+        mbar_init(&qempty[b], 256);
+        mbar_init(&ifull[b], 1);
+        mbar_init(&iempty[b], 1);
+    }
+}
+
 __device__ __forceinline__ int ws_producer_item(int r, u64* ifull, u64* iempty, const int* slots)
 {
     if (r == 0) return (int)blockIdx.x;
@@ -658,13 +672,7 @@ __device__ __forceinline__ void attention_ws_body(
             mbar_init(&full[s], TMA ? 1 : 128); // the TMA thread's expect_tx arrival, or each producer thread's copies
             mbar_init(&empty[s], 256);          // each consumer thread
         }
-        for (int b = 0; b < 2; b++)
-        {
-            mbar_init(&qfull[b], WS_Q_WRITERS);
-            mbar_init(&qempty[b], 256);
-            mbar_init(&ifull[b], 1);
-            mbar_init(&iempty[b], 1);
-        }
+        init_item_barriers(qfull, qempty, ifull, iempty);
     }
     __syncthreads();
 
@@ -907,11 +915,8 @@ extern "C" __global__ void __launch_bounds__(384, 1) attention_wgmma_ws128(
             mbar_init(&kempty[b], 256);
             mbar_init(&vfull[b], 1);
             mbar_init(&vempty[b], 256);
-            mbar_init(&qfull[b], WS_Q_WRITERS);
-            mbar_init(&qempty[b], 256);
-            mbar_init(&ifull[b], 1);
-            mbar_init(&iempty[b], 1);
         }
+        init_item_barriers(qfull, qempty, ifull, iempty);
     }
     __syncthreads();
 
