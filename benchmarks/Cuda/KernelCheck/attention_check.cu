@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "../../../runtime/PromptCache.Cuda/Kernels/common.cuh"
@@ -287,6 +288,34 @@ int main()
         list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
         for (Kernel kernel : kernels) launch(kernel, b, 8192, heads, heads, list);
         CHECK(cudaDeviceSynchronize());
+        return 0;
+    }
+    if (const char* only = getenv("ATTN_TIME"))
+    {
+        // Timing only, no checks: the kernels named in ATTN_TIME (comma-separated, as printed) in turn, ATTN_ROUNDS
+        // rounds (default 5) of a median of 9 each, causal prefill at 4096 and 8192 rows, 32 heads; the median round
+        // per kernel. For A/B builds of one kernel: differences of a few percent sit inside one run's noise.
+        const int rounds = getenv("ATTN_ROUNDS") ? atoi(getenv("ATTN_ROUNDS")) : 5;
+        cudaEvent_t e0, e1;
+        CHECK(cudaEventCreate(&e0));
+        CHECK(cudaEventCreate(&e1));
+        for (int m : {4096, 8192})
+        {
+            KvList list = {};
+            list.count = 1;
+            list.stride = heads * HEAD_DIM;
+            list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+            std::vector<std::pair<Kernel, std::vector<double>>> times;
+            for (int k = 0; k < (int)(sizeof(Names) / sizeof(Names[0])); k++)
+                if (strstr((std::string(",") + only + ",").c_str(), (std::string(",") + Names[k] + ",").c_str())) times.push_back({(Kernel)k, {}});
+            for (int r = 0; r < rounds; r++)
+                for (auto& [kernel, t] : times) t.push_back(median_ms(e0, e1, 3, 9, [&] { launch(kernel, b, m, heads, heads, list); }));
+            for (auto& [kernel, t] : times)
+            {
+                std::sort(t.begin(), t.end());
+                printf("TIME %6d rows %16s %8.3f ms (rounds %.3f .. %.3f)\n", m, Names[kernel], t[t.size() / 2], t.front(), t.back());
+            }
+        }
         return 0;
     }
     bool allOk = true;
