@@ -97,6 +97,7 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib)]
     public static partial int cuTensorMapEncodeTiled(void* map, int dataType, uint rank, ulong globalAddress, ulong* globalDim, ulong* globalStrides,
         uint* boxDim, uint* elementStrides, int interleave, int swizzle, int l2Promotion, int oobFill);
+
     /// <summary>CUlaunchConfig: the grid, block, shared memory and stream of a launch, and its attributes (none here).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct LaunchConfig

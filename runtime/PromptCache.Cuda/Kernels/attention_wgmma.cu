@@ -602,8 +602,6 @@ __device__ __forceinline__ void ws_write_queries(bf16_t* sqs, u64* qfull, u64* q
     }
 }
 
-// Item r of a persistent block (-1: none left): its own index first, then what the Q writers drew. The K/V producer
-// (one thread) reads the slot and frees it; the consumers read it once its query rows are in.
 // The item queue's barriers, for one thread to initialise: item r's query rows are in buffer r & 1 (qfull: the Q writer
 // warps; qempty: every consumer thread), its index in slots[r & 1] (ifull: the writer that took the ticket; iempty: the
 // K/V producer).
@@ -618,6 +616,8 @@ __device__ __forceinline__ void init_item_barriers(u64* qfull, u64* qempty, u64*
     }
 }
 
+// Item r of a persistent block (-1: none left): its own index first, then what the Q writers drew. The K/V producer
+// (one thread) reads the slot and frees it; the consumers read it once its query rows are in.
 __device__ __forceinline__ int ws_producer_item(int r, u64* ifull, u64* iempty, const int* slots)
 {
     if (r == 0) return (int)blockIdx.x;

@@ -122,7 +122,7 @@ __device__ __forceinline__ void swiglu_gemm_body(const TmaMap* mapX, const TmaMa
     u64* empty = full + GEMM_STAGES;
     const unsigned base = shared_address(smem);
 
-    // Work items: an output tile, or (paired) the two row tiles of a cluster; M fastest either way.
+    // Work items: an output tile, or (paired) the two row tiles of a cluster; in item_origin's order either way.
     const unsigned rank = Paired ? cluster_rank() : 0;
     const int mTiles = (m + GEMM_BM - 1) / GEMM_BM, mItems = Paired ? (mTiles + 1) / 2 : mTiles;
     const int nTiles = (f + GEMM_BN - 1) / GEMM_BN, items = mItems * nTiles, kSteps = (k + GEMM_BK - 1) / GEMM_BK;
