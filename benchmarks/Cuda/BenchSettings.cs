@@ -22,6 +22,7 @@ internal sealed class BenchSettings
     /// prefill 91.9 ms early in the run, 96.2 ms after the A/B rows).
     /// </summary>
     public double Settle { get; private set; } = double.TryParse(Environment.GetEnvironmentVariable("SETTLE_S"), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) ? s : 2;
+
     public int Layers { get; private set; } = 32;
     /// <summary>Model shapes timed one after the other (each on its own backend, so only one model is resident).</summary>
     public string[] Shapes { get; private set; } = ["llama2-7b", "llama3-8b"];

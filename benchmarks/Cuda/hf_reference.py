@@ -4,8 +4,9 @@ Shapes: Llama-2-7B (MHA, vocab 32000; 2048/4096/8192 tokens) and Llama-3-8B (GQA
 vocab 128256, rope_theta 500000 without llama3 scaling, like the bench's random model; 4096/8192).
 Per size: full prefill of N tokens, and prefix reuse: the first N-32 tokens prefilled once, then a
 request that deep-copies that DynamicCache and computes the last 32 tokens. Median of 7 after 2
-warm-ups, each row after SETTLE_S seconds of idle GPU (default 2, as the .NET bench), timed with CUDA events around model(...) + argmax of the last logits (.item(), so the
-token reaches the host as in the bench). Then greedy decode at batch 1 after the 4096-token prefix
+warm-ups, each row after SETTLE_S seconds of idle GPU (default 2, as the .NET bench), timed with
+CUDA events around model(...) + argmax of the last logits (.item(), so the token reaches the host
+as in the bench). Then greedy decode at batch 1 after the 4096-token prefix
 (32 steps after 2 warm-ups, median ms per step, wall clock incl. the token's trip to the host).
 
 The model is created directly on the GPU in bf16 (default dtype + default device), so the random
