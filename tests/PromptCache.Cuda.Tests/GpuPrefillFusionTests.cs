@@ -9,9 +9,9 @@ namespace PromptCache.Cuda.Tests;
 /// On a GPU: a prefill's fused paths give the CPU backend's logits, and those of their parts on the same backend up to the
 /// order of the f32 sums: the gate/up GEMMs with SiLU·mul in their epilogue (<see cref="CudaBackendOptions.FusedSwiGluGemm"/>)
 /// and its clusters of two blocks (<see cref="CudaBackendOptions.PairedSwiGluGemm"/>, to the bit), the residual added inside
-/// the output and down projections (<see cref="CudaBackendOptions.ResidualInGemm"/>), and the attention's K/V tiles copied by the copy engine (<see cref="CudaBackendOptions.TmaAttentionLoads"/>), the attention's
-/// persistent blocks (<see cref="CudaBackendOptions.PersistentAttention"/>) and its 128-key steps
-/// (<see cref="CudaBackendOptions.WideKeySteps"/>).
+/// the output and down projections (<see cref="CudaBackendOptions.ResidualInGemm"/>), and the attention's K/V tiles copied
+/// by the copy engine (<see cref="CudaBackendOptions.TmaAttentionLoads"/>), the attention's persistent blocks
+/// (<see cref="CudaBackendOptions.PersistentAttention"/>) and its 128-key steps (<see cref="CudaBackendOptions.WideKeySteps"/>).
 /// </summary>
 [Collection(CudaDeviceCollection.Name)]
 public sealed class GpuPrefillFusionTests
