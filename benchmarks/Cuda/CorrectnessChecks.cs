@@ -387,7 +387,8 @@ internal static unsafe class CorrectnessChecks
                         result.Logits, on => backend.FusedSwiGluOverride = on, backend.SwiGluGemmCalls, hopperOnly: true, backend.SwiGluGemmError))
                     SwiGluGemmPassed = false;
                 if (options.FusedSwiGluGemm && options.PairedSwiGluGemm && !FusedVsApart($"{name} paired SwiGLU GEMM vs one block per tile", backend, model, Ints(plain, "ids"),
-                        Ints(plain, "positions"), result.Logits, on => backend.PairedSwiGluOverride = on, backend.PairedSwiGluGemmCalls, hopperOnly: true, backend.SwiGluGemmError))
+                        Ints(plain, "positions"), result.Logits, on => backend.PairedSwiGluOverride = on, backend.PairedSwiGluGemmCalls, hopperOnly: true,
+                        backend.SwiGluGemmError ?? backend.PairedSwiGluError))
                     PairedSwiGluPassed = false;
                 if (options.WarpSpecializedAttention) WarpSpecializedPaths(name, backend, model, Ints(plain, "ids"), Ints(plain, "positions"), options);
                 if (options.ResidualInGemm && !FusedVsApart($"{name} residual added in the GEMM vs after it", backend, model, Ints(plain, "ids"), Ints(plain, "positions"),

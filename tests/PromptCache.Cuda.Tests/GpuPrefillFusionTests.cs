@@ -44,6 +44,7 @@ public sealed class GpuPrefillFusionTests
         // The same tiles with the same arithmetic: only where the weights' halves come from differs.
         Assert.True(run.Fused.AsSpan().SequenceEqual(run.Apart), "the paired kernel must give the bits of the unpaired one");
         GpuParityTests.AssertClose(run.Cpu, run.Fused, run.Vocab, "paired SwiGLU GEMM vs CPU");
+        Assert.True(run.Backend.PairedSwiGluError is null, run.Backend.PairedSwiGluError);
         Assert.Equal(run.Hopper ? Shape.LayerCount : 0, run.Launches);
     }
 

@@ -240,6 +240,12 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Launches of the SwiGLU GEMM in clusters of two blocks (checks: the path ran).</summary>
     internal long PairedSwiGluGemmCalls { get; private set; }
 
+    /// <summary>
+    /// Why the SwiGLU GEMM runs one block per tile although <see cref="CudaBackendOptions.PairedSwiGluGemm"/> is on (the
+    /// driver cannot tell how many clusters fit, or none does), or null.
+    /// </summary>
+    public string? PairedSwiGluError => _kernels.PairedSwiGluError;
+
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.Bf16SwiGlu"/>.</summary>
     internal bool? Bf16SwiGluOverride { get; set; }
 

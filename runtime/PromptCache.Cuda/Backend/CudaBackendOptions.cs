@@ -165,8 +165,8 @@ public sealed class CudaBackendOptions
     /// tiles of one column tile and copy each half of its gate/up weights into both blocks' shared memory (TMA multicast):
     /// a block reads 32 KB from L2 per k step instead of 48. The arithmetic is the same, so the output is the same to the
     /// bit. The gain shows under sustained load, where the GPU runs at its power cap: H100 GEMM check, 32-launch bursts,
-    /// 4096 × 11008 × 4096: 1.18 → 1.09 ms; alone both take 0.99 ms. Off, or where the driver reports no cluster of
-    /// two can be resident, the kernel runs one block per tile.
+    /// 4096 × 11008 × 4096: 1.18 → 1.09 ms; alone both take 0.99 ms. Off, or where the driver cannot report that a cluster of
+    /// two fits (the reason in <see cref="CudaBackend.PairedSwiGluError"/>), the kernel runs one block per tile.
     /// </summary>
     public bool PairedSwiGluGemm { get; init; } = true;
 

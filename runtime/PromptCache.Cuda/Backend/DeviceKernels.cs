@@ -462,15 +462,27 @@ internal sealed unsafe class DeviceKernels : IDisposable
         EnsureDynamicShared(_modules.GemmWgmma("swiglu_gemm"), SwiGluSharedBytes);
         IntPtr paired = _modules.GemmWgmma("swiglu_gemm_paired");
         EnsureDynamicShared(paired, SwiGluSharedBytes);
-        if (_pairedClusters < 0)
+        if (_pairedClusters >= 0) return;
+        var config = new CuDriver.LaunchConfig { GridX = (uint)_device.MultiprocessorCount & ~1u, GridY = 1, GridZ = 1, BlockX = 384, BlockY = 1, BlockZ = 1, SharedBytes = SwiGluSharedBytes, Stream = _device.Stream.Value };
+        try
         {
-            var config = new CuDriver.LaunchConfig { GridX = (uint)_device.MultiprocessorCount & ~1u, GridY = 1, GridZ = 1, BlockX = 384, BlockY = 1, BlockZ = 1, SharedBytes = SwiGluSharedBytes, Stream = _device.Stream.Value };
-            CudaCheck.Driver(CuDriver.cuOccupancyMaxActiveClusters(out _pairedClusters, paired, &config));
+            CudaCheck.Driver(CuDriver.cuOccupancyMaxActiveClusters(out int clusters, paired, &config));
+            _pairedClusters = clusters;
+            if (clusters == 0) PairedSwiGluError = "the driver reports that no cluster of two swiglu_gemm_paired blocks fits on the device";
+        }
+        catch (Exception e) when (e is CudaException or EntryPointNotFoundException)
+        {
+            // A driver without the query: the unpaired kernel still runs.
+            _pairedClusters = 0;
+            PairedSwiGluError = e.Message;
         }
     }
 
     // Clusters of two swiglu_gemm_paired blocks that fit on the device at once (132 SMs of an H100: 66); -1 until asked.
     private int _pairedClusters = -1;
+
+    /// <summary>Why swiglu_gemm_paired does not run here (the unpaired kernel runs instead), or null.</summary>
+    public string? PairedSwiGluError { get; private set; }
 
     /// <summary>
     /// swiglu_gemm of gemm_wgmma.cu: <paramref name="h"/>[m × f] (bf16) = silu(x·gateᵀ)·(x·upᵀ), x [m × k] and the weights
