@@ -79,8 +79,13 @@ __device__ float block_sum(float v)
     return warp_sum(total);
 }
 
-// SwiGLU's product silu(g)·u, in f32 (silu_mul and the SwiGLU GEMM's epilogue: the same values either way).
-__device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + __expf(-g)) * u; }
+// SwiGLU's product silu(g)·u, in f32 (silu_mul and the SwiGLU GEMM's epilogue: the same values either way). The
+// division is the SFU's reciprocal and a multiply (__fdividef, within 2 ulp; 0 once 1 + e^-g passes 2^126, that is for
+// g below -87, where |silu(g)| < 1e-36), not IEEE division's dozen-instruction sequence: in the SwiGLU GEMM's epilogue
+// the tensor cores wait for it. H100 GEMM check, paired kernel under sustained load (s15-13, two runs each): 7B shape
+// 1.141 / 1.189 → 1.065 / 1.102 ms, 8B shape 1.538 / 1.545 → 1.507 / 1.493 ms; the outputs stay equal to cuBLAS +
+// silu_mul's.
+__device__ __forceinline__ float silu_times(float g, float u) { return __fdividef(g, 1.0f + __expf(-g)) * u; }
 
 // A shared-memory pointer as the 32-bit address the shared-memory instructions take.
 __device__ __forceinline__ unsigned shared_address(const void* p)
