@@ -21,7 +21,7 @@ internal sealed class BenchSettings
     /// lower than one that has not, so without it a row's time depends on what ran before it (s15-4: the same 4096-token
     /// prefill 91.9 ms early in the run, 96.2 ms after the A/B rows).
     /// </summary>
-    public double Settle { get; private set; } = double.TryParse(Environment.GetEnvironmentVariable("SETTLE_S"), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) ? s : 2;
+    public double Settle { get; private set; } = 2;
 
     public int Layers { get; private set; } = 32;
     /// <summary>Model shapes timed one after the other (each on its own backend, so only one model is resident).</summary>
@@ -69,9 +69,17 @@ internal sealed class BenchSettings
           --decode N          greedy decode steps timed after each cached row (default 32; 0: none)
         """;
 
+    // A settle time: seconds, at least 0 (hf_reference.py reads SETTLE_S the same way).
+    private static double Seconds(string text, string name) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0 && double.IsFinite(seconds)
+            ? seconds
+            : throw new ArgumentException($"{name} '{text}' is not a number of seconds (0 or more).");
+
     public static BenchSettings Parse(string[] args)
     {
         var s = new BenchSettings();
+        if (Environment.GetEnvironmentVariable("SETTLE_S") is { Length: > 0 } settle)
+            s.Settle = Seconds(settle, "SETTLE_S");
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -87,7 +95,7 @@ internal sealed class BenchSettings
                 case "--cached": s.CachedContexts = List(Next()); break;
                 case "--reps": s.Reps = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--warmup": s.Warmup = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
-                case "--settle": s.Settle = Math.Max(0, double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--settle": s.Settle = Seconds(Next(), "--settle"); break;
                 case "--layers": s.Layers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--shape":
                     s.Shapes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
