@@ -605,11 +605,11 @@ internal static unsafe class CorrectnessChecks
         // the segment prefills) and the fused residual add + RMSNorm (fused_norm.cu), new this session:
         // 1, 20, 45 and 60 rows cover all four m-tile variants; the head (vocab 1000) is not a multiple
         // of the 64-row block. A fallback to cuBLAS counts as a failure, so the timings never claim it.
-        static CudaBackendOptions Skinny(SkinnyKernelVariant variant, int splits = 0, AttentionKernel attention = AttentionKernel.Pipelined, bool fused = false) =>
+        static CudaBackendOptions Skinny(SkinnyKernelVariant variant, int splits = 0, AttentionKernel attention = AttentionKernel.Pipelined, bool fused = false, bool dependent = true) =>
             new()
             {
                 Attention = attention, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyVariant = variant, SkinnySplits = splits,
-                FuseResidualNorm = fused, RowRope = fused, FusedGroupGemm = false, TuneAttentionSplits = false,
+                FuseResidualNorm = fused, RowRope = fused, FusedGroupGemm = false, TuneAttentionSplits = false, DependentLaunches = dependent,
             };
         var fast = new (string Name, CudaBackendOptions Options, bool Skinny, bool Fused)[]
         {
@@ -620,6 +620,9 @@ internal static unsafe class CorrectnessChecks
             ("skinny Rows32, 2 splits", Skinny(SkinnyKernelVariant.Rows32, 2), true, false),
             ("skinny Rows64Pipelined", Skinny(SkinnyKernelVariant.Rows64Pipelined), true, false),
             ("skinny Rows64Pipelined, 3 splits", Skinny(SkinnyKernelVariant.Rows64Pipelined, 3), true, false),
+            // The Hopper kernel (skinny_wgmma.cu), as dependent launches (the default) and plain ones.
+            ("skinny Wgmma", Skinny(SkinnyKernelVariant.Wgmma), true, false),
+            ("skinny Wgmma, plain launches", Skinny(SkinnyKernelVariant.Wgmma, dependent: false), true, false),
             ("fused add+norm, row RoPE", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false, TuneAttentionSplits = false }, false, true),
             ("skinny tuned + fused add+norm, row RoPE", Skinny(SkinnyKernelVariant.Auto, fused: true), true, false),
             ("attention key splits tuned per shape", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FuseResidualNorm = false, RowRope = false, FusedGroupGemm = false }, false, false),
@@ -657,6 +660,12 @@ internal static unsafe class CorrectnessChecks
                 Report($"suffix 20 rows, {name}", LogitCompare.Of(f.RunToHost(query20, pos20, [a, b], o20, query20.Length), cpu20, config.VocabSize));
                 Report($"suffix 60 rows, {name}", LogitCompare.Of(f.RunToHost(query60, pos60, [a, b], o60, query60.Length), cpu60, config.VocabSize));
                 if (cuda.SkinnyKernelError is { } se) Error($"{name}: skinny kernel fell back to cuBLAS", new InvalidOperationException(se));
+                if (options.SkinnyVariant == SkinnyKernelVariant.Wgmma && cuda.Device.ComputeCapability is { Major: 9, Minor: 0 })
+                {
+                    if (cuda.SkinnyWgmmaError is { } we) Error($"{name}: the wgmma skinny GEMM fell back", new InvalidOperationException(we));
+                    else if (cuda.SkinnyWgmmaLaunches == 0) Error($"{name}: the wgmma skinny GEMM never ran", new InvalidOperationException("no launch"));
+                    if (cuda.DependentLaunchError is { } de) Error($"{name}: dependent launches fell back", new InvalidOperationException(de));
+                }
                 foreach (string line in cuda.SkinnyTuneLog.Concat(cuda.AttentionTuneLog)) Console.WriteLine($"        {line}");
                 if (cuda.FusedNormError is { } fe) Error($"{name}: fused add+norm fell back", new InvalidOperationException(fe));
                 if (options.FusedGroupGemm)

@@ -163,7 +163,7 @@ public sealed class GpuPrefillFusionTests
     // Where the wgmma kernels (and so the paths under test) exist.
     private static bool IsHopper(CudaBackend backend) => backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
 
-    private static void AssertNearlySame(float[] expected, float[] actual, string what)
+    internal static void AssertNearlySame(float[] expected, float[] actual, string what)
     {
         double diff = 0, norm = 0;
         for (int i = 0; i < actual.Length; i++)

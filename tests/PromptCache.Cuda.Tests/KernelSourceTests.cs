@@ -14,7 +14,7 @@ public sealed partial class KernelSourceTests
     [Fact]
     public void All_kernel_sources_are_embedded()
     {
-        Assert.Equal(["attention.cu", "attention_pipelined.cu", "attention_wgmma.cu", "common.cuh", "fused_norm.cu", "gemm_wgmma.cu", "group_split.cu", "skinny_gemm.cu", "transformer.cu"], KernelSource.Names());
+        Assert.Equal(["attention.cu", "attention_pipelined.cu", "attention_wgmma.cu", "common.cuh", "fused_norm.cu", "gemm_wgmma.cu", "group_split.cu", "skinny_gemm.cu", "skinny_wgmma.cu", "transformer.cu"], KernelSource.Names());
     }
 
     [Fact]
@@ -36,6 +36,7 @@ public sealed partial class KernelSourceTests
         Assert.Equal(["add_rmsnorm4", "rope_rows", "rope_store_kv"], Declared(KernelSource.FusedNorm).Order());
         Assert.Equal(["silu_mul_bf16", "silu_mul_concat", "split_columns"], Declared(KernelSource.GroupSplit).Order());
         Assert.Equal(["swiglu_gemm", "swiglu_gemm_paired"], Declared(KernelSource.GemmWgmma));
+        Assert.Equal(new[] { 1, 9, 17, 33, 49 }.Select(SkinnyWgmmaPlan.Kernel).Append("skinny_wgmma_zero").Order(), Declared(KernelSource.SkinnyWgmma).Order());
     }
 
     [Fact]

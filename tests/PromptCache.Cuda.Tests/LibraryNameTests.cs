@@ -42,13 +42,16 @@ public sealed class LibraryNameTests
     }
 
     [Fact]
-    public void The_launch_config_layout_matches_the_C_struct()
+    public void The_launch_config_and_attribute_layouts_match_the_C_structs()
     {
         // CUlaunchConfig: seven unsigned ints (grid, block, shared bytes), CUstream at 8-byte alignment, CUlaunchAttribute*,
         // unsigned int numAttrs, padded to 8 bytes.
         Assert.Equal(32, (int)Marshal.OffsetOf<CuDriver.LaunchConfig>(nameof(CuDriver.LaunchConfig.Stream)));
         Assert.Equal(48, (int)Marshal.OffsetOf<CuDriver.LaunchConfig>(nameof(CuDriver.LaunchConfig.AttributeCount)));
         Assert.Equal(56, Marshal.SizeOf<CuDriver.LaunchConfig>());
+        // CUlaunchAttribute: the id, 4 bytes of padding, a 64-byte value union.
+        Assert.Equal(72, Marshal.SizeOf<CuDriver.LaunchAttribute>());
+        Assert.Equal(8, (int)Marshal.OffsetOf<CuDriver.LaunchAttribute>(nameof(CuDriver.LaunchAttribute.Value)));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs attention_check.cu with nvcc for head dims 128 and 64, then gemm_check.cu (GPU machine,
+# Builds and runs attention_check.cu with nvcc for head dims 128 and 64, then gemm_check.cu and skinny_check.cu (GPU machine,
 # repository root), printing ptxas's register and spill report for each kernel.
 set -uo pipefail
 NVCC="${NVCC:-/usr/local/cuda/bin/nvcc}"
@@ -18,4 +18,10 @@ rm -f /tmp/gemm_check
   -o /tmp/gemm_check benchmarks/Cuda/KernelCheck/gemm_check.cu -lcublas -lcuda > /tmp/nvcc_gemm.log 2>&1
 grep -E "error|warning|Performance Loss|Compiling entry function 'swiglu|Used [0-9]+ registers|spill" /tmp/nvcc_gemm.log | head -4
 if [ -x /tmp/gemm_check ]; then /tmp/gemm_check || rc=1; else echo "build failed for gemm_check"; rc=1; fi
+# The wgmma skinny GEMM (skinny_wgmma.cu) against cuBLAS, per group and over a 32-layer model's weights.
+rm -f /tmp/skinny_check
+"$NVCC" -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -DWGMMA_GEMM=1 \
+  -o /tmp/skinny_check benchmarks/Cuda/KernelCheck/skinny_check.cu -lcublas -lcuda > /tmp/nvcc_skinny.log 2>&1
+grep -E "error|warning|Performance Loss|Compiling entry function 'skinny_wgmma_n(8|48)|spill" /tmp/nvcc_skinny.log | head -20
+if [ -x /tmp/skinny_check ]; then /tmp/skinny_check || rc=1; else echo "build failed for skinny_check"; rc=1; fi
 exit $rc

@@ -184,13 +184,13 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Launches of the SwiGLU GEMM (checks: the path ran).</summary>
     internal long SwiGluGemmCalls { get; private set; }
 
-    private readonly Dictionary<(ulong Address, int Rows, int Cols), TensorMap> _weightMaps = new();
+    private readonly Dictionary<(ulong Address, int Rows, int Cols, int BoxRows), TensorMap> _weightMaps = new();
 
-    // A weight's tensor map depends on its address and shape alone, so it is made once per weight.
-    private TensorMap WeightMap(ulong address, int rows, int cols)
+    // A weight's tensor map depends on its address, shape and box alone, so it is made once per weight and kernel.
+    private TensorMap WeightMap(ulong address, int rows, int cols, int boxRows)
     {
-        if (!_weightMaps.TryGetValue((address, rows, cols), out var map))
-            _weightMaps[(address, rows, cols)] = map = TensorMap.Bf16Rows(address, rows, cols, DeviceKernels.SwiGluTileColumns);
+        if (!_weightMaps.TryGetValue((address, rows, cols, boxRows), out var map))
+            _weightMaps[(address, rows, cols, boxRows)] = map = TensorMap.Bf16Rows(address, rows, cols, boxRows);
         return map;
     }
 
@@ -205,7 +205,7 @@ public sealed unsafe partial class CudaBackend
         try
         {
             _kernels.PrepareSwiGluGemm();
-            (xMap, gateMap, upMap) = (TensorMap.Bf16Rows(xb, m, k, DeviceKernels.SwiGluTileRows), WeightMap(_group.Weights[0], f, k), WeightMap(_group.Weights[1], f, k));
+            (xMap, gateMap, upMap) = (TensorMap.Bf16Rows(xb, m, k, DeviceKernels.SwiGluTileRows), WeightMap(_group.Weights[0], f, k, DeviceKernels.SwiGluTileColumns), WeightMap(_group.Weights[1], f, k, DeviceKernels.SwiGluTileColumns));
         }
         catch (Exception e) when (e is CudaException or EntryPointNotFoundException)
         {
@@ -322,6 +322,7 @@ public sealed unsafe partial class CudaBackend
         if (!_skinnyUnavailable)
         {
             var variant = SkinnyVariantOverride ?? Options.SkinnyVariant;
+            if (variant == SkinnyKernelVariant.Wgmma && !SkinnyWgmmaFits(g, m, k, xb)) variant = SkinnyKernelVariant.Rows64;
             int forced = SkinnySplitsOverride ?? Options.SkinnySplits;
             try
             {
@@ -444,7 +445,13 @@ public sealed unsafe partial class CudaBackend
 
     private readonly record struct SkinnyCandidate(SkinnyKind Kind, SkinnyKernelVariant Variant, SkinnyGemmPlan.Split Split)
     {
-        public override string ToString() => Kind == SkinnyKind.Kernel ? $"{Variant}/s{Split.Splits}" : Kind == SkinnyKind.Lt ? "cuBLASLt" : "cublasGemmEx";
+        public override string ToString() => Kind switch
+        {
+            SkinnyKind.Kernel when Variant == SkinnyKernelVariant.Wgmma => "Wgmma",
+            SkinnyKind.Kernel => $"{Variant}/s{Split.Splits}",
+            SkinnyKind.Lt => "cuBLASLt",
+            _ => "cublasGemmEx",
+        };
     }
 
     private readonly Dictionary<(int, int, int, int, int, int), SkinnyCandidate> _skinnyChoices = new();
@@ -461,6 +468,7 @@ public sealed unsafe partial class CudaBackend
 
     private SkinnyCandidate KernelCandidate(in SkinnyGroupArgs g, SkinnyKernelVariant variant, int forcedSplits, int m, int k)
     {
+        if (variant == SkinnyKernelVariant.Wgmma) return new SkinnyCandidate(SkinnyKind.Kernel, variant, default); // splits itself (stream-K)
         int blocks = 0;
         for (int i = 0; i < g.Count; i++) blocks += SkinnyGemmPlan.Blocks(g.Rows[i], SkinnyGemmPlan.BlockRows(variant));
         return new SkinnyCandidate(SkinnyKind.Kernel, variant, SkinnyGemmPlan.Choose(blocks, k, m, _device.MultiprocessorCount, variant, forcedSplits));
@@ -480,6 +488,9 @@ public sealed unsafe partial class CudaBackend
                     int rows = g.Rows[i];
                     _ltGemm.Run(w, rows, k, xb, m, y, () => GemmEx(w, rows, k, xb, m, y));
                 }
+                break;
+            case SkinnyKind.Kernel when c.Variant == SkinnyKernelVariant.Wgmma:
+                RunSkinnyWgmma(g, m, k, xb);
                 break;
             default:
                 int blockRows = SkinnyGemmPlan.BlockRows(c.Variant);
@@ -503,6 +514,7 @@ public sealed unsafe partial class CudaBackend
             candidates.Add(auto);
             if (auto.Split.Splits != 1) candidates.Add(KernelCandidate(g, v, 1, m, k));
         }
+        if (SkinnyWgmmaFits(g, m, k, xb)) candidates.Add(KernelCandidate(g, SkinnyKernelVariant.Wgmma, 0, m, k));
         var best = (Candidate: candidates[0], Ms: double.MaxValue);
         var parts = new List<string>();
         string? kernelError = null;

@@ -68,6 +68,15 @@ public enum SkinnyKernelVariant
 
     /// <summary>64 weight rows per block with the next four chunks requested while four are multiplied (one block per SM).</summary>
     Rows64Pipelined,
+
+    /// <summary>
+    /// Hopper (SM 9.0) only: skinny_wgmma.cu. The copy engine (TMA) streams 128-row × 64-column weight tiles and the
+    /// activations into shared memory, warpgroup tensor cores multiply, and a persistent grid splits the (row tile, k step)
+    /// units evenly (stream-K), adding partial tiles into outputs zeroed first. With <see cref="CudaBackendOptions.DependentLaunches"/>
+    /// its weight copies start while the kernel before it still runs. Elsewhere, or for rows the copy engine cannot read
+    /// (unaligned, or an inner dimension that is not a multiple of 8), <see cref="Rows64"/> runs instead.
+    /// </summary>
+    Wgmma,
 }
 
 /// <summary>Settings of a <see cref="CudaBackend"/>.</summary>
@@ -259,6 +268,15 @@ public sealed class CudaBackendOptions
     /// </summary>
     public SkinnyKernelVariant SkinnyVariant { get; init; } = SkinnyKernelVariant.Auto;
 
+    /// <summary>
+    /// On by default. The <see cref="SkinnyKernelVariant.Wgmma"/> skinny GEMM and the zeroing of its outputs start as
+    /// programmatic dependent launches (SM 9.0+): their blocks come up while the kernel before them finishes, the GEMM's
+    /// first weight copies go out at once, and both wait in the kernel for the previous one's results. The norms, SiLU·mul
+    /// and the attention's split merge that precede the GEMMs release their dependents as they start. A driver that
+    /// refuses such launches gets plain ones (<see cref="CudaBackend.DependentLaunchError"/>).
+    /// </summary>
+    public bool DependentLaunches { get; init; } = true;
+
     /// <summary>K splits across blocks of the skinny-GEMM kernel (added with atomics); 0 chooses from the SM count.</summary>
     public int SkinnySplits { get; init; }
 
@@ -373,5 +391,6 @@ public sealed class CudaBackendOptions
         TmaAttentionLoads = false,
         PersistentAttention = false,
         WideKeySteps = false,
+        DependentLaunches = false,
     };
 }

@@ -423,6 +423,67 @@ internal sealed unsafe class DeviceKernels : IDisposable
         Launch(_modules.SkinnyGemm(SkinnyGemmPlan.Kernel(variant, m)), (uint)copy.Starts[copy.Count], (uint)split.Splits, 1, SkinnyGemmPlan.Threads, a);
     }
 
+    /// <summary>
+    /// Compiles (or loads) skinny_wgmma.cu's kernel for <paramref name="m"/> rows and its zeroing, and raises the kernel's
+    /// shared-memory limit: a build error surfaces here, before anything is queued.
+    /// </summary>
+    public void PrepareSkinnyWgmma(int m)
+    {
+        EnsureDynamicShared(_modules.SkinnyWgmma(SkinnyWgmmaPlan.Kernel(m)), SkinnyWgmmaPlan.SharedBytes(m));
+        _modules.SkinnyWgmma("skinny_wgmma_zero");
+    }
+
+    /// <summary>
+    /// skinny_wgmma_n{8..64} of skinny_wgmma.cu after skinny_wgmma_zero: every member of <paramref name="args"/> gets
+    /// y[m × rows] = x[m × k] · Wᵀ, x read through <paramref name="x"/> (boxes of the kernel's token tile rows). With
+    /// <paramref name="dependent"/> both start as programmatic dependent launches; when the driver refuses one, this and
+    /// every later launch are plain (<see cref="DependentLaunchError"/>). <see cref="PrepareSkinnyWgmma"/> ran first.
+    /// </summary>
+    public void SkinnyWgmma(in SkinnyWgmmaArgs args, TensorMap x, int m, int k, bool dependent)
+    {
+        SkinnyWgmmaArgs copy = args;
+        long largest = 0;
+        for (int i = 0; i < copy.Count; i++) largest = Math.Max(largest, (long)m * copy.Rows[i]);
+        // Few blocks: all of them start at once, so the GEMM after them may start at once too.
+        uint zeroBlocks = (uint)Math.Clamp((largest + Threads - 1) / Threads, 1, _device.MultiprocessorCount);
+        void** z = stackalloc void*[] { &copy, &m };
+        LaunchMaybeDependent(_modules.SkinnyWgmma("skinny_wgmma_zero"), zeroBlocks, Threads, z, 0, dependent);
+        uint grid = (uint)SkinnyWgmmaPlan.Grid(copy.Tiles[copy.Count], k, _device.MultiprocessorCount);
+        void** a = stackalloc void*[] { &copy, &x, &m, &k };
+        LaunchMaybeDependent(_modules.SkinnyWgmma(SkinnyWgmmaPlan.Kernel(m)), grid, SkinnyWgmmaPlan.Threads, a, (uint)SkinnyWgmmaPlan.SharedBytes(m), dependent);
+    }
+
+    /// <summary>Why launches that asked to start as programmatic dependents ran as plain ones, or null.</summary>
+    public string? DependentLaunchError { get; private set; }
+
+    // A launch that may start before the previous kernel in the stream ends (the kernel waits for it with griddepcontrol).
+    private void LaunchMaybeDependent(IntPtr function, uint gx, uint block, void** args, uint sharedBytes, bool dependent)
+    {
+        if (!dependent || DependentLaunchError is not null)
+        {
+            Launch(function, gx, 1, 1, block, args, sharedBytes);
+            return;
+        }
+        _device.MakeCurrent();
+        var attribute = new CuDriver.LaunchAttribute { Id = CuDriver.LaunchAttributeProgrammaticStreamSerialization, Value = 1 };
+        var config = new CuDriver.LaunchConfig
+        {
+            GridX = gx, GridY = 1, GridZ = 1, BlockX = block, BlockY = 1, BlockZ = 1, SharedBytes = sharedBytes,
+            Stream = _device.Stream.Value, Attributes = (IntPtr)(&attribute), AttributeCount = 1,
+        };
+        try
+        {
+            CudaCheck.Driver(CuDriver.cuLaunchKernelEx(&config, function, args, null));
+        }
+        catch (Exception e) when (e is CudaException or EntryPointNotFoundException)
+        {
+            // A driver without the attribute or the entry point: the kernels also run launched plainly (their waits then
+            // return at once). When the plain launch fails too, the launch itself was at fault: that error propagates.
+            Launch(function, gx, 1, 1, block, args, sharedBytes);
+            DependentLaunchError = e.Message;
+        }
+    }
+
     /// <summary>add_rmsnorm4 of fused_norm.cu: x += r (when r is not 0), then y = RMSNorm(x)·w and its bf16 copy yb (0 for none).</summary>
     public void AddRmsNorm(ulong x, ulong r, ulong y, ulong w, int rows, int width, float eps, ulong yBf16)
     {

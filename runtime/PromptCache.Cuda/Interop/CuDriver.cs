@@ -98,7 +98,7 @@ internal static unsafe partial class CuDriver
     public static partial int cuTensorMapEncodeTiled(void* map, int dataType, uint rank, ulong globalAddress, ulong* globalDim, ulong* globalStrides,
         uint* boxDim, uint* elementStrides, int interleave, int swizzle, int l2Promotion, int oobFill);
 
-    /// <summary>CUlaunchConfig: the grid, block, shared memory and stream of a launch, and its attributes (none here).</summary>
+    /// <summary>CUlaunchConfig: the grid, block, shared memory and stream of a launch, and its attributes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct LaunchConfig
     {
@@ -106,6 +106,23 @@ internal static unsafe partial class CuDriver
         public IntPtr Stream, Attributes;
         public uint AttributeCount;
     }
+
+    /// <summary>CUlaunchAttribute (72 bytes): an attribute's id, then its value, a 64-byte union of which only an int is used here.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 72)]
+    public struct LaunchAttribute
+    {
+        [FieldOffset(0)] public int Id;
+        [FieldOffset(8)] public int Value;
+    }
+
+    /// <summary>
+    /// CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION: with value 1 the kernel may start before the previous kernel in
+    /// the stream has finished (it waits for it itself, with <c>griddepcontrol.wait</c>).
+    /// </summary>
+    public const int LaunchAttributeProgrammaticStreamSerialization = 6;
+
+    /// <summary>A launch with attributes (CUDA 12.0+).</summary>
+    [LibraryImport(Lib)] public static partial int cuLaunchKernelEx(LaunchConfig* config, IntPtr function, void** parameters, void** extra);
 
     /// <summary>How many clusters of a kernel with compile-time cluster dimensions can be resident at once (CUDA 12.0+).</summary>
     [LibraryImport(Lib)] public static partial int cuOccupancyMaxActiveClusters(out int clusters, IntPtr function, LaunchConfig* config);

@@ -87,6 +87,25 @@ __device__ float block_sum(float v)
 // silu_mul's.
 __device__ __forceinline__ float silu_times(float g, float u) { return __fdividef(g, 1.0f + __expf(-g)) * u; }
 
+// Programmatic dependent launch (SM 9.0+; nothing on older GPUs). A kernel launched as a dependent of the one before it
+// in the stream may start while that one still runs: pdl_wait holds it until the previous kernel has finished and its
+// writes are visible (at once when it was not launched as a dependent). pdl_launch_dependents lets the next kernel, if
+// launched as a dependent, start its blocks once every block of this one has started: the kernels that precede the
+// skinny GEMMs call it first thing, so that the GEMM's weight copies overlap their work.
+__device__ __forceinline__ void pdl_wait()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_launch_dependents()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
 // A shared-memory pointer as the 32-bit address the shared-memory instructions take.
 __device__ __forceinline__ unsigned shared_address(const void* p)
 {

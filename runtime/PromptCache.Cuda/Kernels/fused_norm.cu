@@ -9,6 +9,7 @@
 extern "C" __global__ void add_rmsnorm4(float* x, const float* __restrict__ r, float* y, const float* __restrict__ w,
                                         int width, float eps, bf16_t* __restrict__ yb)
 {
+    pdl_launch_dependents(); // a skinny GEMM after it may start copying weights (common.cuh)
     int quads = width >> 2;
     float4* xr = reinterpret_cast<float4*>(x + (i64)blockIdx.x * width);
     const float4* rr = r ? reinterpret_cast<const float4*>(r + (i64)blockIdx.x * width) : 0;

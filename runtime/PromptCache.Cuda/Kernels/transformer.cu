@@ -69,6 +69,7 @@ extern "C" __global__ void embed_bf16(const bf16_t* __restrict__ table, const in
 // bf16 there: the next GEMM's input, saving it a conversion pass; y null: only there.
 extern "C" __global__ void rmsnorm(const float* __restrict__ x, float* y, const float* __restrict__ w, int width, float eps, bf16_t* __restrict__ yb)
 {
+    pdl_launch_dependents(); // a skinny GEMM after it may start copying weights (common.cuh)
     const float* in = x + (i64)blockIdx.x * width;
     float* out = y + (i64)blockIdx.x * width;
     bf16_t* outb = yb ? yb + (i64)blockIdx.x * width : 0;
@@ -145,6 +146,7 @@ __device__ __forceinline__ uint2 bf16x4(float4 v)
 // projection's input).
 extern "C" __global__ void silu_mul(const float* gate, const float* __restrict__ up, float* out, i64 n, bf16_t* __restrict__ gb)
 {
+    pdl_launch_dependents();
     i64 first = blockIdx.x * (i64)blockDim.x + threadIdx.x, step = (i64)gridDim.x * blockDim.x;
     if (vector4(n, (u64)gate, (u64)up, (u64)out, (u64)gb, 0))
     {

@@ -1,0 +1,65 @@
+using PromptCache.Cuda.Backend;
+using PromptCache.Engine.Synthetic;
+using PromptCache.Runtime.Backends.Cpu;
+using PromptCache.Runtime.Inference;
+
+namespace PromptCache.Cuda.Tests;
+
+/// <summary>
+/// On a GPU: short prompts (every GEMM skinny) through the Hopper skinny GEMM (<see cref="SkinnyKernelVariant.Wgmma"/>)
+/// give the CPU backend's logits, and those of cublasGemmEx up to the order of the f32 sums; as programmatic dependent
+/// launches (<see cref="CudaBackendOptions.DependentLaunches"/>) or plain ones. Elsewhere than on Hopper the variant
+/// falls back to the mma.sync kernel, and the same logits are asked for.
+/// </summary>
+[Collection(CudaDeviceCollection.Name)]
+public sealed class GpuSkinnyWgmmaTests
+{
+    // FFN 1000: the gate/up outputs end in a partial 128-row tile, rows of 1000 floats take the 4-float atomics, and the
+    // down projection's k of 1000 ends in a partial 64-column step. Groups of three members (q, k, v of 512, 256, 256 rows).
+    private static readonly SyntheticShape Shape = new("skinny-wgmma", 512, 2, 4, 2, 1000);
+
+    // 1 row: the 8-token tile (decode); 45: the 48-token tile (a cached call's suffix); 64: the largest.
+    [CudaTheory]
+    [InlineData(1)]
+    [InlineData(45)]
+    [InlineData(64)]
+    public void The_wgmma_skinny_gemm_gives_the_cpu_logits_and_those_of_cublas(int tokens)
+    {
+        string folder = SyntheticCheckpoint.Ensure(Shape);
+        float[] cpu, cublas, wgmma, plain;
+        using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = Run(cpuModel, tokens);
+        using (var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false }))
+        using (var model = LlamaModel.Load(folder, backend))
+            cublas = Run(model, tokens);
+        using (var backend = new CudaBackend(new CudaBackendOptions
+        {
+            KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyVariant = SkinnyKernelVariant.Wgmma, FusedGroupGemm = false,
+        }))
+        using (var model = LlamaModel.Load(folder, backend))
+        {
+            wgmma = Run(model, tokens);
+            long launches = backend.SkinnyWgmmaLaunches;
+            backend.DependentLaunchesOverride = false;
+            plain = Run(model, tokens);
+            bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
+            Assert.True(backend.SkinnyWgmmaError is null, backend.SkinnyWgmmaError);
+            Assert.True(backend.DependentLaunchError is null, backend.DependentLaunchError);
+            // Every GEMM of the forward: per layer q/k/v (one launch once the backend has learned the group, three before),
+            // o, gate/up (one or two) and down, and the head.
+            Assert.True(hopper ? launches >= 4 * Shape.LayerCount + 1 : launches == 0, $"{launches} launches");
+        }
+        int vocab = Shape.VocabSize;
+        GpuParityTests.AssertClose(cpu, wgmma, vocab, "wgmma skinny GEMM vs CPU");
+        GpuParityTests.AssertClose(cpu, cublas, vocab, "cublasGemmEx vs CPU");
+        // The same products summed in another order (and partial tiles added with atomics in any order).
+        GpuPrefillFusionTests.AssertNearlySame(cublas, wgmma, "wgmma skinny GEMM vs cublasGemmEx");
+        GpuPrefillFusionTests.AssertNearlySame(plain, wgmma, "dependent vs plain launches");
+    }
+
+    private static float[] Run(LlamaModel model, int tokens)
+    {
+        var rng = new Random(5);
+        int[] ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(model.Config.VocabSize)).ToArray();
+        return model.Forward(ids, Enumerable.Range(0, tokens).ToArray(), [], null, LogitsMode.All).Logits;
+    }
+}
