@@ -56,10 +56,11 @@ internal sealed class BenchSettings
           --attention K       kernel for the timings: auto (of the kernels that passed the checks, the
                               fastest on a 4096 prefill + cached 4096+48; tiled when checks were not
                               run), simple, tiled, ldm, pipelined or pipelined-wide
-          --skinny-gemm G     GEMMs of <= 64 rows for the timings: auto (of cuBLASLt tuned and the skinny
-                              kernel, those whose checks passed, timed against cublasGemmEx on a cached
-                              4096+48 call with matching logits, fastest wins; cublasGemmEx when checks
-                              were not run), gemmex, lt or kernel (variant tuned per shape)
+          --skinny-gemm G     GEMMs of <= 64 rows for the timings: auto (of cuBLASLt tuned, the skinny
+                              kernel and the Hopper wgmma kernel, those whose checks passed, timed against
+                              cublasGemmEx on a cached 4096+48 call with matching logits, fastest wins;
+                              cublasGemmEx when checks were not run), gemmex, lt, kernel (variant tuned per
+                              shape) or wgmma (the Hopper kernel wherever it fits)
           --fuse-norm F       residual add fused with the next RMSNorm: auto (on if its checks passed;
                               off when checks were not run), on or off
           --fused-group F     q/k/v and gate/up as one GEMM over weights placed back to back: auto (timed
@@ -109,7 +110,7 @@ internal sealed class BenchSettings
                     break;
                 case "--skinny-gemm":
                     s.SkinnyGemm = Next();
-                    if (s.SkinnyGemm is not ("auto" or "gemmex" or "lt" or "kernel")) throw new ArgumentException($"Unknown skinny GEMM path '{s.SkinnyGemm}': use auto, gemmex, lt or kernel.");
+                    if (s.SkinnyGemm is not ("auto" or "gemmex" or "lt" or "kernel" or "wgmma")) throw new ArgumentException($"Unknown skinny GEMM path '{s.SkinnyGemm}': use auto, gemmex, lt, kernel or wgmma.");
                     break;
                 case "--no-host-tier": s.HostTier = false; break;
                 case "--fuse-norm":

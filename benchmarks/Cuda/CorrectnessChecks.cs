@@ -19,6 +19,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>False when a check of the skinny-GEMM kernel failed or it fell back to cuBLAS (the timings then do not use it).</summary>
     public static bool SkinnyKernelPassed { get; private set; } = true;
 
+    /// <summary>True when the wgmma skinny GEMM ran and its checks passed (Hopper only; the timings may then use it everywhere).</summary>
+    public static bool SkinnyWgmmaPassed { get; private set; }
+
 
     /// <summary>False when a check with the fused residual add + RMSNorm failed (the timings then run them apart).</summary>
     public static bool FusedNormPassed { get; private set; } = true;
@@ -621,8 +624,8 @@ internal static unsafe class CorrectnessChecks
             ("skinny Rows64Pipelined", Skinny(SkinnyKernelVariant.Rows64Pipelined), true, false),
             ("skinny Rows64Pipelined, 3 splits", Skinny(SkinnyKernelVariant.Rows64Pipelined, 3), true, false),
             // The Hopper kernel (skinny_wgmma.cu), as dependent launches (the default) and plain ones.
-            ("skinny Wgmma", Skinny(SkinnyKernelVariant.Wgmma), true, false),
-            ("skinny Wgmma, plain launches", Skinny(SkinnyKernelVariant.Wgmma, dependent: false), true, false),
+            ("skinny Wgmma", Skinny(SkinnyKernelVariant.Wgmma), false, false),
+            ("skinny Wgmma, plain launches", Skinny(SkinnyKernelVariant.Wgmma, dependent: false), false, false),
             ("fused add+norm, row RoPE", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false, TuneAttentionSplits = false }, false, true),
             ("skinny tuned + fused add+norm, row RoPE", Skinny(SkinnyKernelVariant.Auto, fused: true), true, false),
             ("attention key splits tuned per shape", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FuseResidualNorm = false, RowRope = false, FusedGroupGemm = false }, false, false),
@@ -636,6 +639,7 @@ internal static unsafe class CorrectnessChecks
                 FuseResidualNorm = true, RowRope = true, TuneAttentionSplits = true,
             }, false, false),
         };
+        bool wgmmaRan = false, wgmmaFailed = false;
         foreach (var (name, options, skinny, fused) in fast)
         {
             int failuresBefore = Failures;
@@ -664,6 +668,7 @@ internal static unsafe class CorrectnessChecks
                 {
                     if (cuda.SkinnyWgmmaError is { } we) Error($"{name}: the wgmma skinny GEMM fell back", new InvalidOperationException(we));
                     else if (cuda.SkinnyWgmmaLaunches == 0) Error($"{name}: the wgmma skinny GEMM never ran", new InvalidOperationException("no launch"));
+                    else wgmmaRan = true;
                     if (cuda.DependentLaunchError is { } de) Error($"{name}: dependent launches fell back", new InvalidOperationException(de));
                 }
                 foreach (string line in cuda.SkinnyTuneLog.Concat(cuda.AttentionTuneLog)) Console.WriteLine($"        {line}");
@@ -690,9 +695,11 @@ internal static unsafe class CorrectnessChecks
                 }
                 if (options.TuneAttentionSplits) TunedSplitsPassed = false;
                 if (skinny) SkinnyKernelPassed = false;
+                if (options.SkinnyVariant == SkinnyKernelVariant.Wgmma) wgmmaFailed = true;
                 if (fused) FusedNormPassed = false;
             }
         }
+        SkinnyWgmmaPassed = wgmmaRan && !wgmmaFailed;
         beforeUploadChecks?.Invoke();
 
         // Segments computed on the CPU and uploaded by the CUDA backend on first use: f32 (converted on

@@ -12,6 +12,7 @@ internal sealed unsafe class TtftBenchmarks
     private readonly BenchSettings _s;
     private readonly List<string> _table = new();
     private SkinnyGemmPath _skinny = SkinnyGemmPath.CublasGemmEx;
+    private SkinnyKernelVariant _skinnyVariant = SkinnyKernelVariant.Auto;
     private bool _fuseNorm;
     private bool _fusedGroup;
     private static bool _tuneSplits;
@@ -68,8 +69,8 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"Short-query attention key splits tuned per shape for the timings: {_tuneSplits}");
         var kernel = ChooseKernel();
         Console.WriteLine($"Attention kernel for the timings: {kernel}");
-        (_skinny, _fusedGroup) = ChooseSkinnyGemm(kernel);
-        Console.WriteLine($"Skinny GEMMs (<= 64 rows) for the timings: {_skinny}{(_skinny == SkinnyGemmPath.Kernel ? " (variant, split or cuBLAS tuned per shape at its first call)" : "")}");
+        (_skinny, _fusedGroup, _skinnyVariant) = ChooseSkinnyGemm(kernel);
+        Console.WriteLine($"Skinny GEMMs (<= 64 rows) for the timings: {_skinny}{(_skinny != SkinnyGemmPath.Kernel ? "" : _skinnyVariant == SkinnyKernelVariant.Auto ? " (variant, split or cuBLAS tuned per shape at its first call)" : $" ({_skinnyVariant})")}");
         Console.WriteLine($"q/k/v and gate/up as one GEMM over weights placed back to back, for the timings: {_fusedGroup}");
         try
         {
@@ -126,7 +127,7 @@ internal sealed unsafe class TtftBenchmarks
     {
         _table.Clear();
         Console.WriteLine();
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, PairedSwiGluGemm = _pairedSwiGlu, ResidualInGemm = _residualInGemm, TmaAttentionLoads = _tmaAttention, PersistentAttention = _persistentAttention, WideKeySteps = _wideKeySteps });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = _skinny, SkinnyVariant = _skinnyVariant, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = _fusedGroup, CudaGraphs = _graphs, WgmmaAttention = _wgmma, RopeInReaders = _ropeInReaders, ValuesIntoSegment = _valuesIntoSegment, FusedSwiGluGemm = _swiGluGemm, PairedSwiGluGemm = _pairedSwiGlu, ResidualInGemm = _residualInGemm, TmaAttentionLoads = _tmaAttention, PersistentAttention = _persistentAttention, WideKeySteps = _wideKeySteps });
         var dev = cuda.Device;
         Console.WriteLine($"Device: {dev.Name}, SM {dev.ComputeCapability}, {dev.MultiprocessorCount} SMs, {dev.TotalMemory / (1 << 30)} GiB, driver {dev.DriverVersion}");
         var config = shape == "llama3-8b" ? RandomModels.Llama3_8B(_s.Layers) : RandomModels.Llama2_7B(_s.Layers);
@@ -216,6 +217,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_wgmma) FeatureAB("wgmma attention", on => cuda.WgmmaOverride = on, cuda, forward, ids, positions, [module], output);
             if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [module], output);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [module], output);
+            if (cuda.SkinnyWgmmaLaunches > 0) FeatureAB("dependent launches", on => cuda.DependentLaunchesOverride = on, cuda, forward, ids, positions, [module], output);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try
@@ -240,6 +242,8 @@ internal sealed unsafe class TtftBenchmarks
         foreach (string line in cuda.SkinnyTuneLog) Console.WriteLine($"Tuned {line}");
         foreach (string line in cuda.AttentionTuneLog) Console.WriteLine($"Tuned {line}");
         if (cuda.SkinnyKernelError is { } se) Console.WriteLine($"SKINNY KERNEL FELL BACK TO cublasGemmEx: {se}");
+        if (cuda.SkinnyWgmmaError is { } swe) Console.WriteLine($"WGMMA SKINNY GEMM FELL BACK: {swe}");
+        if (cuda.DependentLaunchError is { } dle) Console.WriteLine($"DEPENDENT LAUNCHES FELL BACK TO PLAIN ONES: {dle}");
         if (cuda.SwiGluGemmError is { } sge) Console.WriteLine($"SWIGLU GEMM FELL BACK TO cuBLAS: {sge}");
         if (cuda.TmaAttentionError is { } tae) Console.WriteLine($"TMA K/V LOADS FELL BACK TO cp.async: {tae}");
         if (cuda.FusedNormError is { } fe) Console.WriteLine($"FUSED ADD+NORM FELL BACK: {fe}");
@@ -253,49 +257,54 @@ internal sealed unsafe class TtftBenchmarks
     // (relative L2 <= 1e-2, same argmax) and it is faster; any error keeps cublasGemmEx.
     // The fused q/k/v and gate/up GEMM is timed with each path (on when its checks passed, or --fused-group on)
     // and taken under the same rule.
-    private (SkinnyGemmPath Path, bool Fused) ChooseSkinnyGemm(AttentionKernel kernel)
+    private (SkinnyGemmPath Path, bool Fused, SkinnyKernelVariant Variant) ChooseSkinnyGemm(AttentionKernel kernel)
     {
+        const SkinnyKernelVariant Auto = SkinnyKernelVariant.Auto, Wgmma = SkinnyKernelVariant.Wgmma;
         bool fusedAllowed = _s.FusedGroup switch { "on" => true, "off" => false, _ => _s.Check && CorrectnessChecks.FusedGroupPassed };
         bool fusedForced = _s.FusedGroup == "on";
-        if (_s.SkinnyGemm == "gemmex") return (SkinnyGemmPath.CublasGemmEx, fusedForced);
-        if (_s.SkinnyGemm == "lt") return (SkinnyGemmPath.CublasLtTuned, fusedForced);
-        if (_s.SkinnyGemm == "kernel") return (SkinnyGemmPath.Kernel, fusedForced);
-        if (!_s.Check) return (SkinnyGemmPath.CublasGemmEx, fusedForced);
-        var candidates = new List<(SkinnyGemmPath Path, bool Fused)>();
-        if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add((SkinnyGemmPath.Kernel, false));
-        if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add((SkinnyGemmPath.CublasLtTuned, false));
+        if (_s.SkinnyGemm == "gemmex") return (SkinnyGemmPath.CublasGemmEx, fusedForced, Auto);
+        if (_s.SkinnyGemm == "lt") return (SkinnyGemmPath.CublasLtTuned, fusedForced, Auto);
+        if (_s.SkinnyGemm == "kernel") return (SkinnyGemmPath.Kernel, fusedForced, Auto);
+        if (_s.SkinnyGemm == "wgmma") return (SkinnyGemmPath.Kernel, fusedForced, Wgmma);
+        if (!_s.Check) return (SkinnyGemmPath.CublasGemmEx, fusedForced, Auto);
+        var candidates = new List<(SkinnyGemmPath Path, bool Fused, SkinnyKernelVariant Variant)>();
+        if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add((SkinnyGemmPath.Kernel, false, Auto));
+        // The Hopper kernel everywhere it fits: the per-shape tuner times launches alone, where it cannot see the
+        // dependent launches' overlap with the kernel before.
+        if (CorrectnessChecks.SkinnyWgmmaPassed) candidates.Add((SkinnyGemmPath.Kernel, false, Wgmma));
+        if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add((SkinnyGemmPath.CublasLtTuned, false, Auto));
         if (fusedAllowed)
         {
-            candidates.Add((SkinnyGemmPath.CublasGemmEx, true));
-            if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add((SkinnyGemmPath.CublasLtTuned, true));
-            if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add((SkinnyGemmPath.Kernel, true));
+            candidates.Add((SkinnyGemmPath.CublasGemmEx, true, Auto));
+            if (CorrectnessChecks.SkinnyGemmPassed) candidates.Add((SkinnyGemmPath.CublasLtTuned, true, Auto));
+            if (CorrectnessChecks.SkinnyKernelPassed) candidates.Add((SkinnyGemmPath.Kernel, true, Auto));
         }
-        if (candidates.Count == 0) return (SkinnyGemmPath.CublasGemmEx, false);
+        if (candidates.Count == 0) return (SkinnyGemmPath.CublasGemmEx, false, Auto);
         float[] exLogits;
         double exMs;
         try
         {
             // The baseline: every new path off explicitly.
-            (exMs, exLogits, _, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx, _fuseNorm, fusedGroup: false);
+            (exMs, exLogits, _, _) = TimeSkinny(kernel, SkinnyGemmPath.CublasGemmEx, _fuseNorm, fusedGroup: false, Auto);
             Console.WriteLine($"Skinny GEMM choice: cached 4096+48 cublasGemmEx {exMs:0.00} ms (gpu, median of 3)");
         }
         catch (Exception e)
         {
             Console.WriteLine($"Skinny GEMM choice: cublasGemmEx failed to run ({e.GetType().Name}: {e.Message})");
-            return (SkinnyGemmPath.CublasGemmEx, false);
+            return (SkinnyGemmPath.CublasGemmEx, false, Auto);
         }
-        var best = (Choice: (SkinnyGemmPath.CublasGemmEx, false), Ms: exMs);
-        foreach (var (path, fused) in candidates)
+        var best = (Choice: (SkinnyGemmPath.CublasGemmEx, false, Auto), Ms: exMs);
+        foreach (var (path, fused, variant) in candidates)
         {
-            string label = fused ? $"{path} + fused group GEMM" : path.ToString();
+            string label = (variant == Auto ? path.ToString() : $"{path} {variant}") + (fused ? " + fused group GEMM" : "");
             try
             {
-                var (ms, logits, log, error) = TimeSkinny(kernel, path, _fuseNorm, fused);
+                var (ms, logits, log, error) = TimeSkinny(kernel, path, _fuseNorm, fused, variant);
                 foreach (string line in log) Console.WriteLine($"Skinny GEMM choice: {line}");
                 var compare = LogitCompare.Of(logits, exLogits, exLogits.Length);
                 bool same = compare.RelativeL2 <= 1e-2 && LogitCompare.ArgMax(logits) == LogitCompare.ArgMax(exLogits) && !compare.HasNaN && error is null;
                 Console.WriteLine($"Skinny GEMM choice: cached 4096+48 {label} {ms:0.00} ms (gpu, median of 3); logits vs cublasGemmEx {compare}{(same ? "" : "  MISMATCH or fallback: not chosen")}{(error is null ? "" : " (" + error + ")")}");
-                if (same && ms < best.Ms) best = ((path, fused), ms);
+                if (same && ms < best.Ms) best = ((path, fused, variant), ms);
             }
             catch (Exception e)
             {
@@ -399,10 +408,10 @@ internal sealed unsafe class TtftBenchmarks
         }
     }
 
-    private static (double Ms, float[] Logits, IReadOnlyList<string> Log, string? Error) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path, bool fuseNorm, bool fusedGroup)
+    private static (double Ms, float[] Logits, IReadOnlyList<string> Log, string? Error) TimeSkinny(AttentionKernel kernel, SkinnyGemmPath path, bool fuseNorm, bool fusedGroup, SkinnyKernelVariant variant)
     {
         const int context = 4096, fresh = 48, reps = 3;
-        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, FuseResidualNorm = fuseNorm, RowRope = fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = fusedGroup });
+        using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, SkinnyVariant = variant, FuseResidualNorm = fuseNorm, RowRope = fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = fusedGroup });
         var config = RandomModels.Llama2_7B(32);
         var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
@@ -421,7 +430,7 @@ internal sealed unsafe class TtftBenchmarks
         output.Truncate(0);
         float[] logits = forward.RunToHost(freshIds, freshPositions, [module], output, 1);
         var log = cuda.TunedGemmLog.Concat(cuda.SkinnyTuneLog).Concat(cuda.FusedGroupLog).ToList();
-        string? error = cuda.SkinnyKernelError ?? cuda.FusedGroupError;
+        string? error = cuda.SkinnyKernelError ?? cuda.FusedGroupError ?? cuda.SkinnyWgmmaError ?? cuda.DependentLaunchError;
         cuda.Release(module);
         cuda.Release(output);
         return (Median(times), logits, log, error);

@@ -84,7 +84,7 @@ struct Group
     {
         int mm = m, kk = k;
         void* za[] = {&args, &mm};
-        launch((void*)skinny_wgmma_zero, dim3(std::min(64, (m * args.rows[0] + 255) / 256 + 1)), dim3(256), 0, za, pdl, stream);
+        launch((void*)skinny_wgmma_zero, dim3(std::min(g_sms, (m * args.rows[0] + 255) / 256 + 1)), dim3(256), 0, za, pdl, stream);
         void* ga[] = {&args, &mx, &mm, &kk};
         launch(kernel_for(nt), dim3(std::min(g_sms, units)), dim3(256), shared_bytes(nt), ga, pdl, stream);
     }
