@@ -17,7 +17,7 @@ namespace PromptCache.Cuda.Tests;
 public sealed class GpuPrefillFusionTests
 {
     // FFN 1000: a multiple of 8 but not of the kernel's 128-column tile, so the last tile is partial.
-    private static readonly SyntheticShape Shape = new("swiglu-gemm", 512, 2, 4, 2, 1000);
+    internal static readonly SyntheticShape Shape = new("swiglu-gemm", 512, 2, 4, 2, 1000);
 
     // 200 rows: two 128-row tiles, the second partial; 65: the fewest rows a prefill GEMM has (above the skinny path's 64).
     [CudaTheory]
@@ -174,7 +174,7 @@ public sealed class GpuPrefillFusionTests
         Assert.True(Math.Sqrt(diff / norm) < 1e-3, $"{what}: relative L2 {Math.Sqrt(diff / norm):0.000e+00}");
     }
 
-    private static float[] Run(LlamaModel model, int tokens)
+    internal static float[] Run(LlamaModel model, int tokens)
     {
         var rng = new Random(11);
         int[] ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(model.Config.VocabSize)).ToArray();

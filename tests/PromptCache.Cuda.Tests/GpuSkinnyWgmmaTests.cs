@@ -14,9 +14,10 @@ namespace PromptCache.Cuda.Tests;
 [Collection(CudaDeviceCollection.Name)]
 public sealed class GpuSkinnyWgmmaTests
 {
-    // FFN 1000: the gate/up outputs end in a partial 128-row tile, rows of 1000 floats take the 4-float atomics, and the
-    // down projection's k of 1000 ends in a partial 64-column step. Groups of three members (q, k, v of 512, 256, 256 rows).
-    private static readonly SyntheticShape Shape = new("skinny-wgmma", 512, 2, 4, 2, 1000);
+    // The prefill fusion tests' model. FFN 1000: the gate/up outputs end in a partial 128-row tile, rows of 1000 floats
+    // take the 4-float atomics, and the down projection's k of 1000 ends in a partial 64-column step. Groups of three
+    // members (q, k, v of 512, 256, 256 rows).
+    private static readonly SyntheticShape Shape = GpuPrefillFusionTests.Shape;
 
     // 1 row: the 8-token tile (decode); 45: the 48-token tile (a cached call's suffix); 64: the largest.
     [CudaTheory]
@@ -27,20 +28,20 @@ public sealed class GpuSkinnyWgmmaTests
     {
         string folder = SyntheticCheckpoint.Ensure(Shape);
         float[] cpu, cublas, wgmma, plain;
-        using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = Run(cpuModel, tokens);
+        using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = GpuPrefillFusionTests.Run(cpuModel, tokens);
         using (var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false }))
         using (var model = LlamaModel.Load(folder, backend))
-            cublas = Run(model, tokens);
+            cublas = GpuPrefillFusionTests.Run(model, tokens);
         using (var backend = new CudaBackend(new CudaBackendOptions
         {
             KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyVariant = SkinnyKernelVariant.Wgmma, FusedGroupGemm = false,
         }))
         using (var model = LlamaModel.Load(folder, backend))
         {
-            wgmma = Run(model, tokens);
+            wgmma = GpuPrefillFusionTests.Run(model, tokens);
             long launches = backend.SkinnyWgmmaLaunches;
             backend.DependentLaunchesOverride = false;
-            plain = Run(model, tokens);
+            plain = GpuPrefillFusionTests.Run(model, tokens);
             bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
             Assert.True(backend.SkinnyWgmmaError is null, backend.SkinnyWgmmaError);
             Assert.True(backend.DependentLaunchError is null, backend.DependentLaunchError);
@@ -54,12 +55,5 @@ public sealed class GpuSkinnyWgmmaTests
         // The same products summed in another order (and partial tiles added with atomics in any order).
         GpuPrefillFusionTests.AssertNearlySame(cublas, wgmma, "wgmma skinny GEMM vs cublasGemmEx");
         GpuPrefillFusionTests.AssertNearlySame(plain, wgmma, "dependent vs plain launches");
-    }
-
-    private static float[] Run(LlamaModel model, int tokens)
-    {
-        var rng = new Random(5);
-        int[] ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(model.Config.VocabSize)).ToArray();
-        return model.Forward(ids, Enumerable.Range(0, tokens).ToArray(), [], null, LogitsMode.All).Logits;
     }
 }
