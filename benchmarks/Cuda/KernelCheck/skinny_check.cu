@@ -111,9 +111,24 @@ __global__ void read_all(const uint4* __restrict__ p, long long n, unsigned* sin
     if (acc == 0x12345678u) sink[blockIdx.x] = acc;
 }
 
-static bool check(cublasHandle_t blas, int m, std::vector<int> rows, int k)
+// One warp copying element by element (milliseconds for a 48 × 4096 input) that lets a dependent launch start at once.
+__global__ void slow_copy(const bf16_t* from, bf16_t* to, long long n)
+{
+    pdl_launch_dependents();
+    for (long long i = threadIdx.x; i < n; i += blockDim.x) to[i] = from[i];
+}
+
+// dependent: the kernel's input is written by slow_copy just before it, and the zeroing and the GEMM start as dependent
+// launches while that copy runs; until it lands the input holds NaNs (0xffff), so a GEMM that read it early fails.
+static bool check(cublasHandle_t blas, int m, std::vector<int> rows, int k, bool dependent = false)
 {
     bf16_t* x = random_bf16((size_t)m * k, 1.0f, 7u + m);
+    bf16_t* input = x;
+    if (dependent)
+    {
+        CHECK(cudaMalloc(&input, (size_t)m * k * 2));
+        CHECK(cudaMemset(input, 0xff, (size_t)m * k * 2));
+    }
     std::vector<std::pair<const bf16_t*, int>> members;
     std::vector<float*> mine, ref;
     for (size_t i = 0; i < rows.size(); i++)
@@ -126,8 +141,9 @@ static bool check(cublasHandle_t blas, int m, std::vector<int> rows, int k)
         mine.push_back(a);
         ref.push_back(b);
     }
-    Group g(x, m, k, members, mine);
-    g.run(false);
+    Group g(input, m, k, members, mine);
+    if (dependent) slow_copy<<<1, 32>>>(x, input, (long long)m * k);
+    g.run(dependent);
     Group r(x, m, k, members, ref);
     cublas_group(blas, r);
     CHECK(cudaDeviceSynchronize());
@@ -146,10 +162,12 @@ static bool check(cublasHandle_t blas, int m, std::vector<int> rows, int k)
         double rel = sqrt(num / std::max(den, 1e-30));
         bool pass = rel < 1e-5;
         ok &= pass;
-        printf("%s  m %2d (tile %2d) x member %zu of %5d rows x k %5d: relL2 %.2e\n", pass ? "PASS" : "FAIL", m, g.nt, i, rows[i], k, rel);
+        printf("%s  m %2d (tile %2d) x member %zu of %5d rows x k %5d%s: relL2 %.2e\n", pass ? "PASS" : "FAIL", m, g.nt, i, rows[i], k,
+            dependent ? ", dependent on the kernel writing x" : "", rel);
         CHECK(cudaFree(mine[i])); CHECK(cudaFree(ref[i])); CHECK(cudaFree((void*)members[i].first));
     }
     CHECK(cudaFree(x));
+    if (dependent) CHECK(cudaFree(input));
     return ok;
 }
 
@@ -214,6 +232,8 @@ int main()
     ok &= check(blas, 48, {11008, 11008}, 4096);
     ok &= check(blas, 64, {200, 66, 64}, 520);
     ok &= check(blas, 40, {4096}, 4096);
+    ok &= check(blas, 48, {4096, 1024, 1024}, 4096, true);
+    ok &= check(blas, 1, {11008}, 4096, true);
     printf(ok ? "SKINNY CHECK: ALL PASS\n" : "SKINNY CHECK: FAILED\n");
 
     // Whole-model GEMMs: 32 layers of the 7B and 8B shapes, one graph per way, median of 10 graph launches.
