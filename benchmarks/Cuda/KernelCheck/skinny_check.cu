@@ -11,7 +11,6 @@
 // plain read of the same bytes, in TB/s of weights read.
 #include <cmath>
 #include "../../../runtime/PromptCache.Cuda/Kernels/common.cuh"
-#include "../../../runtime/PromptCache.Cuda/Kernels/gemm_wgmma.cu"
 #include "../../../runtime/PromptCache.Cuda/Kernels/skinny_wgmma.cu"
 #include "check_util.h"
 

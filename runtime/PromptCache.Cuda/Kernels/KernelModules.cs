@@ -58,9 +58,9 @@ internal sealed class KernelModules : IDisposable
     public IntPtr GemmWgmma(string kernel) =>
         Function([KernelSource.GemmWgmma], new Dictionary<string, string> { ["WGMMA_GEMM"] = "1" }, kernel, archSpecific: true);
 
-    /// <summary>A kernel of the Hopper skinny-GEMM unit (gemm_wgmma.cu then skinny_wgmma.cu), compiled for sm_90a.</summary>
+    /// <summary>A kernel of the Hopper skinny-GEMM unit (skinny_wgmma.cu), compiled for the architecture-specific target (sm_90a).</summary>
     public IntPtr SkinnyWgmma(string kernel) =>
-        Function([KernelSource.GemmWgmma, KernelSource.SkinnyWgmma], new Dictionary<string, string> { ["WGMMA_GEMM"] = "1" }, kernel, archSpecific: true);
+        Function([KernelSource.SkinnyWgmma], new Dictionary<string, string> { ["WGMMA_GEMM"] = "1" }, kernel, archSpecific: true);
 
     private IntPtr Function(string file, IReadOnlyDictionary<string, string> defines, string kernel) => Function([file], defines, kernel);
 

@@ -44,9 +44,8 @@ internal static class KernelSource
     public const string GemmWgmma = "gemm_wgmma.cu";
 
     /// <summary>
-    /// The Hopper skinny GEMM (TMA and wgmma; few activation rows): compiled after <see cref="GemmWgmma"/> (whose copy and
-    /// descriptor helpers it uses) for the sm_90a target only, as a unit of its own, so a compile error there leaves the
-    /// other skinny paths working.
+    /// The Hopper skinny GEMM (TMA and wgmma; few activation rows): compiled for the sm_90a target only, as a unit of its
+    /// own, so a compile error there leaves the other skinny paths working.
     /// </summary>
     public const string SkinnyWgmma = "skinny_wgmma.cu";
 

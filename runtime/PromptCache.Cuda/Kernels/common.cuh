@@ -157,4 +157,19 @@ __device__ __forceinline__ void tma_load_3d(unsigned dst, const TmaMap* map, int
     asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n"
                  ::"r"(dst), "l"((u64)map), "r"(c0), "r"(c1), "r"(c2), "r"(shared_address(bar)) : "memory");
 }
+
+// One box of a 2-D tensor (c0: the contiguous coordinate, c1: the row) into shared memory; completes on bar.
+// Rows or columns past the tensor's end arrive as zeros.
+__device__ __forceinline__ void tma_load(unsigned dst, const TmaMap* map, int c0, int c1, u64* bar)
+{
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
+                 ::"r"(dst), "l"((u64)map), "r"(c0), "r"(c1), "r"(shared_address(bar)) : "memory");
+}
+
+// Shared-memory matrix descriptor of the wgmma GEMMs (gemm_wgmma.cu, skinny_wgmma.cu), K-major, 128-byte swizzle: rows of
+// 128 bytes, 8-row groups 1024 bytes apart.
+__device__ __forceinline__ u64 gemm_desc(unsigned address)
+{
+    return (u64)((address & 0x3FFFFu) >> 4) | ((u64)1 << 16) | ((u64)(1024 >> 4) << 32) | (1ull << 62);
+}
 #endif

@@ -30,20 +30,6 @@
 #define GEMM_B_BYTES (2 * GEMM_BN * GEMM_BK * 2)   // 32 KB: gate rows, then up rows
 #define GEMM_STAGE_BYTES (GEMM_A_BYTES + GEMM_B_BYTES)
 
-// One box of a 2-D tensor (c0: the contiguous coordinate, c1: the row) into shared memory; completes on bar.
-// Rows or columns past the tensor's end arrive as zeros.
-__device__ __forceinline__ void tma_load(unsigned dst, const TmaMap* map, int c0, int c1, u64* bar)
-{
-    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
-                 ::"r"(dst), "l"((u64)map), "r"(c0), "r"(c1), "r"(shared_address(bar)) : "memory");
-}
-
-// Shared-memory matrix descriptor, K-major, 128-byte swizzle: rows of 128 bytes, 8-row groups 1024 bytes apart.
-__device__ __forceinline__ u64 gemm_desc(unsigned address)
-{
-    return (u64)((address & 0x3FFFFu) >> 4) | ((u64)1 << 16) | ((u64)(1024 >> 4) << 32) | (1ull << 62);
-}
-
 #define GEMM_ACC(i) "+f"(d[i][0]), "+f"(d[i][1]), "+f"(d[i][2]), "+f"(d[i][3])
 #define GEMM_ACC8(i) GEMM_ACC(i), GEMM_ACC(i + 1), GEMM_ACC(i + 2), GEMM_ACC(i + 3), GEMM_ACC(i + 4), GEMM_ACC(i + 5), GEMM_ACC(i + 6), GEMM_ACC(i + 7)
 

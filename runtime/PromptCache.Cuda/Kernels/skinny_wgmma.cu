@@ -1,5 +1,5 @@
-// Skinny GEMMs on Hopper's copy engine and warpgroup tensor cores (sm_90a; compiled after gemm_wgmma.cu, whose
-// tma_load and gemm_desc it uses, under the same WGMMA_GEMM macro):
+// Skinny GEMMs on Hopper's copy engine and warpgroup tensor cores (sm_90a; a unit of its own, compiled only when
+// WGMMA_GEMM is defined, as gemm_wgmma.cu):
 //
 //   y[m × rows] (f32) = x[m × k] (bf16) · Wᵀ,   W: rows × k bf16 row-major,   m ≤ 64 (cached suffixes, decode steps).
 //
