@@ -87,6 +87,16 @@ static KvMaps make_kv_maps(const KvList& list, int m, int kvheads)
 }
 #endif
 
+// One segment holding the new rows only, seen causally: a plain prefill's view. stride: the K/V row width in elements.
+static KvList causal_only(const Buffers& b, int stride)
+{
+    KvList list = {};
+    list.count = 1;
+    list.stride = stride;
+    list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+    return list;
+}
+
 static void launch(Kernel kernel, const Buffers& b, int m, int heads, int kvheads, const KvList& list)
 {
     float scale = 1.0f / sqrtf((float)HEAD_DIM);
@@ -282,10 +292,7 @@ int main()
     if (getenv("ATTN_PROFILE"))
     {
         // One launch of each tensor-core kernel on the 8192-row causal prefill, for a profiler.
-        KvList list = {};
-        list.count = 1;
-        list.stride = heads * HEAD_DIM;
-        list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+        KvList list = causal_only(b, heads * HEAD_DIM);
         for (Kernel kernel : kernels) launch(kernel, b, 8192, heads, heads, list);
         CHECK(cudaDeviceSynchronize());
         return 0;
@@ -301,10 +308,7 @@ int main()
         CHECK(cudaEventCreate(&e1));
         for (int m : {4096, 8192})
         {
-            KvList list = {};
-            list.count = 1;
-            list.stride = heads * HEAD_DIM;
-            list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+            KvList list = causal_only(b, heads * HEAD_DIM);
             std::vector<std::pair<Kernel, std::vector<double>>> times;
             for (int k = 0; k < (int)(sizeof(Names) / sizeof(Names[0])); k++)
                 if (strstr((std::string(",") + only + ",").c_str(), (std::string(",") + Names[k] + ",").c_str())) times.push_back({(Kernel)k, {}});
@@ -351,10 +355,7 @@ int main()
         }
         for (int m : {64, 200, 1024})
         {
-            KvList list = {};
-            list.count = 1;
-            list.stride = stride;
-            list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+            KvList list = causal_only(b, stride);
             printf("causal prefill, %d rows, %d/%d heads\n", m, heads, kvheads);
             auto ref = run(Simple, b, m, heads, kvheads, list);
             for (Kernel kernel : kernels) allOk &= compare(Names[kernel], ref, run(kernel, b, m, heads, kvheads, list), tolerance);
@@ -424,10 +425,7 @@ int main()
     {
         for (int m : {2048, 4096, 8192})
         {
-            KvList list = {};
-            list.count = 1;
-            list.stride = kvheads * HEAD_DIM;
-            list.seg[0] = {(u64)b.k, (u64)b.v, 0, 1};
+            KvList list = causal_only(b, kvheads * HEAD_DIM);
             double flops = 4.0 * (double)m * m / 2 * HEAD_DIM * heads;
             std::vector<Kernel> timed = kernels;
 #ifdef HAS_WGMMA_ATTENTION
