@@ -14,7 +14,20 @@ public sealed unsafe partial class CudaBackend
     internal long SkinnyWgmmaLaunches { get; private set; }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.DependentLaunches"/>.</summary>
-    internal bool? DependentLaunchesOverride { get; set; }
+    internal bool? DependentLaunchesOverride
+    {
+        get => _dependentLaunchesOverride;
+        set
+        {
+            using (Enter())
+            {
+                _dependentLaunchesOverride = value;
+                _graphs.Salt = value is { } on ? (on ? 1ul : 2ul) : 0ul; // graphs recorded the other way are not updated in place
+            }
+        }
+    }
+
+    private bool? _dependentLaunchesOverride;
 
     /// <summary>Why launches meant to start as programmatic dependents (<see cref="CudaBackendOptions.DependentLaunches"/>) ran plainly, or null.</summary>
     public string? DependentLaunchError => _kernels.DependentLaunchError;

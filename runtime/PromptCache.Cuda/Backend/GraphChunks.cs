@@ -75,6 +75,13 @@ internal sealed unsafe class GraphChunks : IDisposable
     /// <summary>Host time spent computing chunk signatures (Stopwatch ticks): what the safe reuse costs.</summary>
     public long SignatureTicks { get; private set; }
 
+    /// <summary>
+    /// Mixed into every chunk's signature: launch settings the signature cannot see in the nodes (whether kernels were
+    /// launched as programmatic dependents is edge data), so that a chunk recorded under other settings never updates an
+    /// executable graph recorded under these.
+    /// </summary>
+    public ulong Salt { get; set; }
+
     /// <summary>Called before a backend call queues work: starts recording a chunk if none is open.</summary>
     public void Enter()
     {
@@ -113,7 +120,7 @@ internal sealed unsafe class GraphChunks : IDisposable
             if (_slot == _slots.Count) _slots.Add(new());
             var execs = _slots[_slot++];
             long started = Stopwatch.GetTimestamp();
-            ulong? signature = Signature(graph);
+            ulong? signature = Signature(graph) is { } nodes ? Mix(nodes, Salt) : null;
             SignatureTicks += Stopwatch.GetTimestamp() - started;
             int match = signature is { } key ? execs.FindIndex(e => e.Signature == key) : -1;
             byte* info = stackalloc byte[64];
