@@ -6,6 +6,7 @@ namespace PromptCache.Cuda.Backend;
 public sealed unsafe partial class CudaBackend
 {
     private bool _skinnyWgmmaUnavailable;
+    private int _skinnyWgmmaPrepared;
 
     /// <summary>Why the wgmma skinny GEMM (<see cref="SkinnyKernelVariant.Wgmma"/>) was given up, or null.</summary>
     public string? SkinnyWgmmaError { get; private set; }
@@ -40,9 +41,12 @@ public sealed unsafe partial class CudaBackend
             return false;
         for (int i = 0; i < g.Count; i++)
             if (((g.Weights[i] | g.Outputs[i]) & 15) != 0) return false;
+        int tile = 1 << (SkinnyWgmmaPlan.TokenTile(m) / 8); // a bit per token tile prepared
+        if ((_skinnyWgmmaPrepared & tile) != 0) return true;
         try
         {
             _kernels.PrepareSkinnyWgmma(m);
+            _skinnyWgmmaPrepared |= tile;
             return true;
         }
         catch (CudaException e)
