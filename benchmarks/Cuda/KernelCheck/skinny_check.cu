@@ -15,6 +15,7 @@
 #include "check_util.h"
 
 static int g_sms;
+static cudaStream_t g_stream; // non-blocking: dependent launches need a stream of their own, not the legacy default one
 
 static int tokens_tile(int m) { return m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : m <= 48 ? 48 : 64; }
 
@@ -141,8 +142,9 @@ static bool check(cublasHandle_t blas, int m, std::vector<int> rows, int k, bool
         ref.push_back(b);
     }
     Group g(input, m, k, members, mine);
-    if (dependent) slow_copy<<<1, 32>>>(x, input, (long long)m * k);
-    g.run(dependent);
+    CHECK(cudaDeviceSynchronize()); // the memsets above ran on the legacy stream, which g_stream does not wait for
+    if (dependent) slow_copy<<<1, 32, 0, g_stream>>>(x, input, (long long)m * k);
+    g.run(dependent, g_stream);
     Group r(x, m, k, members, ref);
     cublas_group(blas, r);
     CHECK(cudaDeviceSynchronize());
@@ -220,6 +222,7 @@ int main()
     void* workspace; // cuBLAS may not allocate while a graph is captured
     CHECK(cudaMalloc(&workspace, 64 << 20));
     CHECK_BLAS(cublasSetWorkspace(blas, workspace, 64 << 20));
+    CHECK(cudaStreamCreateWithFlags(&g_stream, cudaStreamNonBlocking));
 
     bool ok = true;
     // Rows that are not a multiple of 4 (1000 is; 998 and 66 are not) take the scalar atomics; k = 1000 and 520 end in a
@@ -238,8 +241,7 @@ int main()
     // Whole-model GEMMs: 32 layers of the 7B and 8B shapes, one graph per way, median of 10 graph launches.
     struct Shape { const char* name; int d, kv, ffn; };
     const Shape shapes[] = {{"7B", 4096, 4096, 11008}, {"8B", 4096, 1024, 14336}};
-    cudaStream_t stream;
-    CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    cudaStream_t stream = g_stream;
     unsigned* sink;
     CHECK(cudaMalloc(&sink, 4096 * 4));
     for (const Shape& s : shapes)
