@@ -305,7 +305,10 @@ public sealed unsafe partial class CudaBackend
         _group = default;
         int m = _groupRows, k = _groupCols;
         ulong xb = _groupInputBf16;
-        if (g.Count > 1 && Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows && FusedGroup(ref g, m, k, xb))
+        var variant = SkinnyVariantOverride ?? Options.SkinnyVariant;
+        // The wgmma kernel takes a group's members in one launch itself: their weights need no fused copy.
+        bool wgmma = variant == SkinnyKernelVariant.Wgmma && UseSkinnyKernel(m, k) && SkinnyWgmmaFits(g, m, k, xb);
+        if (g.Count > 1 && !wgmma && Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows && FusedGroup(ref g, m, k, xb))
         {
             if (!keepSplit) FlushSplit();
             return;
@@ -321,8 +324,7 @@ public sealed unsafe partial class CudaBackend
         }
         if (!_skinnyUnavailable)
         {
-            var variant = SkinnyVariantOverride ?? Options.SkinnyVariant;
-            if (variant == SkinnyKernelVariant.Wgmma && !SkinnyWgmmaFits(g, m, k, xb)) variant = SkinnyKernelVariant.Rows64;
+            if (variant == SkinnyKernelVariant.Wgmma && !wgmma) variant = SkinnyKernelVariant.Rows64;
             int forced = SkinnySplitsOverride ?? Options.SkinnySplits;
             try
             {

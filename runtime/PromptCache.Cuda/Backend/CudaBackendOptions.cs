@@ -73,7 +73,8 @@ public enum SkinnyKernelVariant
     /// Hopper (SM 9.0) only: skinny_wgmma.cu. The copy engine (TMA) streams 128-row × 64-column weight tiles and the
     /// activations into shared memory, warpgroup tensor cores multiply, and a persistent grid splits the (row tile, k step)
     /// units evenly (stream-K), adding partial tiles into outputs zeroed first. With <see cref="CudaBackendOptions.DependentLaunches"/>
-    /// its weight copies start while the kernel before it still runs. Elsewhere, or for rows the copy engine cannot read
+    /// its weight copies start while the kernel before it still runs. A group (q/k/v, gate/up) is one launch of it, with or
+    /// without <see cref="CudaBackendOptions.FusedGroupGemm"/>. Elsewhere, or for rows the copy engine cannot read
     /// (unaligned, or an inner dimension that is not a multiple of 8), <see cref="Rows64"/> runs instead.
     /// </summary>
     Wgmma,
