@@ -24,6 +24,7 @@ public sealed unsafe partial class CudaBackend
             {
                 _dependentLaunchesOverride = value;
                 _graphs.Salt = value is { } on ? (on ? 1ul : 2ul) : 0ul; // graphs recorded the other way are not updated in place
+                _kernels.DependentSmallKernels = (value ?? Options.DependentLaunches) && SkinnyWgmmaLaunches > 0;
             }
         }
     }
@@ -69,7 +70,10 @@ public sealed unsafe partial class CudaBackend
             args.Tiles[i + 1] = args.Tiles[i] + SkinnyWgmmaPlan.Tiles(g.Rows[i]);
         }
         var x = TensorMap.Bf16Rows(xb, m, k, SkinnyWgmmaPlan.TokenTile(m));
-        _kernels.SkinnyWgmma(args, x, m, k, DependentLaunchesOverride ?? Options.DependentLaunches);
+        bool dependent = DependentLaunchesOverride ?? Options.DependentLaunches;
+        _kernels.SkinnyWgmma(args, x, m, k, dependent);
+        // From now on the small kernels between these GEMMs start as dependents too (they wait for their predecessor).
+        _kernels.DependentSmallKernels = dependent;
         SkinnyWgmmaLaunches++;
     }
 }

@@ -272,9 +272,10 @@ public sealed class CudaBackendOptions
     /// <summary>
     /// On by default. The <see cref="SkinnyKernelVariant.Wgmma"/> skinny GEMM and the zeroing of its outputs start as
     /// programmatic dependent launches (SM 9.0+): their blocks come up while the kernel before them finishes, the GEMM's
-    /// first weight copies go out at once, and both wait in the kernel for the previous one's results. The norms, SiLU·mul
-    /// and the attention's split merge that precede the GEMMs release their dependents as they start. A driver that
-    /// refuses such launches gets plain ones (<see cref="CudaBackend.DependentLaunchError"/>).
+    /// first weight copies go out at once, and both wait in the kernel for the previous one's results. Once that GEMM has
+    /// run, the kernels between such GEMMs (RMSNorm, the residual add + RMSNorm, SiLU·mul, the RoPE K/V store, the
+    /// attention's split merge) start as dependents too: each waits for its predecessor first thing and lets its successor
+    /// start. A driver that refuses such launches gets plain ones (<see cref="CudaBackend.DependentLaunchError"/>).
     /// </summary>
     public bool DependentLaunches { get; init; } = true;
 

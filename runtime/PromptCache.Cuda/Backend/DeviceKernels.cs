@@ -105,7 +105,7 @@ internal sealed unsafe class DeviceKernels : IDisposable
         else
         {
             void** a = stackalloc void*[] { &x, &y, &w, &width, &eps, &yBf16 };
-            Launch(_modules.Transformer("rmsnorm"), (uint)rows, 1, 1, width >= 2048 ? 512u : 256u, a);
+            LaunchMaybeDependent(_modules.Transformer("rmsnorm"), (uint)rows, 1, width >= 2048 ? 512u : 256u, a, 0, DependentSmallKernels);
         }
     }
 
@@ -127,7 +127,7 @@ internal sealed unsafe class DeviceKernels : IDisposable
         if (tokens == 0) return;
         int style = interleaved ? 1 : 0;
         void** a = stackalloc void*[] { &k, &v, &kDestination, &vDestination, &cos, &sin, &heads, &half, &style };
-        Launch(_modules.FusedNorm("rope_store_kv"), (uint)tokens, 1, 1, 256, a);
+        LaunchMaybeDependent(_modules.FusedNorm("rope_store_kv"), (uint)tokens, 1, 256, a, 0, DependentSmallKernels);
     }
 
     /// <summary>Whether rope_store_kv's vector accesses fit these rows (their widths and addresses).</summary>
@@ -145,7 +145,7 @@ internal sealed unsafe class DeviceKernels : IDisposable
     public void SiluMul(ulong gate, ulong up, ulong output, long n, ulong gateBf16)
     {
         void** a = stackalloc void*[] { &gate, &up, &output, &n, &gateBf16 };
-        Elementwise("silu_mul", n, a);
+        LaunchMaybeDependent(_modules.Transformer("silu_mul"), GridFor(n), 1, Threads, a, 0, DependentSmallKernels);
     }
 
     /// <summary>split_columns of group_split.cu: y[m × (n0+n1+n2)] into out_i[m × n_i] (n_i multiples of 4, buffers 16-byte aligned; n2 may be 0).</summary>
@@ -447,28 +447,36 @@ internal sealed unsafe class DeviceKernels : IDisposable
         // Few blocks: all of them start at once, so the GEMM after them may start at once too.
         uint zeroBlocks = (uint)Math.Clamp((largest + Threads - 1) / Threads, 1, _device.MultiprocessorCount);
         void** z = stackalloc void*[] { &copy, &m };
-        LaunchMaybeDependent(_modules.SkinnyWgmma("skinny_wgmma_zero"), zeroBlocks, Threads, z, 0, dependent);
+        LaunchMaybeDependent(_modules.SkinnyWgmma("skinny_wgmma_zero"), zeroBlocks, 1, Threads, z, 0, dependent);
         uint grid = (uint)SkinnyWgmmaPlan.Grid(copy.Tiles[copy.Count], k, _device.MultiprocessorCount);
         void** a = stackalloc void*[] { &copy, &x, &m, &k };
-        LaunchMaybeDependent(_modules.SkinnyWgmma(SkinnyWgmmaPlan.Kernel(m)), grid, SkinnyWgmmaPlan.Threads, a, (uint)SkinnyWgmmaPlan.SharedBytes(m), dependent);
+        LaunchMaybeDependent(_modules.SkinnyWgmma(SkinnyWgmmaPlan.Kernel(m)), grid, 1, SkinnyWgmmaPlan.Threads, a, (uint)SkinnyWgmmaPlan.SharedBytes(m), dependent);
     }
 
     /// <summary>Why launches that asked to start as programmatic dependents ran as plain ones, or null.</summary>
     public string? DependentLaunchError { get; private set; }
 
+    /// <summary>
+    /// Whether the kernels that sit between the skinny wgmma GEMMs of a cached call or decode step (rmsnorm, add_rmsnorm4,
+    /// silu_mul, rope_store_kv, attention_combine; each waits with <c>pdl_wait</c> first thing) start as programmatic
+    /// dependents too, their blocks up while the GEMM before them finishes. Set by the backend while that GEMM runs with
+    /// dependent launches.
+    /// </summary>
+    public bool DependentSmallKernels { get; set; }
+
     // A launch that may start before the previous kernel in the stream ends (the kernel waits for it with griddepcontrol).
-    private void LaunchMaybeDependent(IntPtr function, uint gx, uint block, void** args, uint sharedBytes, bool dependent)
+    private void LaunchMaybeDependent(IntPtr function, uint gx, uint gy, uint block, void** args, uint sharedBytes, bool dependent)
     {
         if (!dependent || DependentLaunchError is not null)
         {
-            Launch(function, gx, 1, 1, block, args, sharedBytes);
+            Launch(function, gx, gy, 1, block, args, sharedBytes);
             return;
         }
         _device.MakeCurrent();
         var attribute = new CuDriver.LaunchAttribute { Id = CuDriver.LaunchAttributeProgrammaticStreamSerialization, Value = 1 };
         var config = new CuDriver.LaunchConfig
         {
-            GridX = gx, GridY = 1, GridZ = 1, BlockX = block, BlockY = 1, BlockZ = 1, SharedBytes = sharedBytes,
+            GridX = gx, GridY = gy, GridZ = 1, BlockX = block, BlockY = 1, BlockZ = 1, SharedBytes = sharedBytes,
             Stream = _device.Stream.Value, Attributes = (IntPtr)(&attribute), AttributeCount = 1,
         };
         try
@@ -479,7 +487,7 @@ internal sealed unsafe class DeviceKernels : IDisposable
         {
             // A driver without the attribute or the entry point: the kernels also run launched plainly (their waits then
             // return at once). When the plain launch fails too, the launch itself was at fault: that error propagates.
-            Launch(function, gx, 1, 1, block, args, sharedBytes);
+            Launch(function, gx, gy, 1, block, args, sharedBytes);
             DependentLaunchError = e.Message;
         }
     }
@@ -489,7 +497,7 @@ internal sealed unsafe class DeviceKernels : IDisposable
     {
         if (rows == 0) return;
         void** a = stackalloc void*[] { &x, &r, &y, &w, &width, &eps, &yBf16 };
-        Launch(_modules.FusedNorm("add_rmsnorm4"), (uint)rows, 1, 1, width >= 4096 ? 512u : 256u, a);
+        LaunchMaybeDependent(_modules.FusedNorm("add_rmsnorm4"), (uint)rows, 1, width >= 4096 ? 512u : 256u, a, 0, DependentSmallKernels);
     }
 
     /// <summary>The most key splits <c>attention_combine</c> merges (its MAX_SPLITS).</summary>
@@ -499,7 +507,7 @@ internal sealed unsafe class DeviceKernels : IDisposable
     public void AttentionCombine(int headDim, ulong partO, ulong partMl, ulong output, ulong outputBf16, int m, int heads, int splits)
     {
         void** a = stackalloc void*[] { &partO, &partMl, &output, &outputBf16, &m, &heads, &splits };
-        Launch(_modules.Attention(headDim, "attention_combine"), (uint)m, (uint)heads, 1, (uint)Math.Min(((headDim + 31) / 32) * 32, 256), a);
+        LaunchMaybeDependent(_modules.Attention(headDim, "attention_combine"), (uint)m, (uint)heads, (uint)Math.Min(((headDim + 31) / 32) * 32, 256), a, 0, DependentSmallKernels);
     }
 
     /// <summary>Rows per output tile of swiglu_gemm (GEMM_BM), and the x tensor map's box height.</summary>

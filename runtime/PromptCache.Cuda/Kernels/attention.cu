@@ -98,6 +98,7 @@ extern "C" __global__ void attention_simple(const float* __restrict__ q, float* 
 extern "C" __global__ void attention_combine(const float* __restrict__ part_o, const float* __restrict__ part_ml, float* __restrict__ out, bf16_t* __restrict__ outb, int m, int heads, int splits)
 {
     pdl_launch_dependents(); // the output projection after it may start copying weights (common.cuh)
+    pdl_wait();              // launched as a dependent of the attention kernel
     __shared__ float weight[MAX_SPLITS];
     __shared__ float inv_sum;
     i64 rh = (i64)blockIdx.x * heads + blockIdx.y;

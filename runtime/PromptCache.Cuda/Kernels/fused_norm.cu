@@ -10,6 +10,7 @@ extern "C" __global__ void add_rmsnorm4(float* x, const float* __restrict__ r, f
                                         int width, float eps, bf16_t* __restrict__ yb)
 {
     pdl_launch_dependents(); // a skinny GEMM after it may start copying weights (common.cuh)
+    pdl_wait();              // and this one may have started as a dependent of the GEMM before it
     int quads = width >> 2;
     float4* xr = reinterpret_cast<float4*>(x + (i64)blockIdx.x * width);
     const float4* rr = r ? reinterpret_cast<const float4*>(r + (i64)blockIdx.x * width) : 0;
@@ -95,6 +96,8 @@ extern "C" __global__ void rope_store_kv(const float* __restrict__ k, const floa
                                          bf16_t* __restrict__ vdst, const float* __restrict__ cosT, const float* __restrict__ sinT,
                                          int heads, int half, int interleaved)
 {
+    pdl_launch_dependents(); // launched as a dependent of the q/k/v GEMM (common.cuh)
+    pdl_wait();
     int t = blockIdx.x, width = heads * 2 * half;
     const float* kr = k + (i64)t * width;
     bf16_t* kd = kdst + (i64)t * width;

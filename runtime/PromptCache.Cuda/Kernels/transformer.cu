@@ -70,6 +70,7 @@ extern "C" __global__ void embed_bf16(const bf16_t* __restrict__ table, const in
 extern "C" __global__ void rmsnorm(const float* __restrict__ x, float* y, const float* __restrict__ w, int width, float eps, bf16_t* __restrict__ yb)
 {
     pdl_launch_dependents(); // a skinny GEMM after it may start copying weights (common.cuh)
+    pdl_wait();              // and this one may have started as a dependent of the GEMM before it
     const float* in = x + (i64)blockIdx.x * width;
     float* out = y + (i64)blockIdx.x * width;
     bf16_t* outb = yb ? yb + (i64)blockIdx.x * width : 0;
@@ -147,6 +148,7 @@ __device__ __forceinline__ uint2 bf16x4(float4 v)
 extern "C" __global__ void silu_mul(const float* gate, const float* __restrict__ up, float* out, i64 n, bf16_t* __restrict__ gb)
 {
     pdl_launch_dependents();
+    pdl_wait();
     i64 first = blockIdx.x * (i64)blockDim.x + threadIdx.x, step = (i64)gridDim.x * blockDim.x;
     if (vector4(n, (u64)gate, (u64)up, (u64)out, (u64)gb, 0))
     {
