@@ -22,6 +22,9 @@ internal static unsafe class CorrectnessChecks
     /// <summary>True when the wgmma skinny GEMM ran and its checks passed (Hopper only; the timings may then use it everywhere).</summary>
     public static bool SkinnyWgmmaPassed { get; private set; }
 
+    /// <summary>False when the check of short queries through the warp-specialised attention kernel failed (no A/B row then).</summary>
+    public static bool WsShortQueriesPassed { get; private set; } = true;
+
 
     /// <summary>False when a check with the fused residual add + RMSNorm failed (the timings then run them apart).</summary>
     public static bool FusedNormPassed { get; private set; } = true;
@@ -626,6 +629,12 @@ internal static unsafe class CorrectnessChecks
             // The Hopper kernel (skinny_wgmma.cu), as dependent launches (the default) and plain ones.
             ("skinny Wgmma", Skinny(SkinnyKernelVariant.Wgmma), false, false),
             ("skinny Wgmma, plain launches", Skinny(SkinnyKernelVariant.Wgmma, dependent: false), false, false),
+            // Short queries through the warp-specialised attention kernel (opt-in; head dimension 128 on Hopper).
+            ("warp-specialised short queries", new CudaBackendOptions
+            {
+                Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false,
+                WarpSpecializedShortQueries = true,
+            }, false, false),
             ("fused add+norm, row RoPE", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false, TuneAttentionSplits = false }, false, true),
             ("skinny tuned + fused add+norm, row RoPE", Skinny(SkinnyKernelVariant.Auto, fused: true), true, false),
             ("attention key splits tuned per shape", new CudaBackendOptions { Attention = AttentionKernel.Pipelined, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FuseResidualNorm = false, RowRope = false, FusedGroupGemm = false }, false, false),
@@ -671,6 +680,8 @@ internal static unsafe class CorrectnessChecks
                     else wgmmaRan = true;
                     if (cuda.DependentLaunchError is { } de) Error($"{name}: dependent launches fell back", new InvalidOperationException(de));
                 }
+                if (options.WarpSpecializedShortQueries && !headDim64 && cuda.Device.ComputeCapability is { Major: 9, Minor: 0 } && cuda.ShortQueryWsLaunches == 0)
+                    Error($"{name}: the warp-specialised kernel never took a short query", new InvalidOperationException(cuda.WgmmaAttentionError ?? cuda.TmaAttentionError ?? "no launch"));
                 foreach (string line in cuda.SkinnyTuneLog.Concat(cuda.AttentionTuneLog)) Console.WriteLine($"        {line}");
                 if (cuda.FusedNormError is { } fe) Error($"{name}: fused add+norm fell back", new InvalidOperationException(fe));
                 if (options.FusedGroupGemm)
@@ -696,6 +707,7 @@ internal static unsafe class CorrectnessChecks
                 if (options.TuneAttentionSplits) TunedSplitsPassed = false;
                 if (skinny) SkinnyKernelPassed = false;
                 if (options.SkinnyVariant == SkinnyKernelVariant.Wgmma) wgmmaFailed = true;
+                if (options.WarpSpecializedShortQueries) WsShortQueriesPassed = false;
                 if (fused) FusedNormPassed = false;
             }
         }

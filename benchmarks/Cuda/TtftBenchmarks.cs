@@ -218,6 +218,8 @@ internal sealed unsafe class TtftBenchmarks
             if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [module], output);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [module], output);
             if (cuda.SkinnyWgmmaLaunches > 0) FeatureAB("dependent launches", on => cuda.DependentLaunchesOverride = on, cuda, forward, ids, positions, [module], output);
+            if (_wgmma && _s.Check && CorrectnessChecks.WsShortQueriesPassed)
+                FeatureAB("warp-specialised short queries", on => cuda.WarpSpecializedShortQueriesOverride = on, cuda, forward, ids, positions, [module], output);
             if (_s.HostTier && context == _s.CachedContexts[0])
             {
                 try

@@ -292,7 +292,9 @@ public sealed unsafe partial class CudaBackend
         ulong qd = (ulong)q, od = (ulong)output;
         // The output projection reads it next: with GemmInputsOnly only its bf16 copy is written.
         ulong ob = GemmInputsOnly ? Claim(od, (long)m * heads * headDim, only: true) : 0;
-        KvMaps? copyEngineMaps = wide && WarpSpecializedAttention ? CopyEngineMaps(copy, m, headDim, kvHeads) : null;
+        // Opt-in: short queries at head dimension 128 through the warp-specialised kernel as well.
+        bool shortWs = !wide && headDim == 128 && WarpSpecializedAttention && (WarpSpecializedShortQueriesOverride ?? Options.WarpSpecializedShortQueries);
+        KvMaps? copyEngineMaps = (wide || shortWs) && WarpSpecializedAttention ? CopyEngineMaps(copy, m, headDim, kvHeads) : null;
         void Run(bool warpSpecialized)
         {
             var kind = warpSpecialized ? SplitKernel.WgmmaWs : wide ? SplitKernel.WgmmaWide : SplitKernel.Wgmma;
@@ -302,9 +304,10 @@ public sealed unsafe partial class CudaBackend
                 (partO, partMl, n) => _kernels.AttentionWgmma(wide, warpSpecialized, headDim, qd, od, ob, partO, partMl, m, heads, kvHeads, scaleLog2, n, copy,
                     rope, maps, PersistentWs, WideSteps));
         }
-        bool ws = wide && WarpSpecializedAttention && (WarpSpecializedAttentionOverride is not null || !Options.TunePrefillAttention ||
+        bool ws = shortWs || wide && WarpSpecializedAttention && (WarpSpecializedAttentionOverride is not null || !Options.TunePrefillAttention ||
             FasterIsWarpSpecialized((TuningClass.Of(m), heads, kvHeads, TuningClass.Of(keyTiles), copyEngineMaps is not null), Run));
         Run(ws);
+        if (shortWs) ShortQueryWsLaunches++;
         KvMaps? maps = ws ? copyEngineMaps : null;
         WgmmaCalls++;
         if (maps is not null) TmaAttentionLaunches++;
@@ -313,6 +316,12 @@ public sealed unsafe partial class CudaBackend
         if (rope.Cos != 0) RotatingAttentionLaunches++;
         return true;
     }
+
+    /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.WarpSpecializedShortQueries"/>.</summary>
+    internal bool? WarpSpecializedShortQueriesOverride { get; set; }
+
+    /// <summary>Short-query attention launches of the warp-specialised kernel (checks: the path ran).</summary>
+    internal long ShortQueryWsLaunches { get; private set; }
 
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.PersistentAttention"/>.</summary>
     internal bool? PersistentAttentionOverride { get; set; }

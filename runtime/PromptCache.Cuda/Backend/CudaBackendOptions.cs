@@ -330,6 +330,15 @@ public sealed class CudaBackendOptions
     public bool WarpSpecializedAttention { get; init; } = true;
 
     /// <summary>
+    /// Opt-in, not yet measured in the model. With <see cref="WarpSpecializedAttention"/>: short queries (at most 64 rows:
+    /// a cached call's new tokens, a decode step) at head dimension 128 run the warp-specialised kernel too, its producer
+    /// keeping a ring of K/V tiles in flight (by the copy engine with <see cref="TmaAttentionLoads"/>), with the key split
+    /// tuned per shape. The one-warpgroup kernel they run by default read their K/V at 2.3× the floor in the H100 kernel
+    /// check (48 rows over 4096 keys: 46.9 µs against 20.3; benchmarks/RESULTS.md, session 15): it holds few tiles in flight.
+    /// </summary>
+    public bool WarpSpecializedShortQueries { get; init; }
+
+    /// <summary>
     /// On by default, with <see cref="WarpSpecializedAttention"/>: at the first prefill of each shape class (heads, KV heads;
     /// rows and key tiles each rounded up to a power of two; whether the copy engine loads K/V), time the warp-specialised
     /// and the two-warpgroup kernels (median of 3 runs each after one, GPU events; each run writes the same output) and keep
