@@ -6,13 +6,15 @@ using PromptCache.Runtime.Inference;
 namespace PromptCache.Cuda.Tests;
 
 /// <summary>
-/// On a GPU: short prompts (every GEMM skinny) through the Hopper skinny GEMM (<see cref="SkinnyKernelVariant.Wgmma"/>)
-/// give the CPU backend's logits, and those of cublasGemmEx up to the order of the f32 sums; as programmatic dependent
-/// launches (<see cref="CudaBackendOptions.DependentLaunches"/>) or plain ones. Elsewhere than on Hopper the variant
-/// falls back to the mma.sync kernel, and the same logits are asked for.
+/// On a GPU: short prompts (what a cached call's new tokens and a decode step look like) through the Hopper paths for
+/// them give the CPU backend's logits, and those of the default paths up to the order of the f32 sums: the skinny GEMM
+/// on TMA and wgmma (<see cref="SkinnyKernelVariant.Wgmma"/>), as programmatic dependent launches
+/// (<see cref="CudaBackendOptions.DependentLaunches"/>) or plain ones, and the warp-specialised attention kernel
+/// (<see cref="CudaBackendOptions.WarpSpecializedShortQueries"/>). Elsewhere than on Hopper both fall back, and the same
+/// logits are asked for.
 /// </summary>
 [Collection(CudaDeviceCollection.Name)]
-public sealed class GpuSkinnyWgmmaTests
+public sealed class GpuShortQueryPathsTests
 {
     // The prefill fusion tests' model. FFN 1000: the gate/up outputs end in a partial 128-row tile, rows of 1000 floats
     // take the 4-float atomics, and the down projection's k of 1000 ends in a partial 64-column step. Groups of three
@@ -53,5 +55,29 @@ public sealed class GpuSkinnyWgmmaTests
         // The same products summed in another order (and partial tiles added with atomics in any order).
         GpuPrefillFusionTests.AssertNearlySame(cublas, wgmma, "wgmma skinny GEMM vs cublasGemmEx");
         GpuPrefillFusionTests.AssertNearlySame(plain, wgmma, "dependent vs plain launches");
+    }
+
+    // Head dimension 128 (512 / 4 heads): where the warp-specialised kernel runs. 1 row: a decode step; 45 and 64: suffixes.
+    [CudaTheory]
+    [InlineData(1)]
+    [InlineData(45)]
+    [InlineData(64)]
+    public void The_warp_specialised_kernel_gives_short_queries_the_cpu_logits(int tokens)
+    {
+        string folder = SyntheticCheckpoint.Ensure(Shape);
+        float[] cpu, ws, plain;
+        using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = GpuPrefillFusionTests.Run(cpuModel, tokens);
+        using (var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, WarpSpecializedShortQueries = true }))
+        using (var model = LlamaModel.Load(folder, backend))
+        {
+            ws = GpuPrefillFusionTests.Run(model, tokens);
+            long launches = backend.ShortQueryWsLaunches;
+            backend.WarpSpecializedShortQueriesOverride = false;
+            plain = GpuPrefillFusionTests.Run(model, tokens);
+            bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
+            Assert.True(hopper ? launches >= Shape.LayerCount : launches == 0, $"{launches} launches");
+        }
+        GpuParityTests.AssertClose(cpu, ws, Shape.VocabSize, "warp-specialised short queries vs CPU");
+        GpuPrefillFusionTests.AssertNearlySame(plain, ws, "warp-specialised vs one-warpgroup kernel");
     }
 }
