@@ -16,9 +16,9 @@ namespace PromptCache.Cuda.Tests;
 [Collection(CudaDeviceCollection.Name)]
 public sealed class GpuShortQueryPathsTests
 {
-    // The prefill fusion tests' model. FFN 1000: the gate/up outputs end in a partial 128-row tile, rows of 1000 floats
-    // take the 4-float atomics, and the down projection's k of 1000 ends in a partial 64-column step. Groups of three
-    // members (q, k, v of 512, 256, 256 rows).
+    // The prefill fusion tests' model (head dimension 128: 512 / 4 heads). FFN 1000: the gate/up outputs end in a partial
+    // 128-row tile, rows of 1000 floats take the 4-float atomics, and the down projection's k of 1000 ends in a partial
+    // 64-column step. Groups of three members (q, k, v of 512, 256, 256 rows).
     private static readonly SyntheticShape Shape = GpuPrefillFusionTests.Shape;
 
     // 1 row: the 8-token tile (decode); 45: the 48-token tile (a cached call's suffix); 64: the largest.
@@ -28,56 +28,54 @@ public sealed class GpuShortQueryPathsTests
     [InlineData(64)]
     public void The_wgmma_skinny_gemm_gives_the_cpu_logits_and_those_of_cublas(int tokens)
     {
-        string folder = SyntheticCheckpoint.Ensure(Shape);
-        float[] cpu, cublas, wgmma, plain;
-        using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = GpuPrefillFusionTests.Run(cpuModel, tokens);
+        float[] cublas;
         using (var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasGemmEx, FusedGroupGemm = false }))
-        using (var model = LlamaModel.Load(folder, backend))
+        using (var model = LlamaModel.Load(SyntheticCheckpoint.Ensure(Shape), backend))
             cublas = GpuPrefillFusionTests.Run(model, tokens);
         // FusedGroupGemm stays on (the default): a group is still one launch of the kernel, over the members' own weights.
-        using (var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyVariant = SkinnyKernelVariant.Wgmma }))
-        using (var model = LlamaModel.Load(folder, backend))
-        {
-            wgmma = GpuPrefillFusionTests.Run(model, tokens);
-            long launches = backend.SkinnyWgmmaLaunches;
-            backend.DependentLaunchesOverride = false;
-            plain = GpuPrefillFusionTests.Run(model, tokens);
-            bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
-            Assert.True(backend.SkinnyWgmmaError is null, backend.SkinnyWgmmaError);
-            Assert.True(backend.DependentLaunchError is null, backend.DependentLaunchError);
-            // Every GEMM of the forward: per layer q/k/v (one launch once the backend has learned the group, three before),
-            // o, gate/up (one or two) and down, and the head.
-            Assert.True(hopper ? launches >= 4 * Shape.LayerCount + 1 : launches == 0, $"{launches} launches");
-        }
-        int vocab = Shape.VocabSize;
-        GpuParityTests.AssertClose(cpu, wgmma, vocab, "wgmma skinny GEMM vs CPU");
-        GpuParityTests.AssertClose(cpu, cublas, vocab, "cublasGemmEx vs CPU");
+        var run = OnAndOff(new CudaBackendOptions { KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.Kernel, SkinnyVariant = SkinnyKernelVariant.Wgmma },
+            tokens, b => b.SkinnyWgmmaLaunches, b => b.DependentLaunchesOverride = false);
+        Assert.True(run.Error is null, run.Error);
+        // Every GEMM of the forward: per layer q/k/v (one launch once the backend has learned the group, three before),
+        // o, gate/up (one or two) and down, and the head.
+        Assert.True(run.Hopper ? run.Launches >= 4 * Shape.LayerCount + 1 : run.Launches == 0, $"{run.Launches} launches");
+        GpuParityTests.AssertClose(run.Cpu, run.On, Shape.VocabSize, "wgmma skinny GEMM vs CPU");
+        GpuParityTests.AssertClose(run.Cpu, cublas, Shape.VocabSize, "cublasGemmEx vs CPU");
         // The same products summed in another order (and partial tiles added with atomics in any order).
-        GpuPrefillFusionTests.AssertNearlySame(cublas, wgmma, "wgmma skinny GEMM vs cublasGemmEx");
-        GpuPrefillFusionTests.AssertNearlySame(plain, wgmma, "dependent vs plain launches");
+        GpuPrefillFusionTests.AssertNearlySame(cublas, run.On, "wgmma skinny GEMM vs cublasGemmEx");
+        GpuPrefillFusionTests.AssertNearlySame(run.Off, run.On, "dependent vs plain launches");
     }
 
-    // Head dimension 128 (512 / 4 heads): where the warp-specialised kernel runs. 1 row: a decode step; 45 and 64: suffixes.
+    // 1 row: a decode step; 45 and 64: suffixes.
     [CudaTheory]
     [InlineData(1)]
     [InlineData(45)]
     [InlineData(64)]
     public void The_warp_specialised_kernel_gives_short_queries_the_cpu_logits(int tokens)
     {
-        string folder = SyntheticCheckpoint.Ensure(Shape);
-        float[] cpu, ws, plain;
-        using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = GpuPrefillFusionTests.Run(cpuModel, tokens);
-        using (var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, WarpSpecializedShortQueries = true }))
-        using (var model = LlamaModel.Load(folder, backend))
-        {
-            ws = GpuPrefillFusionTests.Run(model, tokens);
-            long launches = backend.ShortQueryWsLaunches;
-            backend.WarpSpecializedShortQueriesOverride = false;
-            plain = GpuPrefillFusionTests.Run(model, tokens);
-            bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
-            Assert.True(hopper ? launches >= Shape.LayerCount : launches == 0, $"{launches} launches");
-        }
-        GpuParityTests.AssertClose(cpu, ws, Shape.VocabSize, "warp-specialised short queries vs CPU");
-        GpuPrefillFusionTests.AssertNearlySame(plain, ws, "warp-specialised vs one-warpgroup kernel");
+        var run = OnAndOff(new CudaBackendOptions { KvHostWriteBack = false, WarpSpecializedShortQueries = true },
+            tokens, b => b.ShortQueryWsLaunches, b => b.WarpSpecializedShortQueriesOverride = false);
+        Assert.True(run.Error is null, run.Error);
+        Assert.True(run.Hopper ? run.Launches >= Shape.LayerCount : run.Launches == 0, $"{run.Launches} launches");
+        GpuParityTests.AssertClose(run.Cpu, run.On, Shape.VocabSize, "warp-specialised short queries vs CPU");
+        GpuPrefillFusionTests.AssertNearlySame(run.Off, run.On, "warp-specialised vs one-warpgroup kernel");
     }
+
+    // The prompt on the CPU, then on one CUDA backend with the path on (counting its launches) and switched off.
+    private static OnOffRun OnAndOff(CudaBackendOptions options, int tokens, Func<CudaBackend, long> launches, Action<CudaBackend> switchOff)
+    {
+        string folder = SyntheticCheckpoint.Ensure(Shape);
+        float[] cpu;
+        using (var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance)) cpu = GpuPrefillFusionTests.Run(cpuModel, tokens);
+        using var backend = new CudaBackend(options);
+        using var model = LlamaModel.Load(folder, backend);
+        float[] on = GpuPrefillFusionTests.Run(model, tokens);
+        long count = launches(backend);
+        switchOff(backend);
+        float[] off = GpuPrefillFusionTests.Run(model, tokens);
+        return new OnOffRun(cpu, on, off, count, backend.Device.ComputeCapability is { Major: 9, Minor: 0 },
+            backend.SkinnyWgmmaError ?? backend.DependentLaunchError ?? backend.WgmmaAttentionError ?? backend.TmaAttentionError);
+    }
+
+    private sealed record OnOffRun(float[] Cpu, float[] On, float[] Off, long Launches, bool Hopper, string? Error);
 }
