@@ -22,6 +22,42 @@ public sealed class BackendAndBenchCommandTests
     }
 
     [Fact]
+    public void Cuda_settings_set_backend_options_by_name_over_the_defaults()
+    {
+        var options = BackendOption.CudaOptions(["SkinnyGemm=Kernel", "skinnyvariant=wgmma", "WarpSpecializedShortQueries=true", "CudaGraphs=false",
+            "SkinnySplits=3", "DeviceKvBudgetBytes=1073741824", "KernelCacheDirectory=/tmp/k"]);
+        Assert.Equal(PromptCache.Cuda.Backend.SkinnyGemmPath.Kernel, options.SkinnyGemm);
+        Assert.Equal(PromptCache.Cuda.Backend.SkinnyKernelVariant.Wgmma, options.SkinnyVariant);
+        Assert.True(options.WarpSpecializedShortQueries);
+        Assert.False(options.CudaGraphs);
+        Assert.Equal(3, options.SkinnySplits);
+        Assert.Equal(1L << 30, options.DeviceKvBudgetBytes);
+        Assert.Equal("/tmp/k", options.KernelCacheDirectory);
+        // Everything not named keeps its default.
+        Assert.True(options.FusedSwiGluGemm);
+        Assert.Equal(new PromptCache.Cuda.Backend.CudaBackendOptions().SkinnyGemmMaxRows, options.SkinnyGemmMaxRows);
+    }
+
+    [Theory]
+    [InlineData("SkinnyGemm", "is not NAME=VALUE")]
+    [InlineData("=Kernel", "is not NAME=VALUE")]
+    [InlineData("Turbo=true", "'Turbo' is not a CUDA backend setting; they are: ")]
+    [InlineData("CudaGraphs=yes", "CudaGraphs: 'yes' is not true or false")]
+    [InlineData("SkinnySplits=two", "SkinnySplits: 'two' is not a whole number")]
+    [InlineData("SkinnyVariant=Rows48", "SkinnyVariant: 'Rows48' is not one of Auto, Rows64, Rows32, Rows64Pipelined, Wgmma")]
+    public void A_bad_cuda_setting_is_named(string setting, string message) =>
+        Assert.Contains(message, Assert.Throws<ArgumentException>(() => BackendOption.CudaOptions([setting])).Message);
+
+    [Fact]
+    public void Cuda_settings_need_the_cuda_backend()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BackendOption.Open("cpu", ["CudaGraphs=false"]));
+        Assert.Contains("--cuda-option 'CudaGraphs=false' needs --backend cuda", e.Message);
+        var root = new RootCommand { BenchCommand.Create() };
+        Assert.Equal(2, root.Parse(["bench", "ttft", "--shape", "tiny", "--tokens", "64", "--cuda-option", "Turbo=true", "--backend", "cuda"]).Invoke());
+    }
+
+    [Fact]
     public void Bench_ttft_rejects_an_unknown_shape_and_kv_type()
     {
         Assert.Contains("Unknown shape '70b'", Assert.Throws<ArgumentException>(() => BenchCommand.Shape("70b")).Message);

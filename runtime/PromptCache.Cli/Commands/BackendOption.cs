@@ -1,11 +1,13 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Reflection;
 using PromptCache.Cuda.Backend;
 using PromptCache.Cuda.Interop;
 using PromptCache.Runtime.Backends;
 
 namespace PromptCache.Cli.Commands;
 
-/// <summary>`--backend cpu|cuda`, shared by the commands that load a model.</summary>
+/// <summary>`--backend cpu|cuda` and `--cuda-option NAME=VALUE`, shared by the commands that load a model.</summary>
 internal static class BackendOption
 {
     public static Option<string> Create() => new("--backend")
@@ -14,18 +16,35 @@ internal static class BackendOption
         DefaultValueFactory = _ => "cpu",
     };
 
-    /// <summary>The backend named <paramref name="name"/>; null is the CPU (the model's default). The caller disposes it.</summary>
-    /// <exception cref="ArgumentException">An unknown name, or CUDA that cannot be used here (the message says why).</exception>
-    public static IComputeBackend? Open(string name)
+    /// <summary>`--cuda-option NAME=VALUE`, repeatable: one <see cref="CudaBackendOptions"/> setting over its default.</summary>
+    public static Option<string[]> CreateCudaSettings() => new("--cuda-option")
     {
+        Description = "A CUDA backend setting as NAME=VALUE, NAME a CudaBackendOptions property (e.g. SkinnyGemm=Kernel, " +
+                      "WarpSpecializedShortQueries=true); repeatable; with --backend cuda only.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>
+    /// The backend named <paramref name="name"/>, CUDA with <paramref name="cudaSettings"/> applied; null is the CPU (the
+    /// model's default). The caller disposes it.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// An unknown name, CUDA that cannot be used here (the message says why), or a CUDA setting that is malformed, unknown,
+    /// of the wrong type, or given without --backend cuda.
+    /// </exception>
+    public static IComputeBackend? Open(string name, IReadOnlyList<string>? cudaSettings = null)
+    {
+        cudaSettings ??= [];
         switch (name.ToLowerInvariant())
         {
             case "cpu":
+                if (cudaSettings.Count > 0) throw new ArgumentException($"--cuda-option '{cudaSettings[0]}' needs --backend cuda.");
                 return null;
             case "cuda":
+                var options = CudaOptions(cudaSettings); // before opening the GPU, which takes seconds
                 try
                 {
-                    return new CudaBackend();
+                    return new CudaBackend(options);
                 }
                 catch (CudaUnavailableException e)
                 {
@@ -34,5 +53,46 @@ internal static class BackendOption
             default:
                 throw new ArgumentException($"--backend '{name}' is not a backend; use cpu or cuda.");
         }
+    }
+
+    /// <summary>The default <see cref="CudaBackendOptions"/> with each NAME=VALUE of <paramref name="settings"/> applied, in order.</summary>
+    /// <exception cref="ArgumentException">A setting that is not NAME=VALUE, names no property, or whose value does not parse.</exception>
+    internal static CudaBackendOptions CudaOptions(IReadOnlyList<string> settings)
+    {
+        var options = new CudaBackendOptions();
+        var properties = typeof(CudaBackendOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite)
+            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        foreach (string setting in settings)
+        {
+            int equals = setting.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0) throw new ArgumentException($"--cuda-option '{setting}' is not NAME=VALUE.");
+            string name = setting[..equals].Trim(), text = setting[(equals + 1)..].Trim();
+            if (!properties.TryGetValue(name, out var property))
+                throw new ArgumentException($"--cuda-option: '{name}' is not a CUDA backend setting; they are: {string.Join(", ", properties.Keys.Order(StringComparer.Ordinal))}.");
+            property.SetValue(options, Value(property, text));
+        }
+        return options;
+    }
+
+    // The setting's value as its property's type: bool, a whole number, an enum value's name, or a string ("" for none).
+    private static object? Value(PropertyInfo property, string text)
+    {
+        var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        object? value = type switch
+        {
+            _ when type == typeof(bool) => bool.TryParse(text, out bool b) ? b : null,
+            _ when type == typeof(int) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : null,
+            _ when type == typeof(long) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) ? l : null,
+            _ when type == typeof(string) => text.Length == 0 ? null : text,
+            _ when type.IsEnum => Enum.GetNames(type).FirstOrDefault(n => n.Equals(text, StringComparison.OrdinalIgnoreCase)) is { } n ? Enum.Parse(type, n) : null,
+            _ => throw new ArgumentException($"--cuda-option: {property.Name} ({type.Name}) cannot be set from the command line."),
+        };
+        if (value is null && type != typeof(string))
+        {
+            string expected = type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type)) : type == typeof(bool) ? "true or false" : "a whole number";
+            throw new ArgumentException($"--cuda-option {property.Name}: '{text}' is not {expected}.");
+        }
+        return value;
     }
 }

@@ -22,8 +22,9 @@ internal static class BenchCommand
         var suffix = new Option<int>("--suffix") { Description = "Suffix tokens of each request (after the two 8-token arguments).", DefaultValueFactory = _ => BenchSchema.SuffixTokens };
         var rehearse = new Option<int>("--rehearse") { Description = "Rehearsal calls of the schema's default request before the timed ones (PromptCacheEngine.RehearseAsync); 0 runs none.", DefaultValueFactory = _ => 0 };
         var backend = BackendOption.Create();
+        var cudaSettings = BackendOption.CreateCudaSettings();
         var ttft = new Command("ttft", "Cached vs uncached TTFT: four cached modules, two 8-token arguments and a suffix (32 tokens unless --suffix).");
-        foreach (var o in new Option[] { shape, tokens, reps, uncachedReps, kv, suffix, rehearse, backend }) ttft.Options.Add(o);
+        foreach (var o in new Option[] { shape, tokens, reps, uncachedReps, kv, suffix, rehearse, backend, cudaSettings }) ttft.Options.Add(o);
         ttft.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             try
@@ -32,7 +33,7 @@ internal static class BenchCommand
                 var (chosenShape, kvType) = (Shape(r.GetValue(shape)!), KvType(r.GetValue(kv)!));
                 var (rehearsals, suffixTokens) = Counts(r.GetValue(rehearse), r.GetValue(suffix));
                 // Arguments first: opening a GPU backend takes seconds.
-                var compute = BackendOption.Open(r.GetValue(backend)!);
+                var compute = BackendOption.Open(r.GetValue(backend)!, r.GetValue(cudaSettings));
                 using var owned = compute as IDisposable;
                 await TtftBenchmark.RunAsync(chosenShape, sizes, r.GetValue(reps), r.GetValue(uncachedReps), kvType, compute, rehearsals, suffixTokens);
                 return 0;

@@ -25,8 +25,9 @@ internal static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "A stop string (repeatable).", AllowMultipleArgumentsPerToken = false };
         var stats = new Option<bool>("--stats") { Description = "Print TTFT and tokens/s to stderr." };
         var backend = BackendOption.Create();
+        var cudaSettings = BackendOption.CreateCudaSettings();
         var command = new Command("generate", "Generate a continuation of a prompt with a local model.");
-        foreach (var o in new Option[] { model, prompt, maxTokens, temperature, seed, topK, topP, minP, repeat, stop, stats, backend }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, prompt, maxTokens, temperature, seed, topK, topP, minP, repeat, stop, stats, backend, cudaSettings }) command.Options.Add(o);
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var options = new GenerationOptions
@@ -40,16 +41,17 @@ internal static class GenerateCommand
                 RepetitionPenalty = r.GetValue(repeat),
                 StopStrings = r.GetValue(stop) ?? [],
             };
-            return await RunAsync(r.GetValue(model)!, r.GetValue(prompt)!, options, r.GetValue(stats), r.GetValue(backend)!, ct);
+            return await RunAsync(r.GetValue(model)!, r.GetValue(prompt)!, options, r.GetValue(stats), r.GetValue(backend)!, r.GetValue(cudaSettings), ct);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string modelPath, string prompt, GenerationOptions options, bool printStats, string backendName, CancellationToken ct)
+    private static async Task<int> RunAsync(string modelPath, string prompt, GenerationOptions options, bool printStats, string backendName, string[]? cudaSettings,
+        CancellationToken ct)
     {
         try
         {
-            var backend = BackendOption.Open(backendName);
+            var backend = BackendOption.Open(backendName, cudaSettings);
             using var ownedBackend = backend as IDisposable;
             using var llm = LlamaModel.Load(modelPath, backend);
             var tokenizer = Tokenizer.Load(modelPath);

@@ -25,8 +25,9 @@ internal static class RunCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Disk tier for module K/V: a later run warms from it." };
         var chatFormat = new Option<string?>("--chat-format") { Description = "Role markers for role tags: chatml, llama2, llama3 or mistral (default: from the tokenizer's chat template)." };
         var backend = BackendOption.Create();
+        var cudaSettings = BackendOption.CreateCudaSettings();
         var command = new Command("run", "Run a PML prompt against its schema with Prompt Cache: cached modules, new tokens only.");
-        foreach (var o in new Option[] { model, schema, prompt, maxTokens, temperature, seed, noCache, cacheDir, chatFormat, backend }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, schema, prompt, maxTokens, temperature, seed, noCache, cacheDir, chatFormat, backend, cudaSettings }) command.Options.Add(o);
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var generation = new GenerationOptions { MaxTokens = r.GetValue(maxTokens), Temperature = r.GetValue(temperature), Seed = r.GetValue(seed) };
@@ -36,18 +37,18 @@ internal static class RunCommand
                 ChatFormat = r.GetValue(chatFormat),
                 Log = message => Console.Error.WriteLine("promptcache run: " + message),
             };
-            return await RunAsync(r.GetValue(model)!, r.GetValue(schema)!, r.GetValue(prompt)!, generation, engineOptions, r.GetValue(noCache), r.GetValue(backend)!, ct);
+            return await RunAsync(r.GetValue(model)!, r.GetValue(schema)!, r.GetValue(prompt)!, generation, engineOptions, r.GetValue(noCache), r.GetValue(backend)!, r.GetValue(cudaSettings), ct);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(string modelPath, string schemaPath, string promptPath, GenerationOptions generation,
-        PromptCacheEngineOptions engineOptions, bool noCache, string backendName, CancellationToken ct)
+        PromptCacheEngineOptions engineOptions, bool noCache, string backendName, string[]? cudaSettings, CancellationToken ct)
     {
         try
         {
             if (!File.Exists(promptPath)) throw new FileNotFoundException($"Prompt file '{promptPath}' does not exist.", promptPath);
-            var backend = BackendOption.Open(backendName);
+            var backend = BackendOption.Open(backendName, cudaSettings);
             using var ownedBackend = backend as IDisposable;
             await using var engine = PromptCacheEngine.Load(modelPath, engineOptions, backend);
             await engine.WarmAsync([PromptSchemaSource.FromFile(schemaPath)], null, ct);
