@@ -22,29 +22,19 @@ public sealed class BackendAndBenchCommandTests
     }
 
     [Fact]
-    public void Cuda_settings_set_backend_options_by_name_over_the_defaults()
+    public void Cuda_settings_are_name_equals_value_pairs_applied_in_order()
     {
-        var options = BackendOption.CudaOptions(["SkinnyGemm=Kernel", "skinnyvariant=wgmma", "WarpSpecializedShortQueries=true", "CudaGraphs=false",
-            "SkinnySplits=3", "DeviceKvBudgetBytes=1073741824", "KernelCacheDirectory=/tmp/k"]);
+        var options = BackendOption.CudaOptions(["SkinnyGemm=Kernel", "CudaGraphs=false", "CudaGraphs=true", "KernelCacheDirectory=/tmp/a=b"]);
         Assert.Equal(PromptCache.Cuda.Backend.SkinnyGemmPath.Kernel, options.SkinnyGemm);
-        Assert.Equal(PromptCache.Cuda.Backend.SkinnyKernelVariant.Wgmma, options.SkinnyVariant);
-        Assert.True(options.WarpSpecializedShortQueries);
-        Assert.False(options.CudaGraphs);
-        Assert.Equal(3, options.SkinnySplits);
-        Assert.Equal(1L << 30, options.DeviceKvBudgetBytes);
-        Assert.Equal("/tmp/k", options.KernelCacheDirectory);
-        // Everything not named keeps its default.
-        Assert.True(options.FusedSwiGluGemm);
-        Assert.Equal(new PromptCache.Cuda.Backend.CudaBackendOptions().SkinnyGemmMaxRows, options.SkinnyGemmMaxRows);
+        Assert.True(options.CudaGraphs); // the later one wins
+        Assert.Equal("/tmp/a=b", options.KernelCacheDirectory); // only the first '=' separates
     }
 
     [Theory]
-    [InlineData("SkinnyGemm", "is not NAME=VALUE")]
-    [InlineData("=Kernel", "is not NAME=VALUE")]
-    [InlineData("Turbo=true", "'Turbo' is not a CUDA backend setting; they are: ")]
-    [InlineData("CudaGraphs=yes", "CudaGraphs: 'yes' is not true or false")]
-    [InlineData("SkinnySplits=two", "SkinnySplits: 'two' is not a whole number")]
-    [InlineData("SkinnyVariant=Rows48", "SkinnyVariant: 'Rows48' is not one of Auto, Rows64, Rows32, Rows64Pipelined, Wgmma")]
+    [InlineData("SkinnyGemm", "--cuda-option 'SkinnyGemm' is not NAME=VALUE")]
+    [InlineData("=Kernel", "--cuda-option '=Kernel' is not NAME=VALUE")]
+    [InlineData("Turbo=true", "--cuda-option: 'Turbo' is not a CUDA backend setting; they are: ")]
+    [InlineData("CudaGraphs=yes", "--cuda-option: CudaGraphs: 'yes' is not true or false")]
     public void A_bad_cuda_setting_is_named(string setting, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => BackendOption.CudaOptions([setting])).Message);
 

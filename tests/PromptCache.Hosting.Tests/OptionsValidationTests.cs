@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -74,6 +75,34 @@ public sealed class OptionsValidationTests
         Assert.Contains("ReusedSessionSegments must be 0 (a new segment per request) or more (got -2)", message);
         Assert.Contains("RehearsalRequests must be 0 or more (got -1)", message);
         Assert.Contains("Unknown chat template family 'klingon'", message);
+    }
+
+    [Fact]
+    public void A_bad_cuda_setting_is_named_at_start_up()
+    {
+        string message = Failures(o => o.CudaSettings["SkinnyVariant"] = "Rows48");
+        Assert.Contains("PromptCache CudaSettings: SkinnyVariant: 'Rows48' is not one of Auto, Rows64, Rows32, Rows64Pipelined, Wgmma", message);
+        Assert.Contains("'Turbo' is not a CUDA backend setting", Failures(o => o.CudaSettings["Turbo"] = "on"));
+    }
+
+    [Fact]
+    public void Cuda_settings_come_from_configuration_and_a_budget_among_them_wins()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["PromptCache:CudaSettings:SkinnyGemm"] = "Kernel",
+                ["PromptCache:CudaSettings:warpSpecializedShortQueries"] = "true",
+            })
+            .Build();
+        var options = new PromptCacheOptions();
+        configuration.GetSection("PromptCache").Bind(options);
+        var cuda = BackendSelection.CudaOptions(1L << 30, options.CudaSettings);
+        Assert.Equal(Cuda.Backend.SkinnyGemmPath.Kernel, cuda.SkinnyGemm);
+        Assert.True(cuda.WarpSpecializedShortQueries);
+        Assert.Equal(1L << 30, cuda.DeviceKvBudgetBytes);
+        options.CudaSettings["DeviceKvBudgetBytes"] = "1024";
+        Assert.Equal(1024, BackendSelection.CudaOptions(1L << 30, options.CudaSettings).DeviceKvBudgetBytes);
     }
 
     [Fact]

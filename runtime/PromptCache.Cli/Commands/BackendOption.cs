@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Reflection;
 using PromptCache.Cuda.Backend;
 using PromptCache.Cuda.Interop;
 using PromptCache.Runtime.Backends;
@@ -59,40 +57,20 @@ internal static class BackendOption
     /// <exception cref="ArgumentException">A setting that is not NAME=VALUE, names no property, or whose value does not parse.</exception>
     internal static CudaBackendOptions CudaOptions(IReadOnlyList<string> settings)
     {
-        var options = new CudaBackendOptions();
-        var properties = typeof(CudaBackendOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite)
-            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        var pairs = new List<KeyValuePair<string, string>>();
         foreach (string setting in settings)
         {
             int equals = setting.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0) throw new ArgumentException($"--cuda-option '{setting}' is not NAME=VALUE.");
-            string name = setting[..equals].Trim(), text = setting[(equals + 1)..].Trim();
-            if (!properties.TryGetValue(name, out var property))
-                throw new ArgumentException($"--cuda-option: '{name}' is not a CUDA backend setting; they are: {string.Join(", ", properties.Keys.Order(StringComparer.Ordinal))}.");
-            property.SetValue(options, Value(property, text));
+            pairs.Add(new(setting[..equals], setting[(equals + 1)..]));
         }
-        return options;
-    }
-
-    // The setting's value as its property's type: bool, a whole number, an enum value's name, or a string ("" for none).
-    private static object? Value(PropertyInfo property, string text)
-    {
-        var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-        object? value = type switch
+        try
         {
-            _ when type == typeof(bool) => bool.TryParse(text, out bool b) ? b : null,
-            _ when type == typeof(int) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : null,
-            _ when type == typeof(long) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) ? l : null,
-            _ when type == typeof(string) => text.Length == 0 ? null : text,
-            _ when type.IsEnum => Enum.GetNames(type).FirstOrDefault(n => n.Equals(text, StringComparison.OrdinalIgnoreCase)) is { } n ? Enum.Parse(type, n) : null,
-            _ => throw new ArgumentException($"--cuda-option: {property.Name} ({type.Name}) cannot be set from the command line."),
-        };
-        if (value is null && type != typeof(string))
-        {
-            string expected = type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type)) : type == typeof(bool) ? "true or false" : "a whole number";
-            throw new ArgumentException($"--cuda-option {property.Name}: '{text}' is not {expected}.");
+            return CudaBackendSettings.Parse(pairs);
         }
-        return value;
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("--cuda-option: " + e.Message, e);
+        }
     }
 }

@@ -43,6 +43,14 @@ public sealed class PromptCacheOptions
     /// </summary>
     public long DeviceBudgetBytes { get; set; }
 
+    /// <summary>
+    /// Settings of the CUDA backend when it runs, by <c>CudaBackendOptions</c> property name (any case) and value as text,
+    /// e.g. <c>"PromptCache": { "CudaSettings": { "SkinnyGemm": "Kernel", "CudaGraphs": "true" } }</c> in appsettings.json:
+    /// the opt-in and experimental paths, and switches for the default ones. Checked at start-up; a
+    /// <c>DeviceKvBudgetBytes</c> given here takes precedence over <see cref="DeviceBudgetBytes"/>.
+    /// </summary>
+    public Dictionary<string, string> CudaSettings { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>A tenant namespace: entries of different salts never share cache keys.</summary>
     public string? TenantSalt { get; set; }
 

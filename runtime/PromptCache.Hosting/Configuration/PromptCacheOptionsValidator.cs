@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PromptCache.Cuda.Backend;
 using PromptCache.Tokenizers.Chat;
 
 namespace PromptCache.Hosting;
@@ -46,6 +47,18 @@ public sealed class PromptCacheOptionsValidator : IValidateOptions<PromptCacheOp
             problems.Add($"PromptCache ReusedSessionSegments must be 0 (a new segment per request) or more (got {options.ReusedSessionSegments}).");
         if (!Enum.IsDefined(options.KvDataType))
             problems.Add($"PromptCache KvDataType {(int)options.KvDataType} is not a KvDataType.");
+
+        if (options.CudaSettings is { Count: > 0 } cudaSettings)
+        {
+            try
+            {
+                CudaBackendSettings.Parse(cudaSettings);
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add("PromptCache CudaSettings: " + e.Message);
+            }
+        }
 
         if (!string.IsNullOrWhiteSpace(options.ChatFormat))
         {

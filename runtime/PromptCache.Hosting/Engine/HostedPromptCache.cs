@@ -98,7 +98,7 @@ public sealed class HostedPromptCache : IPromptCache, IAsyncDisposable, IDisposa
     private PromptCacheEngine LoadEngine()
     {
         var clock = Stopwatch.StartNew();
-        _backend = BackendSelection.Choose(_options.Backend, _options.DeviceBudgetBytes);
+        _backend = BackendSelection.Choose(_options.Backend, _options.DeviceBudgetBytes, _options.CudaSettings);
         PromptCacheLog.BackendSelected(_logger, _backend.Name, _backend.Reason);
         var engineOptions = _options.ToEngineOptions(message => PromptCacheLog.EngineMessage(_logger, message));
         var engine = _options.Model is { } path
