@@ -31,22 +31,11 @@
 #define WPANEL_BYTES (WKT * 128)          // one 64-dim panel of a tile
 #define WG_STAGES 2                       // K/V stages: one lands while the other is multiplied (the loop's `i & 1`); must match DeviceKernels.WgmmaStages (3 and 4 measured no faster)
 
-// Shared-memory matrix descriptor, 128-byte swizzle (layout type 1). sbo: bytes between 8-row groups;
-// lbo: bytes between 64-element panels along an MN-major operand's N (unused for K-major).
-__device__ __forceinline__ u64 wgmma_desc(unsigned address, unsigned lbo, unsigned sbo)
-{
-    return (u64)((address & 0x3FFFFu) >> 4) | ((u64)(lbo >> 4) << 16) | ((u64)(sbo >> 4) << 32) | (1ull << 62);
-}
-
 // The descriptor of the operand `bytes` (a multiple of 16) further on: the address field is the low 14 bits, and a
 // shared-memory address never carries out of them. One add per wgmma instead of the mask and shifts of
 // wgmma_desc (H100 kernel check, 15 alternating rounds: the 64-key kernel 0.345 → 0.325 ms at 4096 rows, 1.21 →
 // 1.16 at 8192; the 128-key kernel ~1 %).
 __device__ __forceinline__ u64 desc_plus(u64 desc, unsigned bytes) { return desc + (bytes >> 4); }
-
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
 
 // cp.async writes shared memory through the generic proxy, wgmma reads it through the async proxy.
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
@@ -67,8 +56,6 @@ __device__ __forceinline__ void pin_registers(unsigned (&r)[N][4])
     for (int i = 0; i < N; i++) asm volatile("" : "+r"(r[i][0]), "+r"(r[i][1]), "+r"(r[i][2]), "+r"(r[i][3])::"memory");
 }
 
-#define WG_ACC(i) "+f"(d[i][0]), "+f"(d[i][1]), "+f"(d[i][2]), "+f"(d[i][3])
-#define WG_ACC8(i) WG_ACC(i), WG_ACC(i + 1), WG_ACC(i + 2), WG_ACC(i + 3), WG_ACC(i + 4), WG_ACC(i + 5), WG_ACC(i + 6), WG_ACC(i + 7)
 #define WG_A_DESC_SCALE "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate)
 
 // d[64 x 64] (+)= A · B, both from shared memory, K-major (A: Q rows x head dims; B: keys x head dims).
@@ -80,7 +67,7 @@ __device__ __forceinline__ void wgmma_ss_n64(float (&d)[8][4], u64 descA, u64 de
         "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
         "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, "
         "%32, %33, p, 1, 1, 0, 0;\n}\n"
-        : WG_ACC8(0)
+        : WGMMA_ACC8(0)
         : "l"(descA), "l"(descB), "r"(accumulate));
 }
 
@@ -95,7 +82,7 @@ __device__ __forceinline__ void wgmma_ss_n128(float (&d)[16][4], u64 descA, u64 
         "%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,"
         "%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, "
         "%64, %65, p, 1, 1, 0, 0;\n}\n"
-        : WG_ACC8(0), WG_ACC8(8)
+        : WGMMA_ACC8(0), WGMMA_ACC8(8)
         : "l"(descA), "l"(descB), "r"(accumulate));
 }
 
@@ -108,7 +95,7 @@ __device__ __forceinline__ void wgmma_n64_trans(float (&d)[8][4], const unsigned
         "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
         "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, "
         "{%32,%33,%34,%35}, %36, p, 1, 1, 1;\n}\n"
-        : WG_ACC8(0)
+        : WGMMA_ACC8(0)
         : WG_A_DESC_SCALE);
 }
 
@@ -124,7 +111,7 @@ __device__ __forceinline__ void wgmma_n128_trans(float (&d)[16][4], const unsign
         "%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,"
         "%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, "
         "{%64,%65,%66,%67}, %68, p, 1, 1, 1;\n}\n"
-        : WG_ACC8(0), WG_ACC8(8)
+        : WGMMA_ACC8(0), WGMMA_ACC8(8)
         : WG_A_DESC_SCALE);
 }
 

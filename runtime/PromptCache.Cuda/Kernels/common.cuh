@@ -165,11 +165,25 @@ __device__ __forceinline__ void tma_load(unsigned dst, const TmaMap* map, int c0
     asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
                  ::"r"(dst), "l"((u64)map), "r"(c0), "r"(c1), "r"(shared_address(bar)) : "memory");
 }
+#endif
 
-// Shared-memory matrix descriptor of the wgmma GEMMs (gemm_wgmma.cu, skinny_wgmma.cu), K-major, 128-byte swizzle: rows of
-// 128 bytes, 8-row groups 1024 bytes apart.
-__device__ __forceinline__ u64 gemm_desc(unsigned address)
+#if defined(WGMMA_ATTENTION) || defined(WGMMA_GEMM) // the units built for sm_90a, where wgmma exists
+// Shared-memory matrix descriptor, 128-byte swizzle (layout type 1). sbo: bytes between 8-row groups;
+// lbo: bytes between 64-element panels along an MN-major operand's N (unused for K-major).
+__device__ __forceinline__ u64 wgmma_desc(unsigned address, unsigned lbo, unsigned sbo)
 {
-    return (u64)((address & 0x3FFFFu) >> 4) | ((u64)1 << 16) | ((u64)(1024 >> 4) << 32) | (1ull << 62);
+    return (u64)((address & 0x3FFFFu) >> 4) | ((u64)(lbo >> 4) << 16) | ((u64)(sbo >> 4) << 32) | (1ull << 62);
 }
+
+// The descriptor of the wgmma GEMMs' operands (gemm_wgmma.cu, skinny_wgmma.cu): K-major rows of 128 bytes, 8-row groups
+// 1024 bytes apart.
+__device__ __forceinline__ u64 gemm_desc(unsigned address) { return wgmma_desc(address, 16, 1024); }
+
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+
+// A wgmma's f32 accumulators d[i][0..3] as in-out asm operands, one fragment or eight.
+#define WGMMA_ACC(i) "+f"(d[i][0]), "+f"(d[i][1]), "+f"(d[i][2]), "+f"(d[i][3])
+#define WGMMA_ACC8(i) WGMMA_ACC(i), WGMMA_ACC(i + 1), WGMMA_ACC(i + 2), WGMMA_ACC(i + 3), WGMMA_ACC(i + 4), WGMMA_ACC(i + 5), WGMMA_ACC(i + 6), WGMMA_ACC(i + 7)
 #endif

@@ -30,9 +30,6 @@
 #define GEMM_B_BYTES (2 * GEMM_BN * GEMM_BK * 2)   // 32 KB: gate rows, then up rows
 #define GEMM_STAGE_BYTES (GEMM_A_BYTES + GEMM_B_BYTES)
 
-#define GEMM_ACC(i) "+f"(d[i][0]), "+f"(d[i][1]), "+f"(d[i][2]), "+f"(d[i][3])
-#define GEMM_ACC8(i) GEMM_ACC(i), GEMM_ACC(i + 1), GEMM_ACC(i + 2), GEMM_ACC(i + 3), GEMM_ACC(i + 4), GEMM_ACC(i + 5), GEMM_ACC(i + 6), GEMM_ACC(i + 7)
-
 // d[64 × 256] (+)= A[64 × 16] · B[256 × 16]ᵀ, both K-major in shared memory.
 __device__ __forceinline__ void wgmma_n256(float (&d)[32][4], u64 descA, u64 descB, int accumulate)
 {
@@ -48,7 +45,7 @@ __device__ __forceinline__ void wgmma_n256(float (&d)[32][4], u64 descA, u64 des
         "%96,%97,%98,%99,%100,%101,%102,%103,%104,%105,%106,%107,%108,%109,%110,%111,"
         "%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%123,%124,%125,%126,%127}, "
         "%128, %129, p, 1, 1, 0, 0;\n}\n"
-        : GEMM_ACC8(0), GEMM_ACC8(8), GEMM_ACC8(16), GEMM_ACC8(24)
+        : WGMMA_ACC8(0), WGMMA_ACC8(8), WGMMA_ACC8(16), WGMMA_ACC8(24)
         : "l"(descA), "l"(descB), "r"(accumulate));
 }
 

@@ -13,7 +13,7 @@
 //     weights never change;
 //   - the work is a flat list of (row tile, k step) units split evenly over a persistent grid (stream-K): no block
 //     waits in a last, partial wave. A block adds its partial tile into y with atomics at the end of a tile or of its
-//     range, so y is zeroed first (skinny_wgmma_zero, or any earlier writer of zeros).
+//     range, so y is zeroed first (skinny_wgmma_zero).
 // Members: up to three weight matrices that share x (q/k/v, gate/up), each with its own tensor map and output.
 
 #if defined(WGMMA_GEMM)
@@ -41,21 +41,20 @@ struct SkinnyWgmmaShape
 };
 
 // d[64 × NT] (+)= A[64 × 16] · B[NT × 16]ᵀ, both K-major in shared memory (128-byte swizzle).
-#define SKW_ACC(i) "+f"(d[i][0]), "+f"(d[i][1]), "+f"(d[i][2]), "+f"(d[i][3])
 template <int NT> __device__ __forceinline__ void skw_mma(float (&d)[NT / 8][4], u64 a, u64 b, int accumulate);
 
 template <> __device__ __forceinline__ void skw_mma<8>(float (&d)[1][4], u64 a, u64 b, int accumulate)
 {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %6, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%0,%1,%2,%3}, %4, %5, p, 1, 1, 0, 0;\n}\n"
-                 : SKW_ACC(0) : "l"(a), "l"(b), "r"(accumulate));
+                 : WGMMA_ACC(0) : "l"(a), "l"(b), "r"(accumulate));
 }
 
 template <> __device__ __forceinline__ void skw_mma<16>(float (&d)[2][4], u64 a, u64 b, int accumulate)
 {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %10, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7}, %8, %9, p, 1, 1, 0, 0;\n}\n"
-                 : SKW_ACC(0), SKW_ACC(1) : "l"(a), "l"(b), "r"(accumulate));
+                 : WGMMA_ACC(0), WGMMA_ACC(1) : "l"(a), "l"(b), "r"(accumulate));
 }
 
 template <> __device__ __forceinline__ void skw_mma<32>(float (&d)[4][4], u64 a, u64 b, int accumulate)
@@ -63,7 +62,7 @@ template <> __device__ __forceinline__ void skw_mma<32>(float (&d)[4][4], u64 a,
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
                  "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, %16, %17, p, 1, 1, 0, 0;\n}\n"
-                 : SKW_ACC(0), SKW_ACC(1), SKW_ACC(2), SKW_ACC(3) : "l"(a), "l"(b), "r"(accumulate));
+                 : WGMMA_ACC(0), WGMMA_ACC(1), WGMMA_ACC(2), WGMMA_ACC(3) : "l"(a), "l"(b), "r"(accumulate));
 }
 
 template <> __device__ __forceinline__ void skw_mma<48>(float (&d)[6][4], u64 a, u64 b, int accumulate)
@@ -71,7 +70,7 @@ template <> __device__ __forceinline__ void skw_mma<48>(float (&d)[6][4], u64 a,
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %26, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16 "
                  "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23}, %24, %25, p, 1, 1, 0, 0;\n}\n"
-                 : SKW_ACC(0), SKW_ACC(1), SKW_ACC(2), SKW_ACC(3), SKW_ACC(4), SKW_ACC(5) : "l"(a), "l"(b), "r"(accumulate));
+                 : WGMMA_ACC(0), WGMMA_ACC(1), WGMMA_ACC(2), WGMMA_ACC(3), WGMMA_ACC(4), WGMMA_ACC(5) : "l"(a), "l"(b), "r"(accumulate));
 }
 
 template <> __device__ __forceinline__ void skw_mma<64>(float (&d)[8][4], u64 a, u64 b, int accumulate)
@@ -80,7 +79,7 @@ template <> __device__ __forceinline__ void skw_mma<64>(float (&d)[8][4], u64 a,
                  "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
                  "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,"
                  "%24,%25,%26,%27,%28,%29,%30,%31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
-                 : SKW_ACC(0), SKW_ACC(1), SKW_ACC(2), SKW_ACC(3), SKW_ACC(4), SKW_ACC(5), SKW_ACC(6), SKW_ACC(7)
+                 : WGMMA_ACC(0), WGMMA_ACC(1), WGMMA_ACC(2), WGMMA_ACC(3), WGMMA_ACC(4), WGMMA_ACC(5), WGMMA_ACC(6), WGMMA_ACC(7)
                  : "l"(a), "l"(b), "r"(accumulate));
 }
 
@@ -179,13 +178,13 @@ __device__ __forceinline__ void skinny_wgmma_body(const SkinnyWgmmaArgs& g, cons
         const int unit = begin + step, tile = unit / kSteps, kb = unit - tile * kSteps, stage = step % S::Stages;
         mbar_wait(&full[stage], (step / S::Stages) & 1);
         const unsigned a = base + stage * S::StageBytes, b = a + S::WBytes;
-        asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+        wgmma_fence();
 #pragma unroll
         for (int kk = 0; kk < SKW_BK / 16; kk++)
 #pragma unroll
             for (int s = 0; s < SLABS; s++) skw_mma<NT>(d[s], gemm_desc(a + s * (64 * 128) + kk * 32), gemm_desc(b + kk * 32), !fresh || kk > 0);
-        asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-        asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+        wgmma_commit();
+        wgmma_wait_all();
         if (lane == 0) mbar_arrive(&empty[stage]);
         fresh = false;
         if (kb != kSteps - 1 && begin + step + 1 != end) continue;
