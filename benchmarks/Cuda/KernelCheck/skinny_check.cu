@@ -19,23 +19,31 @@ static cudaStream_t g_stream; // non-blocking: dependent launches need a stream 
 
 static int tokens_tile(int m) { return m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : m <= 48 ? 48 : 64; }
 
-static void* kernel_for(int nt)
+// The kernel for a token tile and its dynamic shared memory, from the kernel's own stage arithmetic (SkinnyWgmmaShape):
+// the stages, 1 KB of alignment slack, two barriers per stage.
+struct TileKernel
+{
+    void* function;
+    int sharedBytes;
+};
+
+template <int NT>
+static TileKernel tile_kernel(void (*function)(SkinnyWgmmaArgs, TmaMap, int, int))
+{
+    using S = SkinnyWgmmaShape<NT>;
+    return {(void*)function, S::Stages * S::StageBytes + 1024 + 2 * S::Stages * 8};
+}
+
+static TileKernel kernel_for(int nt)
 {
     switch (nt)
     {
-        case 8: return (void*)skinny_wgmma_n8;
-        case 16: return (void*)skinny_wgmma_n16;
-        case 32: return (void*)skinny_wgmma_n32;
-        case 48: return (void*)skinny_wgmma_n48;
-        default: return (void*)skinny_wgmma_n64;
+        case 8: return tile_kernel<8>(skinny_wgmma_n8);
+        case 16: return tile_kernel<16>(skinny_wgmma_n16);
+        case 32: return tile_kernel<32>(skinny_wgmma_n32);
+        case 48: return tile_kernel<48>(skinny_wgmma_n48);
+        default: return tile_kernel<64>(skinny_wgmma_n64);
     }
-}
-
-// skinny_wgmma.cu's stages: as many as fit SKW_SMEM_BUDGET (at most SKW_MAX_STAGES), 1 KB of alignment slack, two barriers each.
-static int shared_bytes(int nt)
-{
-    int stage = SKW_SLABS * 64 * 64 * 2 + nt * 64 * 2, stages = std::min(SKW_MAX_STAGES, SKW_SMEM_BUDGET / stage);
-    return stages * stage + 1024 + 2 * stages * 8;
 }
 
 static void launch(void* fn, dim3 grid, dim3 block, int smem, void** args, bool pdl, cudaStream_t stream)
@@ -86,7 +94,8 @@ struct Group
         void* za[] = {&args, &mm};
         launch((void*)skinny_wgmma_zero, dim3(std::min(g_sms, (m * args.rows[0] + 255) / 256 + 1)), dim3(256), 0, za, pdl, stream);
         void* ga[] = {&args, &mx, &mm, &kk};
-        launch(kernel_for(nt), dim3(std::min(g_sms, units)), dim3(256), shared_bytes(nt), ga, pdl, stream);
+        TileKernel kernel = kernel_for(nt);
+        launch(kernel.function, dim3(std::min(g_sms, units)), dim3(256), kernel.sharedBytes, ga, pdl, stream);
     }
 };
 
@@ -216,7 +225,7 @@ int main()
     g_sms = prop.multiProcessorCount;
     printf("%s, %d SMs\n", prop.name, g_sms);
     for (int nt : {8, 16, 32, 48, 64})
-        CHECK(cudaFuncSetAttribute(kernel_for(nt), cudaFuncAttributeMaxDynamicSharedMemorySize, shared_bytes(nt)));
+        CHECK(cudaFuncSetAttribute(kernel_for(nt).function, cudaFuncAttributeMaxDynamicSharedMemorySize, kernel_for(nt).sharedBytes));
     cublasHandle_t blas;
     CHECK_BLAS(cublasCreate(&blas));
     void* workspace; // cuBLAS may not allocate while a graph is captured
