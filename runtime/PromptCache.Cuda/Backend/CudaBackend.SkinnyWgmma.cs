@@ -6,7 +6,6 @@ namespace PromptCache.Cuda.Backend;
 public sealed unsafe partial class CudaBackend
 {
     private bool _skinnyWgmmaUnavailable;
-    private int _skinnyWgmmaPrepared;
 
     /// <summary>Why the wgmma skinny GEMM (<see cref="SkinnyKernelVariant.Wgmma"/>) was given up, or null.</summary>
     public string? SkinnyWgmmaError { get; private set; }
@@ -24,12 +23,17 @@ public sealed unsafe partial class CudaBackend
             {
                 _dependentLaunchesOverride = value;
                 _graphs.Salt = value is { } on ? (on ? 1ul : 2ul) : 0ul; // graphs recorded the other way are not updated in place
-                _kernels.DependentSmallKernels = (value ?? Options.DependentLaunches) && SkinnyWgmmaLaunches > 0;
+                SetDependentSmallKernels();
             }
         }
     }
 
     private bool? _dependentLaunchesOverride;
+
+    private bool DependentLaunches => DependentLaunchesOverride ?? Options.DependentLaunches;
+
+    // The small kernels between wgmma GEMMs start as dependents too once such a GEMM has run (they wait for their predecessor).
+    private void SetDependentSmallKernels() => _kernels.DependentSmallKernels = DependentLaunches && SkinnyWgmmaLaunches > 0;
 
     /// <summary>Why launches meant to start as programmatic dependents (<see cref="CudaBackendOptions.DependentLaunches"/>) ran plainly, or null.</summary>
     public string? DependentLaunchError => _kernels.DependentLaunchError;
@@ -42,12 +46,9 @@ public sealed unsafe partial class CudaBackend
             return false;
         for (int i = 0; i < g.Count; i++)
             if (((g.Weights[i] | g.Outputs[i]) & 15) != 0) return false;
-        int tile = 1 << (SkinnyWgmmaPlan.TokenTile(m) / 8); // a bit per token tile prepared
-        if ((_skinnyWgmmaPrepared & tile) != 0) return true;
         try
         {
             _kernels.PrepareSkinnyWgmma(m);
-            _skinnyWgmmaPrepared |= tile;
             return true;
         }
         catch (CudaException e)
@@ -70,10 +71,8 @@ public sealed unsafe partial class CudaBackend
             args.Tiles[i + 1] = args.Tiles[i] + SkinnyWgmmaPlan.Tiles(g.Rows[i]);
         }
         var x = TensorMap.Bf16Rows(xb, m, k, SkinnyWgmmaPlan.TokenTile(m));
-        bool dependent = DependentLaunchesOverride ?? Options.DependentLaunches;
-        _kernels.SkinnyWgmma(args, x, m, k, dependent);
-        // From now on the small kernels between these GEMMs start as dependents too (they wait for their predecessor).
-        _kernels.DependentSmallKernels = dependent;
+        _kernels.SkinnyWgmma(args, x, m, k, DependentLaunches);
         SkinnyWgmmaLaunches++;
+        SetDependentSmallKernels();
     }
 }

@@ -28,13 +28,21 @@ internal sealed unsafe partial class DeviceKernels
 
     /// <summary>
     /// Compiles (or loads) skinny_wgmma.cu's kernel for <paramref name="m"/> rows and its zeroing, and raises the kernel's
-    /// shared-memory limit: a build error surfaces here, before anything is queued.
+    /// shared-memory limit, once per token tile: a build error surfaces here, before anything is queued.
     /// </summary>
     public void PrepareSkinnyWgmma(int m)
     {
-        EnsureDynamicShared(_modules.SkinnyWgmma(SkinnyWgmmaPlan.Kernel(m)), SkinnyWgmmaPlan.SharedBytes(m));
-        _modules.SkinnyWgmma("skinny_wgmma_zero");
+        int slot = SkinnyWgmmaPlan.TokenTile(m) / 8;
+        if (_skinnyWgmma[slot] != IntPtr.Zero) return;
+        IntPtr function = _modules.SkinnyWgmma(SkinnyWgmmaPlan.Kernel(m));
+        EnsureDynamicShared(function, SkinnyWgmmaPlan.SharedBytes(m));
+        _skinnyWgmmaZero = _modules.SkinnyWgmma("skinny_wgmma_zero");
+        _skinnyWgmma[slot] = function;
     }
+
+    // skinny_wgmma.cu's kernel of each token tile (at tile / 8) and its zeroing, once prepared: launches look nothing up.
+    private readonly IntPtr[] _skinnyWgmma = new IntPtr[SkinnyWgmmaPlan.MaxRows / 8 + 1];
+    private IntPtr _skinnyWgmmaZero;
 
     /// <summary>
     /// skinny_wgmma_n{8..64} of skinny_wgmma.cu after skinny_wgmma_zero: every member of <paramref name="args"/> gets
@@ -50,10 +58,10 @@ internal sealed unsafe partial class DeviceKernels
         // Few blocks: all of them start at once, so the GEMM after them may start at once too.
         uint zeroBlocks = (uint)Math.Clamp((largest + Threads - 1) / Threads, 1, _device.MultiprocessorCount);
         void** z = stackalloc void*[] { &copy, &m };
-        LaunchMaybeDependent(_modules.SkinnyWgmma("skinny_wgmma_zero"), zeroBlocks, 1, Threads, z, 0, dependent);
+        LaunchMaybeDependent(_skinnyWgmmaZero, zeroBlocks, 1, Threads, z, 0, dependent);
         uint grid = (uint)SkinnyWgmmaPlan.Grid(copy.Tiles[copy.Count], k, _device.MultiprocessorCount);
         void** a = stackalloc void*[] { &copy, &x, &m, &k };
-        LaunchMaybeDependent(_modules.SkinnyWgmma(SkinnyWgmmaPlan.Kernel(m)), grid, 1, SkinnyWgmmaPlan.Threads, a, (uint)SkinnyWgmmaPlan.SharedBytes(m), dependent);
+        LaunchMaybeDependent(_skinnyWgmma[SkinnyWgmmaPlan.TokenTile(m) / 8], grid, 1, SkinnyWgmmaPlan.Threads, a, (uint)SkinnyWgmmaPlan.SharedBytes(m), dependent);
     }
 
     /// <summary>Rows per output tile of swiglu_gemm (GEMM_BM), and the x tensor map's box height.</summary>
