@@ -109,7 +109,7 @@ public sealed unsafe partial class CudaBackend
 
     private bool UseWgmma(int headDim) =>
         (WgmmaOverride ?? Options.WgmmaAttention) && !_wgmmaUnavailable
-        && DeviceKernels.WgmmaSupported(headDim) && _device.ComputeCapability is { Major: 9, Minor: 0 };
+        && DeviceKernels.WgmmaSupported(headDim) && IsHopper;
 
     /// <summary>Attention calls the wgmma kernel has run (checks: it was used, not silently passed over).</summary>
     internal long WgmmaCalls { get; private set; }

@@ -153,7 +153,15 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnySplits"/>.</summary>
     internal int? SkinnySplitsOverride { get; set; }
 
-    private SkinnyGemmPath SkinnyPath => SkinnyPathOverride ?? Options.SkinnyGemm;
+    private SkinnyGemmPath SkinnyPath => (SkinnyPathOverride ?? Options.SkinnyGemm) switch
+    {
+        SkinnyGemmPath.Auto => IsHopper ? SkinnyGemmPath.Kernel : SkinnyGemmPath.CublasLtTuned,
+        var path => path,
+    };
+
+    // SkinnyGemmPath.Auto takes the wgmma kernel on Hopper, whatever variant the options name.
+    private SkinnyKernelVariant SkinnyVariant =>
+        SkinnyVariantOverride ?? ((SkinnyPathOverride ?? Options.SkinnyGemm) == SkinnyGemmPath.Auto ? SkinnyKernelVariant.Wgmma : Options.SkinnyVariant);
 
     private bool UseSkinnyKernel(int m, int cols) =>
         SkinnyPath == SkinnyGemmPath.Kernel && !_skinnyUnavailable
@@ -174,7 +182,7 @@ public sealed unsafe partial class CudaBackend
     // The SwiGLU GEMM writes only the down projection's bf16 input, so it needs GemmInputsOnly.
     private bool FusedSwiGlu =>
         (FusedSwiGluOverride ?? Options.FusedSwiGluGemm) && !_swiGluGemmUnavailable && GemmInputsOnly
-        && _device.ComputeCapability is { Major: 9, Minor: 0 };
+        && IsHopper;
 
     private bool _swiGluGemmUnavailable;
 
@@ -305,7 +313,7 @@ public sealed unsafe partial class CudaBackend
         _group = default;
         int m = _groupRows, k = _groupCols;
         ulong xb = _groupInputBf16;
-        var variant = SkinnyVariantOverride ?? Options.SkinnyVariant;
+        var variant = SkinnyVariant;
         // The wgmma kernel takes a group's members in one launch itself: their weights need no fused copy.
         bool wgmma = variant == SkinnyKernelVariant.Wgmma && UseSkinnyKernel(m, k) && SkinnyWgmmaFits(g, m, k, xb);
         if (g.Count > 1 && !wgmma && Options.FusedGroupGemm && !_fusedGroupUnavailable && m <= Options.SkinnyGemmMaxRows && FusedGroup(ref g, m, k, xb))

@@ -42,7 +42,7 @@ public sealed unsafe partial class CudaBackend
     // the kernel's 4-float atomics can write (16-byte aligned).
     private bool SkinnyWgmmaFits(in SkinnyGroupArgs g, int m, int k, ulong xb)
     {
-        if (_skinnyWgmmaUnavailable || _device.ComputeCapability is not { Major: 9, Minor: 0 } || !SkinnyWgmmaPlan.Supports(m, k) || (xb & 15) != 0)
+        if (_skinnyWgmmaUnavailable || !IsHopper || !SkinnyWgmmaPlan.Supports(m, k) || (xb & 15) != 0)
             return false;
         for (int i = 0; i < g.Count; i++)
             if (((g.Weights[i] | g.Outputs[i]) & 15) != 0) return false;

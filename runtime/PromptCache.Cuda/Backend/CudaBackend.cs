@@ -61,6 +61,9 @@ public sealed unsafe partial class CudaBackend : IComputeBackend, IDisposable
     private (ulong X, ulong R, long Count) _pendingAdd;
     private bool _hasPendingAdd;
 
+    // The wgmma kernels (attention, the SwiGLU GEMM, the skinny GEMM) exist for SM 9.0 only.
+    private bool IsHopper => _device.ComputeCapability is { Major: 9, Minor: 0 };
+
     /// <summary>Opens the GPU and prepares cuBLAS; kernels compile lazily on first use.</summary>
     /// <exception cref="CudaUnavailableException">No CUDA driver, toolkit library or device.</exception>
     public CudaBackend(CudaBackendOptions? options = null)

@@ -52,6 +52,15 @@ public enum SkinnyGemmPath
     /// called back to back. Inner dimensions that are not a multiple of 32 use cublasGemmEx.
     /// </summary>
     Kernel,
+
+    /// <summary>
+    /// The default. On Hopper (SM 9.0): <see cref="Kernel"/> with the <see cref="SkinnyKernelVariant.Wgmma"/> kernel,
+    /// whatever <see cref="CudaBackendOptions.SkinnyVariant"/> says, launched as programmatic dependents with
+    /// <see cref="CudaBackendOptions.DependentLaunches"/>: on the H100 a cached 4096+48 call took 7.13 ms with it against
+    /// 7.36 ms for cuBLASLt tuned with fused groups, the previous default (benchmarks/RESULTS.md, session 16). Elsewhere
+    /// <see cref="CublasLtTuned"/>, the fastest where the wgmma kernel does not exist.
+    /// </summary>
+    Auto,
 }
 
 /// <summary>The skinny-GEMM kernels of skinny_gemm.cu.</summary>
@@ -245,11 +254,11 @@ public sealed class CudaBackendOptions
     public bool TuneAttentionSplits { get; init; } = true;
 
     /// <summary>
-    /// How GEMMs of at most <see cref="SkinnyGemmMaxRows"/> activation rows run. Default: cuBLASLt with
-    /// the algorithm timed per shape at its first call (on the H100, 1–8 % faster than cublasGemmEx at 48
-    /// rows; benchmarks/RESULTS.md).
+    /// How GEMMs of at most <see cref="SkinnyGemmMaxRows"/> activation rows run. Default:
+    /// <see cref="SkinnyGemmPath.Auto"/>, the Hopper wgmma kernel on SM 9.0 and cuBLASLt with the algorithm timed per
+    /// shape elsewhere.
     /// </summary>
-    public SkinnyGemmPath SkinnyGemm { get; init; } = SkinnyGemmPath.CublasLtTuned;
+    public SkinnyGemmPath SkinnyGemm { get; init; } = SkinnyGemmPath.Auto;
 
     /// <summary>
     /// On by default. GEMMs with more rows than <see cref="SkinnyGemmMaxRows"/> (prefill) also take the
