@@ -339,7 +339,8 @@ public sealed class CudaBackendOptions
     public bool WarpSpecializedAttention { get; init; } = true;
 
     /// <summary>
-    /// Opt-in, not yet measured in the model. With <see cref="WarpSpecializedAttention"/>: short queries (at most 64 rows:
+    /// Opt-in; measured slower in the model (H100, 7B, cached 4096+48: 7.22 against 7.14 ms; 8192+48: 7.87 against 7.78;
+    /// benchmarks/RESULTS.md, session 16). With <see cref="WarpSpecializedAttention"/>: short queries (at most 64 rows:
     /// a cached call's new tokens, a decode step) at head dimension 128 run the warp-specialised kernel too, its producer
     /// keeping a ring of K/V tiles in flight (by the copy engine with <see cref="TmaAttentionLoads"/>), with the key split
     /// tuned per shape. The one-warpgroup kernel they run by default read their K/V at 2.3× the floor in the H100 kernel
