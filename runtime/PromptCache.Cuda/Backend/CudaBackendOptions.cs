@@ -56,8 +56,10 @@ public enum SkinnyGemmPath
     /// <summary>
     /// The default. On Hopper (SM 9.0): <see cref="Kernel"/> with the <see cref="SkinnyKernelVariant.Wgmma"/> kernel,
     /// whatever <see cref="CudaBackendOptions.SkinnyVariant"/> says, launched as programmatic dependents with
-    /// <see cref="CudaBackendOptions.DependentLaunches"/>: on the H100 a cached 4096+48 call took 7.13 ms with it against
-    /// 7.36 ms for cuBLASLt tuned with fused groups, the previous default (benchmarks/RESULTS.md, session 16). Elsewhere
+    /// <see cref="CudaBackendOptions.DependentLaunches"/>. On the H100 (benchmarks/RESULTS.md, session 16) a 7B decode step
+    /// took 6.16 ms with it against 6.7–6.8 ms with cuBLASLt tuned and fused groups, the previous default; a cached
+    /// 4096+48 call 7.33 against 7.36 ms, within the noise between calls. Its partial sums are added with atomics, so
+    /// outputs may differ in the last bits from run to run; <see cref="CublasLtTuned"/> is reproducible. Elsewhere
     /// <see cref="CublasLtTuned"/>, the fastest where the wgmma kernel does not exist.
     /// </summary>
     Auto,
