@@ -36,5 +36,7 @@ echo "bench exit code: $rc"
 
 if [ "${HF:-0}" = "1" ]; then
   python3 benchmarks/Cuda/hf_reference.py 2>&1 | tee "$LOG_DIR/hf-reference.log"
+  # The targets against this call's HF figures.
+  python3 benchmarks/Cuda/same_call_table.py "$LOG_DIR/cuda-bench.log" "$LOG_DIR/hf-reference.log" | tee "$LOG_DIR/same-call-table.md"
 fi
 exit "$rc"
