@@ -161,7 +161,7 @@ public sealed class GpuPrefillFusionTests
     }
 
     // Where the wgmma kernels (and so the paths under test) exist.
-    private static bool IsHopper(CudaBackend backend) => backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
+    internal static bool IsHopper(CudaBackend backend) => backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
 
     internal static void AssertNearlySame(float[] expected, float[] actual, string what)
     {

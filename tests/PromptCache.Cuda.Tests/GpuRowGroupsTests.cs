@@ -42,7 +42,7 @@ public sealed class GpuRowGroupsTests
         GpuParityTests.AssertClose(cpu, blockPerGroup, vocab, "a block per group");
         GpuParityTests.AssertClose(cpu, launchPerGroup, vocab, "a launch per group");
         // Two layers, one merged launch each, when the wgmma kernels run here (Hopper); none elsewhere.
-        bool hopper = backend.Device.ComputeCapability is { Major: 9, Minor: 0 };
+        bool hopper = GpuPrefillFusionTests.IsHopper(backend);
         Assert.Equal(hopper ? Shape.LayerCount : 0, shared);
     }
 

@@ -153,7 +153,9 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.SkinnySplits"/>.</summary>
     internal int? SkinnySplitsOverride { get; set; }
 
-    private SkinnyGemmPath SkinnyPath => (SkinnyPathOverride ?? Options.SkinnyGemm) switch
+    private SkinnyGemmPath AskedSkinnyPath => SkinnyPathOverride ?? Options.SkinnyGemm;
+
+    private SkinnyGemmPath SkinnyPath => AskedSkinnyPath switch
     {
         SkinnyGemmPath.Auto => IsHopper ? SkinnyGemmPath.Kernel : SkinnyGemmPath.CublasLtTuned,
         var path => path,
@@ -161,7 +163,7 @@ public sealed unsafe partial class CudaBackend
 
     // SkinnyGemmPath.Auto takes the wgmma kernel on Hopper, whatever variant the options name.
     private SkinnyKernelVariant SkinnyVariant =>
-        SkinnyVariantOverride ?? ((SkinnyPathOverride ?? Options.SkinnyGemm) == SkinnyGemmPath.Auto ? SkinnyKernelVariant.Wgmma : Options.SkinnyVariant);
+        SkinnyVariantOverride ?? (AskedSkinnyPath == SkinnyGemmPath.Auto ? SkinnyKernelVariant.Wgmma : Options.SkinnyVariant);
 
     private bool UseSkinnyKernel(int m, int cols) =>
         SkinnyPath == SkinnyGemmPath.Kernel && !_skinnyUnavailable
