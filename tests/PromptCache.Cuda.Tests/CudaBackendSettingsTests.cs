@@ -25,6 +25,8 @@ public sealed class CudaBackendSettingsTests
         Assert.Equal(defaults.FusedSwiGluGemm, options.FusedSwiGluGemm);
         Assert.Equal(defaults.SkinnyGemmMaxRows, options.SkinnyGemmMaxRows);
         Assert.Null(Parse(("KernelCacheDirectory", "")).KernelCacheDirectory);
+        // The default skinny path can be asked for by name too (over an explicit one, as a host's later source would).
+        Assert.Equal(SkinnyGemmPath.Auto, Parse(("SkinnyGemm", "Kernel"), ("SkinnyGemm", "auto")).SkinnyGemm);
     }
 
     [Fact]
@@ -45,6 +47,7 @@ public sealed class CudaBackendSettingsTests
     [InlineData("CudaGraphs", "yes", "CudaGraphs: 'yes' is not true or false")]
     [InlineData("SkinnySplits", "two", "SkinnySplits: 'two' is not a whole number")]
     [InlineData("SkinnySplits", "3000000000", "SkinnySplits: '3000000000' is not a whole number")]
+    [InlineData("SkinnyGemm", "Wgmma", "SkinnyGemm: 'Wgmma' is not one of CublasGemmEx, CublasLtTuned, Kernel, Auto")]
     [InlineData("SkinnyVariant", "Rows48", "SkinnyVariant: 'Rows48' is not one of Auto, Rows64, Rows32, Rows64Pipelined, Wgmma")]
     public void A_bad_setting_is_named_with_what_it_takes(string name, string value, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => Parse((name, value))).Message);
