@@ -27,6 +27,9 @@ internal sealed class BenchSettings
     /// <summary>Model shapes timed one after the other (each on its own backend, so only one model is resident).</summary>
     public string[] Shapes { get; private set; } = ["llama2-7b", "llama3-8b"];
     public bool Profile { get; private set; }
+
+    /// <summary>Runs one call of each prefill and cached row between cuProfilerStart and cuProfilerStop (--kernel-trace).</summary>
+    public bool KernelTrace { get; private set; }
     public int DecodeSteps { get; private set; } = 32;
     public bool HostTier { get; private set; } = true;
     public string Attention { get; private set; } = "auto";
@@ -53,6 +56,8 @@ internal sealed class BenchSettings
           --layers N          layers of the benchmark model (default 32)
           --shape S[,S]       llama2-7b and/or llama3-8b (default: both, in that order)
           --profile           print GPU time per op category for the largest prefill and each cached row
+          --kernel-trace      one call of each prefill and cached row between cuProfilerStart/Stop, for
+                              ncu --profile-from-start off (benchmarks/Cuda/kernel_trace.sh)
           --attention K       kernel for the timings: auto (of the kernels that passed the checks, the
                               fastest on a 4096 prefill + cached 4096+48; tiled when checks were not
                               run), simple, tiled, ldm, pipelined or pipelined-wide
@@ -104,6 +109,7 @@ internal sealed class BenchSettings
                         if (shape is not ("llama2-7b" or "llama3-8b")) throw new ArgumentException($"Unknown shape '{shape}': use llama2-7b or llama3-8b.");
                     break;
                 case "--profile": s.Profile = true; break;
+                case "--kernel-trace": s.KernelTrace = true; break;
                 case "--attention":
                     s.Attention = Next();
                     if (s.Attention is not ("auto" or "simple" or "tiled" or "ldm" or "pipelined" or "pipelined-wide")) throw new ArgumentException($"Unknown attention kernel '{s.Attention}': use auto, simple, tiled, ldm, pipelined or pipelined-wide.");

@@ -183,6 +183,7 @@ internal sealed unsafe class TtftBenchmarks
             FeatureAB("async host write-back", on => cuda.HostWriteBackOverride = on is { } w ? (w, true) : null, cuda, forward, ids, positions, [], segment);
             DrainLine(drainBefore, cuda.WriteBackStats);
             if (_s.Profile) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
+            if (_s.KernelTrace) Traced(cuda, $"{shape} prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
             AddRow($"uncached prefill", n, wall, gpu, floor, llama2 && HfPrefill.TryGetValue(n, out var hf) ? hf : double.NaN);
@@ -206,6 +207,7 @@ internal sealed unsafe class TtftBenchmarks
                 return TimedCall(cuda, forward, ids, positions, [module], output);
             });
             if (_s.Profile) Profile(cuda, forward, $"cached {context}+{fresh}", () => { output.Truncate(0); return (IntPtr)forward.Run(ids, positions, [module], output, 1); });
+            if (_s.KernelTrace) Traced(cuda, $"{shape} cached {context}+{fresh}", () => { output.Truncate(0); return (IntPtr)forward.Run(ids, positions, [module], output, 1); });
             double floor = Floors.Milliseconds(config, fresh, context);
             AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
                 llama2 && HfPrefixReuse.TryGetValue(context, out var hf) ? hf : double.NaN);
@@ -218,6 +220,7 @@ internal sealed unsafe class TtftBenchmarks
             if (_ropeInReaders) FeatureAB("RoPE in its readers", on => cuda.RopeInReadersOverride = on, cuda, forward, ids, positions, [module], output);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [module], output);
             if (cuda.SkinnyWgmmaLaunches > 0) FeatureAB("dependent launches", on => cuda.DependentLaunchesOverride = on, cuda, forward, ids, positions, [module], output);
+            FeatureAB("rope store over several blocks", on => cuda.SplitRopeStoreOverride = on, cuda, forward, ids, positions, [module], output);
             if (_wgmma && _s.Check && CorrectnessChecks.WsShortQueriesPassed)
                 FeatureAB("warp-specialised short queries", on => cuda.WarpSpecializedShortQueriesOverride = on, cuda, forward, ids, positions, [module], output);
             if (_s.HostTier && context == _s.CachedContexts[0])
@@ -849,6 +852,21 @@ internal sealed unsafe class TtftBenchmarks
             double tflops = 2.0 * m * rows * cols / (gpu * 1e-3) / 1e12;
             Console.WriteLine($"GEMM through the backend (bf16 x bf16 -> f32, {_skinny} for m <= 64, {(cuda.Options.TunedPrefillGemms ? "tuned cuBLASLt" : "cublasGemmEx")} above; bf16 input reused after the first call): m {m} × {rows} × {cols}: {gpu:0.000} ms, {tflops:0} TFLOP/s");
         }
+    }
+
+    // One call, as the timings run it (graphs included), between cuProfilerStart and cuProfilerStop: under
+    // `ncu --profile-from-start off` only its kernels are measured (benchmarks/Cuda/kernel_trace.sh sums them by name).
+    // Ranges follow one another in the order of the "Kernel trace" lines.
+    private static void Traced(CudaBackend cuda, string title, Func<IntPtr> call)
+    {
+        cuda.Synchronize();
+        Console.WriteLine($"Kernel trace: {title}");
+        cuda.Device.MakeCurrent();
+        CudaCheck.Driver(CuDriver.cuProfilerStart());
+        IntPtr head = call();
+        cuda.Synchronize();
+        CudaCheck.Driver(CuDriver.cuProfilerStop());
+        cuda.Free((float*)head);
     }
 
     // Per-category GPU time of one call, from events recorded between the backend calls.

@@ -165,6 +165,23 @@ public sealed partial class KernelSourceTests
         Assert.True(DeviceKernels.RopeStoreKvFits(32, 64, false, 0x1000, 0x2010, 0x3008, 0x4008));
     }
 
+    [Theory]
+    [InlineData(48, 4096, 4)]    // a cached call's 48 tokens of a 7B row: as many blocks as give 256 threads a pair each
+    [InlineData(1, 4096, 4)]     // a decode step
+    [InlineData(48, 1024, 1)]    // Llama-3-8B's k rows: one block already gives every thread a pair
+    [InlineData(100, 4096, 2)]   // about two blocks per multiprocessor over all the tokens
+    [InlineData(4096, 4096, 1)]  // a prefill: a block per token fills the GPU
+    public void The_fused_rope_store_splits_few_tokens_over_several_blocks(int tokens, int width, int blocks) =>
+        Assert.Equal(blocks, DeviceKernels.RopeStoreKvBlocksPerToken(tokens, width, multiprocessors: 132));
+
+    [Fact]
+    public void The_fused_rope_store_strides_over_its_blocks_of_a_token()
+    {
+        string source = KernelSource.Read(KernelSource.FusedNorm);
+        Assert.Contains("const int first = blockIdx.y * blockDim.x + threadIdx.x, stride = gridDim.y * blockDim.x;", source);
+        Assert.Equal(3, source.Split("; p += stride)").Length + source.Split("; j += stride)").Length - 2);
+    }
+
     [Fact]
     public void The_pipelined_unit_is_attention_cu_then_its_own_file_each_behind_a_line_directive()
     {

@@ -207,6 +207,15 @@ public sealed unsafe partial class CudaBackend : IComputeBackend, IDisposable
     /// <summary>Benchmarks only: overrides <see cref="CudaBackendOptions.CudaGraphs"/>.</summary>
     internal bool? GraphsOverride { get; set; }
 
+    /// <summary>Benchmarks only: false runs rope_store_kv with one block per token whatever the token count.</summary>
+    internal bool? SplitRopeStoreOverride
+    {
+        set
+        {
+            using (Enter()) _kernels.SplitRopeStore = value ?? true;
+        }
+    }
+
     /// <summary>Benchmarks only: whether a forward's first graph chunks are shorter (GraphChunks.FirstChunkOps).</summary>
     internal bool GraphRamp
     {

@@ -174,8 +174,19 @@ internal sealed unsafe partial class DeviceKernels : IDisposable
         if (tokens == 0) return;
         int style = interleaved ? 1 : 0;
         void** a = stackalloc void*[] { &k, &v, &kDestination, &vDestination, &cos, &sin, &heads, &half, &style };
-        LaunchMaybeDependent(_modules.FusedNorm("rope_store_kv"), (uint)tokens, 1, 256, a, 0, DependentSmallKernels);
+        LaunchMaybeDependent(_modules.FusedNorm("rope_store_kv"), (uint)tokens, (uint)(SplitRopeStore ? RopeStoreKvBlocksPerToken(tokens, heads * 2 * half, _device.MultiprocessorCount) : 1), 256, a, 0,
+            DependentSmallKernels);
     }
+
+    /// <summary>Whether rope_store_kv takes several blocks per token when there are few (benchmarks turn it off to compare).</summary>
+    public bool SplitRopeStore { get; set; } = true;
+
+    /// <summary>
+    /// rope_store_kv's blocks per token: enough for about two blocks per multiprocessor when there are few tokens, and
+    /// no more than a token's values give 256 threads a value pair (or four V values) each.
+    /// </summary>
+    public static int RopeStoreKvBlocksPerToken(int tokens, int width, int multiprocessors) =>
+        Math.Clamp(Math.Min(2 * multiprocessors / Math.Max(tokens, 1), width / 4 / 256), 1, 16);
 
     /// <summary>Whether rope_store_kv's vector accesses fit these rows (their widths and addresses).</summary>
     public static bool RopeStoreKvFits(int heads, int half, bool interleaved, ulong k, ulong v, ulong kDestination, ulong vDestination) =>

@@ -57,6 +57,8 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial int cuCtxSetCurrent(IntPtr context);
     [LibraryImport(Lib)] public static partial int cuCtxGetCurrent(out IntPtr context);
     [LibraryImport(Lib)] public static partial int cuCtxSynchronize();
+    [LibraryImport(Lib)] public static partial int cuProfilerStart();
+    [LibraryImport(Lib)] public static partial int cuProfilerStop();
 
     [LibraryImport(Lib, EntryPoint = "cuMemAlloc_v2")] public static partial int cuMemAlloc(out ulong pointer, nuint bytes);
     [LibraryImport(Lib, EntryPoint = "cuMemFree_v2")] public static partial int cuMemFree(ulong pointer);

@@ -90,7 +90,9 @@ extern "C" __global__ void rope_rows(float* __restrict__ x, const float* __restr
 // go into bf16 segment storage (kdst, vdst at the first new token), K rotated on the way. k itself is left as it was:
 // the backend applies the rotation to it later only if something reads it (DeferredRopes). One pass instead of
 // RoPE's read and write of k and the store's read of it: 8 of K's 14 bytes per value at a prefill (7B at 8192
-// tokens, ~270 MB a layer). One block per token; the rotation is rope_rows', so the stored bits are the same.
+// tokens, ~270 MB a layer). gridDim.y blocks per token, each a strided share of its values: a cached call's few dozen
+// tokens, or a decode step's one, in one block each left most of the GPU idle for a chain of dependent loads (ncu, H100:
+// 6.5 µs a launch at 48 tokens of the 7B shape). The rotation is rope_rows', so the stored bits are the same.
 // Needs: half even unless interleaved, heads·2·half a multiple of 4, k/v 16-byte and kdst/vdst 8-byte aligned rows.
 extern "C" __global__ void rope_store_kv(const float* __restrict__ k, const float* __restrict__ v, bf16_t* __restrict__ kdst,
                                          bf16_t* __restrict__ vdst, const float* __restrict__ cosT, const float* __restrict__ sinT,
@@ -98,7 +100,8 @@ extern "C" __global__ void rope_store_kv(const float* __restrict__ k, const floa
 {
     pdl_launch_dependents(); // launched as a dependent of the q/k/v GEMM (common.cuh)
     pdl_wait();
-    int t = blockIdx.x, width = heads * 2 * half;
+    const int t = blockIdx.x, width = heads * 2 * half;
+    const int first = blockIdx.y * blockDim.x + threadIdx.x, stride = gridDim.y * blockDim.x;
     const float* kr = k + (i64)t * width;
     bf16_t* kd = kdst + (i64)t * width;
     const float* c = cosT + (i64)t * half;
@@ -106,7 +109,7 @@ extern "C" __global__ void rope_store_kv(const float* __restrict__ k, const floa
     if (!interleaved)
     {
         int hp = half >> 1;
-        for (int p = threadIdx.x; p < heads * hp; p += blockDim.x)
+        for (int p = first; p < heads * hp; p += stride)
         {
             int h = p / hp, i = (p - h * hp) * 2, at = h * 2 * half + i;
             float2 a = *reinterpret_cast<const float2*>(kr + at);
@@ -119,7 +122,7 @@ extern "C" __global__ void rope_store_kv(const float* __restrict__ k, const floa
     }
     else
     {
-        for (int p = threadIdx.x; p < heads * half; p += blockDim.x)
+        for (int p = first; p < heads * half; p += stride)
         {
             int h = p / half, i = p - h * half, at = h * 2 * half + 2 * i;
             float2 a = *reinterpret_cast<const float2*>(kr + at);
@@ -129,7 +132,7 @@ extern "C" __global__ void rope_store_kv(const float* __restrict__ k, const floa
     if (!v) return; // V went straight into the segment (the value projection wrote it there)
     const float4* vr = reinterpret_cast<const float4*>(v + (i64)t * width);
     uint2* vd = reinterpret_cast<uint2*>(vdst + (i64)t * width);
-    for (int j = threadIdx.x; j < width / 4; j += blockDim.x)
+    for (int j = first; j < width / 4; j += stride)
     {
         float4 x = vr[j];
         uint2 packed;
