@@ -22,6 +22,11 @@ namespace PromptCache.Cuda.Backend;
 /// issuing thread wait for the drain (back-pressure, e.g. a long prefill outrunning PCIe). Rows stored
 /// inside a recorded CUDA graph chunk are announced first (<see cref="Expect"/>) and queued once the
 /// chunk is launched: the staging and the cross-stream wait cannot be recorded.
+/// <para>What bounds a long prefill here is host memory, not PCIe: each byte lands in the pinned ring and is
+/// then copied by the CPU into the segment's pageable pages (H100 machine, 7B shape at 8192 tokens: a 192 ms
+/// prefill took 360 ms with the write-back). Copying straight into the segment would need its pages pinned,
+/// and pinning costs ~72 ms per touched GiB and ~800 per fresh one there (benchmarks/Cuda/host_copy_probe.py,
+/// RESULTS.md session 17): too much per request. The engine's request segments skip the write-back.</para>
 /// </remarks>
 internal sealed unsafe class HostWriteBack : IDisposable
 {
