@@ -174,8 +174,8 @@ internal sealed unsafe partial class DeviceKernels : IDisposable
         if (tokens == 0) return;
         int style = interleaved ? 1 : 0;
         void** a = stackalloc void*[] { &k, &v, &kDestination, &vDestination, &cos, &sin, &heads, &half, &style };
-        LaunchMaybeDependent(_modules.FusedNorm("rope_store_kv"), (uint)tokens, (uint)(SplitRopeStore ? RopeStoreKvBlocksPerToken(tokens, heads * 2 * half, _device.MultiprocessorCount) : 1), 256, a, 0,
-            DependentSmallKernels);
+        int perToken = SplitRopeStore ? RopeStoreKvBlocksPerToken(tokens, heads * 2 * half, _device.MultiprocessorCount) : 1;
+        LaunchMaybeDependent(_modules.FusedNorm("rope_store_kv"), (uint)tokens, (uint)perToken, 256, a, 0, DependentSmallKernels);
     }
 
     /// <summary>Whether rope_store_kv takes several blocks per token when there are few (benchmarks turn it off to compare).</summary>
