@@ -182,8 +182,9 @@ internal sealed unsafe class TtftBenchmarks
             var drainBefore = cuda.WriteBackStats;
             FeatureAB("async host write-back", on => cuda.HostWriteBackOverride = on is { } w ? (w, true) : null, cuda, forward, ids, positions, [], segment);
             DrainLine(drainBefore, cuda.WriteBackStats);
-            if (_s.Profile) Profile(cuda, forward, $"prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
-            if (_s.KernelTrace) Traced(cuda, $"{shape} prefill {n}", () => { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); });
+            IntPtr OnePrefill() { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); }
+            if (_s.Profile) Profile(cuda, forward, $"prefill {n}", OnePrefill);
+            if (_s.KernelTrace) Traced(cuda, $"{shape} prefill {n}", OnePrefill);
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
             AddRow($"uncached prefill", n, wall, gpu, floor, llama2 && HfPrefill.TryGetValue(n, out var hf) ? hf : double.NaN);
@@ -206,8 +207,9 @@ internal sealed unsafe class TtftBenchmarks
                 output.Truncate(0);
                 return TimedCall(cuda, forward, ids, positions, [module], output);
             });
-            if (_s.Profile) Profile(cuda, forward, $"cached {context}+{fresh}", () => { output.Truncate(0); return (IntPtr)forward.Run(ids, positions, [module], output, 1); });
-            if (_s.KernelTrace) Traced(cuda, $"{shape} cached {context}+{fresh}", () => { output.Truncate(0); return (IntPtr)forward.Run(ids, positions, [module], output, 1); });
+            IntPtr OneCachedCall() { output.Truncate(0); return (IntPtr)forward.Run(ids, positions, [module], output, 1); }
+            if (_s.Profile) Profile(cuda, forward, $"cached {context}+{fresh}", OneCachedCall);
+            if (_s.KernelTrace) Traced(cuda, $"{shape} cached {context}+{fresh}", OneCachedCall);
             double floor = Floors.Milliseconds(config, fresh, context);
             AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
                 llama2 && HfPrefixReuse.TryGetValue(context, out var hf) ? hf : double.NaN);
@@ -863,9 +865,16 @@ internal sealed unsafe class TtftBenchmarks
         Console.WriteLine($"Kernel trace: {title}");
         cuda.Device.MakeCurrent();
         CudaCheck.Driver(CuDriver.cuProfilerStart());
-        IntPtr head = call();
-        cuda.Synchronize();
-        CudaCheck.Driver(CuDriver.cuProfilerStop());
+        IntPtr head;
+        try
+        {
+            head = call();
+            cuda.Synchronize();
+        }
+        finally
+        {
+            CudaCheck.Driver(CuDriver.cuProfilerStop()); // a failed call must not leave the rest of the run profiled
+        }
         cuda.Free((float*)head);
     }
 

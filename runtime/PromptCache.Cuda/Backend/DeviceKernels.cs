@@ -175,7 +175,7 @@ internal sealed unsafe partial class DeviceKernels : IDisposable
         int style = interleaved ? 1 : 0;
         void** a = stackalloc void*[] { &k, &v, &kDestination, &vDestination, &cos, &sin, &heads, &half, &style };
         int perToken = SplitRopeStore ? RopeStoreKvBlocksPerToken(tokens, heads * 2 * half, _device.MultiprocessorCount) : 1;
-        LaunchMaybeDependent(_modules.FusedNorm("rope_store_kv"), (uint)tokens, (uint)perToken, 256, a, 0, DependentSmallKernels);
+        LaunchMaybeDependent(_modules.FusedNorm("rope_store_kv"), (uint)tokens, (uint)perToken, RopeStoreThreads, a, 0, DependentSmallKernels);
     }
 
     /// <summary>Whether rope_store_kv takes several blocks per token when there are few (benchmarks turn it off to compare).</summary>
@@ -186,7 +186,9 @@ internal sealed unsafe partial class DeviceKernels : IDisposable
     /// no more than a token's values give 256 threads a value pair (or four V values) each.
     /// </summary>
     public static int RopeStoreKvBlocksPerToken(int tokens, int width, int multiprocessors) =>
-        Math.Clamp(Math.Min(2 * multiprocessors / Math.Max(tokens, 1), width / 4 / 256), 1, 16);
+        Math.Clamp(Math.Min(2 * multiprocessors / Math.Max(tokens, 1), width / 4 / RopeStoreThreads), 1, 16);
+
+    private const int RopeStoreThreads = 256;
 
     /// <summary>Whether rope_store_kv's vector accesses fit these rows (their widths and addresses).</summary>
     public static bool RopeStoreKvFits(int heads, int half, bool interleaved, ulong k, ulong v, ulong kDestination, ulong vDestination) =>
