@@ -28,6 +28,9 @@ internal sealed unsafe class SeamForward
 
     public ModelWeights Weights { get; }
 
+    /// <summary>For an A/B row: the last layer runs every row to its end, as before the cut to the logit rows.</summary>
+    public bool FullLastLayer { get; set; }
+
     /// <summary>Called with an op category ("gemm", "attention", "norm", ...) before each backend call; for profiling.</summary>
     public Action<string>? OnOp { get; set; }
 
@@ -71,13 +74,18 @@ internal sealed unsafe class SeamForward
                 Op("rope"); B.Rope(q, n, H, rope, c.RopeStyle);
                 B.Rope(k, n, KV, rope, c.RopeStyle);
                 Op("store_kv"); B.StoreKv(output, l, start, k, v, n);
-                Op("attention"); B.Attention(q, n, H, blocks, l, att);
-                Op("gemm"); B.MatMulAdd(att, n, L.Output, x, xb);
-                Op("norm"); B.RmsNorm(x, xb, n, d, L.FfnNorm, c.RmsNormEps);
-                Op("gemm"); B.MatMul(xb, n, L.Gate, gate);
-                B.MatMul(xb, n, L.Up, up);
-                Op("elementwise"); B.SiluMul(gate, up, (long)n * c.FfnSize);
-                Op("gemm"); B.MatMulAdd(gate, n, L.Down, x, xb);
+                // As LlamaModel: the last layer runs on past its K/V store for the logit rows alone.
+                int skip = l == c.LayerCount - 1 && !FullLastLayer ? n - logitRows : 0, rows = n - skip;
+                if (rows == 0) break;
+                if (skip > 0) blocks[^1] = blocks[^1] with { Visible = start + skip };
+                float* xs = x + (long)skip * d;
+                Op("attention"); B.Attention(q + (long)skip * c.QueryDim, rows, H, blocks, l, att + (long)skip * c.QueryDim);
+                Op("gemm"); B.MatMulAdd(att + (long)skip * c.QueryDim, rows, L.Output, xs, xb);
+                Op("norm"); B.RmsNorm(xs, xb, rows, d, L.FfnNorm, c.RmsNormEps);
+                Op("gemm"); B.MatMul(xb, rows, L.Gate, gate);
+                B.MatMul(xb, rows, L.Up, up);
+                Op("elementwise"); B.SiluMul(gate, up, (long)rows * c.FfnSize);
+                Op("gemm"); B.MatMulAdd(gate, rows, L.Down, xs, xb);
             }
             Commit(output, positions);
             if (logitRows == 0) return null;

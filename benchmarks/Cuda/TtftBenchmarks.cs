@@ -174,6 +174,7 @@ internal sealed unsafe class TtftBenchmarks
                 cuda, forward, ids, positions, [], segment);
             // Against the path the timings run (the SwiGLU GEMM when it passed): off, the bf16 products go through cuBLAS.
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => { cuda.Bf16SwiGluOverride = on; cuda.FusedSwiGluOverride = on is null ? null : false; }, cuda, forward, ids, positions, [], segment);
+            FeatureAB("last layer for the logit row alone", on => forward.FullLastLayer = on is false, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("tuned prefill GEMMs", on => cuda.TunedPrefillGemmsOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("CUDA graphs", on => cuda.GraphsOverride = on, cuda, forward, ids, positions, [], segment);

@@ -46,9 +46,27 @@ public sealed class GpuRowGroupsTests
         Assert.Equal(hopper ? Shape.LayerCount : 0, shared);
     }
 
+    // LogitsMode.Last runs the last layer past its K/V store for the suffix's last row alone, cut from its group:
+    // short suffixes (skinny GEMMs) and a 300-row one (the prefill GEMMs and attention) before the cut.
+    [CudaTheory]
+    [InlineData(32)]
+    [InlineData(300)]
+    public void The_last_layer_run_for_the_last_row_alone_gives_the_cpu_logits_of_that_row(int suffix)
+    {
+        string folder = SyntheticCheckpoint.Ensure(Shape);
+        using var cpuModel = LlamaModel.Load(folder, CpuBackend.Instance);
+        float[] cpu = Run(cpuModel, suffix);
+        int vocab = cpuModel.Config.VocabSize;
+
+        using var backend = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
+        using var model = LlamaModel.Load(folder, backend);
+        float[] last = Run(model, suffix, LogitsMode.Last);
+        GpuParityTests.AssertClose(cpu[^vocab..], last, vocab, $"the last row of a {suffix}-token suffix");
+    }
+
     // Modules at 0-99, 120-199 and 220-299; an argument at 100-107 sees the first, one at 210-217 the first two,
     // the suffix from 300 on all three: three row groups of 8, 8 and `suffix` rows.
-    private static float[] Run(LlamaModel model, int suffix)
+    private static float[] Run(LlamaModel model, int suffix, LogitsMode logits = LogitsMode.All)
     {
         var rng = new Random(5);
         int vocab = model.Config.VocabSize;
@@ -58,7 +76,7 @@ public sealed class GpuRowGroupsTests
         using var a = model.Prefill(idsA, Range(0, 100));
         using var b = model.Prefill(idsB, Range(120, 80), [a]);
         using var c = model.Prefill(idsC, Range(220, 80), [a, b]);
-        return model.Forward(query, [.. Range(100, 8), .. Range(210, 8), .. Range(300, suffix)], [a, b, c], null, LogitsMode.All,
+        return model.Forward(query, [.. Range(100, 8), .. Range(210, 8), .. Range(300, suffix)], [a, b, c], null, logits,
             ContextVisibility.BelowQueryPosition).Logits;
     }
 }

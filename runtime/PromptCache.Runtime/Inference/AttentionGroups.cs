@@ -51,6 +51,31 @@ internal readonly record struct AttentionGroup(int FirstRow, int Rows, KvBlock[]
         return [.. groups];
     }
 
+    /// <summary>
+    /// The groups cut to the chunk's rows from <paramref name="row"/> on, each row seeing what it saw in
+    /// <paramref name="groups"/> (the last layer runs attention for its logit rows alone).
+    /// </summary>
+    public static AttentionGroup[] From(AttentionGroup[] groups, int row)
+    {
+        if (row == 0) return groups;
+        var kept = new List<AttentionGroup>(groups.Length);
+        foreach (var g in groups)
+        {
+            int end = g.FirstRow + g.Rows;
+            if (end <= row) continue;
+            if (g.FirstRow >= row)
+            {
+                kept.Add(g);
+                continue;
+            }
+            // The output block is causal by index from the group's first row: move its start with the cut.
+            var blocks = (KvBlock[])g.Blocks.Clone();
+            blocks[^1] = blocks[^1] with { Visible = blocks[^1].Visible + row - g.FirstRow };
+            kept.Add(new AttentionGroup(row, end - row, blocks));
+        }
+        return [.. kept];
+    }
+
     // The prefix rule below is only sound for increasing positions; a caller that built a segment
     // otherwise gets told instead of a silently wrong mask.
     private static void RequireIncreasing(KvSegment segment)

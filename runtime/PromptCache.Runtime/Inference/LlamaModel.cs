@@ -186,16 +186,22 @@ public sealed unsafe class LlamaModel : IDisposable
             B.Rope(k, n, KV, rope, c.RopeStyle);
             B.StoreKv(output, l, start, k, v, n);
             for (int i = 0; i < context.Count; i++) context[i].WaitForLayer(l, ct); // layer-wise loads overlap the layers before
-            foreach (var g in groups)
+
+            // Past the last layer's K/V store only the logit rows feed anything: the rest of that layer
+            // runs for them alone (a prefill that wants one row or none saves about 1/LayerCount).
+            int skip = l == c.LayerCount - 1 ? n - logitRows : 0, rows = n - skip;
+            if (rows == 0) break;
+            foreach (var g in AttentionGroup.From(groups, skip))
                 B.Attention(q + (long)g.FirstRow * H * hd, g.Rows, H, g.Blocks, l, att + (long)g.FirstRow * H * hd);
-            B.MatMulAdd(att, n, L.Output, x, xb);
+            float* xs = x + (long)skip * d;
+            B.MatMulAdd(att + (long)skip * H * hd, rows, L.Output, xs, xb);
 
             // Feed-forward (SwiGLU): x += Wdown · (silu(Wgate·norm(x)) ⊙ Wup·norm(x))
-            B.RmsNorm(x, xb, n, d, L.FfnNorm, c.RmsNormEps);
-            B.MatMul(xb, n, L.Gate, gate);
-            B.MatMul(xb, n, L.Up, up);
-            B.SiluMul(gate, up, (long)n * c.FfnSize);
-            B.MatMulAdd(gate, n, L.Down, x, xb);
+            B.RmsNorm(xs, xb, rows, d, L.FfnNorm, c.RmsNormEps);
+            B.MatMul(xb, rows, L.Gate, gate);
+            B.MatMul(xb, rows, L.Up, up);
+            B.SiluMul(gate, up, (long)rows * c.FfnSize);
+            B.MatMulAdd(gate, rows, L.Down, xs, xb);
         }
         output.Commit(positions);
 
