@@ -8,7 +8,7 @@
 // to 2.2× (GQA 32/8) the time of the copy alone.
 //
 //   nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -DHEAD_DIM=128 -DWGMMA_ATTENTION=1 \
-//        -o /tmp/sqp benchmarks/Cuda/KernelCheck/short_query_probe.cu && /tmp/sqp
+//        -o /tmp/sqp benchmarks/Cuda/KernelCheck/short_query_probe.cu -lcuda && /tmp/sqp
 #include <cuda.h>
 #include <cuda_runtime.h>
 #include <algorithm>
@@ -22,8 +22,7 @@
 #include "../../../runtime/PromptCache.Cuda/Kernels/attention.cu"
 #include "../../../runtime/PromptCache.Cuda/Kernels/attention_pipelined.cu"
 #include "../../../runtime/PromptCache.Cuda/Kernels/attention_wgmma.cu"
-
-#define CHECK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { printf("%s failed: %s (line %d)\n", #x, cudaGetErrorString(e_), __LINE__); exit(1); } } while (0)
+#include "check_util.h"
 
 // Copies this block's key range of one kv head's K and V, tile by tile, through a STAGES-deep cp.async ring.
 // headStride: elements between kv heads' first keys; stride: between consecutive keys.
@@ -66,22 +65,9 @@ __global__ void __launch_bounds__(128) stream_kv(const bf16_t* k, const bf16_t* 
 
 static char* flushBuffer;
 template <class Call>
-static double timed_us(cudaEvent_t e0, cudaEvent_t e1, int reps, const Call& call)
+static double timed_us(int reps, const Call& call)
 {
-    std::vector<float> t;
-    for (int i = 0; i < reps + 2; i++)
-    {
-        CHECK(cudaMemsetAsync(flushBuffer, i, 128 << 20));
-        CHECK(cudaEventRecord(e0));
-        call();
-        CHECK(cudaEventRecord(e1));
-        CHECK(cudaEventSynchronize(e1));
-        float ms;
-        CHECK(cudaEventElapsedTime(&ms, e0, e1));
-        if (i >= 2) t.push_back(ms);
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2] * 1e3;
+    return 1e3 * median_ms([] { CHECK(cudaMemsetAsync(flushBuffer, 0, 128 << 20)); }, call, reps);
 }
 
 int main()
@@ -103,7 +89,7 @@ int main()
     {
         srand(7);
         std::vector<unsigned short> h(kvElems);
-        for (auto& x : h) { float f = rand() / (float)RAND_MAX - 0.5f; unsigned u; memcpy(&u, &f, 4); x = (unsigned short)(u >> 16); }
+        for (auto& x : h) x = host_bf16(rand() / (float)RAND_MAX - 0.5f);
         CHECK(cudaMemcpy(k, h.data(), kvElems * 2, cudaMemcpyHostToDevice));
         CHECK(cudaMemcpy(kh, h.data(), kvElems * 2, cudaMemcpyHostToDevice));
         for (auto& x : h) x ^= 0x0040;
@@ -113,9 +99,6 @@ int main()
         for (auto& x : qh) x = (rand() / (float)RAND_MAX - 0.5f) * 4.0f;
         CHECK(cudaMemcpy(q, qh.data(), qh.size() * 4, cudaMemcpyHostToDevice));
     }
-    cudaEvent_t e0, e1;
-    CHECK(cudaEventCreate(&e0));
-    CHECK(cudaEventCreate(&e1));
     const int ring2 = 2 * 2 * WTILE * 2 + 1024, ring4 = 4 * 2 * WTILE * 2 + 1024;
     CHECK(cudaFuncSetAttribute(stream_kv<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, ring2));
     CHECK(cudaFuncSetAttribute(stream_kv<4>, cudaFuncAttributeMaxDynamicSharedMemorySize, ring4));
@@ -132,10 +115,10 @@ int main()
         for (int splits : {4, 8, 16})
         {
             auto row = [&](const char* what, double us) { printf("%-34s %7d %9.1f %8.2f %9.2f\n", what, splits, us, bytes / us / 1e6, us / floorUs); };
-            row("stream, segment layout, 2 stages", timed_us(e0, e1, reps, [&] { stream_kv<2><<<dim3(heads, 1, splits), 128, ring2>>>(k, v, modules, stride, HEAD_DIM, heads, kvheads, splits, sink); }));
-            row("stream, segment layout, 4 stages", timed_us(e0, e1, reps, [&] { stream_kv<4><<<dim3(heads, 1, splits), 128, ring4>>>(k, v, modules, stride, HEAD_DIM, heads, kvheads, splits, sink); }));
-            row("stream, head-major, 2 stages", timed_us(e0, e1, reps, [&] { stream_kv<2><<<dim3(heads, 1, splits), 128, ring2>>>(kh, vh, modules, HEAD_DIM, tokens * HEAD_DIM, heads, kvheads, splits, sink); }));
-            row("stream, head-major, 4 stages", timed_us(e0, e1, reps, [&] { stream_kv<4><<<dim3(heads, 1, splits), 128, ring4>>>(kh, vh, modules, HEAD_DIM, tokens * HEAD_DIM, heads, kvheads, splits, sink); }));
+            row("stream, segment layout, 2 stages", timed_us(reps, [&] { stream_kv<2><<<dim3(heads, 1, splits), 128, ring2>>>(k, v, modules, stride, HEAD_DIM, heads, kvheads, splits, sink); }));
+            row("stream, segment layout, 4 stages", timed_us(reps, [&] { stream_kv<4><<<dim3(heads, 1, splits), 128, ring4>>>(k, v, modules, stride, HEAD_DIM, heads, kvheads, splits, sink); }));
+            row("stream, head-major, 2 stages", timed_us(reps, [&] { stream_kv<2><<<dim3(heads, 1, splits), 128, ring2>>>(kh, vh, modules, HEAD_DIM, tokens * HEAD_DIM, heads, kvheads, splits, sink); }));
+            row("stream, head-major, 4 stages", timed_us(reps, [&] { stream_kv<4><<<dim3(heads, 1, splits), 128, ring4>>>(kh, vh, modules, HEAD_DIM, tokens * HEAD_DIM, heads, kvheads, splits, sink); }));
         }
         for (int rows : {48, 1})
         {
@@ -163,7 +146,7 @@ int main()
                 for (size_t i = 0; i < got.size(); i++) worst = std::max(worst, (double)fabsf(got[i] - ref[i]));
                 bool pass = worst < 2e-2;
                 ok &= pass;
-                double us = timed_us(e0, e1, reps, attend);
+                double us = timed_us(reps, attend);
                 printf("%-34s %7d %9.1f %8.2f %9.2f   max |diff| %.2e %s\n", rows == 48 ? "attention_wgmma + combine, 48 rows" : "attention_wgmma + combine, 1 row",
                     splits, us, bytes / us / 1e6, us / floorUs, worst, pass ? "PASS" : "FAIL");
             }
