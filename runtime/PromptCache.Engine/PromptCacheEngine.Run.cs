@@ -206,7 +206,10 @@ public sealed partial class PromptCacheEngine
         int next = positions[^1] + 1;
         state.Unforwarded = null;
 
+        var planned = clock.Elapsed;
         var logits = await ForwardAsync(ids, positions, context, state.Session, LogitsMode.Last, ct).ConfigureAwait(false);
+        stats.PlanningTime = planned;
+        stats.PrefillTime = clock.Elapsed - planned;
         state.NextPosition = next;
         if (options.MaxTokens == 0) Finish(stats, clock);
         for (int index = 0; index < options.MaxTokens; index++)

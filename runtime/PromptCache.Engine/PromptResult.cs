@@ -11,6 +11,18 @@ public sealed class PromptRunStats
     /// <summary>From the call to the first sampled token: validation, planning, the prefill of new tokens, sampling.</summary>
     public TimeSpan TimeToFirstToken { get; internal set; }
 
+    /// <summary>
+    /// The part of <see cref="TimeToFirstToken"/> before the first forward pass: validation, planning (tokenizing the
+    /// arguments, composing the cached segments) and renting the request's K/V session.
+    /// </summary>
+    public TimeSpan PlanningTime { get; internal set; }
+
+    /// <summary>
+    /// The first forward pass (the new tokens through the model, its logits on the host), from its dispatch to the
+    /// engine's forward queue to its return. The rest of <see cref="TimeToFirstToken"/> is sampling.
+    /// </summary>
+    public TimeSpan PrefillTime { get; internal set; }
+
     /// <summary>From the call to the end of generation.</summary>
     public TimeSpan TotalTime { get; internal set; }
 

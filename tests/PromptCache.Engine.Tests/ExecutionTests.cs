@@ -60,6 +60,9 @@ public sealed class ExecutionTests
         Assert.Equal(1 + 4 + suffix, result.Stats.PrefillTokens);
         Assert.Equal(5, result.Stats.ModuleHits); // root, intro, plan, plan/city, plan/city/new
         Assert.True(result.TimeToFirstToken > TimeSpan.Zero);
+        // The phases before the first token: planning, then the forward pass; sampling is what remains.
+        Assert.True(result.Stats.PlanningTime > TimeSpan.Zero && result.Stats.PrefillTime > TimeSpan.Zero);
+        Assert.True(result.Stats.PlanningTime + result.Stats.PrefillTime <= result.TimeToFirstToken);
 
         var counters = engine.GetCounters();
         Assert.Equal(1, counters.CachedRequests);

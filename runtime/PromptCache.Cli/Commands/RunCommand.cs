@@ -72,7 +72,7 @@ internal static class RunCommand
             }
             stdout.WriteLine();
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"TTFT {stats.TimeToFirstToken.TotalMilliseconds:F1} ms ({(stats.UsedCache ? "cached" : "no cache")}): {stats.PrefillTokens} tokens computed, {stats.CachedTokens} reused from {stats.ModuleHits} cached segments; {stats.GeneratedTokens} generated in {stats.TotalTime.TotalMilliseconds:F0} ms"));
+                $"TTFT {stats.TimeToFirstToken.TotalMilliseconds:F1} ms ({(stats.UsedCache ? "cached" : "no cache")}; planning {stats.PlanningTime.TotalMilliseconds:F1}, forward {stats.PrefillTime.TotalMilliseconds:F1}): {stats.PrefillTokens} tokens computed, {stats.CachedTokens} reused from {stats.ModuleHits} cached segments; {stats.GeneratedTokens} generated in {stats.TotalTime.TotalMilliseconds:F0} ms"));
             return 0;
         }
         catch (Exception e) when (e is PromptCacheException or IOException or InvalidDataException or NotSupportedException or ArgumentException or TokenizerFormatException or UnauthorizedAccessException)
