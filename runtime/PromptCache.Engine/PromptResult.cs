@@ -13,7 +13,8 @@ public sealed class PromptRunStats
 
     /// <summary>
     /// The part of <see cref="TimeToFirstToken"/> before the first forward pass: validation, planning (tokenizing the
-    /// arguments, composing the cached segments) and renting the request's K/V session.
+    /// arguments, composing the cached segments) and renting the request's K/V session; for a conversation turn,
+    /// preparing the turn (overflow planning, and starting its history's layer-wise load, which the forward overlaps).
     /// </summary>
     public TimeSpan PlanningTime { get; internal set; }
 
