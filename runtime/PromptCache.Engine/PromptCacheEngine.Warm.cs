@@ -5,6 +5,7 @@ using PromptCache.Engine.Precompute;
 using PromptCache.Pml;
 using PromptCache.Pml.Layout;
 using PromptCache.Pml.Syntax;
+using PromptCache.Runtime.Backends.Cpu;
 using PromptCache.Runtime.Caching.Store;
 using PromptCache.Runtime.Inference;
 
@@ -97,7 +98,7 @@ public sealed partial class PromptCacheEngine
                 await Store.PutAsync(key, new SegmentBlob(segment, $"{bound.Name}:{(owner.Length == 0 ? "<root>" : owner)}"), KvPutOptions.Module, ct).ConfigureAwait(false);
                 if (Store.TryGetResident(key) is { } lease)
                 {
-                    result[owner] = KvSegmentBytes.Borrow(lease);
+                    result[owner] = BorrowModule(lease, bound.Name, owner);
                     segment.Dispose();
                 }
                 else
@@ -116,6 +117,17 @@ public sealed partial class PromptCacheEngine
         }
     }
 
+    // A read-only segment over a module's store entry, page-locked for a GPU backend (PinModuleHostMemory).
+    private KvSegment BorrowModule(KvLease lease, string schema, string owner)
+    {
+        // The CPU reads host memory in place: nothing to page-lock.
+        var pinWith = Options.PinModuleHostMemory && Model.Backend is not CpuBackend ? Model.Backend : null;
+        var segment = KvSegmentBytes.Borrow(lease, pinWith, out bool pinned);
+        if (pinWith is not null && !pinned && segment.IsBorrowed)
+            Log($"cache store: could not page-lock the host memory of '{schema}:{(owner.Length == 0 ? "<root>" : owner)}'; loading it back to the GPU after its device copy is dropped runs synchronously.");
+        return segment;
+    }
+
     // The owners whose K/V is kept: the root and every cacheable module that has tokens of its own.
     private static List<string> CachedOwners(BoundSchema bound) =>
         [.. bound.Owners.Where(o => o.Value.Ids.Length > 0 && (o.Key.Length == 0 || (bound.Modules.TryGetValue(o.Key, out var m) && m.IsCacheable))).Select(o => o.Key)];
@@ -132,7 +144,7 @@ public sealed partial class PromptCacheEngine
                 var key = _keys.For(bound.Schema.ContentHash, owner, bound.PreambleLength);
                 var lease = await Store.TryGetAsync(key, ct).ConfigureAwait(false);
                 if (lease is null) return Discard(result);
-                var segment = KvSegmentBytes.Borrow(lease); // The segment owns the lease from here.
+                var segment = BorrowModule(lease, bound.Name, owner); // The segment owns the lease from here.
                 result[owner] = segment;
                 if (!segment.Fits(Model.Config) || !segment.Positions.SequenceEqual(bound.Owners[owner].Positions))
                 {

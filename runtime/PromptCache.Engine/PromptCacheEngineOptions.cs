@@ -57,6 +57,15 @@ public sealed record PromptCacheEngineOptions
     /// </summary>
     public int ReusedSessionSegments { get; init; } = 2;
 
+    /// <summary>
+    /// On a GPU backend, page-lock the host memory of warmed modules (AttentionStore's pinned host tier), so a
+    /// module whose device copy was dropped (the device tier's budget, or a full GPU) is loaded back layer by
+    /// layer while the forward computes, at the bus's rate, instead of synchronously from pageable memory. Costs
+    /// time once per warmed module (~72 ms per GiB on the H100 machine) and keeps those pages in RAM; it is a
+    /// no-op on the CPU. Default true.
+    /// </summary>
+    public bool PinModuleHostMemory { get; init; } = true;
+
     /// <summary>Overrides the model's identity in cache keys (default: a fingerprint of the model files).</summary>
     public string? ModelIdentity { get; init; }
 

@@ -40,7 +40,7 @@ public sealed unsafe partial class CudaBackend
                 if (present < block.Visible)
                 {
                     FlushAttention(); // loading may move a device copy the held groups point into
-                    if (LayerwiseHostLoad && seg.DataType == KvDataType.BF16 && !block.Causal) LoadLayerwise(seg, mirror);
+                    if (LayerwiseHostLoad && !block.Causal) LoadLayerwise(seg, mirror);
                     else SyncFromHost(seg, mirror);
                     present = block.Causal ? Math.Max(mirror.Valid, mirror.Stored) : mirror.Valid;
                 }

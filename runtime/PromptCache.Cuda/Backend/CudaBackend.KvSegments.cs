@@ -166,6 +166,22 @@ public sealed unsafe partial class CudaBackend
         return victims.Count;
     }
 
+    /// <summary>
+    /// Drops every device K/V copy that no forward in flight uses, as the device tier's budget would: their
+    /// segments keep their host bytes (saved first where they were not written back) and are loaded again,
+    /// layer by layer, when next attended to. Frees GPU memory at once, e.g. before another process needs it;
+    /// the benchmarks use it to time the host tier. Returns how many copies went.
+    /// </summary>
+    public int DropDeviceKvCopies()
+    {
+        using (Enter())
+        {
+            Begin();
+            return Evict(0); // a forward's logits read ends its call, so only one still running keeps its copies
+
+        }
+    }
+
     /// <summary>Device bytes held by K/V copies of segments (the device tier).</summary>
     public long DeviceKvBytes
     {
@@ -223,7 +239,9 @@ public sealed unsafe partial class CudaBackend
     }
 
     // Queues every layer's K and V on the copy stream, one event per layer; the compute stream waits
-    // per layer in Attention, so layer l's attention overlaps the copies of the layers after it.
+    // per layer in Attention, so layer l's attention overlaps the copies of the layers after it. bf16 rows
+    // land in the device copy as they are; f16 and f32 rows land in a staging block and are converted into
+    // it by a kernel on the copy stream (the stream's order keeps one layer's staging from the next's).
     private void LoadLayerwise(KvSegment segment, DeviceKvSegment mirror)
     {
         int count = segment.Count;
@@ -232,6 +250,8 @@ public sealed unsafe partial class CudaBackend
         _device.BreakCapture(); // the copy stream joins the compute stream by events: not recorded
         Grow(mirror, count);
         mirror.ClearLayerReady();
+        long values = (long)count * segment.KvDim, half = values * segment.ElementBytes;
+        ulong staging = segment.DataType == KvDataType.BF16 ? 0 : _loadStaging.Get(2 * half); // may synchronise: before the copies
         var copy = _device.CopyStream;
         // Anything the compute stream still does with this block (a grow copy) comes first.
         using (var before = CudaEvent.Create(_device.Context))
@@ -239,17 +259,36 @@ public sealed unsafe partial class CudaBackend
             before.Record(_device.Stream);
             CudaCheck.Driver(CuDriver.cuStreamWaitEvent(copy.Value, before.Value, 0));
         }
-        long half = (long)count * segment.KvDim * sizeof(ushort);
         var ready = new CudaEvent[segment.LayerCount];
         for (int layer = 0; layer < segment.LayerCount; layer++)
         {
-            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Keys(layer), SegmentKeys(segment, layer), (nuint)half, copy.Value));
-            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Values(layer), SegmentValues(segment, layer), (nuint)half, copy.Value));
+            if (segment.DataType == KvDataType.BF16)
+            {
+                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Keys(layer), SegmentKeys(segment, layer), (nuint)half, copy.Value));
+                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Values(layer), SegmentValues(segment, layer), (nuint)half, copy.Value));
+            }
+            else
+            {
+                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(staging, SegmentKeys(segment, layer), (nuint)half, copy.Value));
+                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(staging + (ulong)half, SegmentValues(segment, layer), (nuint)half, copy.Value));
+                ConvertToBf16(segment.DataType, staging, mirror.Keys(layer), values, copy);
+                ConvertToBf16(segment.DataType, staging + (ulong)half, mirror.Values(layer), values, copy);
+            }
             ready[layer] = CudaEvent.Create(_device.Context);
             CudaCheck.Driver(CuDriver.cuEventRecord(ready[layer].Value, copy.Value));
         }
         mirror.LayerReady = ready;
         mirror.Valid = count;
+        LayerwiseLoads++;
+    }
+
+    /// <summary>Segments loaded from host memory layer by layer (tests: the path ran).</summary>
+    internal long LayerwiseLoads { get; private set; }
+
+    private void ConvertToBf16(KvDataType from, ulong source, ulong target, long values, CudaStream stream)
+    {
+        if (from == KvDataType.F32) _kernels.ConvertF32ToBf16(source, target, values, stream);
+        else _kernels.ConvertF16ToBf16(source, target, values, stream);
     }
 
     /// <summary>
@@ -257,25 +296,82 @@ public sealed unsafe partial class CudaBackend
     /// run asynchronously at full PCIe rate. Call <see cref="UnpinHostMemory"/> before the segment is
     /// disposed or grown. Returns false when the driver refuses (loads still work, synchronously).
     /// </summary>
-    public bool PinHostMemory(KvSegment segment)
+    public bool PinHostMemory(KvSegment segment) => Register(SegmentKeys(segment, 0), segment.BytesPerToken * segment.Capacity) == 0;
+
+    /// <summary>Undoes <see cref="PinHostMemory(KvSegment)"/>.</summary>
+    public void UnpinHostMemory(KvSegment segment) => Unregister(SegmentKeys(segment, 0));
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// cuMemHostRegister. Page-locking costs time once (H100 machine: ~72 ms per GiB of pages already
+    /// touched, RESULTS.md session 17), so it suits memory that stays, like warmed modules, not a
+    /// request's own K/V. Pinned pages cannot be swapped out: they count against the host's RAM for good.
+    /// </remarks>
+    public IDisposable? PinHostMemory(void* address, long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        if (address is null) throw new ArgumentNullException(nameof(address));
+        int status = Register((byte*)address, bytes);
+        if (status == 0) return new HostRegistration(this, (byte*)address, bytes);
+        PinRefusals++;
+        LastPinError = $"cuMemHostRegister of {bytes} bytes failed with CUDA error {status}";
+        return null;
+    }
+
+    /// <summary>Requests to page-lock host memory that the driver refused (see <see cref="LastPinError"/>).</summary>
+    public long PinRefusals { get; private set; }
+
+    /// <summary>Why the last refused request to page-lock host memory failed, or null.</summary>
+    public string? LastPinError { get; private set; }
+
+    /// <summary>Host bytes page-locked through <see cref="PinHostMemory(void*, long)"/> now.</summary>
+    public long PinnedHostBytes => Interlocked.Read(ref _pinnedHostBytes);
+
+    private long _pinnedHostBytes;
+
+    private int Register(byte* address, long bytes)
     {
         using (Enter())
         {
             Begin();
             _device.BreakCapture(); // registering may synchronise the device, which would invalidate a recording
             _device.MakeCurrent();
-            return CuDriver.cuMemHostRegister(SegmentKeys(segment, 0), (nuint)(segment.BytesPerToken * segment.Capacity), 0) == 0;
+            return CuDriver.cuMemHostRegister(address, (nuint)bytes, 0);
         }
     }
 
-    /// <summary>Undoes <see cref="PinHostMemory"/>.</summary>
-    public void UnpinHostMemory(KvSegment segment)
+    private void Unregister(byte* address)
     {
         using (Enter())
         {
+            if (_disposed) return; // the context went with the backend, and its registrations with it
             Begin();
-            _device.Synchronize();
-            CudaCheck.Driver(CuDriver.cuMemHostUnregister(SegmentKeys(segment, 0)));
+            _device.Synchronize(); // a queued copy may still read the pages
+            CudaCheck.Driver(CuDriver.cuMemHostUnregister(address));
+        }
+    }
+
+    // Undoes one registration, once.
+    private sealed class HostRegistration : IDisposable
+    {
+        private readonly CudaBackend _backend;
+        private readonly nint _address;
+        private readonly long _bytes;
+        private int _disposed;
+
+        public HostRegistration(CudaBackend backend, byte* address, long bytes)
+        {
+            _backend = backend;
+            _address = (nint)address;
+            _bytes = bytes;
+            Interlocked.Add(ref backend._pinnedHostBytes, bytes);
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            Interlocked.Add(ref _backend._pinnedHostBytes, -_bytes);
+            _backend.Unregister((byte*)_address);
         }
     }
 

@@ -29,6 +29,7 @@ public sealed unsafe partial class CudaBackend : IComputeBackend, IDisposable
     private readonly DeviceResidentStores _stores;
     private readonly ActivationPool _pool;
     private readonly ScratchBuffer _ids, _partials, _staging, _groupOutput;
+    private readonly ScratchBuffer _loadStaging; // f16/f32 host rows on their way to bf16 (copy stream only)
     private readonly GemmInputs _gemmInputs;
     private readonly DeferredRopes _deferredRopes;
     private readonly ScratchBuffer[] _gemmInputBuffers;
@@ -87,6 +88,7 @@ public sealed unsafe partial class CudaBackend : IComputeBackend, IDisposable
             _ids = new ScratchBuffer(_device);
             _partials = new ScratchBuffer(_device);
             _staging = new ScratchBuffer(_device);
+            _loadStaging = new ScratchBuffer(_device);
             _groupOutput = new ScratchBuffer(_device);
             _ltGemm = new LtTunedGemm(_device);
             _writeBack = new HostWriteBack(_device);
@@ -133,10 +135,11 @@ public sealed unsafe partial class CudaBackend : IComputeBackend, IDisposable
     }
 
     /// <summary>
-    /// Whether a bf16 segment found only in host memory is loaded layer by layer on a copy stream,
-    /// attention of layer l waiting only for layer l (AttentionStore's overlap). When false, all
-    /// layers are loaded before the first attention. Copies overlap compute only from page-locked
-    /// memory: see <see cref="PinHostMemory"/>.
+    /// Whether a segment found only in host memory is loaded layer by layer on a copy stream,
+    /// attention of layer l waiting only for layer l (AttentionStore's overlap); f16 and f32 rows are
+    /// converted to bf16 on that stream too. When false, all layers are loaded before the first
+    /// attention. Copies overlap compute only from page-locked memory: see
+    /// <see cref="PinHostMemory(void*, long)"/> (the engine pins its warmed modules).
     /// </summary>
     public bool LayerwiseHostLoad { get; set; } = true;
 
@@ -415,6 +418,7 @@ public sealed unsafe partial class CudaBackend : IComputeBackend, IDisposable
             _ids.Dispose();
             _partials.Dispose();
             _staging.Dispose();
+            _loadStaging.Dispose();
             _groupOutput.Dispose();
             _kernels.Dispose();
             _modules.Dispose();

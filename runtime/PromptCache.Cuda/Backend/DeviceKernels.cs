@@ -24,10 +24,10 @@ internal sealed unsafe partial class DeviceKernels : IDisposable
     /// <summary>Blocks for a grid-stride loop over <paramref name="n"/> elements: enough to fill the chip, no more.</summary>
     private uint GridFor(long n) => (uint)Math.Clamp((n + Threads - 1) / Threads, 1, (long)_device.MultiprocessorCount * 32);
 
-    private void Launch(IntPtr function, uint gx, uint gy, uint gz, uint block, void** args, uint sharedBytes = 0)
+    private void Launch(IntPtr function, uint gx, uint gy, uint gz, uint block, void** args, uint sharedBytes = 0, CudaStream? stream = null)
     {
         _device.MakeCurrent();
-        CudaCheck.Driver(CuDriver.cuLaunchKernel(function, gx, gy, gz, block, 1, 1, sharedBytes, _device.Stream.Value, args, null));
+        CudaCheck.Driver(CuDriver.cuLaunchKernel(function, gx, gy, gz, block, 1, 1, sharedBytes, (stream ?? _device.Stream).Value, args, null));
     }
 
     /// <summary>Why launches that asked to start as programmatic dependents ran as plain ones, or null.</summary>
@@ -81,21 +81,23 @@ internal sealed unsafe partial class DeviceKernels : IDisposable
         _sharedOptIn[function] = bytes;
     }
 
-    private void Elementwise(string kernel, long n, void** args) =>
-        Launch(_modules.Transformer(kernel), GridFor(n), 1, 1, Threads, args);
+    private void Elementwise(string kernel, long n, void** args, CudaStream? stream = null) =>
+        Launch(_modules.Transformer(kernel), GridFor(n), 1, 1, Threads, args, stream: stream);
 
-    public void ConvertF32ToBf16(ulong x, ulong y, long n)
+    /// <summary>y = bf16(x) for n f32 values; on <paramref name="stream"/> (default: the compute stream).</summary>
+    public void ConvertF32ToBf16(ulong x, ulong y, long n, CudaStream? stream = null)
     {
         if (n == 0) return;
         void** a = stackalloc void*[] { &x, &y, &n };
-        Elementwise("convert_f32_to_bf16", n, a);
+        Elementwise("convert_f32_to_bf16", n, a, stream);
     }
 
-    public void ConvertF16ToBf16(ulong x, ulong y, long n)
+    /// <summary>y = bf16(x) for n f16 values; on <paramref name="stream"/> (default: the compute stream).</summary>
+    public void ConvertF16ToBf16(ulong x, ulong y, long n, CudaStream? stream = null)
     {
         if (n == 0) return;
         void** a = stackalloc void*[] { &x, &y, &n };
-        Elementwise("convert_f16_to_bf16", n, a);
+        Elementwise("convert_f16_to_bf16", n, a, stream);
     }
 
     public void ConvertBf16ToF32(ulong x, ulong y, long n)

@@ -1,3 +1,4 @@
+using PromptCache.Runtime.Backends;
 using PromptCache.Runtime.Caching.Entries;
 using PromptCache.Runtime.Caching.Store;
 using PromptCache.Runtime.Inference;
@@ -46,19 +47,52 @@ internal static class KvSegmentBytes
     /// A read-only segment over a resident store entry, without a copy: the lease keeps the bytes
     /// alive and is released with the segment. Falls back to a copy when the entry is not in host memory.
     /// </summary>
-    public static unsafe KvSegment Borrow(KvLease lease)
+    public static KvSegment Borrow(KvLease lease) => Borrow(lease, null, out _);
+
+    /// <summary>
+    /// <see cref="Borrow(KvLease)"/>, with the entry's host bytes page-locked by <paramref name="pinWith"/>
+    /// (<see cref="IComputeBackend.PinHostMemory"/>) for as long as the segment lives, so a GPU backend loads
+    /// them asynchronously, layer by layer. <paramref name="pinned"/> says whether that happened (false: no
+    /// backend given, the entry is not in host memory, or the backend declined).
+    /// </summary>
+    public static unsafe KvSegment Borrow(KvLease lease, IComputeBackend? pinWith, out bool pinned)
     {
+        pinned = false;
         var metadata = lease.Metadata;
         if (!lease.IsHostResident)
         {
             using (lease) return Create(metadata, lease.CopyLayerTo);
         }
-        var positions = Positions(metadata);
-        return KvSegment.Borrow(metadata.LayerCount, metadata.KvHeads, metadata.HeadDim, DataType(metadata.ElementType), positions, layer =>
+        var layers = new nint[metadata.LayerCount];
+        for (int l = 0; l < layers.Length; l++)
         {
             // The store's host buffers are native memory (never moved by the GC), so the address outlives the fixed block.
-            fixed (byte* p = lease.GetLayer(layer)) return (nint)p;
-        }, lease);
+            fixed (byte* p = lease.GetLayer(l)) layers[l] = (nint)p;
+        }
+        IDisposable owner = lease;
+        if (pinWith is not null && HostPins.TryPin(pinWith, layers, metadata.LayerBytes) is { } pins)
+        {
+            owner = new PinnedLease(pins, lease);
+            pinned = true;
+        }
+        return KvSegment.Borrow(metadata.LayerCount, metadata.KvHeads, metadata.HeadDim, DataType(metadata.ElementType), Positions(metadata),
+            l => layers[l], owner);
+    }
+
+    // Releases the page-lock before the lease can free the pages.
+    private sealed class PinnedLease(IDisposable pins, KvLease lease) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                pins.Dispose();
+            }
+            finally
+            {
+                lease.Dispose();
+            }
+        }
     }
 
     private static List<int> Positions(KvEntryMetadata metadata)

@@ -69,6 +69,9 @@ public sealed class PromptCacheOptions
     /// <summary>Cut an argument longer than its slot instead of rejecting the request.</summary>
     public bool TruncateLongArguments { get; set; }
 
+    /// <summary>On the CUDA backend, page-lock warmed modules' host memory; see <see cref="PromptCacheEngineOptions.PinModuleHostMemory"/>.</summary>
+    public bool PinModuleHostMemory { get; set; } = true;
+
     /// <summary>What precedes each schema's first token.</summary>
     public PreamblePolicy Preamble { get; set; } = PreamblePolicy.Auto;
 
@@ -101,6 +104,7 @@ public sealed class PromptCacheOptions
         MaxConcurrentForwards = MaxConcurrentForwards,
         ReusedSessionSegments = ReusedSessionSegments,
         TruncateLongArguments = TruncateLongArguments,
+        PinModuleHostMemory = PinModuleHostMemory,
         Preamble = Preamble,
         Log = log,
     };

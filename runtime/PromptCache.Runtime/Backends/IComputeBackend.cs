@@ -88,4 +88,13 @@ public unsafe interface IComputeBackend
     /// units need more rows per GEMM to reach their rate.
     /// </summary>
     int PreferredChunkTokens => 512;
+
+    /// <summary>
+    /// Page-locks <paramref name="bytes"/> of host memory at <paramref name="address"/> that K/V is loaded
+    /// from again and again (the engine's warmed modules: AttentionStore's pinned host tier), so that a GPU
+    /// backend copies from it asynchronously, at the bus's rate and layer by layer while it computes.
+    /// Dispose the result before the memory is freed. Null when the backend has nothing to gain (the CPU)
+    /// or the driver refuses; loads then still work, only slower.
+    /// </summary>
+    IDisposable? PinHostMemory(void* address, long bytes) => null;
 }

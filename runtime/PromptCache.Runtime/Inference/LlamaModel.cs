@@ -41,6 +41,9 @@ public sealed unsafe class LlamaModel : IDisposable
     /// <summary>Hyperparameters.</summary>
     public ModelConfig Config { get; }
 
+    /// <summary>Where the forward passes run.</summary>
+    public IComputeBackend Backend => _backend;
+
     /// <summary>The weights, memory-mapped from the model files.</summary>
     public ModelWeights Weights { get; }
 
