@@ -67,8 +67,11 @@ public sealed partial class PromptCacheEngine
                 if (segments is null)
                 {
                     Dictionary<string, KvSegment> computed;
+                    var phase = Stopwatch.StartNew();
                     (computed, tokens) = await ScaffoldPrecompute.RunAsync(bound, Model, Options.KvDataType, ForwardAsync, ct).ConfigureAwait(false);
+                    var passes = phase.Elapsed;
                     segments = await StoreComputedAsync(bound, computed, ct).ConfigureAwait(false);
+                    Log($"computed schema '{bound.Name}': the passes took {passes.TotalMilliseconds:F0} ms, storing (and page-locking) the segments {(phase.Elapsed - passes).TotalMilliseconds:F0} ms");
                 }
                 _metrics.SchemaWarmed(loaded ? 0 : segments.Count, loaded ? segments.Count : 0, tokens);
                 _schemas[schema.Name] = new SchemaEntry(bound, segments, pins);
