@@ -89,6 +89,11 @@ public sealed partial class PromptCacheEngine
         }
     }
 
+    // Module entries reach the disk tier in the background: a warm-up waits for memory, not for each file's fsync
+    // (H100 machine, 4096 tokens of the 7B shape in f16: 0.6 s per 537 MB module, 2.5 s of a 5 s warm-up). The store
+    // writes every file atomically either way, and its FlushAsync and DisposeAsync wait for them.
+    private static readonly KvPutOptions ModulePut = KvPutOptions.Module with { Persist = KvPersistMode.Background };
+
     // Puts each computed segment into the store and swaps it for a borrowed view of the store's copy.
     private async Task<Dictionary<string, KvSegment>> StoreComputedAsync(BoundSchema bound, Dictionary<string, KvSegment> computed, CancellationToken ct)
     {
@@ -98,7 +103,7 @@ public sealed partial class PromptCacheEngine
             foreach (var (owner, segment) in computed)
             {
                 var key = _keys.For(bound.Schema.ContentHash, owner, bound.PreambleLength);
-                await Store.PutAsync(key, new SegmentBlob(segment, $"{bound.Name}:{(owner.Length == 0 ? "<root>" : owner)}"), KvPutOptions.Module, ct).ConfigureAwait(false);
+                await Store.PutAsync(key, new SegmentBlob(segment, $"{bound.Name}:{(owner.Length == 0 ? "<root>" : owner)}"), ModulePut, ct).ConfigureAwait(false);
                 if (Store.TryGetResident(key) is { } lease)
                 {
                     result[owner] = BorrowModule(lease, bound.Name, owner);
