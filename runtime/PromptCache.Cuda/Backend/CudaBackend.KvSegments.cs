@@ -178,7 +178,6 @@ public sealed unsafe partial class CudaBackend
         {
             Begin();
             return Evict(0); // a forward's logits read ends its call, so only one still running keeps its copies
-
         }
     }
 
@@ -313,13 +312,15 @@ public sealed unsafe partial class CudaBackend
         if (address is null) throw new ArgumentNullException(nameof(address));
         int status = Register((byte*)address, bytes);
         if (status == 0) return new HostRegistration(this, (byte*)address, bytes);
-        PinRefusals++;
+        Interlocked.Increment(ref _pinRefusals);
         LastPinError = $"cuMemHostRegister of {bytes} bytes failed with CUDA error {status}";
         return null;
     }
 
     /// <summary>Requests to page-lock host memory that the driver refused (see <see cref="LastPinError"/>).</summary>
-    public long PinRefusals { get; private set; }
+    public long PinRefusals => Interlocked.Read(ref _pinRefusals);
+
+    private long _pinRefusals;
 
     /// <summary>Why the last refused request to page-lock host memory failed, or null.</summary>
     public string? LastPinError { get; private set; }

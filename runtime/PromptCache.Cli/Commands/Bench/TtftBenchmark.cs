@@ -34,7 +34,7 @@ internal static class TtftBenchmark
                 // A backend takes the weights at its first forward (the GPU's upload): that is the model's load, not the warm-up's.
                 var load = Stopwatch.StartNew();
                 first.Model.Forward([0], [0], [], null, LogitsMode.Last);
-                notes.Add(string.Create(inv, $"Model load ({size} cached tokens' engine): the first forward, with the weights' upload to the backend, took {load.Elapsed.TotalMilliseconds:F0} ms (not in the warm-up column)"));
+                notes.Add(string.Create(inv, $"Model load before the {size}-token warm-up: the first forward, which uploads the weights to the backend, took {load.Elapsed.TotalMilliseconds:F0} ms (not in the warm-up column)"));
                 var clock = Stopwatch.StartNew();
                 await first.WarmAsync(schema);
                 warmCompute = clock.Elapsed.TotalMilliseconds;
