@@ -1,10 +1,6 @@
 using PromptCache.Engine.Caching;
 using PromptCache.Engine.Synthetic;
-using PromptCache.Runtime.Backends;
-using PromptCache.Runtime.Backends.Cpu;
 using PromptCache.Runtime.Generation;
-using PromptCache.Runtime.Inference;
-using PromptCache.Runtime.Models;
 
 namespace PromptCache.Engine.Tests;
 
@@ -108,10 +104,8 @@ public sealed class ModuleHostPinningTests
     }
 
     // The CPU backend, recording the pins the engine asks for (what the CUDA backend does with cuMemHostRegister).
-    private sealed unsafe class PinRecorder : IComputeBackend
+    private sealed unsafe class PinRecorder : CpuForwardingBackend
     {
-        private readonly IComputeBackend _cpu = CpuBackend.Instance;
-
         public sealed class Pin(nint address, long bytes) : IDisposable
         {
             public nint Address { get; } = address;
@@ -125,7 +119,9 @@ public sealed class ModuleHostPinningTests
         public bool Decline { get; init; }
         public int DeclineAfter { get; set; } = int.MaxValue;
 
-        public IDisposable? PinHostMemory(void* address, long bytes)
+        public override string Name => "pin-recorder";
+
+        public override IDisposable? PinHostMemory(void* address, long bytes)
         {
             lock (Pins)
             {
@@ -136,19 +132,5 @@ public sealed class ModuleHostPinningTests
                 return pin;
             }
         }
-
-        public string Name => "pin-recorder";
-        public float* Allocate(long count) => _cpu.Allocate(count);
-        public void Free(float* buffer) => _cpu.Free(buffer);
-        public void Embed(in WeightTensor embedding, ReadOnlySpan<int> ids, float* y) => _cpu.Embed(embedding, ids, y);
-        public void MatMul(float* x, int m, in WeightTensor w, float* y) => _cpu.MatMul(x, m, w, y);
-        public void AddBias(float* x, int m, float[] bias) => _cpu.AddBias(x, m, bias);
-        public void RmsNorm(float* x, float* y, int rows, int width, float[] weight, float eps) => _cpu.RmsNorm(x, y, rows, width, weight, eps);
-        public void Rope(float* x, int m, int heads, RopeTable table, RopeStyle style) => _cpu.Rope(x, m, heads, table, style);
-        public void SiluMul(float* gate, float* up, long count) => _cpu.SiluMul(gate, up, count);
-        public void Add(float* x, float* y, long count) => _cpu.Add(x, y, count);
-        public void StoreKv(KvSegment segment, int layer, int start, float* k, float* v, int m) => _cpu.StoreKv(segment, layer, start, k, v, m);
-        public void Attention(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output) => _cpu.Attention(q, m, heads, context, layer, output);
-        public void CopyToHost(float* source, Span<float> destination) => _cpu.CopyToHost(source, destination);
     }
 }

@@ -1,9 +1,6 @@
 using PromptCache.Engine.Synthetic;
-using PromptCache.Runtime.Backends;
-using PromptCache.Runtime.Backends.Cpu;
 using PromptCache.Runtime.Generation;
 using PromptCache.Runtime.Inference;
-using PromptCache.Runtime.Models;
 
 namespace PromptCache.Engine.Tests;
 
@@ -29,30 +26,17 @@ public sealed class SessionHostWriteBackTests
     }
 
     // The CPU backend, noting each segment K/V is stored into (what a GPU backend would copy back or not).
-    private sealed unsafe class StoreRecorder : IComputeBackend
+    private sealed unsafe class StoreRecorder : CpuForwardingBackend
     {
-        private readonly IComputeBackend _cpu = CpuBackend.Instance;
-
         public List<KvSegment> Stored { get; } = [];
 
-        public string Name => "recorder";
-        public float* Allocate(long count) => _cpu.Allocate(count);
-        public void Free(float* buffer) => _cpu.Free(buffer);
-        public void Embed(in WeightTensor embedding, ReadOnlySpan<int> ids, float* y) => _cpu.Embed(embedding, ids, y);
-        public void MatMul(float* x, int m, in WeightTensor w, float* y) => _cpu.MatMul(x, m, w, y);
-        public void AddBias(float* x, int m, float[] bias) => _cpu.AddBias(x, m, bias);
-        public void RmsNorm(float* x, float* y, int rows, int width, float[] weight, float eps) => _cpu.RmsNorm(x, y, rows, width, weight, eps);
-        public void Rope(float* x, int m, int heads, RopeTable table, RopeStyle style) => _cpu.Rope(x, m, heads, table, style);
-        public void SiluMul(float* gate, float* up, long count) => _cpu.SiluMul(gate, up, count);
-        public void Add(float* x, float* y, long count) => _cpu.Add(x, y, count);
-        public void Attention(float* q, int m, int heads, ReadOnlySpan<KvBlock> context, int layer, float* output) => _cpu.Attention(q, m, heads, context, layer, output);
-        public void CopyToHost(float* source, Span<float> destination) => _cpu.CopyToHost(source, destination);
+        public override string Name => "recorder";
 
-        public void StoreKv(KvSegment segment, int layer, int start, float* k, float* v, int m)
+        public override void StoreKv(KvSegment segment, int layer, int start, float* k, float* v, int m)
         {
             lock (Stored)
                 if (layer == 0) Stored.Add(segment);
-            _cpu.StoreKv(segment, layer, start, k, v, m);
+            base.StoreKv(segment, layer, start, k, v, m);
         }
     }
 }
