@@ -159,11 +159,14 @@ public sealed unsafe partial class CudaBackend : IComputeBackend, IDisposable
     public string Name => "cuda";
 
     /// <summary>
-    /// 2048: prefill GEMMs of 2048 rows run near the GPU's rate (7B shapes on the H100: ~700 TFLOP/s against ~750
-    /// at 4096), and the engine's uncached 4096-token TinyLlama-1.1B call took 29 ms instead of 35-36 with 512-token
-    /// chunks (same machine, alternating). A 7B chunk's activations take ~250 MB.
+    /// 8192: a prompt of up to 8192 new tokens runs as one chunk, as the benchmarks' uncached rows do. Prefill GEMMs
+    /// of 4096 rows run ~5 % faster than of 2048 (7B shapes on the H100: ~750 against ~700 TFLOP/s), and the engine's
+    /// uncached 4096-token 7B call took 97–98 ms in two 2048-token chunks (RESULTS.md, sessions 18 and 19). A chunk's
+    /// f32 activations take ~1.5 GB at 8192 tokens of a 7B or 8B shape (~190 MB per 1024 tokens); set
+    /// <c>LlamaModel.MaxChunkTokens</c> lower on a GPU with little memory to spare. (512-token chunks had made the
+    /// uncached 4096-token TinyLlama-1.1B call 35–36 ms against 29 with 2048.)
     /// </summary>
-    public int PreferredChunkTokens => 2048;
+    public int PreferredChunkTokens => 8192;
 
     /// <summary>Device bytes held by uploaded or created weights.</summary>
     public long WeightBytes => _weights.Bytes;
