@@ -466,22 +466,22 @@ internal static unsafe class CorrectnessChecks
         int[] query60 = Enumerable.Range(0, 60).Select(_ => rng.Next(config.VocabSize)).ToArray();
         int[] pos20 = Enumerable.Range(520, 20).ToArray(), pos60 = Enumerable.Range(560, 60).ToArray();
 
-        var cpuForward = new SeamForward(config, host.Weights, CpuBackend.Instance);
+        using var cpuForward = LlamaModel.FromWeights(config, host.Weights, CpuBackend.Instance);
         float[] cpuPlain, cpuModular, cpuDecode, cpu20, cpu60;
         using (var outSeg = new KvSegment(config))
-            cpuPlain = cpuForward.RunToHost(ids, positions, [], outSeg, tokens);
+            cpuPlain = cpuForward.Forward(ids, positions, [], outSeg, LogitsMode.All).Logits;
         using (var a = new KvSegment(config))
         using (var b = new KvSegment(config))
         using (var o = new KvSegment(config))
         {
-            cpuForward.Run(segA, posA, [], a, 0);
-            cpuForward.Run(segB, posB, [a], b, 0);
-            cpuModular = cpuForward.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length);
-            cpuDecode = cpuForward.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1);
+            cpuForward.Forward(segA, posA, [], a, LogitsMode.None);
+            cpuForward.Forward(segB, posB, [a], b, LogitsMode.None);
+            cpuModular = cpuForward.Forward(queryIds, posQ, [a, b], o, LogitsMode.All).Logits;
+            cpuDecode = cpuForward.Forward([queryIds[0]], [posQ[^1] + 1], [a, b], o, LogitsMode.All).Logits;
             using var o20 = new KvSegment(config);
             using var o60 = new KvSegment(config);
-            cpu20 = cpuForward.RunToHost(query20, pos20, [a, b], o20, query20.Length);
-            cpu60 = cpuForward.RunToHost(query60, pos60, [a, b], o60, query60.Length);
+            cpu20 = cpuForward.Forward(query20, pos20, [a, b], o20, LogitsMode.All).Logits;
+            cpu60 = cpuForward.Forward(query60, pos60, [a, b], o60, LogitsMode.All).Logits;
         }
 
         var variants = new (string Name, CudaBackendOptions Options)[]
@@ -529,19 +529,19 @@ internal static unsafe class CorrectnessChecks
             try
             {
                 using var cuda = new CudaBackend(options);
-                var f = new SeamForward(config, host.Weights, cuda);
+                using var f = LlamaModel.FromWeights(config, host.Weights, cuda);
                 if (options.Bf16SwiGlu)
                     using (var learn = new KvSegment(config, KvDataType.BF16))
-                        f.Run(ids, positions, [], learn, 0); // the backend learns the gate/up pair here
+                        f.Forward(ids, positions, [], learn, LogitsMode.None); // the backend learns the gate/up pair here
                 using (var outSeg = new KvSegment(config, KvDataType.BF16))
-                    Report($"plain, {name}", LogitCompare.Of(f.RunToHost(ids, positions, [], outSeg, tokens), cpuPlain, config.VocabSize));
+                    Report($"plain, {name}", LogitCompare.Of(f.Forward(ids, positions, [], outSeg, LogitsMode.All).Logits, cpuPlain, config.VocabSize));
                 using var a = new KvSegment(config, KvDataType.BF16);
                 using var b = new KvSegment(config, KvDataType.BF16);
                 using var o = new KvSegment(config, KvDataType.BF16);
-                f.Run(segA, posA, [], a, 0);
-                f.Run(segB, posB, [a], b, 0);
-                Report($"modular, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
-                Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
+                f.Forward(segA, posA, [], a, LogitsMode.None);
+                f.Forward(segB, posB, [a], b, LogitsMode.None);
+                Report($"modular, {name}", LogitCompare.Of(f.Forward(queryIds, posQ, [a, b], o, LogitsMode.All).Logits, cpuModular, config.VocabSize));
+                Report($"decode step, {name}", LogitCompare.Of(f.Forward([queryIds[0]], [posQ[^1] + 1], [a, b], o, LogitsMode.All).Logits, cpuDecode, config.VocabSize));
                 if (options.WgmmaAttention && cuda.Device.ComputeCapability is { Major: 9, Minor: 0 } && cuda.WgmmaCalls == 0)
                 {
                     Failures++;
@@ -557,7 +557,7 @@ internal static unsafe class CorrectnessChecks
                 {
                     // Segments written on the GPU, then read by the CPU backend from host memory.
                     using var o2 = new KvSegment(config);
-                    Report("CPU over CUDA-written bf16 segments", LogitCompare.Of(cpuForward.RunToHost(queryIds, posQ, [a, b], o2, queryIds.Length), cpuModular, config.VocabSize));
+                    Report("CPU over CUDA-written bf16 segments", LogitCompare.Of(cpuForward.Forward(queryIds, posQ, [a, b], o2, LogitsMode.All).Logits, cpuModular, config.VocabSize));
                 }
             }
             catch (Exception e)
@@ -591,14 +591,14 @@ internal static unsafe class CorrectnessChecks
             try
             {
                 using var cuda = new CudaBackend(new CudaBackendOptions { Attention = kernel, KvHostWriteBack = false, SkinnyGemm = SkinnyGemmPath.CublasLtTuned });
-                var f = new SeamForward(config, host.Weights, cuda);
+                using var f = LlamaModel.FromWeights(config, host.Weights, cuda);
                 using var a = new KvSegment(config, KvDataType.BF16);
                 using var b = new KvSegment(config, KvDataType.BF16);
                 using var o = new KvSegment(config, KvDataType.BF16);
-                f.Run(segA, posA, [], a, 0);
-                f.Run(segB, posB, [a], b, 0);
-                Report($"modular, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
-                Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
+                f.Forward(segA, posA, [], a, LogitsMode.None);
+                f.Forward(segB, posB, [a], b, LogitsMode.None);
+                Report($"modular, {name}", LogitCompare.Of(f.Forward(queryIds, posQ, [a, b], o, LogitsMode.All).Logits, cpuModular, config.VocabSize));
+                Report($"decode step, {name}", LogitCompare.Of(f.Forward([queryIds[0]], [posQ[^1] + 1], [a, b], o, LogitsMode.All).Logits, cpuDecode, config.VocabSize));
                 foreach (string line in cuda.TunedGemmLog) Console.WriteLine($"        {line}");
             }
             catch (Exception e)
@@ -656,23 +656,23 @@ internal static unsafe class CorrectnessChecks
             try
             {
                 using var cuda = new CudaBackend(options);
-                var f = new SeamForward(config, host.Weights, cuda);
+                using var f = LlamaModel.FromWeights(config, host.Weights, cuda);
                 if (options.Bf16SwiGlu)
                     using (var learn = new KvSegment(config, KvDataType.BF16))
-                        f.Run(ids, positions, [], learn, 0); // the backend learns the gate/up pair here
+                        f.Forward(ids, positions, [], learn, LogitsMode.None); // the backend learns the gate/up pair here
                 using (var outSeg = new KvSegment(config, KvDataType.BF16))
-                    Report($"plain, {name}", LogitCompare.Of(f.RunToHost(ids, positions, [], outSeg, tokens), cpuPlain, config.VocabSize));
+                    Report($"plain, {name}", LogitCompare.Of(f.Forward(ids, positions, [], outSeg, LogitsMode.All).Logits, cpuPlain, config.VocabSize));
                 using var a = new KvSegment(config, KvDataType.BF16);
                 using var b = new KvSegment(config, KvDataType.BF16);
                 using var o = new KvSegment(config, KvDataType.BF16);
                 using var o20 = new KvSegment(config, KvDataType.BF16);
                 using var o60 = new KvSegment(config, KvDataType.BF16);
-                f.Run(segA, posA, [], a, 0);
-                f.Run(segB, posB, [a], b, 0);
-                Report($"modular 45 rows, {name}", LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
-                Report($"decode step, {name}", LogitCompare.Of(f.RunToHost([queryIds[0]], [posQ[^1] + 1], [a, b], o, 1), cpuDecode, config.VocabSize));
-                Report($"suffix 20 rows, {name}", LogitCompare.Of(f.RunToHost(query20, pos20, [a, b], o20, query20.Length), cpu20, config.VocabSize));
-                Report($"suffix 60 rows, {name}", LogitCompare.Of(f.RunToHost(query60, pos60, [a, b], o60, query60.Length), cpu60, config.VocabSize));
+                f.Forward(segA, posA, [], a, LogitsMode.None);
+                f.Forward(segB, posB, [a], b, LogitsMode.None);
+                Report($"modular 45 rows, {name}", LogitCompare.Of(f.Forward(queryIds, posQ, [a, b], o, LogitsMode.All).Logits, cpuModular, config.VocabSize));
+                Report($"decode step, {name}", LogitCompare.Of(f.Forward([queryIds[0]], [posQ[^1] + 1], [a, b], o, LogitsMode.All).Logits, cpuDecode, config.VocabSize));
+                Report($"suffix 20 rows, {name}", LogitCompare.Of(f.Forward(query20, pos20, [a, b], o20, LogitsMode.All).Logits, cpu20, config.VocabSize));
+                Report($"suffix 60 rows, {name}", LogitCompare.Of(f.Forward(query60, pos60, [a, b], o60, LogitsMode.All).Logits, cpu60, config.VocabSize));
                 if (cuda.SkinnyKernelError is { } se) Error($"{name}: skinny kernel fell back to cuBLAS", new InvalidOperationException(se));
                 if (options.SkinnyVariant == SkinnyKernelVariant.Wgmma && cuda.Device.ComputeCapability is { Major: 9, Minor: 0 })
                 {
@@ -723,14 +723,14 @@ internal static unsafe class CorrectnessChecks
             try
             {
                 using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false });
-                var f = new SeamForward(config, host.Weights, cuda);
+                using var f = LlamaModel.FromWeights(config, host.Weights, cuda);
                 using var a = new KvSegment(config, type);
                 using var b = new KvSegment(config, type);
                 using var o = new KvSegment(config);
-                cpuForward.Run(segA, posA, [], a, 0);
-                cpuForward.Run(segB, posB, [a], b, 0);
+                cpuForward.Forward(segA, posA, [], a, LogitsMode.None);
+                cpuForward.Forward(segB, posB, [a], b, LogitsMode.None);
                 bool pinnedA = pin && cuda.PinHostMemory(a), pinnedB = pin && cuda.PinHostMemory(b);
-                Report(name, LogitCompare.Of(f.RunToHost(queryIds, posQ, [a, b], o, queryIds.Length), cpuModular, config.VocabSize));
+                Report(name, LogitCompare.Of(f.Forward(queryIds, posQ, [a, b], o, LogitsMode.All).Logits, cpuModular, config.VocabSize));
                 if (pinnedA) cuda.UnpinHostMemory(a);
                 if (pinnedB) cuda.UnpinHostMemory(b);
             }

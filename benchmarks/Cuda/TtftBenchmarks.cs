@@ -138,7 +138,7 @@ internal sealed unsafe class TtftBenchmarks
         var weights = RandomModels.OnDevice(config, cuda, seed: 20261122);
         cuda.Synchronize();
         Console.WriteLine($"Weights: {cuda.WeightBytes / 1e9:0.00} GB generated in {watch.Elapsed.TotalSeconds:0.00} s");
-        var forward = new SeamForward(config, weights, cuda);
+        using var forward = LlamaModel.FromWeights(config, weights, cuda);
 
         GemmRate(cuda, config);
 
@@ -174,7 +174,6 @@ internal sealed unsafe class TtftBenchmarks
                 cuda, forward, ids, positions, [], segment);
             // Against the path the timings run (the SwiGLU GEMM when it passed): off, the bf16 products go through cuBLAS.
             if (_bf16SwiGlu) FeatureAB("bf16 SwiGLU", on => { cuda.Bf16SwiGluOverride = on; cuda.FusedSwiGluOverride = on is null ? null : false; }, cuda, forward, ids, positions, [], segment);
-            FeatureAB("last layer for the logit row alone", on => forward.FullLastLayer = on is false, cuda, forward, ids, positions, [], segment);
             FeatureAB("bf16-only GEMM inputs", on => cuda.Bf16GemmInputsOnlyOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("tuned prefill GEMMs", on => cuda.TunedPrefillGemmsOverride = on, cuda, forward, ids, positions, [], segment);
             FeatureAB("CUDA graphs", on => cuda.GraphsOverride = on, cuda, forward, ids, positions, [], segment);
@@ -183,9 +182,9 @@ internal sealed unsafe class TtftBenchmarks
             var drainBefore = cuda.WriteBackStats;
             FeatureAB("async host write-back", on => cuda.HostWriteBackOverride = on is { } w ? (w, true) : null, cuda, forward, ids, positions, [], segment);
             DrainLine(drainBefore, cuda.WriteBackStats);
-            IntPtr OnePrefill() { segment.Truncate(0); return (IntPtr)forward.Run(ids, positions, [], segment, 1); }
+            IntPtr OnePrefill(LlamaModel model) { segment.Truncate(0); return (IntPtr)model.ForwardToBackend(ids, positions, [], segment, 1); }
             if (_s.Profile) Profile(cuda, forward, $"prefill {n}", OnePrefill);
-            if (_s.KernelTrace) Traced(cuda, $"{shape} prefill {n}", OnePrefill);
+            if (_s.KernelTrace) Traced(cuda, $"{shape} prefill {n}", () => OnePrefill(forward));
             cuda.Release(segment);
             double floor = Floors.Milliseconds(config, n, 0);
             AddRow($"uncached prefill", n, wall, gpu, floor, llama2 && HfPrefill.TryGetValue(n, out var hf) ? hf : double.NaN);
@@ -196,7 +195,7 @@ internal sealed unsafe class TtftBenchmarks
         foreach (int context in _s.CachedContexts.Skip(1).Concat(_s.CachedContexts.Take(1)))
         {
             using var module = new KvSegment(config, KvDataType.BF16, context);
-            forward.Run(RandomIds(rng, context, config.VocabSize), Enumerable.Range(0, context).ToArray(), [], module, 0);
+            forward.ForwardToBackend(RandomIds(rng, context, config.VocabSize), Enumerable.Range(0, context).ToArray(), [], module, 0);
             cuda.Synchronize();
             // Two 8-token parameters and a 32-token suffix, computed at their schema positions after the modules.
             int fresh = 2 * 8 + 32;
@@ -208,9 +207,9 @@ internal sealed unsafe class TtftBenchmarks
                 output.Truncate(0);
                 return TimedCall(cuda, forward, ids, positions, [module], output);
             });
-            IntPtr OneCachedCall() { output.Truncate(0); return (IntPtr)forward.Run(ids, positions, [module], output, 1); }
+            IntPtr OneCachedCall(LlamaModel model) { output.Truncate(0); return (IntPtr)model.ForwardToBackend(ids, positions, [module], output, 1); }
             if (_s.Profile) Profile(cuda, forward, $"cached {context}+{fresh}", OneCachedCall);
-            if (_s.KernelTrace) Traced(cuda, $"{shape} cached {context}+{fresh}", OneCachedCall);
+            if (_s.KernelTrace) Traced(cuda, $"{shape} cached {context}+{fresh}", () => OneCachedCall(forward));
             double floor = Floors.Milliseconds(config, fresh, context);
             AddRow($"cached ({context} in HBM + 2x8 + 32)", context + fresh, wall, gpu, floor,
                 llama2 && HfPrefixReuse.TryGetValue(context, out var hf) ? hf : double.NaN);
@@ -421,13 +420,13 @@ internal sealed unsafe class TtftBenchmarks
         const int context = 4096, fresh = 48, reps = 3;
         using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, SkinnyGemm = path, SkinnyVariant = variant, FuseResidualNorm = fuseNorm, RowRope = fuseNorm, TuneAttentionSplits = _tuneSplits, FusedGroupGemm = fusedGroup });
         var config = RandomModels.Llama2_7B(32);
-        var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
+        using var forward = LlamaModel.FromWeights(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
         int[] contextIds = RandomIds(rng, context, config.VocabSize), freshIds = RandomIds(rng, fresh, config.VocabSize);
         int[] freshPositions = Enumerable.Range(context, fresh).ToArray();
         using var module = new KvSegment(config, KvDataType.BF16, context);
         using var output = new KvSegment(config, KvDataType.BF16, fresh);
-        forward.Run(contextIds, Enumerable.Range(0, context).ToArray(), [], module, 0);
+        forward.ForwardToBackend(contextIds, Enumerable.Range(0, context).ToArray(), [], module, 0);
         var times = new List<double>();
         for (int i = 0; i < reps + 1; i++)
         {
@@ -436,7 +435,7 @@ internal sealed unsafe class TtftBenchmarks
             if (i > 0) times.Add(ms); // the first call tunes (cuBLASLt) and compiles
         }
         output.Truncate(0);
-        float[] logits = forward.RunToHost(freshIds, freshPositions, [module], output, 1);
+        float[] logits = forward.Forward(freshIds, freshPositions, [module], output, LogitsMode.Last).Logits;
         var log = cuda.TunedGemmLog.Concat(cuda.SkinnyTuneLog).Concat(cuda.FusedGroupLog).ToList();
         string? error = cuda.SkinnyKernelError ?? cuda.FusedGroupError ?? cuda.SkinnyWgmmaError ?? cuda.DependentLaunchError;
         cuda.Release(module);
@@ -489,7 +488,7 @@ internal sealed unsafe class TtftBenchmarks
         const int context = 4096, fresh = 48, reps = 3;
         using var cuda = new CudaBackend(new CudaBackendOptions { KvHostWriteBack = false, Attention = kernel, FuseResidualNorm = _fuseNorm, RowRope = _fuseNorm, TuneAttentionSplits = _tuneSplits, WgmmaAttention = _wgmma });
         var config = RandomModels.Llama2_7B(32);
-        var forward = new SeamForward(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
+        using var forward = LlamaModel.FromWeights(config, RandomModels.OnDevice(config, cuda, seed: 20261122), cuda);
         var rng = new Random(11);
         int[] contextIds = RandomIds(rng, context, config.VocabSize), freshIds = RandomIds(rng, fresh, config.VocabSize);
         int[] contextPositions = Enumerable.Range(0, context).ToArray(), freshPositions = Enumerable.Range(context, fresh).ToArray();
@@ -514,7 +513,7 @@ internal sealed unsafe class TtftBenchmarks
 
     // The same cached call with the module's K/V in (page-locked) host memory instead of HBM, loaded
     // layer by layer on a copy stream: overlapped with compute, and waited for in full first.
-    private void HostTier(CudaBackend cuda, SeamForward forward, KvSegment module, KvSegment output, int[] ids, int[] positions)
+    private void HostTier(CudaBackend cuda, LlamaModel forward, KvSegment module, KvSegment output, int[] ids, int[] positions)
     {
         cuda.SaveToHost(module);
         bool pinned = cuda.PinHostMemory(module);
@@ -542,17 +541,17 @@ internal sealed unsafe class TtftBenchmarks
     }
 
     // Greedy decode after a cached call: one token per forward, the argmax fed back. Reports ms per token.
-    private void Decode(CudaBackend cuda, SeamForward forward, KvSegment module, KvSegment output, int position)
+    private void Decode(CudaBackend cuda, LlamaModel forward, KvSegment module, KvSegment output, int position)
     {
         output.Truncate(0);
-        forward.Run(RandomIds(new Random(3), 48, forward.Config.VocabSize), Enumerable.Range(position - 48, 48).ToArray(), [module], output, 0);
+        forward.ForwardToBackend(RandomIds(new Random(3), 48, forward.Config.VocabSize), Enumerable.Range(position - 48, 48).ToArray(), [module], output, 0);
         int token = 1;
         var times = new List<double>();
         for (int step = 0; step < _s.DecodeSteps + _s.Warmup; step++)
         {
             cuda.Synchronize();
             var watch = Stopwatch.StartNew();
-            float* head = forward.Run([token], [position + step], [module], output, 1);
+            float* head = forward.ForwardToBackend([token], [position + step], [module], output, 1);
             token = cuda.Argmax(head, 1, forward.Config.VocabSize)[0];
             double ms = watch.Elapsed.TotalMilliseconds;
             cuda.Free(head);
@@ -569,7 +568,7 @@ internal sealed unsafe class TtftBenchmarks
     // off, one synchronous copy per layer, and HostWriteBack's asynchronous copies, with CUDA graphs (the
     // copies deferred to each chunk's launch) and without. "queued" is when the forward had handed all its
     // work to the GPU; "landed" when the host bytes were complete.
-    private void WriteBackRows(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
+    private void WriteBackRows(CudaBackend cuda, LlamaModel forward, KvSegment module, int[] ids, int[] positions)
     {
         try
         {
@@ -584,7 +583,7 @@ internal sealed unsafe class TtftBenchmarks
                     output.Truncate(0);
                     cuda.Synchronize();
                     var watch = Stopwatch.StartNew();
-                    float* head = forward.Run(ids, positions, [module], output, 1);
+                    float* head = forward.ForwardToBackend(ids, positions, [module], output, 1);
                     double issue = watch.Elapsed.TotalMilliseconds;
                     int token = cuda.Argmax(head, 1, forward.Config.VocabSize)[0];
                     double wall = watch.Elapsed.TotalMilliseconds;
@@ -618,7 +617,7 @@ internal sealed unsafe class TtftBenchmarks
     // and replayed (same pointers, same inputs), alternating with ordinary calls; GPU medians. The replay
     // is the most a graph path could give; the host queues the ordinary call in a third of its GPU time
     // (WriteBackRows' "queued"), so what a graph removes is the GPU's own gaps between kernels.
-    private void GraphReplay(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
+    private void GraphReplay(CudaBackend cuda, LlamaModel forward, KvSegment module, int[] ids, int[] positions)
     {
         IntPtr exec = IntPtr.Zero;
         float* head = null;
@@ -630,7 +629,7 @@ internal sealed unsafe class TtftBenchmarks
             TimedCall(cuda, forward, ids, positions, [module], output);
             output.Truncate(0);
             cuda.GraphsOverride = false; // this records the whole call itself
-            exec = cuda.CaptureGraph(() => head = forward.Run(ids, positions, [module], output, 1), staging);
+            exec = cuda.CaptureGraph(() => head = forward.ForwardToBackend(ids, positions, [module], output, 1), staging);
             var (eager, replay) = (new List<double>(), new List<double>());
             int eagerToken = -1;
             for (int i = 0; i < 2 * (_s.Warmup + _s.Reps); i++)
@@ -655,7 +654,7 @@ internal sealed unsafe class TtftBenchmarks
             }
             int replayToken = cuda.Argmax(head, 1, forward.Config.VocabSize)[0];
             output.Truncate(0);
-            float* again = forward.Run(ids, positions, [module], output, 1);
+            float* again = forward.ForwardToBackend(ids, positions, [module], output, 1);
             eagerToken = cuda.Argmax(again, 1, forward.Config.VocabSize)[0];
             cuda.Free(again);
             Console.WriteLine($"Graph replay: cached {module.Count}+{ids.Length} {Median(replay):0.00} ms replayed as one CUDA graph vs {Median(eager):0.00} ms launched op by op (gpu, medians of {_s.Reps}, alternating); argmax {replayToken} vs {eagerToken}{(replayToken == eagerToken ? "" : " MISMATCH")}");
@@ -684,7 +683,7 @@ internal sealed unsafe class TtftBenchmarks
         if (gb > 0) Console.WriteLine($"  write-back drain: {gb:0.00} GB; waited {wait * 1e3:0} ms for device-to-host copies, copied into segments in {copy * 1e3:0} ms ({gb / Math.Max(copy, 1e-9):0.0} GB/s)");
     }
 
-    private void FeatureAB(string feature, Action<bool?> set, CudaBackend cuda, SeamForward forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment segment)
+    private void FeatureAB(string feature, Action<bool?> set, CudaBackend cuda, LlamaModel forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment segment)
     {
         try
         {
@@ -716,7 +715,7 @@ internal sealed unsafe class TtftBenchmarks
 
     // The library's chunked CUDA graphs (CudaBackendOptions.CudaGraphs) against op-by-op launches on the
     // same backend, alternating, on the cached call and on a decode step: GPU and wall medians.
-    private void GraphChunksAB(CudaBackend cuda, SeamForward forward, KvSegment module, int[] ids, int[] positions)
+    private void GraphChunksAB(CudaBackend cuda, LlamaModel forward, KvSegment module, int[] ids, int[] positions)
     {
         try
         {
@@ -734,7 +733,7 @@ internal sealed unsafe class TtftBenchmarks
                 // one decode step after it
                 cuda.Synchronize();
                 var watch = Stopwatch.StartNew();
-                float* head = forward.Run([1], [positions[^1] + 1], [module], output, 1);
+                float* head = forward.ForwardToBackend([1], [positions[^1] + 1], [module], output, 1);
                 int token = cuda.Argmax(head, 1, forward.Config.VocabSize)[0];
                 double d = watch.Elapsed.TotalMilliseconds;
                 cuda.Free(head);
@@ -768,14 +767,14 @@ internal sealed unsafe class TtftBenchmarks
     private static int[] RandomIds(Random rng, int n, int vocab) => Enumerable.Range(0, n).Select(_ => rng.Next(vocab)).ToArray();
 
     // One TTFT: forward, last-row logits, argmax on the GPU, token id back on the host.
-    private static (double Wall, double Gpu) TimedCall(CudaBackend cuda, SeamForward forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment output)
+    private static (double Wall, double Gpu) TimedCall(CudaBackend cuda, LlamaModel forward, int[] ids, int[] positions, IReadOnlyList<KvSegment> context, KvSegment output)
     {
         cuda.Synchronize();
         using var start = CudaEvent.Create(cuda.Device.Context);
         using var end = CudaEvent.Create(cuda.Device.Context);
         var watch = Stopwatch.StartNew();
         start.Record(cuda.Device.Stream);
-        float* head = forward.Run(ids, positions, context, output, 1);
+        float* head = forward.ForwardToBackend(ids, positions, context, output, 1);
         int[] token = cuda.Argmax(head, 1, forward.Config.VocabSize);
         double wall = watch.Elapsed.TotalMilliseconds;
         end.Record(cuda.Device.Stream);
@@ -879,20 +878,24 @@ internal sealed unsafe class TtftBenchmarks
         cuda.Free((float*)head);
     }
 
-    // Per-category GPU time of one call, from events recorded between the backend calls.
-    private void Profile(CudaBackend cuda, SeamForward forward, string title, Func<IntPtr> call)
+    // Per-category GPU time of one call, from events recorded before each backend call: the call runs on the same weights
+    // through OpMarkingBackend, which names each call's category on its way to the CUDA backend.
+    private void Profile(CudaBackend cuda, LlamaModel forward, string title, Func<LlamaModel, IntPtr> call)
     {
         var marks = new List<(string Name, CudaEvent Event)>();
         cuda.GraphsOverride = false; // events between the ops cannot sit inside recorded graphs
         var host = new Stopwatch();
         double hostLead = 0;
-        forward.OnOp = name =>
+        var marking = new OpMarkingBackend(cuda, forward.Config.VocabSize);
+        using var marked = LlamaModel.FromWeights(forward.Config, forward.Weights, marking);
+        void Mark(string name)
         {
             if (marks.Count == 0) hostLead = host.Elapsed.TotalMilliseconds;
             var e = CudaEvent.Create(cuda.Device.Context);
             e.Record(cuda.Device.Stream);
             marks.Add((name, e));
-        };
+        }
+        marking.OnOp = Mark;
         cuda.Synchronize();
         using var before = CudaEvent.Create(cuda.Device.Context);
         using var after = CudaEvent.Create(cuda.Device.Context);
@@ -901,11 +904,12 @@ internal sealed unsafe class TtftBenchmarks
         IntPtr head;
         try
         {
-            head = call();
+            head = call(marked);
+            Mark("end");
         }
         finally
         {
-            forward.OnOp = null;
+            marking.OnOp = null;
             cuda.GraphsOverride = null;
         }
         cuda.Free((float*)head);

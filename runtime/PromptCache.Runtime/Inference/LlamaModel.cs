@@ -35,6 +35,20 @@ public sealed unsafe class LlamaModel : IDisposable
         MaxChunkTokens = backend.PreferredChunkTokens;
     }
 
+    /// <summary>
+    /// A model over weights that are already in memory (built by code: random benchmark models, or weights
+    /// a backend made on its device), not read from files. <see cref="Path"/> is empty and
+    /// <see cref="Dispose"/> unmaps nothing; the caller keeps the weights alive.
+    /// </summary>
+    public static LlamaModel FromWeights(ModelConfig config, ModelWeights weights, IComputeBackend? backend = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Layers.Length != config.LayerCount)
+            throw new ArgumentException($"The weights have {weights.Layers.Length} layers; the config says {config.LayerCount}.", nameof(weights));
+        return new(string.Empty, new LoadedModel(config, weights, NoFiles.Instance, null), backend ?? CpuBackend.Instance);
+    }
+
     /// <summary>Where the model was loaded from (a folder or a .gguf file).</summary>
     public string Path { get; }
 
@@ -144,16 +158,37 @@ public sealed unsafe class LlamaModel : IDisposable
                 _ => default,
             };
             int logitRows = logits == LogitsMode.All ? n : (logits == LogitsMode.Last && last ? 1 : 0);
-            ForwardChunk(ids.Slice(start, n), positions.Slice(start, n), context, visibility, target, logitRows, destination, cancellationToken);
+            float* head = ForwardChunk(ids.Slice(start, n), positions.Slice(start, n), context, visibility, target, logitRows, cancellationToken);
+            if (head is null) continue;
+            try
+            {
+                _backend.CopyToHost(head, destination);
+            }
+            finally
+            {
+                _backend.Free(head);
+            }
         }
         _backend.Flush();
         return new ForwardResult(result, rows, vocab);
     }
 
-    // The transformer itself, for n tokens whose K/V is appended to `output`.
-    // `logitRows` trailing tokens get vocabulary logits copied to `logits`.
-    private void ForwardChunk(ReadOnlySpan<int> ids, ReadOnlySpan<int> positions, IReadOnlyList<KvSegment> context,
-        ContextVisibility visibility, KvSegment output, int logitRows, Span<float> logits, CancellationToken ct)
+    /// <summary>
+    /// The GPU benchmarks' forward: one chunk, all context seen, whose last <paramref name="logitRows"/> rows' logits
+    /// stay in the backend's memory (the caller frees them with <see cref="IComputeBackend.Free"/>), so they can be
+    /// sampled there or a forward can be recorded whole. Null when <paramref name="logitRows"/> is 0.
+    /// </summary>
+    internal float* ForwardToBackend(ReadOnlySpan<int> ids, ReadOnlySpan<int> positions, IReadOnlyList<KvSegment> context, KvSegment output, int logitRows)
+    {
+        float* head = ForwardChunk(ids, positions, context, ContextVisibility.All, output, logitRows, CancellationToken.None);
+        if (head is null) _backend.Flush();
+        return head;
+    }
+
+    // The transformer itself, for n tokens whose K/V is appended to `output`. Returns the vocabulary logits of the
+    // `logitRows` trailing tokens in the backend's memory (the caller frees them), or null when there are none.
+    private float* ForwardChunk(ReadOnlySpan<int> ids, ReadOnlySpan<int> positions, IReadOnlyList<KvSegment> context,
+        ContextVisibility visibility, KvSegment output, int logitRows, CancellationToken ct)
     {
         var c = Config;
         var B = _backend;
@@ -207,25 +242,32 @@ public sealed unsafe class LlamaModel : IDisposable
             B.MatMulAdd(gate, rows, L.Down, xs, xb);
         }
         output.Commit(positions);
+        if (logitRows == 0) return null;
 
-        if (logitRows > 0)
-        {
-            // Only the rows asked for go through the final norm and the (large) output head.
-            float* lastRows = x + (long)(n - logitRows) * d;
-            B.RmsNorm(lastRows, xb, logitRows, d, Weights.FinalNorm, c.RmsNormEps);
-            float* head = B.Allocate((long)logitRows * c.VocabSize);
-            try
-            {
-                B.MatMul(xb, logitRows, Weights.Output, head);
-                B.CopyToHost(head, logits[..(logitRows * c.VocabSize)]);
-            }
-            finally
-            {
-                B.Free(head);
-            }
-        }
+        // Only the rows asked for go through the final norm and the (large) output head.
+        float* lastRows = x + (long)(n - logitRows) * d;
+        B.RmsNorm(lastRows, xb, logitRows, d, Weights.FinalNorm, c.RmsNormEps);
+        float* head = B.Allocate((long)logitRows * c.VocabSize);
+        B.MatMul(xb, logitRows, Weights.Output, head);
+        return head;
     }
 
     /// <summary>Unmaps the model files. Segments created earlier stay valid.</summary>
     public void Dispose() => _files.Dispose();
+
+    // The tensor source of a model built from weights in memory: no files to read or unmap.
+    private sealed class NoFiles : ITensorSource
+    {
+        public static readonly NoFiles Instance = new();
+
+        public string Description => "weights in memory";
+
+        public bool TryGet(string name, out RawTensor tensor)
+        {
+            tensor = default;
+            return false;
+        }
+
+        public void Dispose() { }
+    }
 }
