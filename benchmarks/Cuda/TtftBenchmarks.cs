@@ -895,6 +895,7 @@ internal sealed unsafe class TtftBenchmarks
             e.Record(cuda.Device.Stream);
             marks.Add((name, e));
         }
+        cuda.Free((float*)call(marked)); // once unmarked: the new model's first call builds its RoPE rows on the host
         marking.OnOp = Mark;
         cuda.Synchronize();
         using var before = CudaEvent.Create(cuda.Device.Context);
