@@ -49,7 +49,7 @@ public sealed unsafe class LlamaModel : IDisposable
         return new(string.Empty, new LoadedModel(config, weights, NoFiles.Instance, null), backend ?? CpuBackend.Instance);
     }
 
-    /// <summary>Where the model was loaded from (a folder or a .gguf file).</summary>
+    /// <summary>Where the model was loaded from (a folder or a .gguf file); empty for <see cref="FromWeights"/>.</summary>
     public string Path { get; }
 
     /// <summary>Hyperparameters.</summary>
@@ -58,7 +58,7 @@ public sealed unsafe class LlamaModel : IDisposable
     /// <summary>Where the forward passes run.</summary>
     public IComputeBackend Backend => _backend;
 
-    /// <summary>The weights, memory-mapped from the model files.</summary>
+    /// <summary>The weights: memory-mapped from the model files, or those given to <see cref="FromWeights"/>.</summary>
     public ModelWeights Weights { get; }
 
     /// <summary>The GGUF header when loaded from a .gguf (its embedded vocabulary feeds the tokenizer).</summary>
@@ -248,7 +248,15 @@ public sealed unsafe class LlamaModel : IDisposable
         float* lastRows = x + (long)(n - logitRows) * d;
         B.RmsNorm(lastRows, xb, logitRows, d, Weights.FinalNorm, c.RmsNormEps);
         float* head = B.Allocate((long)logitRows * c.VocabSize);
-        B.MatMul(xb, logitRows, Weights.Output, head);
+        try
+        {
+            B.MatMul(xb, logitRows, Weights.Output, head);
+        }
+        catch
+        {
+            B.Free(head);
+            throw;
+        }
         return head;
     }
 
