@@ -49,6 +49,45 @@ public sealed class GpuHostTierTests
         }
     }
 
+    [CudaTheory]
+    [InlineData(KvDataType.F16)]
+    [InlineData(KvDataType.BF16)]
+    public void A_segment_still_being_filled_behind_its_layer_gate_is_loaded_one_layer_at_a_time(KvDataType type)
+    {
+        // A conversation's history is written layer by layer while the turn's forward runs; the model passes the
+        // segment's gate for a layer before attending to it. Loading every layer at the first would read garbage.
+        string folder = GpuParityTests.FixtureFolder("llama");
+        using var backend = new CudaBackend();
+        using var model = LlamaModel.Load(folder, backend);
+        var (ids, positions, _) = GpuParityTests.PlainPrompt(folder);
+        int n = ids.Length / 2;
+        using var filled = model.CreateSegment(type, n);
+        model.Forward(ids.AsSpan(0, n), positions.AsSpan(0, n), [], filled, LogitsMode.Last);
+        byte[][] layers = GpuWriteBackTests.LayerBytes(filled);
+        using var gated = KvSegment.Allocate(filled.LayerCount, filled.KvHeadCount, filled.HeadDim, type, filled.Positions);
+        for (int l = 0; l < gated.LayerCount; l++)
+        {
+            gated.GetWritableKeys(l).Fill(0x7f); // huge values until the gate writes the layer
+            gated.GetWritableValues(l).Fill(0x7f);
+        }
+        var written = new HashSet<int>();
+        gated.SetLayerGate((layer, _) =>
+        {
+            if (!written.Add(layer)) return;
+            int half = layers[layer].Length / 2;
+            layers[layer].AsSpan(0, half).CopyTo(gated.GetWritableKeys(layer));
+            layers[layer].AsSpan(half).CopyTo(gated.GetWritableValues(layer));
+        });
+
+        backend.DropDeviceKvCopies(); // both load from host memory, through the same conversion
+        float[] Attend(KvSegment context) => model.Forward(ids.AsSpan(n), positions.AsSpan(n), [context], null, LogitsMode.Last).Row(0).ToArray();
+        float[] expected = Attend(filled);
+        long before = backend.GatedLoads;
+        float[] actual = Attend(gated);
+        Assert.Equal(before + 1, backend.GatedLoads);
+        Assert.Equal(expected, actual);
+    }
+
     [CudaFact]
     public unsafe void Page_locked_host_memory_is_counted_until_released_and_a_second_lock_of_it_is_refused()
     {

@@ -40,16 +40,21 @@ public sealed unsafe partial class CudaBackend
                 if (present < block.Visible)
                 {
                     FlushAttention(); // loading may move a device copy the held groups point into
-                    if (LayerwiseHostLoad && !block.Causal) LoadLayerwise(seg, mirror);
-                    else SyncFromHost(seg, mirror);
-                    present = block.Causal ? Math.Max(mirror.Valid, mirror.Stored) : mirror.Valid;
+                    if (!block.Causal && LayerGate(seg) is not null) present = LoadGatedLayer(seg, mirror, layer);
+                    else
+                    {
+                        if (LayerwiseHostLoad && !block.Causal) LoadLayerwise(seg, mirror);
+                        else SyncFromHost(seg, mirror);
+                        present = block.Causal ? Math.Max(mirror.Valid, mirror.Stored) : mirror.Valid;
+                    }
                 }
                 if (present < block.Visible)
                     throw new InvalidOperationException($"A K/V block claims {block.Visible} visible tokens but its segment holds {present}.");
                 if (mirror.LayerReady is { } ready)
                 {
                     _device.BreakCapture(); // waits on the copy stream's events: not recorded
-                    var arrived = OverlapHostLoad ? ready[layer] : ready[^1];
+                    // A gated load has queued only the layers reached so far: its last event does not exist yet.
+                    var arrived = OverlapHostLoad || ready[^1] is null ? ready[layer] : ready[^1];
                     CudaCheck.Driver(CuDriver.cuStreamWaitEvent(_device.Stream.Value, arrived.Value, 0));
                     if (layer == seg.LayerCount - 1) mirror.ClearLayerReady();
                 }

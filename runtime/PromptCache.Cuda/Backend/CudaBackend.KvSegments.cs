@@ -246,39 +246,80 @@ public sealed unsafe partial class CudaBackend
         int count = segment.Count;
         if (count == 0) return;
         segment.WaitForHostWrites(); // the host bytes must be current before they are uploaded
-        _device.BreakCapture(); // the copy stream joins the compute stream by events: not recorded
-        Grow(mirror, count);
-        mirror.ClearLayerReady();
-        long values = (long)count * segment.KvDim, half = values * segment.ElementBytes;
-        ulong staging = segment.DataType == KvDataType.BF16 ? 0 : _loadStaging.Get(2 * half); // may synchronise: before the copies
-        var copy = _device.CopyStream;
-        // Anything the compute stream still does with this block (a grow copy) comes first.
-        using (var before = CudaEvent.Create(_device.Context))
-        {
-            before.Record(_device.Stream);
-            CudaCheck.Driver(CuDriver.cuStreamWaitEvent(copy.Value, before.Value, 0));
-        }
+        ulong staging = BeginHostLoad(segment, mirror);
         var ready = new CudaEvent[segment.LayerCount];
-        for (int layer = 0; layer < segment.LayerCount; layer++)
-        {
-            if (segment.DataType == KvDataType.BF16)
-            {
-                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Keys(layer), SegmentKeys(segment, layer), (nuint)half, copy.Value));
-                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Values(layer), SegmentValues(segment, layer), (nuint)half, copy.Value));
-            }
-            else
-            {
-                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(staging, SegmentKeys(segment, layer), (nuint)half, copy.Value));
-                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(staging + (ulong)half, SegmentValues(segment, layer), (nuint)half, copy.Value));
-                ConvertToBf16(segment.DataType, staging, mirror.Keys(layer), values, copy);
-                ConvertToBf16(segment.DataType, staging + (ulong)half, mirror.Values(layer), values, copy);
-            }
-            ready[layer] = CudaEvent.Create(_device.Context);
-            CudaCheck.Driver(CuDriver.cuEventRecord(ready[layer].Value, copy.Value));
-        }
+        for (int layer = 0; layer < segment.LayerCount; layer++) ready[layer] = QueueLayerLoad(segment, mirror, layer, staging);
         mirror.LayerReady = ready;
         mirror.Valid = count;
         LayerwiseLoads++;
+    }
+
+    // A segment whose host bytes are still being written layer by layer (a conversation's history, filled while the
+    // turn's forward runs: KvSegment's layer gate, which the model passes for a layer before attending to it). Only
+    // this layer is copied now; copying every layer at the first one, as LoadLayerwise does, would read layers the
+    // fill has not written yet. Layers come in order; the device copy counts as valid after the last.
+    private int LoadGatedLayer(KvSegment segment, DeviceKvSegment mirror, int layer)
+    {
+        int count = segment.Count;
+        if (count == 0) return 0;
+        if (layer == 0 || mirror.LayerReady is null)
+        {
+            if (layer != 0) throw new InvalidOperationException($"A segment filled layer by layer was first attended to at layer {layer}, not 0.");
+            segment.WaitForHostWrites();
+            _gatedStaging = BeginHostLoad(segment, mirror);
+            mirror.LayerReady = new CudaEvent[segment.LayerCount];
+        }
+        _device.BreakCapture(); // the copy stream joins the compute stream by events: not recorded
+        mirror.LayerReady[layer] = QueueLayerLoad(segment, mirror, layer, _gatedStaging);
+        if (layer == segment.LayerCount - 1)
+        {
+            mirror.Valid = count;
+            GatedLoads++;
+        }
+        return count;
+    }
+
+    private ulong _gatedStaging;
+
+    /// <summary>Segments loaded one layer at a time behind their layer gate (tests: the path ran).</summary>
+    internal long GatedLoads { get; private set; }
+
+    // Sizes the device copy for the segment's tokens, returns the staging block for f16/f32 rows (0 for bf16), and
+    // makes the copy stream wait for what the compute stream still does with the block (a grow copy).
+    private ulong BeginHostLoad(KvSegment segment, DeviceKvSegment mirror)
+    {
+        _device.BreakCapture(); // the copy stream joins the compute stream by events: not recorded
+        Grow(mirror, segment.Count);
+        mirror.ClearLayerReady();
+        long half = (long)segment.Count * segment.KvDim * segment.ElementBytes;
+        ulong staging = segment.DataType == KvDataType.BF16 ? 0 : _loadStaging.Get(2 * half); // may synchronise: before the copies
+        using var before = CudaEvent.Create(_device.Context);
+        before.Record(_device.Stream);
+        CudaCheck.Driver(CuDriver.cuStreamWaitEvent(_device.CopyStream.Value, before.Value, 0));
+        return staging;
+    }
+
+    // Queues one layer's K and V on the copy stream (converted to bf16 through `staging` when stored as f16 or f32);
+    // returns the event recorded once they are in.
+    private CudaEvent QueueLayerLoad(KvSegment segment, DeviceKvSegment mirror, int layer, ulong staging)
+    {
+        var copy = _device.CopyStream;
+        long values = (long)segment.Count * segment.KvDim, half = values * segment.ElementBytes;
+        if (segment.DataType == KvDataType.BF16)
+        {
+            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Keys(layer), SegmentKeys(segment, layer), (nuint)half, copy.Value));
+            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Values(layer), SegmentValues(segment, layer), (nuint)half, copy.Value));
+        }
+        else
+        {
+            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(staging, SegmentKeys(segment, layer), (nuint)half, copy.Value));
+            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(staging + (ulong)half, SegmentValues(segment, layer), (nuint)half, copy.Value));
+            ConvertToBf16(segment.DataType, staging, mirror.Keys(layer), values, copy);
+            ConvertToBf16(segment.DataType, staging + (ulong)half, mirror.Values(layer), values, copy);
+        }
+        var ready = CudaEvent.Create(_device.Context);
+        CudaCheck.Driver(CuDriver.cuEventRecord(ready.Value, copy.Value));
+        return ready;
     }
 
     /// <summary>Segments loaded from host memory layer by layer (tests: the path ran).</summary>
@@ -527,4 +568,8 @@ public sealed unsafe partial class CudaBackend
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "ValuesInFlight")]
     private static extern byte* SegmentValues(KvSegment segment, int layer);
+
+    // The segment's layer gate (KvSegment.SetLayerGate): set while its host bytes are still being filled.
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_layerGate")]
+    private static extern ref Action<int, CancellationToken>? LayerGate(KvSegment segment);
 }

@@ -57,7 +57,7 @@ internal sealed class DeviceKvSegment : IDisposable
     public void ClearLayerReady()
     {
         if (LayerReady is null) return;
-        foreach (var e in LayerReady) e.Dispose();
+        foreach (var e in LayerReady) e?.Dispose(); // a gated load may not have reached every layer
         LayerReady = null;
     }
 
