@@ -84,8 +84,8 @@ public sealed class GpuHostTierTests
         float[] expected = Attend(filled);
         long before = backend.GatedLoads;
         float[] actual = Attend(gated);
-        Assert.Equal(before + 1, backend.GatedLoads);
         Assert.Equal(expected, actual);
+        Assert.Equal(before + 1, backend.GatedLoads);
     }
 
     [CudaFact]
