@@ -52,10 +52,14 @@ public sealed unsafe partial class CudaBackend
                     throw new InvalidOperationException($"A K/V block claims {block.Visible} visible tokens but its segment holds {present}.");
                 if (mirror.LayerReady is { } ready)
                 {
-                    _device.BreakCapture(); // waits on the copy stream's events: not recorded
-                    // A gated load has queued only the layers reached so far: its last event does not exist yet.
-                    var arrived = OverlapHostLoad || ready[^1] is null ? ready[layer] : ready[^1];
-                    CudaCheck.Driver(CuDriver.cuStreamWaitEvent(_device.Stream.Value, arrived.Value, 0));
+                    // A gated load has queued only the layers reached so far; after a recompute behind a failed gate
+                    // (which wrote the rows itself) the later layers have no event at all.
+                    var arrived = OverlapHostLoad ? ready[layer] : ready[^1] ?? ready[layer];
+                    if (arrived is not null)
+                    {
+                        _device.BreakCapture(); // waits on the copy stream's events: not recorded
+                        CudaCheck.Driver(CuDriver.cuStreamWaitEvent(_device.Stream.Value, arrived.Value, 0));
+                    }
                     if (layer == seg.LayerCount - 1) mirror.ClearLayerReady();
                 }
                 list.Segment[i] = new KvSegmentView
