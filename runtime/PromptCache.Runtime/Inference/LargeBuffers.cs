@@ -84,35 +84,28 @@ internal static unsafe partial class LargeBuffers
     }
 
     // A fresh mapping, from a 2 MiB boundary when it is large enough to hold huge pages, offered to transparent huge
-    // pages: the K/V a GPU prefill writes back lands in fresh pages, and faulting them in 4 KiB at a time bounded a
-    // module's warm-up (H100 machine, 4096 tokens of the 7B shape, 2 GiB of f16 K/V: the passes took 3.4 s against
-    // 0.1 s of prefill; RESULTS.md, session 19). Only the whole 2 MiB blocks can become huge pages, so the start is
-    // aligned and the length is not rounded: no resident memory is wasted.
+    // pages (HugePages): the K/V a GPU prefill writes back lands in fresh pages, and faulting them in 4 KiB at a time
+    // bounded a module's warm-up (H100 machine, 4096 tokens of the 7B shape, 2 GiB of f16 K/V: the passes took 3.4 s
+    // against 0.1 s of prefill; RESULTS.md, session 19). The length is not rounded: no resident memory is wasted.
     private static void* MapFresh(nuint length)
     {
-        if (length < HugePageThreshold)
+        if (length < HugePages.Threshold)
         {
             void* small = Mmap(null, length, ProtReadWrite, MapPrivateAnonymous, -1, 0);
             if (small == (void*)-1) throw new OutOfMemoryException($"mmap of {length} bytes failed (errno {Marshal.GetLastPInvokeError()}).");
             return small;
         }
         // Map a huge page more than asked, then give back what lies before the first 2 MiB boundary and after the end.
-        byte* raw = (byte*)Mmap(null, length + HugePageBytes, ProtReadWrite, MapPrivateAnonymous, -1, 0);
-        if (raw == (byte*)-1) throw new OutOfMemoryException($"mmap of {length + HugePageBytes} bytes failed (errno {Marshal.GetLastPInvokeError()}).");
-        byte* start = (byte*)(((nuint)raw + HugePageBytes - 1) & ~(nuint)(HugePageBytes - 1));
+        const nuint page = HugePages.Bytes;
+        byte* raw = (byte*)Mmap(null, length + page, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+        if (raw == (byte*)-1) throw new OutOfMemoryException($"mmap of {length + page} bytes failed (errno {Marshal.GetLastPInvokeError()}).");
+        byte* start = (byte*)(((nuint)raw + page - 1) & ~(page - 1));
         if (start > raw) _ = Munmap(raw, (nuint)(start - raw));
-        nuint tail = (nuint)(raw + length + HugePageBytes - (start + length));
+        nuint tail = (nuint)(raw + length + page - (start + length));
         if (tail > 0) _ = Munmap(start + length, tail);
-        _ = Madvise(start, length, MadviseHugePage); // advisory: where THP is off the block keeps normal pages
+        HugePages.Advise(start, length);
         return start;
     }
-
-    private const nuint HugePageBytes = 2u << 20;
-    private const nuint HugePageThreshold = 4u << 20;
-    private const int MadviseHugePage = 14; // MADV_HUGEPAGE (Linux)
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(void* address, nuint length, int advice);
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);

@@ -30,6 +30,22 @@ public sealed unsafe class LargeBuffersTests
     }
 
     [Fact]
+    public void Blocks_that_can_hold_huge_pages_start_on_a_huge_page_boundary()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // Fresh or reused, a block of 4 MiB or more comes from a 2 MiB-aligned mapping (cached blocks under 4 MiB are
+        // too small to serve it), so its whole 2 MiB blocks can be transparent huge pages.
+        foreach (long bytes in new[] { HugePages.Threshold, (5L << 20) + 3 })
+        {
+            byte* p = (byte*)LargeBuffers.TryAllocate((nuint)bytes);
+            Assert.Equal(0L, (long)p % HugePages.Bytes);
+            new Span<byte>(p, (int)bytes).Fill(0x5A);
+            Assert.Equal(0x5A, p[bytes - 1]);
+            Assert.True(LargeBuffers.TryFree(p));
+        }
+    }
+
+    [Fact]
     public void A_reused_block_is_cut_to_the_new_request()
     {
         if (!OperatingSystem.IsLinux()) return;
