@@ -222,16 +222,8 @@ public sealed unsafe partial class CudaBackend
                 }
                 ulong staging = _staging.Get(bytes.Length);
                 _device.Upload(staging, p, bytes.Length);
-                if (segment.DataType == KvDataType.F32)
-                {
-                    _kernels.ConvertF32ToBf16(staging, mirror.Keys(layer), values);
-                    _kernels.ConvertF32ToBf16(staging + (ulong)half, mirror.Values(layer), values);
-                }
-                else
-                {
-                    _kernels.ConvertF16ToBf16(staging, mirror.Keys(layer), values);
-                    _kernels.ConvertF16ToBf16(staging + (ulong)half, mirror.Values(layer), values);
-                }
+                ConvertToBf16(segment.DataType, staging, mirror.Keys(layer), values);
+                ConvertToBf16(segment.DataType, staging + (ulong)half, mirror.Values(layer), values);
             }
         }
         mirror.Valid = count;
@@ -246,9 +238,9 @@ public sealed unsafe partial class CudaBackend
         int count = segment.Count;
         if (count == 0) return;
         segment.WaitForHostWrites(); // the host bytes must be current before they are uploaded
-        ulong staging = BeginHostLoad(segment, mirror);
+        BeginHostLoad(segment, mirror);
         var ready = new CudaEvent[segment.LayerCount];
-        for (int layer = 0; layer < segment.LayerCount; layer++) ready[layer] = QueueLayerLoad(segment, mirror, layer, staging);
+        for (int layer = 0; layer < segment.LayerCount; layer++) ready[layer] = QueueLayerLoad(segment, mirror, layer);
         mirror.LayerReady = ready;
         mirror.Valid = count;
         LayerwiseLoads++;
@@ -266,11 +258,11 @@ public sealed unsafe partial class CudaBackend
         {
             if (layer != 0) throw new InvalidOperationException($"A segment filled layer by layer was first attended to at layer {layer}, not 0.");
             segment.WaitForHostWrites();
-            _gatedStaging = BeginHostLoad(segment, mirror);
+            BeginHostLoad(segment, mirror);
             mirror.LayerReady = new CudaEvent[segment.LayerCount];
         }
         _device.BreakCapture(); // the copy stream joins the compute stream by events: not recorded
-        mirror.LayerReady[layer] = QueueLayerLoad(segment, mirror, layer, _gatedStaging);
+        mirror.LayerReady[layer] = QueueLayerLoad(segment, mirror, layer);
         if (layer == segment.LayerCount - 1)
         {
             mirror.Valid = count;
@@ -279,32 +271,35 @@ public sealed unsafe partial class CudaBackend
         return count;
     }
 
-    private ulong _gatedStaging;
-
     /// <summary>Segments loaded one layer at a time behind their layer gate (tests: the path ran).</summary>
     internal long GatedLoads { get; private set; }
 
-    // Sizes the device copy for the segment's tokens, returns the staging block for f16/f32 rows (0 for bf16), and
-    // makes the copy stream wait for what the compute stream still does with the block (a grow copy).
-    private ulong BeginHostLoad(KvSegment segment, DeviceKvSegment mirror)
+    // Sizes the device copy and the staging block for the segment's tokens, and makes the copy stream wait for what
+    // the compute stream still does with the block (a grow copy).
+    private void BeginHostLoad(KvSegment segment, DeviceKvSegment mirror)
     {
         _device.BreakCapture(); // the copy stream joins the compute stream by events: not recorded
         Grow(mirror, segment.Count);
         mirror.ClearLayerReady();
-        long half = (long)segment.Count * segment.KvDim * segment.ElementBytes;
-        ulong staging = segment.DataType == KvDataType.BF16 ? 0 : _loadStaging.Get(2 * half); // may synchronise: before the copies
+        LoadStaging(segment); // growing it synchronises: before this load's copies
         using var before = CudaEvent.Create(_device.Context);
         before.Record(_device.Stream);
         CudaCheck.Driver(CuDriver.cuStreamWaitEvent(_device.CopyStream.Value, before.Value, 0));
-        return staging;
     }
 
-    // Queues one layer's K and V on the copy stream (converted to bf16 through `staging` when stored as f16 or f32);
-    // returns the event recorded once they are in.
-    private CudaEvent QueueLayerLoad(KvSegment segment, DeviceKvSegment mirror, int layer, ulong staging)
+    // The staging block one layer of f16/f32 rows passes through on its way to bf16 (0 for bf16 rows). Asked for at every
+    // layer rather than kept: another segment's load may have grown (and so replaced) it since this load began; after
+    // the first request for this size it is only looked up.
+    private ulong LoadStaging(KvSegment segment) =>
+        segment.DataType == KvDataType.BF16 ? 0 : _loadStaging.Get(2L * segment.Count * segment.KvDim * segment.ElementBytes);
+
+    // Queues one layer's K and V on the copy stream (converted to bf16 through the staging block when stored as f16 or
+    // f32); returns the event recorded once they are in.
+    private CudaEvent QueueLayerLoad(KvSegment segment, DeviceKvSegment mirror, int layer)
     {
         var copy = _device.CopyStream;
         long values = (long)segment.Count * segment.KvDim, half = values * segment.ElementBytes;
+        ulong staging = LoadStaging(segment);
         if (segment.DataType == KvDataType.BF16)
         {
             CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync(mirror.Keys(layer), SegmentKeys(segment, layer), (nuint)half, copy.Value));
@@ -325,7 +320,8 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Segments loaded from host memory layer by layer (tests: the path ran).</summary>
     internal long LayerwiseLoads { get; private set; }
 
-    private void ConvertToBf16(KvDataType from, ulong source, ulong target, long values, CudaStream stream)
+    // f16 or f32 values to bf16, on `stream` (default: the compute stream).
+    private void ConvertToBf16(KvDataType from, ulong source, ulong target, long values, CudaStream? stream = null)
     {
         if (from == KvDataType.F32) _kernels.ConvertF32ToBf16(source, target, values, stream);
         else _kernels.ConvertF16ToBf16(source, target, values, stream);
